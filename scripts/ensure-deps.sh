@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Make sure the machine has what Kontor's tests need, installing only what is
+# missing. Safe to run again and again (CI runs it before every test run).
+#
+#   a) PostgreSQL answering on 127.0.0.1:5432, user postgres without password
+#   b) Debian's Chromium at /usr/bin/chromium (browser and a11y tests)
+#   c) tests/browser/node_modules in step with package-lock.json
+#
+# Meant for Debian bookworm-like machines, run as root (or with sudo), without
+# a terminal (CI=true, no stdin). It never stops or restarts a running server.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_HOST=127.0.0.1
+PG_PORT="${ENSURE_DEPS_PG_PORT:-5432}"  # override only to test this script
+CHROMIUM=/usr/bin/chromium
+HBA_MARKER="# Added by Kontor scripts/ensure-deps.sh: loopback connects without password."
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'ensure-deps: %s\n' "$*"; }
+die() { printf 'ensure-deps: ERROR: %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else SUDO=""; fi
+fi
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" </dev/null
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+# Newest PostgreSQL version whose server is installed, or nothing.
+pg_server_version() {
+  local bin
+  for bin in /usr/lib/postgresql/*/bin/postgres; do
+    if [ -x "$bin" ]; then basename "$(dirname "$(dirname "$bin")")"; fi
+  done | sort -V | tail -1
+}
+
+pg_ready() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT" >/dev/null 2>&1; }
+
+pg_passwordless() {
+  # No password from the environment or a ~/.pgpass may help.
+  env -u PGPASSWORD PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=5 \
+    psql -X -w -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -Atc 'select 1' \
+    </dev/null >/dev/null 2>&1
+}
+
+# Prints "version name" of the cluster to use: the one on our port, else the
+# first one found.
+pg_cluster() {
+  local line
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    line="$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG_PORT" '$3 == p {print $1, $2; exit}')"
+    if [ -z "$line" ]; then line="$(pg_lsclusters -h 2>/dev/null | awk 'NR == 1 {print $1, $2}')"; fi
+  fi
+  if [ -z "${line:-}" ] && [ -d /etc/postgresql ]; then
+    local ver
+    ver="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V | head -1)"
+    [ -n "$ver" ] && [ -d "/etc/postgresql/$ver/main" ] && line="$ver main"
+  fi
+  printf '%s' "${line:-}"
+}
+
+pg_start() {
+  local cluster
+  cluster="$(pg_cluster)"
+  if [ -z "$cluster" ]; then
+    if command -v pg_createcluster >/dev/null 2>&1; then
+      local ver
+      ver="$(pg_server_version)"
+      log "no cluster found, creating $ver/main on port $PG_PORT"
+      $SUDO pg_createcluster --port "$PG_PORT" "$ver" main >/dev/null
+      cluster="$ver main"
+    else
+      die "PostgreSQL is installed but has no cluster and no pg_createcluster"
+    fi
+  fi
+  # shellcheck disable=SC2086 # "version name" is meant to split
+  set -- $cluster
+  log "starting PostgreSQL cluster $1/$2"
+  # Starting an already running cluster fails; that is fine, readiness is
+  # checked below.
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$1" "$2" start </dev/null || true
+}
+
+pg_wait() {
+  local _
+  for _ in $(seq 1 60); do
+    pg_ready && return 0
+    sleep 1
+  done
+  return 1
+}
+
+# Lets user postgres connect over TCP from loopback without a password. The
+# lines go first, since pg_hba.conf is read top down and the first match wins.
+pg_trust_loopback() {
+  local cluster hba
+  cluster="$(pg_cluster)"
+  [ -n "$cluster" ] || die "cannot find the PostgreSQL cluster to configure"
+  # shellcheck disable=SC2086
+  set -- $cluster
+  hba="/etc/postgresql/$1/$2/pg_hba.conf"
+  [ -f "$hba" ] || die "$hba not found"
+  if ! grep -q "$HBA_MARKER" "$hba"; then
+    log "pg_hba: trusting 127.0.0.1/32 and ::1/128 in $hba"
+    $SUDO cp -p "$hba" "$hba.before-kontor"
+    local tmp
+    tmp="$(mktemp)"
+    {
+      echo "$HBA_MARKER"
+      echo "host    all    all    127.0.0.1/32    trust"
+      echo "host    all    all    ::1/128         trust"
+      cat "$hba"
+    } >"$tmp"
+    $SUDO cp "$tmp" "$hba"
+    rm -f "$tmp"
+  fi
+  log "reloading PostgreSQL $1/$2"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$1" "$2" reload </dev/null
+  sleep 1
+}
+
+ensure_postgres() {
+  if pg_ready; then
+    log "PostgreSQL answers on $PG_HOST:$PG_PORT"
+  else
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(pg_server_version)" ]; then
+      log "PostgreSQL not installed"
+      apt_install postgresql postgresql-client
+    fi
+    pg_start
+    log "waiting for PostgreSQL on $PG_HOST:$PG_PORT"
+    pg_wait || die "PostgreSQL does not answer on $PG_HOST:$PG_PORT (see /var/log/postgresql/)"
+    log "PostgreSQL answers on $PG_HOST:$PG_PORT"
+  fi
+  if pg_passwordless; then
+    log "user postgres connects over TCP without password"
+  else
+    pg_trust_loopback
+    pg_wait || die "PostgreSQL did not come back after reload"
+    pg_passwordless || die "user postgres still cannot connect to $PG_HOST:$PG_PORT without password"
+    log "user postgres connects over TCP without password"
+  fi
+}
+
+# ------------------------------------------------------------------ Chromium
+ensure_chromium() {
+  if [ -x "$CHROMIUM" ]; then
+    log "Chromium present at $CHROMIUM"
+  else
+    apt_install chromium
+    [ -x "$CHROMIUM" ] || die "chromium installed but $CHROMIUM missing"
+    log "Chromium installed at $CHROMIUM"
+  fi
+}
+
+# ----------------------------------------------------- browser test packages
+ensure_browser_node_modules() {
+  local dir="$REPO_ROOT/tests/browser"
+  [ -f "$dir/package-lock.json" ] || die "$dir/package-lock.json missing"
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  # npm writes node_modules/.package-lock.json on every install: its age tells
+  # whether node_modules was made from the current lock file.
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ ! "$dir/package-lock.json" -nt "$stamp" ]; then
+    log "tests/browser/node_modules up to date"
+  else
+    log "npm ci in tests/browser"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+    touch "$stamp"
+    log "tests/browser/node_modules installed"
+  fi
+}
+
+ensure_postgres
+ensure_chromium
+ensure_browser_node_modules
+log "done"

@@ -1,0 +1,357 @@
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    extract::{ApiJson, ApiUser, parse_json, path_id},
+    problem::Problem,
+};
+use crate::{
+    db::{self, bookings::{Booking, Created, Filter, NewBooking}, idempotency},
+    domain::{BookingState, Resources, Size, Stage, calendar::rfc3339},
+    error::{Error, FieldErrors},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/bookings", get(list).post(create))
+        .route("/bookings/{id}", get(show))
+        .route("/bookings/{id}/resize", post(resize))
+        .route("/bookings/{id}/cancel", post(cancel))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeriodView {
+    pub size: Size,
+    pub resources: Resources,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    /// RFC 3339, UTC; absent for the current period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: i64,
+    pub customer_id: i64,
+    pub contract_id: i64,
+    pub application_id: i64,
+    /// The application's slug.
+    pub application: String,
+    pub stage: Stage,
+    /// The product's slug.
+    pub product: String,
+    pub size: Size,
+    pub state: BookingState,
+    pub resources: Resources,
+    /// Current EUR per hour as an exact decimal string, e.g. `"0.1180"`.
+    pub price_per_hour: String,
+    /// 730 hours of the current hourly price, in cents.
+    pub price_per_month_cents: i64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
+    /// Size history, oldest first (only on single bookings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods: Option<Vec<PeriodView>>,
+}
+
+fn view(b: &Booking) -> BookingView {
+    BookingView {
+        id: b.id,
+        customer_id: b.customer_id,
+        contract_id: b.contract_id,
+        application_id: b.application_id,
+        application: b.application_slug.clone(),
+        stage: b.stage(),
+        product: b.product_slug.clone(),
+        size: b.size(),
+        state: b.state(),
+        resources: b.resources(),
+        price_per_hour: b.rate().to_decimal_string(),
+        price_per_month_cents: b.rate().monthly().0,
+        created_at: rfc3339(b.created_at),
+        cancelled_at: b.cancelled_at.map(rfc3339),
+        periods: None,
+    }
+}
+
+async fn detail(state: &AppState, user: &crate::auth::CurrentUser, id: i64) -> Result<BookingView, Problem> {
+    let pool = &state.db.pool;
+    let booking = db::bookings::get(pool, user, id, db::now()).await?;
+    let periods = db::bookings::periods(pool, id).await?;
+    let mut v = view(&booking);
+    v.periods = Some(
+        periods
+            .into_iter()
+            .map(|p| PeriodView {
+                size: p.size.parse().unwrap_or(Size::S),
+                resources: Resources {
+                    millicpu: p.millicpu,
+                    memory_mib: p.memory_mib,
+                    storage_gib: p.storage_gib,
+                    pods: p.pods,
+                },
+                starts_at: rfc3339(p.starts_at),
+                ends_at: p.ends_at.map(rfc3339),
+            })
+            .collect(),
+    );
+    Ok(v)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only this customer (Betreiber and provider finance; others see only their own).
+    customer_id: Option<String>,
+    application_id: Option<String>,
+    /// `vorpruefung`, `abnahme`, `schulung` or `produktion`.
+    stage: Option<String>,
+    /// `beantragt`, `aktiv` or `gekuendigt`.
+    state: Option<String>,
+    /// Product slug.
+    product: Option<String>,
+    /// `S`, `M`, `L` or `XL`.
+    size: Option<String>,
+    /// Page number, from 1.
+    page: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    per_page: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingPage {
+    pub items: Vec<BookingView>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+fn parse_id(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Option<i64> {
+    let raw = raw.as_deref()?;
+    match raw.parse::<i64>() {
+        Ok(v) if v > 0 => Some(v),
+        _ => {
+            errors.add(field, "Bitte eine positive ganze Zahl angeben.");
+            None
+        }
+    }
+}
+
+fn parse_opt<T: std::str::FromStr>(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = raw.as_deref()?;
+    raw.parse::<T>()
+        .map_err(|e| errors.add(field, e.to_string()))
+        .ok()
+}
+
+/// Bookings the caller may see, newest first, filtered and paginated.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "Buchungen",
+    params(ListParams),
+    responses(
+        (status = 200, body = BookingPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(params): Query<ListParams>,
+) -> Result<Json<BookingPage>, Problem> {
+    let mut e = FieldErrors::default();
+    let filter = Filter {
+        customer_id: parse_id(&mut e, "customer_id", &params.customer_id),
+        application_id: parse_id(&mut e, "application_id", &params.application_id),
+        stage: parse_opt(&mut e, "stage", &params.stage),
+        state: parse_opt(&mut e, "state", &params.state),
+        product: params.product.clone(),
+        size: parse_opt(&mut e, "size", &params.size),
+    };
+    let page = parse_id(&mut e, "page", &params.page).unwrap_or(1);
+    let per_page = match parse_id(&mut e, "per_page", &params.per_page) {
+        Some(n) if n > 200 => {
+            e.add("per_page", "Höchstens 200 Einträge je Seite.");
+            50
+        }
+        Some(n) => n,
+        None => 50,
+    };
+    if page > 1_000_000 {
+        e.add("page", "Diese Seite gibt es nicht.");
+    }
+    e.into_result().map_err(Problem::from)?;
+    let result = db::bookings::list(
+        &state.db.pool,
+        user.scope(),
+        &filter,
+        per_page,
+        (page - 1) * per_page,
+        db::now(),
+    )
+    .await?;
+    Ok(Json(BookingPage {
+        items: result.items.iter().map(view).collect(),
+        page,
+        per_page,
+        total: result.total,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateBooking {
+    pub application_id: i64,
+    /// `vorpruefung`, `abnahme`, `schulung` or `produktion`.
+    #[schema(value_type = Stage)]
+    pub stage: String,
+    /// Product slug from the catalogue, e.g. `container-namespace`.
+    pub product: String,
+    /// `S`, `M`, `L` or `XL`.
+    #[schema(value_type = Size)]
+    pub size: String,
+}
+
+/// Books a quota (Systempfleger:in of the application's customer). The
+/// Kontingent of the application's contract is checked in the same
+/// transaction; a retry with the same `Idempotency-Key` returns the first
+/// booking instead of booking twice.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "Buchungen",
+    request_body = CreateBooking,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe")),
+    responses(
+        (status = 201, body = BookingView, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: CreateBooking = parse_json(&headers, &body)?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(idempotency::Key::parse(v.to_str().unwrap_or_default(), &body)?),
+        None => None,
+    };
+    let mut e = FieldErrors::default();
+    let stage: Option<Stage> = parse_opt(&mut e, "stage", &Some(input.stage.clone()));
+    let size: Option<Size> = parse_opt(&mut e, "size", &Some(input.size.clone()));
+    if input.application_id <= 0 {
+        e.add("application_id", "Bitte eine positive ganze Zahl angeben.");
+    }
+    if input.product.trim().is_empty() {
+        e.add("product", "Bitte ein Produkt angeben.");
+    }
+    e.into_result().map_err(Problem::from)?;
+    let request = NewBooking {
+        application_id: input.application_id,
+        stage: stage.expect("checked"),
+        product: input.product,
+        size: size.expect("checked"),
+    };
+    let created = db::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
+    let view = detail(&state, &user, created.id()).await?;
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    let location = format!("/api/v1/bookings/{}", created.id());
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if matches!(created, Created::Replayed(_)) {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// One booking with its size history.
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "Buchungen",
+    params(("id" = i64, Path, description = "Buchungs-Id")),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<BookingView>, Problem> {
+    let id = path_id(&id)?;
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResizeBooking {
+    /// The new size: `S`, `M`, `L` or `XL`.
+    #[schema(value_type = Size)]
+    pub size: String,
+}
+
+/// Changes the size (Größe ändern): the current period ends now and one with
+/// the new size starts. Growing is checked against the Kontingent.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/resize", tag = "Buchungen",
+    request_body = ResizeBooking,
+    params(("id" = i64, Path, description = "Buchungs-Id")),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resize(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ResizeBooking>,
+) -> Result<Json<BookingView>, Problem> {
+    let id = path_id(&id)?;
+    let size: Size = input
+        .size
+        .parse()
+        .map_err(|e: crate::domain::size::UnknownSize| Error::validation("size", e.to_string()))?;
+    db::bookings::resize(&state.db, &user, id, size, db::now()).await?;
+    Ok(Json(detail(&state, &user, id).await?))
+}
+
+/// Cancels a booking (Kündigen) now. Its history stays for billing.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "Buchungen",
+    params(("id" = i64, Path, description = "Buchungs-Id")),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already cancelled"),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<BookingView>, Problem> {
+    let id = path_id(&id)?;
+    db::bookings::cancel(&state.db, &user, id, db::now()).await?;
+    Ok(Json(detail(&state, &user, id).await?))
+}

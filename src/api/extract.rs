@@ -1,0 +1,129 @@
+//! Extractors that answer bad input with problem+json instead of axum's
+//! plain-text rejections.
+
+use axum::{
+    extract::{FromRef, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{StatusCode, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use super::problem::Problem;
+use crate::{
+    auth::{CurrentUser, tokens},
+    db,
+    startup::AppState,
+};
+
+/// The caller of an API route, from `Authorization: Bearer <token>`.
+pub struct ApiUser(pub CurrentUser);
+
+impl<S> FromRequestParts<S> for ApiUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“."))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt."))?;
+        let user = db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
+            .await?
+            .ok_or_else(|| Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen."))?;
+        Ok(ApiUser(user))
+    }
+}
+
+/// A JSON body. Syntax errors are 400 `malformed-body`, well-formed JSON of
+/// the wrong shape is 422 `validation`, another content type 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_problem(rejection)),
+        }
+    }
+}
+
+fn json_problem(rejection: JsonRejection) -> Problem {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            Problem::validation("body", format!("Der JSON-Inhalt passt nicht zum Schema: {}", e.body_text()))
+        }
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Falscher Inhaltstyp",
+            "Bitte „Content-Type: application/json“ senden.",
+        ),
+        other => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Fehlerhafter JSON-Inhalt",
+            format!("Der Inhalt ist kein gültiges JSON: {}", other.body_text()),
+        ),
+    }
+}
+
+/// Parses an id from the path; anything that is not an id cannot exist.
+pub fn path_id(raw: &str) -> Result<i64, Problem> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(Problem::not_found)
+}
+
+/// Parses a JSON body that the handler also needs as bytes (to hash it for
+/// the Idempotency-Key), with the same answers as [`ApiJson`].
+pub fn parse_json<T: DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<T, Problem> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or_default().trim();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !json {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Falscher Inhaltstyp",
+            "Bitte „Content-Type: application/json“ senden.",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match T::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_data() => Err(Problem::validation(
+            "body",
+            format!("Der JSON-Inhalt passt nicht zum Schema: {e}"),
+        )),
+        Err(e) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Fehlerhafter JSON-Inhalt",
+            format!("Der Inhalt ist kein gültiges JSON: {e}"),
+        )),
+    }
+}

@@ -1,0 +1,74 @@
+//! REST API under `/api/v1`: JSON, Bearer tokens, problem+json errors, and an
+//! OpenAPI 3.1 document generated from the handlers at `/api/v1/openapi.json`.
+
+pub mod applications;
+pub mod bookings;
+pub mod catalog;
+pub mod contracts;
+pub mod extract;
+pub mod problem;
+
+use axum::{Json, Router, routing::get};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::startup::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kontor API",
+        description = "Selbstbedienungsportal für Cloud-Ressourcen: Katalog, Verträge mit Kontingent, Verfahren und Buchungen. Fehler sind application/problem+json (RFC 9457) mit einem stabilen `type` je Fehlerart (urn:kontor:problem:…).",
+        version = "1.0.0"
+    ),
+    paths(
+        catalog::list,
+        contracts::list,
+        contracts::show,
+        applications::list,
+        applications::show,
+        bookings::list,
+        bookings::create,
+        bookings::show,
+        bookings::resize,
+        bookings::cancel,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "Katalog", description = "Produkte in S/M/L/XL mit Preisen"),
+        (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest"),
+        (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
+        (name = "Buchungen", description = "Buchen, Größe ändern, Kündigen"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Portal-API-Token (`kontor token create`) oder Access Token des OIDC-Anbieters"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(catalog::router())
+        .merge(contracts::router())
+        .merge(applications::router())
+        .merge(bookings::router())
+        .fallback(|| async { problem::Problem::not_found() })
+}

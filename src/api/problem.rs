@@ -1,0 +1,175 @@
+//! RFC 9457 problem details (`application/problem+json`) with one stable
+//! `type` URI per kind of error, so clients can branch on it.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{domain::Limit, error::Error};
+
+/// Type URIs are URNs: stable across installations and never dereferenced.
+pub const TYPE_PREFIX: &str = "urn:kontor:problem:";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A problem document. Extension members appear only for their kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:kontor:problem:<kind>`, e.g. `urn:kontor:problem:kontingent-exceeded`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For `validation`: a message per offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For `kontingent-exceeded`: the ceiling that would be broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    /// For `kontingent-exceeded`: what the change needs, in the limit's unit
+    /// (millicores, MiB, GiB, cents per month).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<i64>,
+    /// For `kontingent-exceeded`: what remains under the ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<i64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            type_uri: format!("{TYPE_PREFIX}{kind}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            limit: None,
+            requested: None,
+            remaining: None,
+        }
+    }
+
+    pub fn not_found() -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Nicht gefunden",
+            "Dieses Objekt gibt es nicht oder es gehört nicht zu Ihrem Bereich.",
+        )
+    }
+
+    pub fn unauthorized(detail: &str) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Anmeldung erforderlich", detail)
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> Problem {
+        let message = message.into();
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Ungültige Eingabe",
+            format!("{field}: {message}"),
+        );
+        p.errors.push(FieldError {
+            field: field.into(),
+            message,
+        });
+        p
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut response = (status, Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if unauthorized {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kontor\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Problem {
+        match e {
+            Error::NotFound => Problem::not_found(),
+            Error::Unauthorized => Problem::unauthorized("Bitte ein gültiges Bearer-Token senden."),
+            Error::Forbidden => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Keine Berechtigung",
+                "Ihre Rolle erlaubt diese Aktion nicht.",
+            ),
+            Error::Validation(fields) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Ungültige Eingabe",
+                    fields.to_string(),
+                );
+                p.errors = fields
+                    .0
+                    .into_iter()
+                    .map(|(field, message)| FieldError { field, message })
+                    .collect();
+                p
+            }
+            Error::Kontingent(k) => {
+                let mut p = Problem::new(
+                    StatusCode::CONFLICT,
+                    "kontingent-exceeded",
+                    "Kontingent überschritten",
+                    k.to_string(),
+                );
+                p.limit = Some(k.limit);
+                p.requested = Some(k.requested);
+                p.remaining = Some(k.remaining.max(0));
+                p
+            }
+            Error::ContractNotValid(m) => Problem::new(
+                StatusCode::CONFLICT,
+                "contract-not-valid",
+                "Vertrag nicht gültig",
+                m,
+            ),
+            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
+            Error::Database(e) => internal(anyhow::Error::from(e)),
+            Error::Internal(e) => internal(e),
+        }
+    }
+}
+
+fn internal(e: anyhow::Error) -> Problem {
+    let id = crate::web::csrf::new_token()[..12].to_owned();
+    tracing::error!(error_id = %id, error = ?e, "internal error in the API");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Interner Fehler",
+        format!("Es ist ein interner Fehler aufgetreten; nichts wurde geändert. Fehlerkennung: {id}"),
+    )
+}
+
+impl From<sqlx::Error> for Problem {
+    fn from(e: sqlx::Error) -> Problem {
+        Error::from(e).into()
+    }
+}

@@ -1,0 +1,133 @@
+//! The `kontor` command line: serve (default), migrate, seed, token.
+
+use clap::{Parser, Subcommand};
+
+use crate::{config::Settings, db, db::Db, startup::Application, telemetry};
+
+#[derive(Parser)]
+#[command(name = "kontor", version, about = "Selbstbedienungsportal für Cloud-Ressourcen")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the portal (default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Fill the database with data.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Demo customers, contracts, bookings and one demo user per role.
+    Demo,
+    /// A large generated dataset for benchmarks.
+    Bench {
+        #[arg(long, default_value_t = 200)]
+        customers: usize,
+        #[arg(long, default_value_t = 2000)]
+        applications: usize,
+        #[arg(long, default_value_t = 20000)]
+        bookings: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it once.
+    Create {
+        /// Login of the user the token acts for.
+        #[arg(long)]
+        user: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires: Option<u32>,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "CLI")]
+        name: String,
+    },
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    telemetry::init(&settings.log, settings.log_json);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            connect(&settings).await?;
+            println!("Migrationen angewendet ({}).", db::redact(&settings.database_url()));
+            Ok(())
+        }
+        Command::Seed { what: SeedCommand::Demo } => {
+            let db = connect(&settings).await?;
+            if db::seed::demo(&db).await? {
+                println!("Demo-Daten angelegt.");
+            } else {
+                println!("Die Datenbank enthält bereits Daten; nichts geändert.");
+            }
+            Ok(())
+        }
+        Command::Seed {
+            what:
+                SeedCommand::Bench {
+                    customers,
+                    applications,
+                    bookings,
+                },
+        } => {
+            let db = connect(&settings).await?;
+            let summary = db::bench_seed::generate(&db, customers, applications, bookings).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Token {
+            what: TokenCommand::Create { user, expires, name },
+        } => {
+            let db = connect(&settings).await?;
+            let secret = create_token(&db, &user, expires, &name).await?;
+            println!("{secret}");
+            eprintln!("Das Token wird nur dieses eine Mal angezeigt; gespeichert ist nur sein Hash.");
+            Ok(())
+        }
+    }
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url(), 4).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn create_token(
+    db: &Db,
+    login: &str,
+    expires_days: Option<u32>,
+    name: &str,
+) -> anyhow::Result<String> {
+    let user = db::users::by_login(&db.pool, login)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no user with login {login:?}"))?;
+    let now = db::now();
+    let expires_at = expires_days.map(|d| now + i64::from(d) * 86_400);
+    let token = crate::auth::tokens::generate();
+    let mut tx = db.begin_write().await?;
+    db::users::create_token(&mut tx, user.id, name, &token.hash, now, expires_at).await?;
+    tx.commit().await?;
+    Ok(token.secret)
+}

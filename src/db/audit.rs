@@ -1,0 +1,77 @@
+//! The audit log (Revision): append-only, written in the same transaction as
+//! the change it records.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Tx;
+use crate::auth::CurrentUser;
+
+/// One entry to append.
+pub struct Entry<'a> {
+    pub customer_id: Option<i64>,
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: i64,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub async fn record(tx: &mut Tx, actor: &CurrentUser, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_user_id, actor, via, customer_id, action, object_type, object_id, before_json, after_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(at)
+    .bind(actor.id)
+    .bind(actor.audit_label())
+    .bind(actor.via.as_str())
+    .bind(entry.customer_id)
+    .bind(entry.action)
+    .bind(entry.object_type)
+    .bind(entry.object_id)
+    .bind(entry.before.map(|v| v.to_string()))
+    .bind(entry.after.map(|v| v.to_string()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub via: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: i64,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+impl AuditRow {
+    pub fn action_label(&self) -> &str {
+        match self.action.as_str() {
+            "booking.created" => "gebucht",
+            "booking.resized" => "Größe geändert",
+            "booking.cancelled" => "gekündigt",
+            other => other,
+        }
+    }
+}
+
+pub async fn for_object(
+    pool: &sqlx::AnyPool,
+    object_type: &str,
+    object_id: i64,
+) -> sqlx::Result<Vec<AuditRow>> {
+    sqlx::query_as(
+        "SELECT id, at, actor, via, action, object_type, object_id, before_json, after_json \
+         FROM audit_log WHERE object_type = $1 AND object_id = $2 ORDER BY id",
+    )
+    .bind(object_type)
+    .bind(object_id)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,537 @@
+//! Bookings (Buchungen): the one place where quotas are booked, resized and
+//! cancelled. Each function checks the role, checks the Kontingent under a
+//! lock on the contract, writes the change and its audit entry, and commits
+//! it all in one transaction.
+
+use serde_json::json;
+use sqlx::AnyPool;
+
+use super::{Db, Tx, audit, catalog, contracts, idempotency};
+use crate::{
+    auth::{CurrentUser, Scope},
+    domain::{
+        BookingState, HourlyRate, Resources, Size, Stage,
+        kontingent::Commitment,
+    },
+    error::{Error, Result},
+};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Booking {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub application_id: i64,
+    pub application_slug: String,
+    pub application_name: String,
+    pub stage: String,
+    pub product_slug: String,
+    pub product_name: String,
+    pub size: String,
+    pub state: String,
+    pub created_at: i64,
+    pub cancelled_at: Option<i64>,
+    pub millicpu: i64,
+    pub memory_mib: i64,
+    pub storage_gib: i64,
+    pub pods: i64,
+    pub rate: Option<i64>,
+}
+
+impl Booking {
+    pub fn stage(&self) -> Stage {
+        self.stage.parse().unwrap_or(Stage::Vorpruefung)
+    }
+    pub fn size(&self) -> Size {
+        self.size.parse().unwrap_or(Size::S)
+    }
+    pub fn state(&self) -> BookingState {
+        self.state.parse().unwrap_or(BookingState::Beantragt)
+    }
+    pub fn resources(&self) -> Resources {
+        Resources {
+            millicpu: self.millicpu,
+            memory_mib: self.memory_mib,
+            storage_gib: self.storage_gib,
+            pods: self.pods,
+        }
+    }
+    pub fn rate(&self) -> HourlyRate {
+        HourlyRate(self.rate.unwrap_or(0))
+    }
+}
+
+// The latest period holds the current (or, once cancelled, the last) size.
+const SELECT: &str = "SELECT b.id, b.customer_id, c.name AS customer_name, b.contract_id, \
+      k.number AS contract_number, b.application_id, a.slug AS application_slug, \
+      a.name AS application_name, b.stage, p.slug AS product_slug, p.name AS product_name, \
+      b.size, b.state, b.created_at, b.cancelled_at, bp.millicpu, bp.memory_mib, \
+      bp.storage_gib, bp.pods, \
+      (SELECT pr.rate FROM prices pr WHERE pr.product_size_id = bp.product_size_id \
+        AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1) AS rate \
+    FROM bookings b \
+    JOIN customers c ON c.id = b.customer_id \
+    JOIN contracts k ON k.id = b.contract_id \
+    JOIN applications a ON a.id = b.application_id \
+    JOIN products p ON p.id = b.product_id \
+    JOIN booking_periods bp ON bp.id = (SELECT MAX(x.id) FROM booking_periods x WHERE x.booking_id = b.id)";
+
+/// Filters of the booking list; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub customer_id: Option<i64>,
+    pub application_id: Option<i64>,
+    pub stage: Option<Stage>,
+    pub state: Option<BookingState>,
+    pub product: Option<String>,
+    pub size: Option<Size>,
+}
+
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// WHERE clause with numbered placeholders; `$1` is always `now`.
+fn where_clause(scope: Scope, filter: &Filter) -> (String, Vec<Param>) {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let mut push = |column: &str, param: Param| {
+        params.push(param);
+        clauses.push(format!("{column} = ${}", params.len() + 1));
+    };
+    match scope {
+        Scope::Customer(id) => push("b.customer_id", Param::Int(id)),
+        Scope::Nothing => push("b.customer_id", Param::Int(-1)),
+        Scope::All => {}
+    }
+    if let Some(id) = filter.customer_id {
+        push("b.customer_id", Param::Int(id));
+    }
+    if let Some(id) = filter.application_id {
+        push("b.application_id", Param::Int(id));
+    }
+    if let Some(stage) = filter.stage {
+        push("b.stage", Param::Text(stage.as_str().into()));
+    }
+    if let Some(state) = filter.state {
+        push("b.state", Param::Text(state.as_str().into()));
+    }
+    if let Some(product) = &filter.product {
+        push("p.slug", Param::Text(product.clone()));
+    }
+    if let Some(size) = filter.size {
+        push("b.size", Param::Text(size.as_str().into()));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (sql, params)
+}
+
+pub struct Page {
+    pub items: Vec<Booking>,
+    pub total: i64,
+}
+
+pub async fn list(
+    pool: &AnyPool,
+    scope: Scope,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+    now: i64,
+) -> sqlx::Result<Page> {
+    let (where_sql, params) = where_clause(scope, filter);
+    let n = params.len();
+    let items_sql = format!(
+        "{SELECT}{where_sql} ORDER BY b.id DESC LIMIT ${} OFFSET ${}",
+        n + 2,
+        n + 3
+    );
+    let mut items = sqlx::query_as::<_, Booking>(super::sql(items_sql)).bind(now);
+    for p in &params {
+        items = match p {
+            Param::Int(v) => items.bind(*v),
+            Param::Text(v) => items.bind(v.clone()),
+        };
+    }
+    let items = items.bind(limit).bind(offset).fetch_all(pool).await?;
+
+    // The count needs the product join only when filtering by product.
+    let count_sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b JOIN products p ON p.id = b.product_id \
+         WHERE $1 = $1{}",
+        where_sql.replacen(" WHERE ", " AND ", 1)
+    );
+    let mut count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
+    for p in &params {
+        count = match p {
+            Param::Int(v) => count.bind(*v),
+            Param::Text(v) => count.bind(v.clone()),
+        };
+    }
+    let (total,) = count.fetch_one(pool).await?;
+    Ok(Page { items, total })
+}
+
+/// A booking the user may see; another tenant's id is `NotFound`.
+pub async fn get(pool: &AnyPool, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
+    let booking: Option<Booking> = sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    booking
+        .filter(|b| user.can_see(b.customer_id))
+        .ok_or(Error::NotFound)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Period {
+    pub id: i64,
+    pub size: String,
+    pub millicpu: i64,
+    pub memory_mib: i64,
+    pub storage_gib: i64,
+    pub pods: i64,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+}
+
+pub async fn periods(pool: &AnyPool, booking_id: i64) -> sqlx::Result<Vec<Period>> {
+    sqlx::query_as(
+        "SELECT id, size, millicpu, memory_mib, storage_gib, pods, starts_at, ends_at \
+         FROM booking_periods WHERE booking_id = $1 ORDER BY id",
+    )
+    .bind(booking_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A booking request, parsed.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub application_id: i64,
+    pub stage: Stage,
+    pub product: String,
+    pub size: Size,
+}
+
+/// The outcome of a create call: a new booking or the replay of an earlier
+/// call with the same `Idempotency-Key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New(i64),
+    Replayed(i64),
+}
+
+impl Created {
+    pub fn id(self) -> i64 {
+        match self {
+            Created::New(id) | Created::Replayed(id) => id,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    customer_id: i64,
+    contract_id: i64,
+}
+
+pub async fn book(
+    db: &Db,
+    user: &CurrentUser,
+    req: &NewBooking,
+    idempotency_key: Option<&idempotency::Key>,
+    now: i64,
+) -> Result<Created> {
+    let mut tx = db.begin_write().await?;
+    if let Some(key) = idempotency_key
+        && let Some(id) = idempotency::find(&mut tx, user.id, key).await?
+    {
+        return Ok(Created::Replayed(id));
+    }
+    let app: Option<AppRow> =
+        sqlx::query_as("SELECT customer_id, contract_id FROM applications WHERE id = $1")
+            .bind(req.application_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let app = app
+        .filter(|a| user.can_see(a.customer_id))
+        .ok_or(Error::NotFound)?;
+    if !user.can_book_for(app.customer_id) {
+        return Err(Error::Forbidden);
+    }
+    let contract = contracts::lock(db, &mut tx, app.contract_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !contract.is_valid_at(now) {
+        return Err(Error::ContractNotValid(format!(
+            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
+            contract.number, contract.valid_from, contract.valid_until
+        )));
+    }
+    let (product, size) = catalog::size(&mut *tx, &req.product, req.size, now)
+        .await?
+        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
+    let rate = size.rate().ok_or_else(|| {
+        Error::validation("size", "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.")
+    })?;
+    let committed = contracts::usage(&mut *tx, &contract, now).await?;
+    let change = Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
+    };
+    contract
+        .kontingent()
+        .admit(&committed, &change)
+        .map_err(Error::Kontingent)?;
+    let (environment_id,): (i64,) = sqlx::query_as(
+        "SELECT id FROM environments WHERE application_id = $1 AND stage = $2",
+    )
+    .bind(req.application_id)
+    .bind(req.stage.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    // Accepted bookings are active at once until provisioning reports back
+    // (the reconciler will own the beantragt → aktiv step).
+    let state = BookingState::Aktiv;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
+         product_id, size, state, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(app.customer_id)
+    .bind(app.contract_id)
+    .bind(req.application_id)
+    .bind(environment_id)
+    .bind(req.stage.as_str())
+    .bind(product.id)
+    .bind(req.size.as_str())
+    .bind(state.as_str())
+    .bind(now)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    open_period(&mut tx, id, &size, now).await?;
+    audit::record(
+        &mut tx,
+        user,
+        now,
+        audit::Entry {
+            customer_id: Some(app.customer_id),
+            action: "booking.created",
+            object_type: "booking",
+            object_id: id,
+            before: None,
+            after: Some(json!({
+                "application_id": req.application_id, "stage": req.stage.as_str(),
+                "product": product.slug, "size": req.size.as_str(), "state": state.as_str(),
+            })),
+        },
+    )
+    .await?;
+    if let Some(key) = idempotency_key {
+        match idempotency::store(&mut tx, user.id, key, id, now).await {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                // A concurrent request with the same key won; answer as it did.
+                drop(tx);
+                return replay_after_race(db, user, key).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.commit().await?;
+    Ok(Created::New(id))
+}
+
+async fn replay_after_race(db: &Db, user: &CurrentUser, key: &idempotency::Key) -> Result<Created> {
+    let mut tx = db.pool.begin().await?;
+    let found = idempotency::find(&mut tx, user.id, key).await?;
+    tx.rollback().await?;
+    found.map(Created::Replayed).ok_or_else(|| {
+        Error::Conflict("Eine gleichzeitige Anfrage mit diesem Idempotency-Key läuft noch.".into())
+    })
+}
+
+async fn open_period(tx: &mut Tx, booking_id: i64, size: &catalog::SizeRow, now: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO booking_periods (booking_id, product_size_id, size, millicpu, memory_mib, \
+         storage_gib, pods, starts_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(booking_id)
+    .bind(size.id)
+    .bind(size.size.as_str())
+    .bind(size.millicpu)
+    .bind(size.memory_mib)
+    .bind(size.storage_gib)
+    .bind(size.pods)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL")
+        .bind(now)
+        .bind(booking_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Loads a booking for a change inside `tx`, after locking its contract.
+async fn load_for_change(
+    db: &Db,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    id: i64,
+    now: i64,
+) -> Result<(Booking, contracts::Contract)> {
+    let head: Option<(i64, i64)> =
+        sqlx::query_as("SELECT customer_id, contract_id FROM bookings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (customer_id, contract_id) = head
+        .filter(|(customer_id, _)| user.can_see(*customer_id))
+        .ok_or(Error::NotFound)?;
+    if !user.can_book_for(customer_id) {
+        return Err(Error::Forbidden);
+    }
+    let contract = contracts::lock(db, tx, contract_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let booking: Booking = sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
+        .bind(now)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if !booking.state().is_open() {
+        return Err(Error::Conflict("Diese Buchung ist bereits gekündigt.".into()));
+    }
+    Ok((booking, contract))
+}
+
+/// Größe ändern: closes the current period and opens one with the new size.
+pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let (booking, contract) = load_for_change(db, &mut tx, user, id, now).await?;
+    if booking.size() == new_size {
+        return Err(Error::validation(
+            "size",
+            format!("Die Buchung hat bereits die Größe {new_size}."),
+        ));
+    }
+    let (_, size) = catalog::size(&mut *tx, &booking.product_slug, new_size, now)
+        .await?
+        .ok_or_else(|| Error::validation("size", "Diese Größe gibt es für das Produkt nicht."))?;
+    let rate = size.rate().ok_or_else(|| {
+        Error::validation("size", "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.")
+    })?;
+    let old = Commitment {
+        resources: booking.resources(),
+        monthly_exact: booking.rate().monthly_exact(),
+    };
+    let new = Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
+    };
+    let growing = new.resources.millicpu > old.resources.millicpu
+        || new.resources.memory_mib > old.resources.memory_mib
+        || new.resources.storage_gib > old.resources.storage_gib
+        || new.monthly_exact > old.monthly_exact;
+    if growing && !contract.is_valid_at(now) {
+        return Err(Error::ContractNotValid(format!(
+            "Der Vertrag {} gilt vom {} bis {}; vergrößern ist heute nicht möglich.",
+            contract.number, contract.valid_from, contract.valid_until
+        )));
+    }
+    let committed = contracts::usage(&mut *tx, &contract, now).await?;
+    contract
+        .kontingent()
+        .admit(&committed, &(new - old))
+        .map_err(Error::Kontingent)?;
+    close_period(&mut tx, id, now).await?;
+    open_period(&mut tx, id, &size, now).await?;
+    sqlx::query("UPDATE bookings SET size = $1 WHERE id = $2")
+        .bind(new_size.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        user,
+        now,
+        audit::Entry {
+            customer_id: Some(booking.customer_id),
+            action: "booking.resized",
+            object_type: "booking",
+            object_id: id,
+            before: Some(json!({"size": booking.size})),
+            after: Some(json!({"size": new_size.as_str()})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Kündigen: ends the booking now; its periods stay for billing.
+pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let (booking, _) = load_for_change(db, &mut tx, user, id, now).await?;
+    close_period(&mut tx, id, now).await?;
+    sqlx::query("UPDATE bookings SET state = 'gekuendigt', cancelled_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        user,
+        now,
+        audit::Entry {
+            customer_id: Some(booking.customer_id),
+            action: "booking.cancelled",
+            object_type: "booking",
+            object_id: id,
+            before: Some(json!({"state": booking.state})),
+            after: Some(json!({"state": "gekuendigt"})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A booking as one line of the overview matrix.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Compact {
+    pub id: i64,
+    pub application_id: i64,
+    pub stage: String,
+    pub product_name: String,
+    pub size: String,
+    pub state: String,
+}
+
+/// Bookings of a customer that are not cancelled, for the overview.
+pub async fn open_for_customer(pool: &AnyPool, customer_id: i64) -> sqlx::Result<Vec<Compact>> {
+    sqlx::query_as(
+        "SELECT b.id, b.application_id, b.stage, p.name AS product_name, b.size, b.state \
+         FROM bookings b JOIN products p ON p.id = b.product_id \
+         WHERE b.customer_id = $1 AND b.state <> 'gekuendigt' ORDER BY p.id, b.id",
+    )
+    .bind(customer_id)
+    .fetch_all(pool)
+    .await
+}

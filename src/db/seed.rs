@@ -1,0 +1,305 @@
+//! Demo data: a realistic catalogue, three customers with contracts and
+//! bookings, and one demo user per role. Written through the same functions
+//! as real changes, so the demo has audit entries and obeys the Kontingent.
+
+use anyhow::Context as _;
+
+use super::{Db, applications, bookings, contracts, customers, users};
+use crate::{
+    auth::{CurrentUser, Via},
+    domain::{Role, Size, Stage, calendar::berlin_midnight},
+};
+
+/// Catalogue: (slug, name, description, [(size, vCPU, GiB memory, GiB storage, pods, rate)]).
+/// Compute sizes follow the Sovereign Cloud Stack flavour ratio of 1 vCPU to
+/// 4 GiB memory; rates are in 1/10 000 EUR per hour.
+type SizeSpec = (Size, i64, i64, i64, i64, i64);
+const CATALOGUE: [(&str, &str, &str, [SizeSpec; 4]); 2] = [
+    (
+        "container-namespace",
+        "Container-Namespace",
+        "Ein Kubernetes-Namespace je Verfahren und Stufe mit garantierter Rechenleistung und Arbeitsspeicher (ResourceQuota), Netzwerkabschottung und Zugriff für das Team.",
+        [
+            (Size::S, 2, 8, 0, 20, 1180),
+            (Size::M, 4, 16, 0, 40, 2360),
+            (Size::L, 8, 32, 0, 80, 4720),
+            (Size::XL, 16, 64, 0, 160, 9440),
+        ],
+    ),
+    (
+        "persistent-storage",
+        "Persistenter Speicher",
+        "Blockspeicher für Datenbanken und Dateiablagen, dreifach repliziert im Rechenzentrum, als PersistentVolumeClaims im Namespace nutzbar.",
+        [
+            (Size::S, 0, 0, 50, 0, 68),
+            (Size::M, 0, 0, 100, 0, 137),
+            (Size::L, 0, 0, 250, 0, 342),
+            (Size::XL, 0, 0, 500, 0, 685),
+        ],
+    ),
+];
+
+/// Whether the demo (or any) data is present.
+pub async fn is_empty(db: &Db) -> anyhow::Result<bool> {
+    let (n,): (i64,) = sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM customers")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n == 0)
+}
+
+fn date(s: &str) -> i64 {
+    berlin_midnight(s.parse().expect("valid literal date"))
+}
+
+pub async fn catalogue(db: &Db, valid_from: i64) -> anyhow::Result<()> {
+    let mut tx = db.begin_write().await?;
+    for (slug, name, description, sizes) in CATALOGUE {
+        let (product_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO products (slug, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(description)
+        .bind(valid_from)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (size, vcpu, mem_gib, storage_gib, pods, rate) in sizes {
+            let (size_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO product_sizes (product_id, size, millicpu, memory_mib, storage_gib, pods) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(product_id)
+            .bind(size.as_str())
+            .bind(vcpu * 1000)
+            .bind(mem_gib * 1024)
+            .bind(storage_gib)
+            .bind(pods)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO prices (product_size_id, valid_from, rate, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(size_id)
+            .bind(valid_from)
+            .bind(rate)
+            .bind(valid_from)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A stand-in Betreiber for changes made by Kontor itself (seed, CLI).
+pub async fn system_user(db: &Db) -> anyhow::Result<CurrentUser> {
+    let existing = users::by_login(&db.pool, "system").await?;
+    let id = match existing {
+        Some(u) => u.id,
+        None => {
+            let mut tx = db.begin_write().await?;
+            let id = users::create(&mut tx, "system", "Kontor (System)", None, &[Role::Betreiber], false, super::now()).await?;
+            tx.commit().await?;
+            id
+        }
+    };
+    Ok(CurrentUser {
+        id,
+        login: "system".into(),
+        display_name: "Kontor (System)".into(),
+        customer_id: None,
+        roles: vec![Role::Betreiber],
+        via: Via::System,
+    })
+}
+
+struct DemoCustomer {
+    slug: &'static str,
+    name: &'static str,
+    contract: contracts::ContractInput,
+    applications: &'static [(&'static str, &'static str)],
+}
+
+fn contract(
+    number: &str,
+    title: &str,
+    kostenstelle: &str,
+    haushaltsstelle: &str,
+    leitweg_id: &str,
+    base_fee: &str,
+    limits: (i64, i64, i64, &str),
+) -> contracts::ContractInput {
+    contracts::ContractInput {
+        customer_id: String::new(),
+        number: number.into(),
+        title: title.into(),
+        valid_from: "2026-01-01".into(),
+        valid_until: "2028-12-31".into(),
+        kostenstelle: kostenstelle.into(),
+        haushaltsstelle: haushaltsstelle.into(),
+        leitweg_id: leitweg_id.into(),
+        billing_model: if base_fee.is_empty() { "nutzung" } else { "gemischt" }.into(),
+        base_fee: base_fee.into(),
+        max_vcpu: limits.0.to_string(),
+        max_memory_gib: limits.1.to_string(),
+        max_storage_gib: limits.2.to_string(),
+        monthly_budget: limits.3.into(),
+    }
+}
+
+fn demo_customers() -> Vec<DemoCustomer> {
+    vec![
+        DemoCustomer {
+            slug: "musterhausen",
+            name: "Stadt Musterhausen",
+            contract: contract(
+                "DLV-2026-0042",
+                "Betrieb der Fachverfahren des Bürgeramts",
+                "4711-100",
+                "0610.53100",
+                "05315000-1234512345-06",
+                "",
+                (32, 128, 2000, "2500,00"),
+            ),
+            applications: &[
+                ("buergerservice", "Bürgerservice-Portal"),
+                ("kfz-zulassung", "Kfz-Zulassung"),
+            ],
+        },
+        DemoCustomer {
+            slug: "lastat",
+            name: "Landesamt für Statistik Beispielland",
+            contract: contract(
+                "DLV-2026-0107",
+                "Statistische Auswertungsplattform",
+                "2300-40",
+                "1110.51101",
+                "991-01234-44",
+                "",
+                (48, 192, 5000, "4000,00"),
+            ),
+            applications: &[("zensus-auswertung", "Zensus-Auswertung")],
+        },
+        DemoCustomer {
+            slug: "nordkreis",
+            name: "Kreisverwaltung Nordkreis",
+            contract: contract(
+                "DLV-2026-0311",
+                "Sozial- und Bauverfahren",
+                "KV-5020",
+                "4100.63300",
+                "06434000-NK2026-12",
+                "150,00",
+                (16, 64, 1000, "1200,00"),
+            ),
+            applications: &[
+                ("sozialhilfe", "Sozialhilfe-Fachverfahren"),
+                ("bauantrag", "Digitaler Bauantrag"),
+            ],
+        },
+    ]
+}
+
+/// Seeds the demo. Returns false (and changes nothing) if data exists.
+pub async fn demo(db: &Db) -> anyhow::Result<bool> {
+    if !is_empty(db).await? {
+        return Ok(false);
+    }
+    let start = date("2026-01-01");
+    catalogue(db, start).await.context("seeding catalogue")?;
+    let system = system_user(db).await?;
+    let now = super::now();
+
+    let mut customer_ids = Vec::new();
+    let mut app_ids = Vec::new();
+    for demo in demo_customers() {
+        let customer_id = customers::create(
+            db,
+            &system,
+            &customers::CustomerInput {
+                slug: demo.slug.into(),
+                name: demo.name.into(),
+            },
+        )
+        .await?;
+        let mut input = demo.contract.clone();
+        input.customer_id = customer_id.to_string();
+        let contract_id = contracts::create(db, &system, &input).await?;
+        for (slug, name) in demo.applications {
+            let id = applications::create(
+                db,
+                &system,
+                &applications::ApplicationInput {
+                    contract_id: contract_id.to_string(),
+                    slug: (*slug).into(),
+                    name: (*name).into(),
+                },
+            )
+            .await?;
+            app_ids.push(id);
+        }
+        customer_ids.push(customer_id);
+    }
+
+    let mut tx = db.begin_write().await?;
+    users::create(&mut tx, "betreiber", "Bettina Betrieb", None, &[Role::Betreiber], true, now).await?;
+    users::create(&mut tx, "finanzen-rz", "Frank Controlling", None, &[Role::Finanzen], true, now).await?;
+    let musterhausen = Some(customer_ids[0]);
+    let sp = users::create(&mut tx, "systempfleger", "Sabine Pfleger", musterhausen, &[Role::Systempfleger], true, now).await?;
+    users::create(&mut tx, "verfahrensverantwortliche", "Vera Verantwortlich", musterhausen, &[Role::Verfahrensverantwortlicher], true, now).await?;
+    users::create(&mut tx, "entwickler", "Erik Entwickler", musterhausen, &[Role::Entwickler], true, now).await?;
+    users::create(&mut tx, "finanzen", "Fiona Haushalt", musterhausen, &[Role::Finanzen], true, now).await?;
+    let sp_nord = users::create(&mut tx, "systempfleger-nordkreis", "Norbert Nord", Some(customer_ids[2]), &[Role::Systempfleger], true, now).await?;
+    let sp_lastat = users::create(&mut tx, "systempfleger-lastat", "Lara Statistik", Some(customer_ids[1]), &[Role::Systempfleger], false, now).await?;
+    tx.commit().await?;
+
+    let as_user = |id: i64, customer: i64| CurrentUser {
+        id,
+        login: String::new(),
+        display_name: "Demo-Daten".into(),
+        customer_id: Some(customer),
+        roles: vec![Role::Systempfleger],
+        via: Via::System,
+    };
+    // (application index, stage, product, size, booked at)
+    let plan: [(usize, Stage, &str, Size, &str); 13] = [
+        (0, Stage::Vorpruefung, "container-namespace", Size::S, "2026-02-02"),
+        (0, Stage::Abnahme, "container-namespace", Size::S, "2026-03-02"),
+        (0, Stage::Schulung, "container-namespace", Size::S, "2026-05-04"),
+        (0, Stage::Produktion, "container-namespace", Size::M, "2026-06-01"),
+        (0, Stage::Produktion, "persistent-storage", Size::M, "2026-06-01"),
+        (1, Stage::Vorpruefung, "container-namespace", Size::S, "2026-03-16"),
+        (1, Stage::Produktion, "container-namespace", Size::L, "2026-09-01"),
+        (1, Stage::Produktion, "persistent-storage", Size::L, "2026-09-01"),
+        (2, Stage::Vorpruefung, "container-namespace", Size::M, "2026-04-01"),
+        (2, Stage::Produktion, "container-namespace", Size::XL, "2026-07-01"),
+        (2, Stage::Produktion, "persistent-storage", Size::XL, "2026-07-01"),
+        (3, Stage::Vorpruefung, "container-namespace", Size::S, "2026-05-11"),
+        (4, Stage::Produktion, "container-namespace", Size::M, "2026-08-03"),
+    ];
+    let owner = |app: usize| match app {
+        0 | 1 => as_user(sp, customer_ids[0]),
+        2 => as_user(sp_lastat, customer_ids[1]),
+        _ => as_user(sp_nord, customer_ids[2]),
+    };
+    let mut first_booking = None;
+    for (app, stage, product, size, at) in plan {
+        let booking = bookings::NewBooking {
+            application_id: app_ids[app],
+            stage,
+            product: product.into(),
+            size,
+        };
+        let id = bookings::book(db, &owner(app), &booking, None, date(at) + 9 * 3600)
+            .await
+            .with_context(|| format!("demo booking {product} {size} for application {app}"))?
+            .id();
+        first_booking.get_or_insert(id);
+    }
+    // A little history: the first booking was resized once.
+    if let Some(id) = first_booking {
+        bookings::resize(db, &owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
+        bookings::resize(db, &owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
+    }
+    Ok(true)
+}

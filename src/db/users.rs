@@ -1,0 +1,172 @@
+use sqlx::AnyPool;
+
+use crate::{
+    auth::{CurrentUser, Via},
+    domain::Role,
+};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub customer_id: Option<i64>,
+}
+
+async fn roles_of(pool: &AnyPool, user_id: i64) -> sqlx::Result<Vec<Role>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().filter_map(|(r,)| r.parse().ok()).collect())
+}
+
+async fn into_current(pool: &AnyPool, row: UserRow, via: Via) -> sqlx::Result<CurrentUser> {
+    let roles = roles_of(pool, row.id).await?;
+    Ok(CurrentUser {
+        id: row.id,
+        login: row.login,
+        display_name: row.display_name,
+        customer_id: row.customer_id,
+        roles,
+        via,
+    })
+}
+
+pub async fn by_id(pool: &AnyPool, id: i64, via: Via) -> sqlx::Result<Option<CurrentUser>> {
+    let row: Option<UserRow> =
+        sqlx::query_as("SELECT id, login, display_name, customer_id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        Some(row) => Ok(Some(into_current(pool, row, via).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn by_login(pool: &AnyPool, login: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as("SELECT id, login, display_name, customer_id FROM users WHERE login = $1")
+        .bind(login)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The user behind a valid (known, unexpired, unrevoked) API token.
+pub async fn by_token_hash(
+    pool: &AnyPool,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<CurrentUser>> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name, u.customer_id FROM api_tokens t \
+         JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+           AND (t.expires_at IS NULL OR t.expires_at > $2)",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(into_current(pool, row, Via::Token).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Users offered on the demo login page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DemoUser {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub customer_name: Option<String>,
+    pub roles: String,
+}
+
+pub async fn demo_users(pool: &AnyPool) -> sqlx::Result<Vec<DemoUser>> {
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name, c.name FROM users u \
+         LEFT JOIN customers c ON c.id = u.customer_id WHERE u.demo = 1 ORDER BY u.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for (id, login, display_name, customer_name) in rows {
+        let roles: Vec<&str> = roles_of(pool, id)
+            .await?
+            .into_iter()
+            .map(Role::label)
+            .collect();
+        users.push(DemoUser {
+            id,
+            login,
+            display_name,
+            customer_name,
+            roles: roles.join(", "),
+        });
+    }
+    Ok(users)
+}
+
+pub async fn is_demo(pool: &AnyPool, id: i64) -> sqlx::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT demo FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(matches!(row, Some((1,))))
+}
+
+/// Creates a user with roles; used by the seed and by tests.
+pub async fn create(
+    tx: &mut super::Tx,
+    login: &str,
+    display_name: &str,
+    customer_id: Option<i64>,
+    roles: &[Role],
+    demo: bool,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (login, display_name, customer_id, demo, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(login)
+    .bind(display_name)
+    .bind(customer_id)
+    .bind(i64::from(demo))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn create_token(
+    tx: &mut super::Tx,
+    user_id: i64,
+    name: &str,
+    hash: &str,
+    now: i64,
+    expires_at: Option<i64>,
+) -> sqlx::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(hash)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,21 @@
+//! Pure domain types and rules: no HTTP, no SQL. Values are parsed once at the
+//! edge (`FromStr`/`parse`) and trusted everywhere else.
+
+pub mod booking;
+pub mod calendar;
+pub mod kontingent;
+pub mod money;
+pub mod resources;
+pub mod role;
+pub mod size;
+pub mod slug;
+pub mod stage;
+
+pub use booking::BookingState;
+pub use kontingent::{Kontingent, KontingentExceeded, Limit};
+pub use money::{Cents, HourlyRate};
+pub use resources::Resources;
+pub use role::Role;
+pub use size::Size;
+pub use slug::Slug;
+pub use stage::Stage;

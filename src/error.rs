@@ -1,0 +1,95 @@
+//! The one error type below the web layers. Handlers return it; it is mapped
+//! once to problem+json (`api::problem`) and once to HTML (`web::error`).
+//!
+//! Which variant to use:
+//! - `NotFound` for missing ids *and* for ids of another tenant (never reveal
+//!   that they exist),
+//! - `Forbidden` for a visible object the user's role may not change,
+//! - `Validation` for input a user can correct, with a message per field,
+//! - `Kontingent`/`ContractNotValid` for a change the contract does not allow,
+//! - `Conflict` for a change the object's current state does not allow,
+//! - `Database`/`Internal` for everything else; logged, shown as a request id.
+
+use std::fmt;
+
+use crate::domain::KontingentExceeded;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("nicht gefunden")]
+    NotFound,
+    #[error("Anmeldung erforderlich")]
+    Unauthorized,
+    #[error("keine Berechtigung für diese Aktion")]
+    Forbidden,
+    #[error("ungültige Eingabe: {0}")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Kontingent(KontingentExceeded),
+    #[error("{0}")]
+    ContractNotValid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Datenbankfehler")]
+    Database(#[from] sqlx::Error),
+    #[error("interner Fehler")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Messages for individual input fields, in German, keyed by the field name
+/// used in the form and in the JSON body.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push((field.to_owned(), message.into()));
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when there are no messages, else a validation error.
+    pub fn into_result(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl Error {
+    pub fn validation(field: &str, message: impl Into<String>) -> Error {
+        Error::Validation(FieldErrors::single(field, message))
+    }
+
+    /// Whether a database error is a unique-constraint violation, the one
+    /// database error that is the user's to fix (a name already taken).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}

@@ -1,0 +1,13 @@
+//! Kontor: a self-service cloud portal for public-sector IT providers.
+//! See `README.md` and `docs/` for the product and its architecture.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

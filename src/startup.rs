@@ -1,0 +1,151 @@
+//! Builds the application: database, migrations, demo seed, router, server.
+//! `Application::build` binds the listener first so tests can ask for port 0.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    http::{HeaderName, HeaderValue, header},
+    middleware,
+    routing::get,
+};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+use tower_sessions::{
+    Expiry, SessionManagerLayer,
+    cookie::{SameSite, time::Duration as CookieDuration},
+};
+
+use crate::{config::Settings, db, db::Db};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+/// Security headers for every response. The CSP forbids inline script and
+/// style; KERN draws its icons as `data:` SVG masks, hence `img-src data:`.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; \
+    font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = crate::web::csrf::new_token()[..16].to_owned();
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+        db.migrate().await?;
+        if settings.seed_demo && db::seed::demo(&db).await? {
+            tracing::info!("seeded demo data into the empty database");
+        }
+        let listener = TcpListener::bind(settings.listen).await?;
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+        };
+        let router = router(state);
+        Ok(Application { listener, router })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(address = %self.listener.local_addr()?, "Kontor listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let store = db::sessions::DbSessionStore::new(state.db.pool.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("kontor_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(30)));
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    let pages = crate::web::router()
+        .layer(middleware::from_fn(crate::web::csrf::protect))
+        .layer(sessions);
+
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", crate::api::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .nest_service("/static", ServeDir::new(static_dir()))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+        .with_state(state)
+}
+
+/// Static files ship next to the binary's crate; `KONTOR_STATIC_DIR`
+/// overrides for installed layouts (the container image).
+fn static_dir() -> std::path::PathBuf {
+    std::env::var_os("KONTOR_STATIC_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

@@ -1,0 +1,115 @@
+//! Errors of page handlers, rendered as a German page. Internal errors are
+//! logged with an error id that the page shows, never their details.
+
+use askama::Template;
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+
+use super::{Layout, Nav};
+use crate::error::Error;
+
+#[derive(Debug)]
+pub enum PageError {
+    LoginRequired,
+    NotFound,
+    Forbidden,
+    CsrfRejected,
+    BadForm(String),
+    Conflict(String),
+    Internal(anyhow::Error),
+}
+
+impl PageError {
+    pub fn internal(e: anyhow::Error) -> Self {
+        PageError::Internal(e)
+    }
+    pub fn session(e: tower_sessions::session::Error) -> Self {
+        PageError::Internal(anyhow::anyhow!("session store: {e}"))
+    }
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound => PageError::NotFound,
+            Error::Unauthorized => PageError::LoginRequired,
+            Error::Forbidden => PageError::Forbidden,
+            Error::Validation(fields) => PageError::BadForm(fields.to_string()),
+            Error::Kontingent(k) => PageError::Conflict(k.to_string()),
+            Error::ContractNotValid(m) | Error::Conflict(m) => PageError::Conflict(m),
+            Error::Database(e) => PageError::Internal(e.into()),
+            Error::Internal(e) => PageError::Internal(e),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError::Internal(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+    error_id: Option<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, message, error_id) = match self {
+            PageError::LoginRequired => return Redirect::to("/anmelden").into_response(),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Nicht gefunden",
+                "Diese Seite oder dieses Objekt gibt es nicht, oder es gehört nicht zu Ihrem Bereich.".to_owned(),
+                None,
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Keine Berechtigung",
+                "Ihre Rolle erlaubt diese Aktion nicht. Wenden Sie sich an die Systempflege Ihrer Behörde.".to_owned(),
+                None,
+            ),
+            PageError::CsrfRejected => (
+                StatusCode::FORBIDDEN,
+                "Formular abgelaufen",
+                "Das Formular war nicht mehr gültig (z. B. nach einer Abmeldung). Es wurde nichts geändert. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.".to_owned(),
+                None,
+            ),
+            PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
+            PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
+            PageError::Internal(e) => {
+                let id = super::csrf::new_token()[..12].to_owned();
+                tracing::error!(error_id = %id, error = ?e, "internal error on a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Technischer Fehler",
+                    "Es ist ein technischer Fehler aufgetreten. Es wurde nichts geändert. Bitte nennen Sie dem Betrieb die Fehlerkennung.".to_owned(),
+                    Some(id),
+                )
+            }
+        };
+        let page = ErrorPage {
+            layout: Layout {
+                title: heading.into(),
+                nav: Nav::None,
+                user: None,
+                csrf: String::new(),
+                demo: false,
+            },
+            heading,
+            message,
+            error_id,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, heading).into_response(),
+        }
+    }
+}

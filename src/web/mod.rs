@@ -1,0 +1,82 @@
+//! Server-rendered pages (askama + KERN UX). One module per page; every page
+//! works without JavaScript. German first.
+
+pub mod admin;
+pub mod bookings;
+pub mod csrf;
+pub mod error;
+pub mod login;
+pub mod overview;
+pub mod session;
+pub mod shop;
+pub mod view;
+
+use askama::Template;
+use axum::{
+    Router,
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+
+use crate::{auth::CurrentUser, startup::AppState};
+
+pub use error::PageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/uebersicht") }))
+        .merge(login::router())
+        .merge(overview::router())
+        .merge(shop::router())
+        .merge(bookings::router())
+        .merge(admin::router())
+}
+
+/// Main navigation entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Shop,
+    Bookings,
+    Customers,
+    Contracts,
+    Catalogue,
+    None,
+}
+
+/// What every page's frame needs: title, who is logged in, the CSRF token
+/// for forms, and the demo-mode banner.
+pub struct Layout {
+    pub title: String,
+    pub nav: Nav,
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+    pub demo: bool,
+}
+
+impl Layout {
+    pub fn is(&self, nav: Nav) -> bool {
+        self.nav == nav
+    }
+    pub fn can_book(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.has(crate::domain::Role::Systempfleger))
+    }
+    pub fn is_betreiber(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_betreiber())
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn render<T: Template>(template: &T) -> Result<Response, PageError> {
+    let html = template
+        .render()
+        .map_err(|e| PageError::internal(anyhow::anyhow!("template: {e}")))?;
+    Ok(Html(html).into_response())
+}
+
+/// 303 after a successful POST, so reload does not post again.
+pub fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}

@@ -1,0 +1,150 @@
+//! Übersicht: a customer's applications × stages with their bookings, and the
+//! Kontingent of each contract as bars with numbers.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    response::Response,
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Nav, PageError, render,
+    session::PageUser,
+    view::{UsageBar, usage_bars},
+};
+use crate::{
+    auth::Scope,
+    db::{self, applications::Application, bookings::Compact, contracts::Contract, customers::Customer},
+    domain::{Stage, kontingent::Commitment},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/uebersicht", get(show))
+}
+
+pub struct ContractView {
+    pub contract: Contract,
+    pub bars: Vec<UsageBar>,
+    pub valid_now: bool,
+}
+
+pub struct Cell {
+    pub stage: Stage,
+    pub bookings: Vec<Compact>,
+}
+
+pub struct Row {
+    pub application: Application,
+    pub cells: Vec<Cell>,
+}
+
+/// One line of the Betreiber's all-customers table.
+pub struct CustomerLine {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub contract_number: String,
+    pub bars: Vec<UsageBar>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    layout: Layout,
+    customer: Option<Customer>,
+    contracts: Vec<ContractView>,
+    rows: Vec<Row>,
+    stages: [Stage; 4],
+    all_customers: Vec<CustomerLine>,
+}
+
+#[derive(Deserialize)]
+struct Params {
+    kunde: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(params): Query<Params>,
+) -> Result<Response, PageError> {
+    let pool = &state.db.pool;
+    let now = db::now();
+    let customer_id = match (page.user.scope(), params.kunde.as_deref()) {
+        (Scope::Customer(id), _) => Some(id),
+        (Scope::All, Some(k)) => Some(k.parse::<i64>().map_err(|_| PageError::NotFound)?),
+        (Scope::All, None) => None,
+        (Scope::Nothing, _) => return Err(PageError::Forbidden),
+    };
+    let layout = page.layout("Übersicht", Nav::Overview);
+    let Some(customer_id) = customer_id else {
+        // Everything the provider runs, one line per contract.
+        let contracts = db::contracts::list(pool, Scope::All).await?;
+        let usage = db::contracts::usage_of_all(pool, &contracts, Scope::All, now).await?;
+        let all_customers = contracts
+            .into_iter()
+            .map(|k| {
+                let c = usage.get(&k.id).copied().unwrap_or_default();
+                CustomerLine {
+                    customer_id: k.customer_id,
+                    bars: usage_bars(&k.kontingent(), &c),
+                    customer_name: k.customer_name,
+                    contract_number: k.number,
+                }
+            })
+            .collect();
+        return render(&OverviewPage {
+            layout,
+            customer: None,
+            contracts: Vec::new(),
+            rows: Vec::new(),
+            stages: Stage::ALL,
+            all_customers,
+        });
+    };
+    let customer = db::customers::get(pool, &page.user, customer_id).await?;
+    let scope = Scope::Customer(customer.id);
+    let contracts = db::contracts::list(pool, scope).await?;
+    let usage = db::contracts::usage_of_all(pool, &contracts, scope, now).await?;
+    let contracts = contracts
+        .into_iter()
+        .map(|k| {
+            let c: Commitment = usage.get(&k.id).copied().unwrap_or_default();
+            ContractView {
+                bars: usage_bars(&k.kontingent(), &c),
+                valid_now: k.is_valid_at(now),
+                contract: k,
+            }
+        })
+        .collect();
+    let applications = db::applications::list_for_customer(pool, customer.id).await?;
+    let bookings = db::bookings::open_for_customer(pool, customer.id).await?;
+    let rows = applications
+        .into_iter()
+        .map(|application| Row {
+            cells: Stage::ALL
+                .into_iter()
+                .map(|stage| Cell {
+                    stage,
+                    bookings: bookings
+                        .iter()
+                        .filter(|b| b.application_id == application.id && b.stage == stage.as_str())
+                        .cloned()
+                        .collect(),
+                })
+                .collect(),
+            application,
+        })
+        .collect();
+    render(&OverviewPage {
+        layout,
+        customer: Some(customer),
+        contracts,
+        rows,
+        stages: Stage::ALL,
+        all_customers: Vec::new(),
+    })
+}

@@ -1,0 +1,87 @@
+//! The browser session: who is logged in and the CSRF token of their forms.
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
+use tower_sessions::Session;
+
+use super::{Layout, Nav, PageError};
+use crate::{auth::{CurrentUser, Via}, db, startup::AppState};
+
+const USER_ID: &str = "user_id";
+const CSRF: &str = "csrf";
+
+/// The CSRF token of this session, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, PageError> {
+    if let Some(token) = session.get::<String>(CSRF).await.map_err(PageError::session)? {
+        return Ok(token);
+    }
+    let token = super::csrf::new_token();
+    session.insert(CSRF, &token).await.map_err(PageError::session)?;
+    Ok(token)
+}
+
+/// Logs a user in: a fresh session id (against fixation) and a new CSRF token.
+pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
+    session.cycle_id().await.map_err(PageError::session)?;
+    session.insert(USER_ID, user_id).await.map_err(PageError::session)?;
+    session
+        .insert(CSRF, super::csrf::new_token())
+        .await
+        .map_err(PageError::session)?;
+    Ok(())
+}
+
+pub async fn log_out(session: &Session) -> Result<(), PageError> {
+    session.flush().await.map_err(PageError::session)
+}
+
+/// A logged-in user with the session's CSRF token. Pages that need a login
+/// take this extractor; without a session it redirects to the login page.
+pub struct PageUser {
+    pub user: CurrentUser,
+    pub csrf: String,
+    pub demo: bool,
+}
+
+impl PageUser {
+    pub fn layout(&self, title: impl Into<String>, nav: Nav) -> Layout {
+        Layout {
+            title: title.into(),
+            nav,
+            user: Some(self.user.clone()),
+            csrf: self.csrf.clone(),
+            demo: self.demo,
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for PageUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let session = Session::from_request_parts(parts, &state)
+            .await
+            .map_err(|_| PageError::internal(anyhow::anyhow!("session layer missing")))?;
+        let user_id: Option<i64> = session.get(USER_ID).await.map_err(PageError::session)?;
+        let Some(user_id) = user_id else {
+            return Err(PageError::LoginRequired);
+        };
+        let user = db::users::by_id(&state.db.pool, user_id, Via::Session)
+            .await
+            .map_err(|e| PageError::from(crate::error::Error::from(e)))?
+            .ok_or(PageError::LoginRequired)?;
+        let csrf = csrf_token(&session).await?;
+        Ok(PageUser {
+            user,
+            csrf,
+            demo: state.settings.demo_login_enabled(),
+        })
+    }
+}
