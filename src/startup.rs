@@ -32,6 +32,7 @@ pub struct AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    db: Db,
 }
 
 /// Security headers for every response. The CSP forbids inline script and
@@ -61,12 +62,18 @@ impl Application {
             db,
             settings: Arc::new(settings),
         };
+        let db = state.db.clone();
         let router = router(state);
-        Ok(Application { listener, router })
+        Ok(Application { listener, router, db })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The database handle, for tests and batch jobs in the same process.
+    pub fn db(&self) -> Db {
+        self.db.clone()
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
