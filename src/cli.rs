@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use crate::{config::Settings, db, db::Db, startup::Application, telemetry};
 
 #[derive(Parser)]
-#[command(name = "kontor", version, about = "Selbstbedienungsportal für Cloud-Ressourcen")]
+#[command(
+    name = "kontor",
+    version,
+    about = "Selbstbedienungsportal für Cloud-Ressourcen"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -71,10 +75,15 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             connect(&settings).await?;
-            println!("Migrationen angewendet ({}).", db::redact(&settings.database_url()));
+            println!(
+                "Migrationen angewendet ({}).",
+                db::redact(&settings.database_url())
+            );
             Ok(())
         }
-        Command::Seed { what: SeedCommand::Demo } => {
+        Command::Seed {
+            what: SeedCommand::Demo,
+        } => {
             let db = connect(&settings).await?;
             if db::seed::demo(&db).await? {
                 println!("Demo-Daten angelegt.");
@@ -97,12 +106,19 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token {
-            what: TokenCommand::Create { user, expires, name },
+            what:
+                TokenCommand::Create {
+                    user,
+                    expires,
+                    name,
+                },
         } => {
             let db = connect(&settings).await?;
             let secret = create_token(&db, &user, expires, &name).await?;
             println!("{secret}");
-            eprintln!("Das Token wird nur dieses eine Mal angezeigt; gespeichert ist nur sein Hash.");
+            eprintln!(
+                "Das Token wird nur dieses eine Mal angezeigt; gespeichert ist nur sein Hash."
+            );
             Ok(())
         }
     }

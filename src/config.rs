@@ -94,7 +94,10 @@ impl Settings {
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("kontor.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kontor.db").display()
+            )
         })
     }
 

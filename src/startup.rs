@@ -64,7 +64,11 @@ impl Application {
         };
         let db = state.db.clone();
         let router = router(state);
-        Ok(Application { listener, router, db })
+        Ok(Application {
+            listener,
+            router,
+            db,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -49,7 +49,10 @@ fn view(a: Application) -> ApplicationView {
         (status = 200, body = Vec<ApplicationView>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<ApplicationView>>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<ApplicationView>>, Problem> {
     let apps = db::applications::list(&state.db.pool, user.scope()).await?;
     Ok(Json(apps.into_iter().map(view).collect()))
 }
@@ -68,5 +71,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ApplicationView>, Problem> {
     let id = path_id(&id)?;
-    Ok(Json(view(db::applications::get(&state.db.pool, &user, id).await?)))
+    Ok(Json(view(
+        db::applications::get(&state.db.pool, &user, id).await?,
+    )))
 }

@@ -14,7 +14,11 @@ use super::{
     problem::Problem,
 };
 use crate::{
-    db::{self, bookings::{Booking, Created, Filter, NewBooking}, idempotency},
+    db::{
+        self,
+        bookings::{Booking, Created, Filter, NewBooking},
+        idempotency,
+    },
     domain::{BookingState, Resources, Size, Stage, calendar::rfc3339},
     error::{Error, FieldErrors},
     startup::AppState,
@@ -86,7 +90,11 @@ fn view(b: &Booking) -> BookingView {
     }
 }
 
-async fn detail(state: &AppState, user: &crate::auth::CurrentUser, id: i64) -> Result<BookingView, Problem> {
+async fn detail(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    id: i64,
+) -> Result<BookingView, Problem> {
     let pool = &state.db.pool;
     let booking = db::bookings::get(pool, user, id, db::now()).await?;
     let periods = db::bookings::periods(pool, id).await?;
@@ -149,7 +157,11 @@ fn parse_id(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Opti
     }
 }
 
-fn parse_opt<T: std::str::FromStr>(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Option<T>
+fn parse_opt<T: std::str::FromStr>(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: &Option<String>,
+) -> Option<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -249,7 +261,10 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let input: CreateBooking = parse_json(&headers, &body)?;
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(idempotency::Key::parse(v.to_str().unwrap_or_default(), &body)?),
+        Some(v) => Some(idempotency::Key::parse(
+            v.to_str().unwrap_or_default(),
+            &body,
+        )?),
         None => None,
     };
     let mut e = FieldErrors::default();

@@ -38,7 +38,10 @@ pub struct ProductView {
         (status = 200, body = Vec<ProductView>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, _user: ApiUser) -> Result<Json<Vec<ProductView>>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    _user: ApiUser,
+) -> Result<Json<Vec<ProductView>>, Problem> {
     let products = db::catalog::products(&state.db.pool, db::now()).await?;
     Ok(Json(
         products

@@ -98,7 +98,10 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
         (status = 200, body = Vec<ContractView>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<ContractView>>, Problem> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<ContractView>>, Problem> {
     let pool = &state.db.pool;
     let scope = user.scope();
     let contracts = db::contracts::list(pool, scope).await?;

@@ -30,16 +30,22 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“."))?;
+            .ok_or_else(|| {
+                Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“.")
+            })?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt."))?;
+            .ok_or_else(|| {
+                Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt.")
+            })?;
         let user = db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
             .await?
-            .ok_or_else(|| Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen."))?;
+            .ok_or_else(|| {
+                Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen.")
+            })?;
         Ok(ApiUser(user))
     }
 }
@@ -65,9 +71,10 @@ where
 
 fn json_problem(rejection: JsonRejection) -> Problem {
     match rejection {
-        JsonRejection::JsonDataError(e) => {
-            Problem::validation("body", format!("Der JSON-Inhalt passt nicht zum Schema: {}", e.body_text()))
-        }
+        JsonRejection::JsonDataError(e) => Problem::validation(
+            "body",
+            format!("Der JSON-Inhalt passt nicht zum Schema: {}", e.body_text()),
+        ),
         JsonRejection::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",

@@ -68,7 +68,12 @@ impl Problem {
     }
 
     pub fn unauthorized(detail: &str) -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Anmeldung erforderlich", detail)
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Anmeldung erforderlich",
+            detail,
+        )
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Problem {
@@ -164,7 +169,9 @@ fn internal(e: anyhow::Error) -> Problem {
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
         "Interner Fehler",
-        format!("Es ist ein interner Fehler aufgetreten; nichts wurde geändert. Fehlerkennung: {id}"),
+        format!(
+            "Es ist ein interner Fehler aufgetreten; nichts wurde geändert. Fehlerkennung: {id}"
+        ),
     )
 }
 

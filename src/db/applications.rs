@@ -82,12 +82,13 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &ApplicationInput) -> Re
     let slug = slug.expect("checked");
     let now = super::now();
     let mut tx = db.begin_write().await?;
-    let contract: Option<(i64,)> = sqlx::query_as("SELECT customer_id FROM contracts WHERE id = $1")
-        .bind(contract_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (customer_id,) =
-        contract.ok_or_else(|| Error::validation("contract_id", "Diesen Vertrag gibt es nicht."))?;
+    let contract: Option<(i64,)> =
+        sqlx::query_as("SELECT customer_id FROM contracts WHERE id = $1")
+            .bind(contract_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (customer_id,) = contract
+        .ok_or_else(|| Error::validation("contract_id", "Diesen Vertrag gibt es nicht."))?;
     let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
         "INSERT INTO applications (customer_id, contract_id, slug, name, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

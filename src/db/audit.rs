@@ -17,7 +17,12 @@ pub struct Entry<'a> {
     pub after: Option<Value>,
 }
 
-pub async fn record(tx: &mut Tx, actor: &CurrentUser, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
+pub async fn record(
+    tx: &mut Tx,
+    actor: &CurrentUser,
+    at: i64,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_user_id, actor, via, customer_id, action, object_type, object_id, before_json, after_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

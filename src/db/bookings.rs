@@ -9,10 +9,7 @@ use sqlx::AnyPool;
 use super::{Db, Tx, audit, catalog, contracts, idempotency};
 use crate::{
     auth::{CurrentUser, Scope},
-    domain::{
-        BookingState, HourlyRate, Resources, Size, Stage,
-        kontingent::Commitment,
-    },
+    domain::{BookingState, HourlyRate, Resources, Size, Stage, kontingent::Commitment},
     error::{Error, Result},
 };
 
@@ -244,6 +241,82 @@ struct AppRow {
     contract_id: i64,
 }
 
+/// A booking request checked against role, contract, catalogue and
+/// Kontingent: what the confirmation page shows and what `book` writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub customer_id: i64,
+    pub contract: contracts::Contract,
+    pub product: catalog::Product,
+    pub size: catalog::SizeRow,
+    pub rate: HourlyRate,
+    pub committed: Commitment,
+    pub change: Commitment,
+}
+
+async fn plan(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    user: &CurrentUser,
+    req: &NewBooking,
+    now: i64,
+    lock: bool,
+) -> Result<Plan> {
+    let app: Option<AppRow> =
+        sqlx::query_as("SELECT customer_id, contract_id FROM applications WHERE id = $1")
+            .bind(req.application_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let app = app
+        .filter(|a| user.can_see(a.customer_id))
+        .ok_or(Error::NotFound)?;
+    if !user.can_book_for(app.customer_id) {
+        return Err(Error::Forbidden);
+    }
+    let contract = contracts::load(db, conn, app.contract_id, lock)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !contract.is_valid_at(now) {
+        return Err(Error::ContractNotValid(format!(
+            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
+            contract.number, contract.valid_from, contract.valid_until
+        )));
+    }
+    let (product, size) = catalog::size(conn, &req.product, req.size, now)
+        .await?
+        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
+    let rate = size.rate().ok_or_else(|| {
+        Error::validation(
+            "size",
+            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
+        )
+    })?;
+    let committed = contracts::usage(&mut *conn, &contract, now).await?;
+    let change = Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
+    };
+    contract
+        .kontingent()
+        .admit(&committed, &change)
+        .map_err(Error::Kontingent)?;
+    Ok(Plan {
+        customer_id: app.customer_id,
+        contract,
+        product,
+        size,
+        rate,
+        committed,
+        change,
+    })
+}
+
+/// Checks a booking request without writing anything (confirmation page).
+pub async fn preview(db: &Db, user: &CurrentUser, req: &NewBooking, now: i64) -> Result<Plan> {
+    let mut conn = db.pool.acquire().await?;
+    plan(db, &mut conn, user, req, now, false).await
+}
+
 pub async fn book(
     db: &Db,
     user: &CurrentUser,
@@ -257,48 +330,13 @@ pub async fn book(
     {
         return Ok(Created::Replayed(id));
     }
-    let app: Option<AppRow> =
-        sqlx::query_as("SELECT customer_id, contract_id FROM applications WHERE id = $1")
+    let plan = plan(db, &mut tx, user, req, now, true).await?;
+    let (environment_id,): (i64,) =
+        sqlx::query_as("SELECT id FROM environments WHERE application_id = $1 AND stage = $2")
             .bind(req.application_id)
-            .fetch_optional(&mut *tx)
+            .bind(req.stage.as_str())
+            .fetch_one(&mut *tx)
             .await?;
-    let app = app
-        .filter(|a| user.can_see(a.customer_id))
-        .ok_or(Error::NotFound)?;
-    if !user.can_book_for(app.customer_id) {
-        return Err(Error::Forbidden);
-    }
-    let contract = contracts::lock(db, &mut tx, app.contract_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !contract.is_valid_at(now) {
-        return Err(Error::ContractNotValid(format!(
-            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
-            contract.number, contract.valid_from, contract.valid_until
-        )));
-    }
-    let (product, size) = catalog::size(&mut *tx, &req.product, req.size, now)
-        .await?
-        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
-    let rate = size.rate().ok_or_else(|| {
-        Error::validation("size", "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.")
-    })?;
-    let committed = contracts::usage(&mut *tx, &contract, now).await?;
-    let change = Commitment {
-        resources: size.resources(),
-        monthly_exact: rate.monthly_exact(),
-    };
-    contract
-        .kontingent()
-        .admit(&committed, &change)
-        .map_err(Error::Kontingent)?;
-    let (environment_id,): (i64,) = sqlx::query_as(
-        "SELECT id FROM environments WHERE application_id = $1 AND stage = $2",
-    )
-    .bind(req.application_id)
-    .bind(req.stage.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
     // Accepted bookings are active at once until provisioning reports back
     // (the reconciler will own the beantragt → aktiv step).
     let state = BookingState::Aktiv;
@@ -307,32 +345,32 @@ pub async fn book(
          product_id, size, state, created_at, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
-    .bind(app.customer_id)
-    .bind(app.contract_id)
+    .bind(plan.customer_id)
+    .bind(plan.contract.id)
     .bind(req.application_id)
     .bind(environment_id)
     .bind(req.stage.as_str())
-    .bind(product.id)
+    .bind(plan.product.id)
     .bind(req.size.as_str())
     .bind(state.as_str())
     .bind(now)
     .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
-    open_period(&mut tx, id, &size, now).await?;
+    open_period(&mut tx, id, &plan.size, now).await?;
     audit::record(
         &mut tx,
         user,
         now,
         audit::Entry {
-            customer_id: Some(app.customer_id),
+            customer_id: Some(plan.customer_id),
             action: "booking.created",
             object_type: "booking",
             object_id: id,
             before: None,
             after: Some(json!({
                 "application_id": req.application_id, "stage": req.stage.as_str(),
-                "product": product.slug, "size": req.size.as_str(), "state": state.as_str(),
+                "product": plan.product.slug, "size": req.size.as_str(), "state": state.as_str(),
             })),
         },
     )
@@ -361,7 +399,12 @@ async fn replay_after_race(db: &Db, user: &CurrentUser, key: &idempotency::Key) 
     })
 }
 
-async fn open_period(tx: &mut Tx, booking_id: i64, size: &catalog::SizeRow, now: i64) -> sqlx::Result<()> {
+async fn open_period(
+    tx: &mut Tx,
+    booking_id: i64,
+    size: &catalog::SizeRow,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO booking_periods (booking_id, product_size_id, size, millicpu, memory_mib, \
          storage_gib, pods, starts_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -380,26 +423,29 @@ async fn open_period(tx: &mut Tx, booking_id: i64, size: &catalog::SizeRow, now:
 }
 
 async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL")
-        .bind(now)
-        .bind(booking_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL",
+    )
+    .bind(now)
+    .bind(booking_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
-/// Loads a booking for a change inside `tx`, after locking its contract.
+/// Loads a booking for a change, after locking its contract when `lock`.
 async fn load_for_change(
     db: &Db,
-    tx: &mut Tx,
+    conn: &mut sqlx::AnyConnection,
     user: &CurrentUser,
     id: i64,
     now: i64,
+    lock: bool,
 ) -> Result<(Booking, contracts::Contract)> {
     let head: Option<(i64, i64)> =
         sqlx::query_as("SELECT customer_id, contract_id FROM bookings WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
     let (customer_id, contract_id) = head
         .filter(|(customer_id, _)| user.can_see(*customer_id))
@@ -407,35 +453,58 @@ async fn load_for_change(
     if !user.can_book_for(customer_id) {
         return Err(Error::Forbidden);
     }
-    let contract = contracts::lock(db, tx, contract_id)
+    let contract = contracts::load(db, conn, contract_id, lock)
         .await?
         .ok_or(Error::NotFound)?;
     let booking: Booking = sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
         .bind(now)
         .bind(id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await?;
     if !booking.state().is_open() {
-        return Err(Error::Conflict("Diese Buchung ist bereits gekündigt.".into()));
+        return Err(Error::Conflict(
+            "Diese Buchung ist bereits gekündigt.".into(),
+        ));
     }
     Ok((booking, contract))
 }
 
-/// Größe ändern: closes the current period and opens one with the new size.
-pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let (booking, contract) = load_for_change(db, &mut tx, user, id, now).await?;
+/// A resize checked against contract, catalogue and Kontingent.
+#[derive(Debug, Clone)]
+pub struct ResizePlan {
+    pub booking: Booking,
+    pub contract: contracts::Contract,
+    pub size: catalog::SizeRow,
+    pub rate: HourlyRate,
+    pub old: Commitment,
+    pub new: Commitment,
+    pub committed: Commitment,
+}
+
+async fn plan_resize(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    user: &CurrentUser,
+    id: i64,
+    new_size: Size,
+    now: i64,
+    lock: bool,
+) -> Result<ResizePlan> {
+    let (booking, contract) = load_for_change(db, conn, user, id, now, lock).await?;
     if booking.size() == new_size {
         return Err(Error::validation(
             "size",
             format!("Die Buchung hat bereits die Größe {new_size}."),
         ));
     }
-    let (_, size) = catalog::size(&mut *tx, &booking.product_slug, new_size, now)
+    let (_, size) = catalog::size(conn, &booking.product_slug, new_size, now)
         .await?
         .ok_or_else(|| Error::validation("size", "Diese Größe gibt es für das Produkt nicht."))?;
     let rate = size.rate().ok_or_else(|| {
-        Error::validation("size", "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.")
+        Error::validation(
+            "size",
+            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
+        )
     })?;
     let old = Commitment {
         resources: booking.resources(),
@@ -455,13 +524,40 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
             contract.number, contract.valid_from, contract.valid_until
         )));
     }
-    let committed = contracts::usage(&mut *tx, &contract, now).await?;
+    let committed = contracts::usage(&mut *conn, &contract, now).await?;
     contract
         .kontingent()
         .admit(&committed, &(new - old))
         .map_err(Error::Kontingent)?;
+    Ok(ResizePlan {
+        booking,
+        contract,
+        size,
+        rate,
+        old,
+        new,
+        committed,
+    })
+}
+
+/// Checks a resize without writing anything (confirmation page).
+pub async fn preview_resize(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    new_size: Size,
+    now: i64,
+) -> Result<ResizePlan> {
+    let mut conn = db.pool.acquire().await?;
+    plan_resize(db, &mut conn, user, id, new_size, now, false).await
+}
+
+/// Größe ändern: closes the current period and opens one with the new size.
+pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    let plan = plan_resize(db, &mut tx, user, id, new_size, now, true).await?;
     close_period(&mut tx, id, now).await?;
-    open_period(&mut tx, id, &size, now).await?;
+    open_period(&mut tx, id, &plan.size, now).await?;
     sqlx::query("UPDATE bookings SET size = $1 WHERE id = $2")
         .bind(new_size.as_str())
         .bind(id)
@@ -472,11 +568,11 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
         user,
         now,
         audit::Entry {
-            customer_id: Some(booking.customer_id),
+            customer_id: Some(plan.booking.customer_id),
             action: "booking.resized",
             object_type: "booking",
             object_id: id,
-            before: Some(json!({"size": booking.size})),
+            before: Some(json!({"size": plan.booking.size})),
             after: Some(json!({"size": new_size.as_str()})),
         },
     )
@@ -485,10 +581,18 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
     Ok(())
 }
 
+/// Checks that a booking may be cancelled by `user` (confirmation page).
+pub async fn preview_cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
+    let mut conn = db.pool.acquire().await?;
+    Ok(load_for_change(db, &mut conn, user, id, now, false)
+        .await?
+        .0)
+}
+
 /// Kündigen: ends the booking now; its periods stay for billing.
 pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let (booking, _) = load_for_change(db, &mut tx, user, id, now).await?;
+    let (booking, _) = load_for_change(db, &mut tx, user, id, now, true).await?;
     close_period(&mut tx, id, now).await?;
     sqlx::query("UPDATE bookings SET state = 'gekuendigt', cancelled_at = $1 WHERE id = $2")
         .bind(now)

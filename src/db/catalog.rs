@@ -148,10 +148,14 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
         return Err(Error::Forbidden);
     }
     let mut e = FieldErrors::default();
-    let size_id = input.product_size_id.trim().parse::<i64>().unwrap_or_else(|_| {
-        e.add("product_size_id", "Bitte eine Größe wählen.");
-        0
-    });
+    let size_id = input
+        .product_size_id
+        .trim()
+        .parse::<i64>()
+        .unwrap_or_else(|_| {
+            e.add("product_size_id", "Bitte eine Größe wählen.");
+            0
+        });
     let now = super::now();
     let today = berlin_date(now);
     let date = parse_date(&input.valid_from);
@@ -162,9 +166,16 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
             .bind(size_id)
             .fetch_one(&db.pool)
             .await?;
-    let earliest = if priced == 0 { today } else { today.tomorrow().unwrap_or(today) };
+    let earliest = if priced == 0 {
+        today
+    } else {
+        today.tomorrow().unwrap_or(today)
+    };
     match date {
-        None => e.add("valid_from", "Bitte ein Datum im Format JJJJ-MM-TT angeben."),
+        None => e.add(
+            "valid_from",
+            "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
+        ),
         Some(d) if d < earliest => e.add(
             "valid_from",
             "Ein neuer Preis gilt frühestens ab morgen; vergangene Preise sind abgerechnet.",
@@ -183,7 +194,10 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
-        return Err(Error::validation("product_size_id", "Diese Größe gibt es nicht."));
+        return Err(Error::validation(
+            "product_size_id",
+            "Diese Größe gibt es nicht.",
+        ));
     }
     let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
         "INSERT INTO prices (product_size_id, valid_from, rate, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -213,7 +227,9 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
             object_type: "price",
             object_id: id,
             before: None,
-            after: Some(json!({"product_size_id": size_id, "valid_from": valid_from, "rate": rate.0})),
+            after: Some(
+                json!({"product_size_id": size_id, "valid_from": valid_from, "rate": rate.0}),
+            ),
         },
     )
     .await?;
@@ -226,7 +242,8 @@ pub async fn update_price(db: &Db, user: &CurrentUser, id: i64, rate_input: &str
     if !user.is_betreiber() {
         return Err(Error::Forbidden);
     }
-    let rate = HourlyRate::parse(rate_input).map_err(|e| Error::validation("rate", e.to_string()))?;
+    let rate =
+        HourlyRate::parse(rate_input).map_err(|e| Error::validation("rate", e.to_string()))?;
     let now = super::now();
     let mut tx = db.begin_write().await?;
     let before: Option<PriceVersion> = sqlx::query_as(super::sql(format!(
@@ -278,7 +295,10 @@ fn parse_count(e: &mut FieldErrors, field: &str, value: &str, max: i64) -> i64 {
     match value.trim().parse::<i64>() {
         Ok(n) if (0..=max).contains(&n) => n,
         _ => {
-            e.add(field, format!("Bitte eine ganze Zahl von 0 bis {max} angeben."));
+            e.add(
+                field,
+                format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
+            );
             0
         }
     }
@@ -310,13 +330,12 @@ pub async fn update_size(db: &Db, user: &CurrentUser, id: i64, input: &SizeInput
     let r = input.validate()?;
     let now = super::now();
     let mut tx = db.begin_write().await?;
-    let before: Option<SizeRow> = sqlx::query_as(super::sql(format!(
-        "{SIZE_SQL} WHERE ps.id = $2"
-    )))
-    .bind(now)
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let before: Option<SizeRow> =
+        sqlx::query_as(super::sql(format!("{SIZE_SQL} WHERE ps.id = $2")))
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let before = before.ok_or(Error::NotFound)?;
     sqlx::query(
         "UPDATE product_sizes SET millicpu = $1, memory_mib = $2, storage_gib = $3, pods = $4 WHERE id = $5",
@@ -386,7 +405,10 @@ pub async fn create_product(db: &Db, user: &CurrentUser, input: &ProductInput) -
     .await;
     let (id,) = match inserted.map_err(Error::from) {
         Err(err) if err.is_unique_violation() => {
-            return Err(Error::validation("slug", "Dieses Kürzel ist schon vergeben."));
+            return Err(Error::validation(
+                "slug",
+                "Dieses Kürzel ist schon vergeben.",
+            ));
         }
         other => other?,
     };

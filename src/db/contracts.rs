@@ -69,9 +69,8 @@ impl Contract {
 }
 
 pub async fn list(pool: &AnyPool, scope: Scope) -> sqlx::Result<Vec<Contract>> {
-    let base = format!(
-        "SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id"
-    );
+    let base =
+        format!("SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id");
     match scope {
         Scope::All => {
             sqlx::query_as(super::sql(format!("{base} ORDER BY c.name, k.number")))
@@ -103,23 +102,32 @@ pub async fn get(pool: &AnyPool, user: &CurrentUser, id: i64) -> Result<Contract
         .ok_or(Error::NotFound)
 }
 
-/// Locks the contract row for the rest of the transaction (PostgreSQL) so
-/// that concurrent bookings against one Kontingent are checked one by one.
-pub async fn lock(db: &Db, tx: &mut super::Tx, id: i64) -> sqlx::Result<Option<Contract>> {
-    // FOR UPDATE may not be combined with the join's nullable side on every
-    // database, so lock the contract row alone first.
-    sqlx::query(super::sql(format!(
-        "SELECT id FROM contracts WHERE id = $1{}",
-        db.for_update()
-    )))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+/// Loads a contract inside a transaction. With `lock`, the row stays locked
+/// until commit (PostgreSQL), so concurrent bookings against one Kontingent
+/// are checked one after the other; SQLite's `BEGIN IMMEDIATE` already
+/// serialises writers.
+pub async fn load(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    lock: bool,
+) -> sqlx::Result<Option<Contract>> {
+    if lock {
+        // Lock the contract row alone: FOR UPDATE over a join would lock the
+        // customer row too, for no reason.
+        sqlx::query(super::sql(format!(
+            "SELECT id FROM contracts WHERE id = $1{}",
+            db.for_update()
+        )))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query_as(super::sql(format!(
         "SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id WHERE k.id = $1"
     )))
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await
 }
 
@@ -156,8 +164,7 @@ fn commitment(row: &UsageRow, base_fee_cents: i64) -> Commitment {
             storage_gib: row.storage_gib,
             pods: row.pods,
         },
-        monthly_exact: row.rate_sum * crate::domain::money::HOURS_PER_MONTH
-            + base_fee_cents * 100,
+        monthly_exact: row.rate_sum * crate::domain::money::HOURS_PER_MONTH + base_fee_cents * 100,
     }
 }
 
@@ -275,7 +282,10 @@ fn whole_number(errors: &mut FieldErrors, field: &str, value: &str, max: i64) ->
     match value.trim().parse::<i64>() {
         Ok(n) if (0..=max).contains(&n) => n,
         Ok(_) => {
-            errors.add(field, format!("Bitte eine ganze Zahl von 0 bis {max} angeben."));
+            errors.add(
+                field,
+                format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
+            );
             0
         }
         Err(_) => {
@@ -322,16 +332,25 @@ impl ContractInput {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
         {
-            e.add("number", "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.");
+            e.add(
+                "number",
+                "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.",
+            );
         }
         let title = required(&mut e, "title", &self.title, 200);
         let from = parse_date(&self.valid_from);
         if from.is_none() {
-            e.add("valid_from", "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+            e.add(
+                "valid_from",
+                "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
+            );
         }
         let until = parse_date(&self.valid_until);
         if until.is_none() {
-            e.add("valid_until", "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+            e.add(
+                "valid_until",
+                "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
+            );
         }
         if let (Some(f), Some(u)) = (from, until)
             && u < f
@@ -366,15 +385,17 @@ impl ContractInput {
                 })
         };
         if billing_model == "nutzung" && base_fee_cents > 0 {
-            e.add(
-                "base_fee",
-                "Eine Grundgebühr gibt es nur im Mischmodell.",
-            );
+            e.add("base_fee", "Eine Grundgebühr gibt es nur im Mischmodell.");
         }
         let max_vcpu = whole_number(&mut e, "max_vcpu", &self.max_vcpu, 100_000);
-        let max_memory_gib = whole_number(&mut e, "max_memory_gib", &self.max_memory_gib, 1_000_000);
-        let max_storage_gib =
-            whole_number(&mut e, "max_storage_gib", &self.max_storage_gib, 100_000_000);
+        let max_memory_gib =
+            whole_number(&mut e, "max_memory_gib", &self.max_memory_gib, 1_000_000);
+        let max_storage_gib = whole_number(
+            &mut e,
+            "max_storage_gib",
+            &self.max_storage_gib,
+            100_000_000,
+        );
         let monthly_budget_cents = Cents::parse(&self.monthly_budget)
             .map(|c| c.0)
             .unwrap_or_else(|err| {
@@ -454,7 +475,10 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &ContractInput) -> Resul
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
-        return Err(Error::validation("customer_id", "Diesen Kunden gibt es nicht."));
+        return Err(Error::validation(
+            "customer_id",
+            "Diesen Kunden gibt es nicht.",
+        ));
     }
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO contracts (customer_id, number, title, valid_from, valid_until, kostenstelle, \
@@ -505,7 +529,7 @@ pub async fn update(db: &Db, user: &CurrentUser, id: i64, input: &ContractInput)
     }
     let now = super::now();
     let mut tx = db.begin_write().await?;
-    let before = lock(db, &mut tx, id).await?.ok_or(Error::NotFound)?;
+    let before = load(db, &mut tx, id, true).await?.ok_or(Error::NotFound)?;
     let mut input = input.clone();
     input.customer_id = before.customer_id.to_string();
     let v = input.validate()?;

@@ -93,7 +93,10 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &CustomerInput) -> Resul
     .map_err(Error::from);
     let (id,) = match inserted {
         Err(e) if e.is_unique_violation() => {
-            return Err(Error::validation("slug", "Dieses Kürzel ist schon vergeben."));
+            return Err(Error::validation(
+                "slug",
+                "Dieses Kürzel ist schon vergeben.",
+            ));
         }
         other => other?,
     };

@@ -17,9 +17,8 @@ pub struct Key {
 impl Key {
     /// Keys are opaque strings of 1–255 visible ASCII characters.
     pub fn parse(key: &str, request_body: &[u8]) -> Result<Key> {
-        let valid = !key.is_empty()
-            && key.len() <= 255
-            && key.bytes().all(|b| b.is_ascii_graphic());
+        let valid =
+            !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic());
         if !valid {
             return Err(Error::validation(
                 "Idempotency-Key",
@@ -58,7 +57,13 @@ pub async fn find(tx: &mut Tx, user_id: i64, key: &Key) -> Result<Option<i64>> {
     }
 }
 
-pub async fn store(tx: &mut Tx, user_id: i64, key: &Key, object_id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn store(
+    tx: &mut Tx,
+    user_id: i64,
+    key: &Key,
+    object_id: i64,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, body, created_at) \
          VALUES ($1, $2, $3, 201, $4, $5)",

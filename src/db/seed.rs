@@ -98,7 +98,16 @@ pub async fn system_user(db: &Db) -> anyhow::Result<CurrentUser> {
         Some(u) => u.id,
         None => {
             let mut tx = db.begin_write().await?;
-            let id = users::create(&mut tx, "system", "Kontor (System)", None, &[Role::Betreiber], false, super::now()).await?;
+            let id = users::create(
+                &mut tx,
+                "system",
+                "Kontor (System)",
+                None,
+                &[Role::Betreiber],
+                false,
+                super::now(),
+            )
+            .await?;
             tx.commit().await?;
             id
         }
@@ -138,7 +147,12 @@ fn contract(
         kostenstelle: kostenstelle.into(),
         haushaltsstelle: haushaltsstelle.into(),
         leitweg_id: leitweg_id.into(),
-        billing_model: if base_fee.is_empty() { "nutzung" } else { "gemischt" }.into(),
+        billing_model: if base_fee.is_empty() {
+            "nutzung"
+        } else {
+            "gemischt"
+        }
+        .into(),
         base_fee: base_fee.into(),
         max_vcpu: limits.0.to_string(),
         max_memory_gib: limits.1.to_string(),
@@ -242,15 +256,87 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     }
 
     let mut tx = db.begin_write().await?;
-    users::create(&mut tx, "betreiber", "Bettina Betrieb", None, &[Role::Betreiber], true, now).await?;
-    users::create(&mut tx, "finanzen-rz", "Frank Controlling", None, &[Role::Finanzen], true, now).await?;
+    users::create(
+        &mut tx,
+        "betreiber",
+        "Bettina Betrieb",
+        None,
+        &[Role::Betreiber],
+        true,
+        now,
+    )
+    .await?;
+    users::create(
+        &mut tx,
+        "finanzen-rz",
+        "Frank Controlling",
+        None,
+        &[Role::Finanzen],
+        true,
+        now,
+    )
+    .await?;
     let musterhausen = Some(customer_ids[0]);
-    let sp = users::create(&mut tx, "systempfleger", "Sabine Pfleger", musterhausen, &[Role::Systempfleger], true, now).await?;
-    users::create(&mut tx, "verfahrensverantwortliche", "Vera Verantwortlich", musterhausen, &[Role::Verfahrensverantwortlicher], true, now).await?;
-    users::create(&mut tx, "entwickler", "Erik Entwickler", musterhausen, &[Role::Entwickler], true, now).await?;
-    users::create(&mut tx, "finanzen", "Fiona Haushalt", musterhausen, &[Role::Finanzen], true, now).await?;
-    let sp_nord = users::create(&mut tx, "systempfleger-nordkreis", "Norbert Nord", Some(customer_ids[2]), &[Role::Systempfleger], true, now).await?;
-    let sp_lastat = users::create(&mut tx, "systempfleger-lastat", "Lara Statistik", Some(customer_ids[1]), &[Role::Systempfleger], false, now).await?;
+    let sp = users::create(
+        &mut tx,
+        "systempfleger",
+        "Sabine Pfleger",
+        musterhausen,
+        &[Role::Systempfleger],
+        true,
+        now,
+    )
+    .await?;
+    users::create(
+        &mut tx,
+        "verfahrensverantwortliche",
+        "Vera Verantwortlich",
+        musterhausen,
+        &[Role::Verfahrensverantwortlicher],
+        true,
+        now,
+    )
+    .await?;
+    users::create(
+        &mut tx,
+        "entwickler",
+        "Erik Entwickler",
+        musterhausen,
+        &[Role::Entwickler],
+        true,
+        now,
+    )
+    .await?;
+    users::create(
+        &mut tx,
+        "finanzen",
+        "Fiona Haushalt",
+        musterhausen,
+        &[Role::Finanzen],
+        true,
+        now,
+    )
+    .await?;
+    let sp_nord = users::create(
+        &mut tx,
+        "systempfleger-nordkreis",
+        "Norbert Nord",
+        Some(customer_ids[2]),
+        &[Role::Systempfleger],
+        true,
+        now,
+    )
+    .await?;
+    let sp_lastat = users::create(
+        &mut tx,
+        "systempfleger-lastat",
+        "Lara Statistik",
+        Some(customer_ids[1]),
+        &[Role::Systempfleger],
+        false,
+        now,
+    )
+    .await?;
     tx.commit().await?;
 
     let as_user = |id: i64, customer: i64| CurrentUser {
@@ -263,19 +349,97 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     };
     // (application index, stage, product, size, booked at)
     let plan: [(usize, Stage, &str, Size, &str); 13] = [
-        (0, Stage::Vorpruefung, "container-namespace", Size::S, "2026-02-02"),
-        (0, Stage::Abnahme, "container-namespace", Size::S, "2026-03-02"),
-        (0, Stage::Schulung, "container-namespace", Size::S, "2026-05-04"),
-        (0, Stage::Produktion, "container-namespace", Size::M, "2026-06-01"),
-        (0, Stage::Produktion, "persistent-storage", Size::M, "2026-06-01"),
-        (1, Stage::Vorpruefung, "container-namespace", Size::S, "2026-03-16"),
-        (1, Stage::Produktion, "container-namespace", Size::L, "2026-09-01"),
-        (1, Stage::Produktion, "persistent-storage", Size::L, "2026-09-01"),
-        (2, Stage::Vorpruefung, "container-namespace", Size::M, "2026-04-01"),
-        (2, Stage::Produktion, "container-namespace", Size::XL, "2026-07-01"),
-        (2, Stage::Produktion, "persistent-storage", Size::XL, "2026-07-01"),
-        (3, Stage::Vorpruefung, "container-namespace", Size::S, "2026-05-11"),
-        (4, Stage::Produktion, "container-namespace", Size::M, "2026-08-03"),
+        (
+            0,
+            Stage::Vorpruefung,
+            "container-namespace",
+            Size::S,
+            "2026-02-02",
+        ),
+        (
+            0,
+            Stage::Abnahme,
+            "container-namespace",
+            Size::S,
+            "2026-03-02",
+        ),
+        (
+            0,
+            Stage::Schulung,
+            "container-namespace",
+            Size::S,
+            "2026-05-04",
+        ),
+        (
+            0,
+            Stage::Produktion,
+            "container-namespace",
+            Size::M,
+            "2026-06-01",
+        ),
+        (
+            0,
+            Stage::Produktion,
+            "persistent-storage",
+            Size::M,
+            "2026-06-01",
+        ),
+        (
+            1,
+            Stage::Vorpruefung,
+            "container-namespace",
+            Size::S,
+            "2026-03-16",
+        ),
+        (
+            1,
+            Stage::Produktion,
+            "container-namespace",
+            Size::L,
+            "2026-09-01",
+        ),
+        (
+            1,
+            Stage::Produktion,
+            "persistent-storage",
+            Size::L,
+            "2026-09-01",
+        ),
+        (
+            2,
+            Stage::Vorpruefung,
+            "container-namespace",
+            Size::M,
+            "2026-04-01",
+        ),
+        (
+            2,
+            Stage::Produktion,
+            "container-namespace",
+            Size::XL,
+            "2026-07-01",
+        ),
+        (
+            2,
+            Stage::Produktion,
+            "persistent-storage",
+            Size::XL,
+            "2026-07-01",
+        ),
+        (
+            3,
+            Stage::Vorpruefung,
+            "container-namespace",
+            Size::S,
+            "2026-05-11",
+        ),
+        (
+            4,
+            Stage::Produktion,
+            "container-namespace",
+            Size::M,
+            "2026-08-03",
+        ),
     ];
     let owner = |app: usize| match app {
         0 | 1 => as_user(sp, customer_ids[0]),

@@ -240,7 +240,10 @@ mod tests {
             .admit(&Commitment::default(), &ns(1000, HourlyRate(13699)))
             .unwrap_err();
         assert_eq!(err.limit, Limit::MonthlyBudget);
-        assert_eq!(k.admit(&Commitment::default(), &ns(1000, HourlyRate(13698))), Ok(()));
+        assert_eq!(
+            k.admit(&Commitment::default(), &ns(1000, HourlyRate(13698))),
+            Ok(())
+        );
     }
 
     #[test]

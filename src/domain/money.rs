@@ -129,7 +129,7 @@ fn format_fixed(value: i64, scale: u32, decimal: char, group: bool) -> String {
     if group && whole_str.len() > 3 {
         let mut grouped = String::new();
         for (i, c) in whole_str.chars().enumerate() {
-            if i > 0 && (whole_str.len() - i) % 3 == 0 {
+            if i > 0 && (whole_str.len() - i).is_multiple_of(3) {
                 grouped.push('.');
             }
             grouped.push(c);
@@ -208,7 +208,10 @@ mod tests {
         assert_eq!(Cents::parse(""), Err(MoneyError::Empty));
         assert_eq!(Cents::parse("-1"), Err(MoneyError::Negative));
         assert_eq!(Cents::parse("1,234"), Err(MoneyError::TooPrecise(2)));
-        assert!(matches!(Cents::parse("1.234,5"), Err(MoneyError::Malformed(_))));
+        assert!(matches!(
+            Cents::parse("1.234,5"),
+            Err(MoneyError::Malformed(_))
+        ));
         assert!(matches!(Cents::parse("1e9"), Err(MoneyError::Malformed(_))));
         assert_eq!(Cents::parse("99999999999999"), Err(MoneyError::TooLarge));
     }

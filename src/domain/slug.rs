@@ -18,7 +18,9 @@ pub enum SlugError {
     Empty,
     #[error("Höchstens {MAX_SLUG_LEN} Zeichen.")]
     TooLong,
-    #[error("Nur Kleinbuchstaben a–z, Ziffern und Bindestriche; Anfang mit Buchstabe, kein Bindestrich am Ende.")]
+    #[error(
+        "Nur Kleinbuchstaben a–z, Ziffern und Bindestriche; Anfang mit Buchstabe, kein Bindestrich am Ende."
+    )]
     Invalid,
 }
 
@@ -58,12 +60,17 @@ mod tests {
 
     #[test]
     fn a_dns_friendly_short_name_is_a_slug() {
-        assert_eq!(Slug::parse("stadt-musterhausen").unwrap().as_str(), "stadt-musterhausen");
+        assert_eq!(
+            Slug::parse("stadt-musterhausen").unwrap().as_str(),
+            "stadt-musterhausen"
+        );
     }
 
     #[test]
     fn umlauts_uppercase_and_dangling_dashes_are_refused() {
-        for bad in ["Köln", "Stadt", "-abc", "abc-", "a--b", "1abc", "a b", "a_b"] {
+        for bad in [
+            "Köln", "Stadt", "-abc", "abc-", "a--b", "1abc", "a b", "a_b",
+        ] {
             assert_eq!(Slug::parse(bad), Err(SlugError::Invalid), "{bad}");
         }
     }

@@ -1,3 +1,453 @@
-use axum::Router;
-use crate::startup::AppState;
-pub fn router() -> Router<AppState> { Router::new() }
+//! Buchungen: the list with filters, the detail with period history and
+//! audit entries, and Größe ändern / Kündigen with confirmation.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    response::Response,
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Nav, PageError, render, see_other,
+    session::PageUser,
+    shop::describe,
+    view::{UsageBar, usage_bars},
+};
+use crate::{
+    auth::Scope,
+    db::{
+        self,
+        applications::Application,
+        audit::AuditRow,
+        bookings::{Booking, Filter, Period},
+    },
+    domain::{BookingState, Cents, Size, Stage, calendar::format_berlin},
+    error::Error,
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/buchungen", get(list))
+        .route("/buchungen/{id}", get(detail))
+        .route("/buchungen/{id}/groesse", get(resize_form).post(resize))
+        .route(
+            "/buchungen/{id}/groesse/pruefen",
+            axum::routing::post(resize_confirm),
+        )
+        .route(
+            "/buchungen/{id}/kuendigen",
+            get(cancel_confirm).post(cancel),
+        )
+}
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    verfahren: Option<String>,
+    stufe: Option<String>,
+    status: Option<String>,
+    produkt: Option<String>,
+    groesse: Option<String>,
+    seite: Option<String>,
+}
+
+/// A filter value kept as typed, for re-showing it in the form.
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
+pub struct Row {
+    pub id: i64,
+    pub customer: String,
+    pub application: String,
+    pub stage: &'static str,
+    pub product: String,
+    pub size: String,
+    pub state: BookingState,
+    pub since: String,
+    pub per_month: Cents,
+}
+
+fn row(b: &Booking) -> Row {
+    Row {
+        id: b.id,
+        customer: b.customer_name.clone(),
+        application: b.application_name.clone(),
+        stage: b.stage().label(),
+        product: b.product_name.clone(),
+        size: b.size.clone(),
+        state: b.state(),
+        since: format_berlin(b.created_at),
+        per_month: b.rate().monthly(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "bookings.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    applications: Vec<Application>,
+    stages: [Stage; 4],
+    states: [BookingState; 3],
+    sizes: [Size; 4],
+    products: Vec<(String, String)>,
+    show_customer: bool,
+    f_application: String,
+    f_stage: String,
+    f_state: String,
+    f_product: String,
+    f_size: String,
+    query_base: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let pool = &state.db.pool;
+    let now = db::now();
+    let scope = page.user.scope();
+    if scope == Scope::Nothing {
+        return Err(PageError::Forbidden);
+    }
+    // Unknown filter values are ignored rather than refused: a stale
+    // bookmark should still show a list.
+    let filter = Filter {
+        customer_id: None,
+        application_id: nonempty(&p.verfahren).and_then(|v| v.parse().ok()),
+        stage: nonempty(&p.stufe).and_then(|v| v.parse().ok()),
+        state: nonempty(&p.status).and_then(|v| v.parse().ok()),
+        product: nonempty(&p.produkt).map(str::to_owned),
+        size: nonempty(&p.groesse).and_then(|v| v.parse().ok()),
+    };
+    let current = nonempty(&p.seite)
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| (1..=100_000).contains(n))
+        .unwrap_or(1);
+    let result = db::bookings::list(
+        pool,
+        scope,
+        &filter,
+        PER_PAGE,
+        (current - 1) * PER_PAGE,
+        now,
+    )
+    .await?;
+    let products = db::catalog::products(pool, now)
+        .await?
+        .into_iter()
+        .map(|p| (p.product.slug, p.product.name))
+        .collect();
+    let applications = match scope {
+        Scope::Customer(_) => db::applications::list(pool, scope).await?,
+        _ => Vec::new(),
+    };
+    let f = |v: &Option<String>| nonempty(v).unwrap_or_default().to_owned();
+    let query_base = format!(
+        "verfahren={}&stufe={}&status={}&produkt={}&groesse={}",
+        enc(&f(&p.verfahren)),
+        enc(&f(&p.stufe)),
+        enc(&f(&p.status)),
+        enc(&f(&p.produkt)),
+        enc(&f(&p.groesse)),
+    );
+    render(&ListPage {
+        layout: page.layout("Buchungen", Nav::Bookings),
+        rows: result.items.iter().map(row).collect(),
+        total: result.total,
+        page: current,
+        pages: ((result.total + PER_PAGE - 1) / PER_PAGE).max(1),
+        applications,
+        stages: Stage::ALL,
+        states: BookingState::ALL,
+        sizes: Size::ALL,
+        products,
+        show_customer: scope == Scope::All,
+        f_application: f(&p.verfahren),
+        f_stage: f(&p.stufe),
+        f_state: f(&p.status),
+        f_product: f(&p.produkt),
+        f_size: f(&p.groesse),
+        query_base,
+    })
+}
+
+fn enc(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+pub struct PeriodRow {
+    pub size: String,
+    pub resources: String,
+    pub from: String,
+    pub until: String,
+}
+
+fn period_row(p: &Period) -> PeriodRow {
+    PeriodRow {
+        size: p.size.clone(),
+        resources: describe(&crate::domain::Resources {
+            millicpu: p.millicpu,
+            memory_mib: p.memory_mib,
+            storage_gib: p.storage_gib,
+            pods: p.pods,
+        }),
+        from: format_berlin(p.starts_at),
+        until: p
+            .ends_at
+            .map(format_berlin)
+            .unwrap_or_else(|| "laufend".into()),
+    }
+}
+
+pub struct AuditView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub change: String,
+}
+
+fn audit_view(a: &AuditRow) -> AuditView {
+    let change = match (&a.before_json, &a.after_json) {
+        (Some(b), Some(af)) => format!("{b} → {af}"),
+        (None, Some(af)) => af.clone(),
+        (Some(b), None) => b.clone(),
+        (None, None) => String::new(),
+    };
+    AuditView {
+        at: format_berlin(a.at),
+        actor: a.actor.clone(),
+        action: a.action_label().to_owned(),
+        change,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking.html")]
+struct DetailPage {
+    layout: Layout,
+    b: Booking,
+    stage: Stage,
+    state: BookingState,
+    resources: String,
+    created: String,
+    cancelled: Option<String>,
+    periods: Vec<PeriodRow>,
+    audit: Vec<AuditView>,
+    notice: Option<&'static str>,
+    can_change: bool,
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    gebucht: Option<String>,
+    geaendert: Option<String>,
+    gekuendigt: Option<String>,
+}
+
+fn booking_id(raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>().map_err(|_| PageError::NotFound)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Query(n): Query<Notice>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    let pool = &state.db.pool;
+    let b = db::bookings::get(pool, &page.user, id, db::now()).await?;
+    let periods = db::bookings::periods(pool, id).await?;
+    let audit = db::audit::for_object(pool, "booking", id).await?;
+    let notice = if n.gebucht.is_some() {
+        Some("Die Buchung ist angenommen.")
+    } else if n.geaendert.is_some() {
+        Some("Die Größe wurde geändert.")
+    } else if n.gekuendigt.is_some() {
+        Some("Die Buchung ist gekündigt.")
+    } else {
+        None
+    };
+    render(&DetailPage {
+        layout: page.layout(format!("Buchung {id}"), Nav::Bookings),
+        stage: b.stage(),
+        state: b.state(),
+        resources: describe(&b.resources()),
+        created: format_berlin(b.created_at),
+        cancelled: b.cancelled_at.map(format_berlin),
+        periods: periods.iter().map(period_row).collect(),
+        audit: audit.iter().map(audit_view).collect(),
+        notice,
+        can_change: page.user.can_book_for(b.customer_id) && b.state().is_open(),
+        b,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "booking_resize.html")]
+struct ResizePage {
+    layout: Layout,
+    b: Booking,
+    sizes: [Size; 4],
+    chosen: String,
+    error: Option<String>,
+    refusal: Option<String>,
+}
+
+async fn resize_form(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    render(&ResizePage {
+        layout: page.layout("Größe ändern", Nav::Bookings),
+        chosen: String::new(),
+        sizes: Size::ALL,
+        error: None,
+        refusal: None,
+        b,
+    })
+}
+
+#[derive(Deserialize)]
+struct SizeForm {
+    #[serde(default)]
+    size: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking_resize_confirm.html")]
+struct ResizeConfirmPage {
+    layout: Layout,
+    b: Booking,
+    new_size: Size,
+    old_resources: String,
+    new_resources: String,
+    old_month: Cents,
+    new_month: Cents,
+    after: Vec<UsageBar>,
+}
+
+/// Re-shows the size form with a message beside the field or above it.
+async fn resize_refused(
+    state: &AppState,
+    page: &PageUser,
+    id: i64,
+    chosen: String,
+    error: Error,
+) -> Result<Response, PageError> {
+    let (field, refusal) = match error {
+        Error::Validation(e) => (
+            e.get("size").map(str::to_owned).or(Some(e.to_string())),
+            None,
+        ),
+        Error::Kontingent(k) => (None, Some(k.to_string())),
+        Error::ContractNotValid(m) => (None, Some(m)),
+        other => return Err(other.into()),
+    };
+    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    let mut response = render(&ResizePage {
+        layout: page.layout("Größe ändern", Nav::Bookings),
+        sizes: Size::ALL,
+        chosen,
+        error: field,
+        refusal,
+        b,
+    })?;
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+async fn resize_confirm(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<SizeForm>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    let Ok(size) = form.size.parse::<Size>() else {
+        let e = Error::validation("size", "Bitte eine neue Größe wählen.");
+        return resize_refused(&state, &page, id, form.size, e).await;
+    };
+    let plan = match db::bookings::preview_resize(&state.db, &page.user, id, size, db::now()).await
+    {
+        Ok(plan) => plan,
+        Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
+    };
+    let after = usage_bars(
+        &plan.contract.kontingent(),
+        &(plan.committed - plan.old + plan.new),
+    );
+    render(&ResizeConfirmPage {
+        layout: page.layout("Größenänderung bestätigen", Nav::Bookings),
+        new_size: size,
+        old_resources: describe(&plan.old.resources),
+        new_resources: describe(&plan.new.resources),
+        old_month: plan.old.monthly(),
+        new_month: plan.new.monthly(),
+        after,
+        b: plan.booking,
+    })
+}
+
+async fn resize(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<SizeForm>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    let Ok(size) = form.size.parse::<Size>() else {
+        let e = Error::validation("size", "Bitte eine neue Größe wählen.");
+        return resize_refused(&state, &page, id, form.size, e).await;
+    };
+    match db::bookings::resize(&state.db, &page.user, id, size, db::now()).await {
+        Ok(()) => Ok(see_other(&format!("/buchungen/{id}?geaendert=1"))),
+        Err(e) => resize_refused(&state, &page, id, form.size, e).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking_cancel.html")]
+struct CancelPage {
+    layout: Layout,
+    b: Booking,
+    stage: Stage,
+}
+
+async fn cancel_confirm(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    render(&CancelPage {
+        layout: page.layout("Buchung kündigen", Nav::Bookings),
+        stage: b.stage(),
+        b,
+    })
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = booking_id(&id)?;
+    db::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
+    Ok(see_other(&format!("/buchungen/{id}?gekuendigt=1")))
+}

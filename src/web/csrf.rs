@@ -30,7 +30,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn protect(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -66,5 +69,6 @@ pub async fn protect(request: Request, next: Next) -> Response {
         tracing::warn!(path = %parts.uri.path(), "refused form without valid CSRF token");
         return PageError::CsrfRejected.into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }

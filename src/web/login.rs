@@ -31,7 +31,12 @@ struct LoginPage {
 }
 
 async fn show(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
-    if session.get::<i64>("user_id").await.map_err(PageError::session)?.is_some() {
+    if session
+        .get::<i64>("user_id")
+        .await
+        .map_err(PageError::session)?
+        .is_some()
+    {
         return Ok(see_other("/uebersicht"));
     }
     let demo = state.settings.demo_login_enabled();
@@ -69,7 +74,9 @@ async fn log_in(
         .await?
         .ok_or_else(|| PageError::BadForm("Diese Demo-Person gibt es nicht.".into()))?;
     if !db::users::is_demo(&state.db.pool, user.id).await? {
-        return Err(PageError::BadForm("Diese Person ist keine Demo-Person.".into()));
+        return Err(PageError::BadForm(
+            "Diese Person ist keine Demo-Person.".into(),
+        ));
     }
     session::log_in(&session, user.id).await?;
     tracing::info!(login = %user.login, "demo login");

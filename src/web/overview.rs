@@ -17,7 +17,10 @@ use super::{
 };
 use crate::{
     auth::Scope,
-    db::{self, applications::Application, bookings::Compact, contracts::Contract, customers::Customer},
+    db::{
+        self, applications::Application, bookings::Compact, contracts::Contract,
+        customers::Customer,
+    },
     domain::{Stage, kontingent::Commitment},
     startup::AppState,
 };

@@ -7,25 +7,39 @@ use axum::{
 use tower_sessions::Session;
 
 use super::{Layout, Nav, PageError};
-use crate::{auth::{CurrentUser, Via}, db, startup::AppState};
+use crate::{
+    auth::{CurrentUser, Via},
+    db,
+    startup::AppState,
+};
 
 const USER_ID: &str = "user_id";
 const CSRF: &str = "csrf";
 
 /// The CSRF token of this session, created on first use.
 pub async fn csrf_token(session: &Session) -> Result<String, PageError> {
-    if let Some(token) = session.get::<String>(CSRF).await.map_err(PageError::session)? {
+    if let Some(token) = session
+        .get::<String>(CSRF)
+        .await
+        .map_err(PageError::session)?
+    {
         return Ok(token);
     }
     let token = super::csrf::new_token();
-    session.insert(CSRF, &token).await.map_err(PageError::session)?;
+    session
+        .insert(CSRF, &token)
+        .await
+        .map_err(PageError::session)?;
     Ok(token)
 }
 
 /// Logs a user in: a fresh session id (against fixation) and a new CSRF token.
 pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
     session.cycle_id().await.map_err(PageError::session)?;
-    session.insert(USER_ID, user_id).await.map_err(PageError::session)?;
+    session
+        .insert(USER_ID, user_id)
+        .await
+        .map_err(PageError::session)?;
     session
         .insert(CSRF, super::csrf::new_token())
         .await

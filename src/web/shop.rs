@@ -1,3 +1,298 @@
-use axum::Router;
-use crate::startup::AppState;
-pub fn router() -> Router<AppState> { Router::new() }
+//! Katalog / Shop: products in S/M/L/XL, the booking form with what remains
+//! of the Kontingent, a confirmation step and the booking itself.
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Query, State},
+    response::Response,
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Nav, PageError, render, see_other,
+    session::PageUser,
+    view::{UsageBar, gib, usage_bars, vcpu},
+};
+use crate::{
+    auth::Scope,
+    db::{self, applications::Application, bookings::NewBooking, catalog::ProductWithSizes},
+    domain::{Cents, HourlyRate, Size, Stage},
+    error::{Error, FieldErrors},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/katalog", get(show))
+        .route("/katalog/pruefen", post(confirm))
+        .route("/buchungen/neu", post(book))
+}
+
+/// The booking form as typed (strings, so a bad value can be shown again).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BookingForm {
+    #[serde(default)]
+    pub application_id: String,
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub product: String,
+    #[serde(default)]
+    pub size: String,
+}
+
+impl BookingForm {
+    fn parse(&self) -> Result<NewBooking, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let application_id = self.application_id.parse::<i64>().ok();
+        if application_id.is_none() {
+            e.add("application_id", "Bitte ein Verfahren wählen.");
+        }
+        let stage = self.stage.parse::<Stage>().ok();
+        if stage.is_none() {
+            e.add("stage", "Bitte eine Stufe wählen.");
+        }
+        if self.product.is_empty() {
+            e.add("product", "Bitte ein Produkt wählen.");
+        }
+        let size = self.size.parse::<Size>().ok();
+        if size.is_none() {
+            e.add("size", "Bitte eine Größe wählen.");
+        }
+        if !e.is_empty() {
+            return Err(e);
+        }
+        Ok(NewBooking {
+            application_id: application_id.expect("checked"),
+            stage: stage.expect("checked"),
+            product: self.product.clone(),
+            size: size.expect("checked"),
+        })
+    }
+}
+
+pub struct SizeCard {
+    pub size: String,
+    pub resources: String,
+    pub per_hour: Option<String>,
+    pub per_month: Option<String>,
+}
+
+pub struct ProductCard {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub sizes: Vec<SizeCard>,
+}
+
+fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
+    products
+        .into_iter()
+        .map(|p| ProductCard {
+            slug: p.product.slug,
+            name: p.product.name,
+            description: p.product.description,
+            sizes: p
+                .sizes
+                .iter()
+                .map(|s| SizeCard {
+                    size: s.size.clone(),
+                    resources: describe(&s.resources()),
+                    per_hour: s.rate().map(|r| r.to_string()),
+                    per_month: s.rate().map(|r| r.monthly().to_string()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub struct RemainingView {
+    pub number: String,
+    pub bars: Vec<UsageBar>,
+}
+
+#[derive(Template)]
+#[template(path = "shop.html")]
+struct ShopPage {
+    layout: Layout,
+    products: Vec<ProductCard>,
+    applications: Vec<Application>,
+    stages: [Stage; 4],
+    sizes: [Size; 4],
+    remaining: Vec<RemainingView>,
+    form: BookingForm,
+    errors: FieldErrors,
+    refusal: Option<String>,
+    can_book: bool,
+}
+
+#[derive(Deserialize)]
+struct Preselect {
+    produkt: Option<String>,
+    groesse: Option<String>,
+}
+
+async fn shop_page(
+    state: &AppState,
+    page: &PageUser,
+    form: BookingForm,
+    errors: FieldErrors,
+    refusal: Option<String>,
+) -> Result<ShopPage, PageError> {
+    let pool = &state.db.pool;
+    let now = db::now();
+    let products = cards(db::catalog::products(pool, now).await?);
+    let user = &page.user;
+    let can_book = user.has(crate::domain::Role::Systempfleger) && user.customer_id.is_some();
+    let (applications, remaining) = match (can_book, user.scope()) {
+        (true, Scope::Customer(id)) => {
+            let scope = Scope::Customer(id);
+            let contracts = db::contracts::list(pool, scope).await?;
+            let usage = db::contracts::usage_of_all(pool, &contracts, scope, now).await?;
+            let remaining = contracts
+                .iter()
+                .map(|k| RemainingView {
+                    number: k.number.clone(),
+                    bars: usage_bars(
+                        &k.kontingent(),
+                        &usage.get(&k.id).copied().unwrap_or_default(),
+                    ),
+                })
+                .collect();
+            (
+                db::applications::list_for_customer(pool, id).await?,
+                remaining,
+            )
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    Ok(ShopPage {
+        layout: page.layout("Katalog", Nav::Shop),
+        products,
+        applications,
+        stages: Stage::ALL,
+        sizes: Size::ALL,
+        remaining,
+        form,
+        errors,
+        refusal,
+        can_book,
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(pre): Query<Preselect>,
+) -> Result<Response, PageError> {
+    let form = BookingForm {
+        product: pre.produkt.unwrap_or_default(),
+        size: pre.groesse.unwrap_or_default(),
+        ..BookingForm::default()
+    };
+    render(&shop_page(&state, &page, form, FieldErrors::default(), None).await?)
+}
+
+#[derive(Template)]
+#[template(path = "shop_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    form: BookingForm,
+    application: String,
+    stage: Stage,
+    product: String,
+    size: Size,
+    resources: String,
+    per_hour: HourlyRate,
+    per_month: Cents,
+    after: Vec<UsageBar>,
+}
+
+/// Maps a refused booking back onto the form: field messages beside their
+/// fields, Kontingent and contract refusals as a message above the form.
+async fn refuse(
+    state: &AppState,
+    page: &PageUser,
+    form: BookingForm,
+    error: Error,
+) -> Result<Response, PageError> {
+    let (errors, refusal) = match error {
+        Error::Validation(errors) => (errors, None),
+        Error::NotFound => (
+            FieldErrors::single("application_id", "Dieses Verfahren gibt es nicht."),
+            None,
+        ),
+        Error::Kontingent(k) => (FieldErrors::default(), Some(k.to_string())),
+        Error::ContractNotValid(m) => (FieldErrors::default(), Some(m)),
+        other => return Err(other.into()),
+    };
+    let mut response = render(&shop_page(state, page, form, errors, refusal).await?)?;
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// "4 vCPU, 16 GiB Arbeitsspeicher, bis 40 Pods"
+pub fn describe(r: &crate::domain::Resources) -> String {
+    let mut parts = Vec::new();
+    if r.millicpu > 0 {
+        parts.push(format!("{} vCPU", vcpu(&r.millicpu)));
+    }
+    if r.memory_mib > 0 {
+        parts.push(format!("{} GiB Arbeitsspeicher", gib(&r.memory_mib)));
+    }
+    if r.storage_gib > 0 {
+        parts.push(format!("{} GiB Speicher", r.storage_gib));
+    }
+    if r.pods > 0 {
+        parts.push(format!("bis {} Pods", r.pods));
+    }
+    parts.join(", ")
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    page: PageUser,
+    Form(form): Form<BookingForm>,
+) -> Result<Response, PageError> {
+    let request = match form.parse() {
+        Ok(r) => r,
+        Err(errors) => return refuse(&state, &page, form, Error::Validation(errors)).await,
+    };
+    let now = db::now();
+    let plan = match db::bookings::preview(&state.db, &page.user, &request, now).await {
+        Ok(plan) => plan,
+        Err(e) => return refuse(&state, &page, form, e).await,
+    };
+    let application =
+        db::applications::get(&state.db.pool, &page.user, request.application_id).await?;
+    let after = usage_bars(&plan.contract.kontingent(), &(plan.committed + plan.change));
+    render(&ConfirmPage {
+        layout: page.layout("Buchung bestätigen", Nav::Shop),
+        resources: describe(&plan.size.resources()),
+        application: application.name,
+        stage: request.stage,
+        product: plan.product.name.clone(),
+        size: request.size,
+        per_hour: plan.rate,
+        per_month: plan.rate.monthly(),
+        after,
+        form,
+    })
+}
+
+async fn book(
+    State(state): State<AppState>,
+    page: PageUser,
+    Form(form): Form<BookingForm>,
+) -> Result<Response, PageError> {
+    let request = match form.parse() {
+        Ok(r) => r,
+        Err(errors) => return refuse(&state, &page, form, Error::Validation(errors)).await,
+    };
+    match db::bookings::book(&state.db, &page.user, &request, None, db::now()).await {
+        Ok(created) => Ok(see_other(&format!("/buchungen/{}?gebucht=1", created.id()))),
+        Err(e) => refuse(&state, &page, form, e).await,
+    }
+}

@@ -16,7 +16,13 @@ pub struct UsageBar {
 }
 
 impl UsageBar {
-    fn new(label: &'static str, used: i64, ceiling: i64, used_text: String, ceiling_text: String) -> Self {
+    fn new(
+        label: &'static str,
+        used: i64,
+        ceiling: i64,
+        used_text: String,
+        ceiling_text: String,
+    ) -> Self {
         let percent = if ceiling > 0 {
             ((used as i128 * 100) / ceiling as i128) as i64
         } else if used > 0 {

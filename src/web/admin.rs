@@ -1,3 +1,0 @@
-use axum::Router;
-use crate::startup::AppState;
-pub fn router() -> Router<AppState> { Router::new() }

@@ -1,0 +1,291 @@
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+    routing::{get, post},
+};
+
+use super::{field_errors, path_id, require_betreiber};
+use crate::{
+    db::{
+        self,
+        catalog::{PriceInput, PriceVersion, ProductInput, SizeInput, SizeRow},
+    },
+    domain::{HourlyRate, calendar::format_berlin},
+    error::{Error, FieldErrors},
+    startup::AppState,
+    web::{Layout, Nav, PageError, render, see_other, session::PageUser},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/betrieb/katalog", get(show))
+        .route("/betrieb/katalog/produkte", post(create_product))
+        .route("/betrieb/katalog/groessen/{id}", post(update_size))
+        .route("/betrieb/katalog/preise", post(add_price))
+        .route("/betrieb/katalog/preise/{id}", post(update_price))
+}
+
+pub struct PriceLine {
+    pub id: i64,
+    pub from: String,
+    pub rate: HourlyRate,
+    pub future: bool,
+    pub current: bool,
+}
+
+pub struct SizeBlock {
+    pub row: SizeRow,
+    pub label: String,
+    pub input: SizeInput,
+    pub errors: FieldErrors,
+    pub prices: Vec<PriceLine>,
+}
+
+pub struct ProductBlock {
+    pub name: String,
+    pub slug: String,
+    pub sizes: Vec<SizeBlock>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_catalog.html")]
+struct CataloguePage {
+    layout: Layout,
+    products: Vec<ProductBlock>,
+    size_options: Vec<(i64, String)>,
+    price_form: PriceInput,
+    price_errors: FieldErrors,
+    price_edit_error: Option<(i64, String)>,
+    product_form: ProductInput,
+    product_errors: FieldErrors,
+}
+
+impl CataloguePage {
+    fn edit_error(&self, price_id: &i64) -> Option<&str> {
+        self.price_edit_error
+            .as_ref()
+            .filter(|(id, _)| id == price_id)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Failed {
+    size: Option<(i64, SizeInput, FieldErrors)>,
+    price: Option<(PriceInput, FieldErrors)>,
+    price_edit: Option<(i64, String)>,
+    product: Option<(ProductInput, FieldErrors)>,
+}
+
+fn size_input(s: &SizeRow) -> SizeInput {
+    SizeInput {
+        vcpu: (s.millicpu / 1000).to_string(),
+        memory_gib: (s.memory_mib / 1024).to_string(),
+        storage_gib: s.storage_gib.to_string(),
+        pods: s.pods.to_string(),
+    }
+}
+
+async fn page_with(
+    state: &AppState,
+    page: &PageUser,
+    mut failed: Failed,
+) -> Result<Response, PageError> {
+    let pool = &state.db.pool;
+    let now = db::now();
+    let products = db::catalog::products(pool, now).await?;
+    let versions: Vec<PriceVersion> = db::catalog::price_versions(pool).await?;
+    let any_failed = failed.size.is_some()
+        || failed.price.is_some()
+        || failed.price_edit.is_some()
+        || failed.product.is_some();
+    let mut size_options = Vec::new();
+    let blocks = products
+        .into_iter()
+        .map(|p| {
+            let sizes = p
+                .sizes
+                .into_iter()
+                .map(|s| {
+                    let mine: Vec<&PriceVersion> = versions
+                        .iter()
+                        .filter(|v| v.product_size_id == s.id)
+                        .collect();
+                    let current_id = mine
+                        .iter()
+                        .filter(|v| v.valid_from <= now)
+                        .map(|v| v.id)
+                        .next_back();
+                    let prices = mine
+                        .iter()
+                        .map(|v| PriceLine {
+                            id: v.id,
+                            from: format_berlin(v.valid_from),
+                            rate: HourlyRate(v.rate),
+                            future: v.valid_from > now,
+                            current: Some(v.id) == current_id,
+                        })
+                        .collect();
+                    let (input, errors) = match failed.size.take() {
+                        Some((id, input, errors)) if id == s.id => (input, errors),
+                        other => {
+                            failed.size = other;
+                            (size_input(&s), FieldErrors::default())
+                        }
+                    };
+                    size_options.push((s.id, format!("{} {}", p.product.name, s.size)));
+                    SizeBlock {
+                        label: format!("{} {}", p.product.name, s.size),
+                        row: s,
+                        input,
+                        errors,
+                        prices,
+                    }
+                })
+                .collect();
+            ProductBlock {
+                name: p.product.name,
+                slug: p.product.slug,
+                sizes,
+            }
+        })
+        .collect();
+    let (price_form, price_errors) = failed.price.unwrap_or_default();
+    let (product_form, product_errors) = failed.product.unwrap_or_default();
+    let mut response = render(&CataloguePage {
+        layout: page.layout("Katalogpflege", Nav::Catalogue),
+        products: blocks,
+        size_options,
+        price_form,
+        price_errors,
+        price_edit_error: failed.price_edit,
+        product_form,
+        product_errors,
+    })?;
+    if any_failed {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+async fn show(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    page_with(&state, &page, Failed::default()).await
+}
+
+async fn create_product(
+    State(state): State<AppState>,
+    page: PageUser,
+    Form(form): Form<ProductInput>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    match db::catalog::create_product(&state.db, &page.user, &form).await {
+        Ok(_) => Ok(see_other("/betrieb/katalog")),
+        Err(e) => {
+            let errors = field_errors(e)?;
+            page_with(
+                &state,
+                &page,
+                Failed {
+                    product: Some((form, errors)),
+                    ..Failed::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+async fn update_size(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<SizeInput>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    let id = path_id(&id)?;
+    match db::catalog::update_size(&state.db, &page.user, id, &form).await {
+        Ok(()) => Ok(see_other(&format!("/betrieb/katalog#groesse-{id}"))),
+        Err(e) => {
+            let errors = field_errors(e)?;
+            page_with(
+                &state,
+                &page,
+                Failed {
+                    size: Some((id, form, errors)),
+                    ..Failed::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+async fn add_price(
+    State(state): State<AppState>,
+    page: PageUser,
+    Form(form): Form<PriceInput>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    match db::catalog::add_price(&state.db, &page.user, &form).await {
+        Ok(_) => Ok(see_other("/betrieb/katalog")),
+        Err(e) => {
+            let errors = field_errors(e)?;
+            page_with(
+                &state,
+                &page,
+                Failed {
+                    price: Some((form, errors)),
+                    ..Failed::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RateForm {
+    #[serde(default)]
+    rate: String,
+}
+
+async fn update_price(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<RateForm>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    let id = path_id(&id)?;
+    match db::catalog::update_price(&state.db, &page.user, id, &form.rate).await {
+        Ok(()) => Ok(see_other("/betrieb/katalog")),
+        Err(Error::Validation(e)) => {
+            let message = e.get("rate").unwrap_or("Ungültiger Preis.").to_owned();
+            page_with(
+                &state,
+                &page,
+                Failed {
+                    price_edit: Some((id, message)),
+                    ..Failed::default()
+                },
+            )
+            .await
+        }
+        Err(Error::Conflict(message)) => {
+            page_with(
+                &state,
+                &page,
+                Failed {
+                    price_edit: Some((id, message)),
+                    ..Failed::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
