@@ -15,6 +15,14 @@ use crate::{
 
 const USER_ID: &str = "user_id";
 const CSRF: &str = "csrf";
+const LOGIN_AT: &str = "login_at";
+const SEEN_AT: &str = "seen_at";
+
+/// A session ends after this long however active it is (absolute timeout).
+const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 3600;
+/// The idle timeout is renewed by saving the session, at most this often,
+/// so a busy user costs one session write a minute, not one per request.
+const RENEW_AFTER_SECS: i64 = 60;
 
 /// The CSRF token of this session, created on first use.
 pub async fn csrf_token(session: &Session) -> Result<String, PageError> {
@@ -87,6 +95,16 @@ where
         let Some(user_id) = user_id else {
             return Err(PageError::LoginRequired);
         };
+        let now = db::now();
+        let login_at: i64 = session.get(LOGIN_AT).await.map_err(PageError::session)?.unwrap_or(0);
+        if now - login_at > ABSOLUTE_TIMEOUT_SECS {
+            session.flush().await.map_err(PageError::session)?;
+            return Err(PageError::LoginRequired);
+        }
+        let seen_at: i64 = session.get(SEEN_AT).await.map_err(PageError::session)?.unwrap_or(0);
+        if now - seen_at >= RENEW_AFTER_SECS {
+            session.insert(SEEN_AT, now).await.map_err(PageError::session)?;
+        }
         let user = db::users::by_id(&state.db.pool, user_id, Via::Session)
             .await
             .map_err(|e| PageError::from(crate::error::Error::from(e)))?
