@@ -87,6 +87,17 @@ impl Error {
         Error::Validation(FieldErrors::single(field, message))
     }
 
+    /// A unique-constraint violation becomes a message on `field` (the name
+    /// is taken); any other database error passes through.
+    pub fn taken(e: sqlx::Error, field: &str, message: &str) -> Error {
+        let e = Error::from(e);
+        if e.is_unique_violation() {
+            Error::validation(field, message)
+        } else {
+            e
+        }
+    }
+
     /// Whether a database error is a unique-constraint violation, the one
     /// database error that is the user's to fix (a name already taken).
     pub fn is_unique_violation(&self) -> bool {

@@ -89,7 +89,7 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &ApplicationInput) -> Re
             .await?;
     let (customer_id,) = contract
         .ok_or_else(|| Error::validation("contract_id", "Diesen Vertrag gibt es nicht."))?;
-    let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO applications (customer_id, contract_id, slug, name, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -99,16 +99,14 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &ApplicationInput) -> Re
     .bind(name)
     .bind(now)
     .fetch_one(&mut *tx)
-    .await;
-    let (id,) = match inserted.map_err(Error::from) {
-        Err(e) if e.is_unique_violation() => {
-            return Err(Error::validation(
-                "slug",
-                "Dieses Kürzel hat der Kunde schon für ein anderes Verfahren.",
-            ));
-        }
-        other => other?,
-    };
+    .await
+    .map_err(|e| {
+        Error::taken(
+            e,
+            "slug",
+            "Dieses Kürzel hat der Kunde schon für ein anderes Verfahren.",
+        )
+    })?;
     for stage in Stage::ALL {
         sqlx::query("INSERT INTO environments (application_id, stage) VALUES ($1, $2)")
             .bind(id)

@@ -325,10 +325,21 @@ pub async fn book(
     now: i64,
 ) -> Result<Created> {
     let mut tx = db.begin_write().await?;
-    if let Some(key) = idempotency_key
-        && let Some(id) = idempotency::find(&mut tx, user.id, key).await?
-    {
-        return Ok(Created::Replayed(id));
+    if let Some(key) = idempotency_key {
+        if let Some(id) = idempotency::find(&mut tx, user.id, key).await? {
+            return Ok(Created::Replayed(id));
+        }
+        // Claim the key before the Kontingent is checked: a simultaneous
+        // retry must wait for this request and replay it, not be refused
+        // because this request filled the contract.
+        match idempotency::claim(&mut tx, user.id, key, now).await {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                drop(tx);
+                return replay_after_race(db, user, key).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let plan = plan(db, &mut tx, user, req, now, true).await?;
     let (environment_id,): (i64,) =
@@ -376,15 +387,7 @@ pub async fn book(
     )
     .await?;
     if let Some(key) = idempotency_key {
-        match idempotency::store(&mut tx, user.id, key, id, now).await {
-            Ok(()) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                // A concurrent request with the same key won; answer as it did.
-                drop(tx);
-                return replay_after_race(db, user, key).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        idempotency::complete(&mut tx, user.id, key, id).await?;
     }
     tx.commit().await?;
     Ok(Created::New(id))

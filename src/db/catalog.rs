@@ -199,7 +199,7 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
             "Diese Größe gibt es nicht.",
         ));
     }
-    let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO prices (product_size_id, valid_from, rate, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(size_id)
@@ -207,16 +207,10 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
     .bind(rate.0)
     .bind(now)
     .fetch_one(&mut *tx)
-    .await;
-    let (id,) = match inserted.map_err(Error::from) {
-        Err(err) if err.is_unique_violation() => {
-            return Err(Error::validation(
-                "valid_from",
-                "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.",
-            ));
-        }
-        other => other?,
-    };
+    .await
+    .map_err(|e| {
+        Error::taken(e, "valid_from", "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.")
+    })?;
     audit::record(
         &mut tx,
         user,
@@ -394,7 +388,7 @@ pub async fn create_product(db: &Db, user: &CurrentUser, input: &ProductInput) -
     let slug = slug.expect("checked");
     let now = super::now();
     let mut tx = db.begin_write().await?;
-    let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO products (slug, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(slug.as_str())
@@ -402,16 +396,8 @@ pub async fn create_product(db: &Db, user: &CurrentUser, input: &ProductInput) -
     .bind(description)
     .bind(now)
     .fetch_one(&mut *tx)
-    .await;
-    let (id,) = match inserted.map_err(Error::from) {
-        Err(err) if err.is_unique_violation() => {
-            return Err(Error::validation(
-                "slug",
-                "Dieses Kürzel ist schon vergeben.",
-            ));
-        }
-        other => other?,
-    };
+    .await
+    .map_err(|e| Error::taken(e, "slug", "Dieses Kürzel ist schon vergeben."))?;
     for size in Size::ALL {
         sqlx::query(
             "INSERT INTO product_sizes (product_id, size, millicpu, memory_mib, storage_gib, pods) \

@@ -82,7 +82,7 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &CustomerInput) -> Resul
     let valid = input.validate()?;
     let now = super::now();
     let mut tx = db.begin_write().await?;
-    let inserted: Result<(i64,)> = sqlx::query_as(
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO customers (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(valid.slug.as_str())
@@ -90,16 +90,7 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &CustomerInput) -> Resul
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(Error::from);
-    let (id,) = match inserted {
-        Err(e) if e.is_unique_violation() => {
-            return Err(Error::validation(
-                "slug",
-                "Dieses Kürzel ist schon vergeben.",
-            ));
-        }
-        other => other?,
-    };
+    .map_err(|e| Error::taken(e, "slug", "Dieses Kürzel ist schon vergeben."))?;
     audit::record(
         &mut tx,
         user,

@@ -57,22 +57,34 @@ pub async fn find(tx: &mut Tx, user_id: i64, key: &Key) -> Result<Option<i64>> {
     }
 }
 
-pub async fn store(
-    tx: &mut Tx,
-    user_id: i64,
-    key: &Key,
-    object_id: i64,
-    now: i64,
-) -> sqlx::Result<()> {
+/// Claims the key for this transaction before any other work is done. A
+/// concurrent request with the same key then waits on the key's unique index
+/// (PostgreSQL) until this transaction ends and gets a unique violation if it
+/// committed, so it replays instead of being judged as a second booking; on
+/// SQLite `BEGIN IMMEDIATE` already serialises the two. The row stays
+/// invisible to everyone else until [`complete`] and the commit.
+pub async fn claim(tx: &mut Tx, user_id: i64, key: &Key, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, body, created_at) \
-         VALUES ($1, $2, $3, 201, $4, $5)",
+         VALUES ($1, $2, $3, 0, '{}', $4)",
     )
     .bind(user_id)
     .bind(&key.key)
     .bind(&key.request_hash)
-    .bind(serde_json::json!({"id": object_id}).to_string())
     .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records what the claimed key created, in the same transaction.
+pub async fn complete(tx: &mut Tx, user_id: i64, key: &Key, object_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET status = 201, body = $1 WHERE user_id = $2 AND idem_key = $3",
+    )
+    .bind(serde_json::json!({"id": object_id}).to_string())
+    .bind(user_id)
+    .bind(&key.key)
     .execute(&mut **tx)
     .await?;
     Ok(())

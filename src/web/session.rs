@@ -96,14 +96,25 @@ where
             return Err(PageError::LoginRequired);
         };
         let now = db::now();
-        let login_at: i64 = session.get(LOGIN_AT).await.map_err(PageError::session)?.unwrap_or(0);
+        let login_at: i64 = session
+            .get(LOGIN_AT)
+            .await
+            .map_err(PageError::session)?
+            .unwrap_or(0);
         if now - login_at > ABSOLUTE_TIMEOUT_SECS {
             session.flush().await.map_err(PageError::session)?;
             return Err(PageError::LoginRequired);
         }
-        let seen_at: i64 = session.get(SEEN_AT).await.map_err(PageError::session)?.unwrap_or(0);
+        let seen_at: i64 = session
+            .get(SEEN_AT)
+            .await
+            .map_err(PageError::session)?
+            .unwrap_or(0);
         if now - seen_at >= RENEW_AFTER_SECS {
-            session.insert(SEEN_AT, now).await.map_err(PageError::session)?;
+            session
+                .insert(SEEN_AT, now)
+                .await
+                .map_err(PageError::session)?;
         }
         let user = db::users::by_id(&state.db.pool, user_id, Via::Session)
             .await
