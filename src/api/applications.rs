@@ -1,13 +1,9 @@
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    extract::{ApiUser, path_id},
+    extract::{ApiUser, PathId},
     problem::Problem,
 };
 use crate::{
@@ -68,9 +64,8 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<ApplicationView>, Problem> {
-    let id = path_id(&id)?;
     Ok(Json(view(
         db::applications::get(&state.db.pool, &user, id).await?,
     )))

@@ -1,7 +1,6 @@
 use axum::{
     Json, Router,
-    body::Bytes,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    extract::{ApiJson, ApiUser, parse_json, path_id},
+    extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, parse_json},
     problem::Problem,
 };
 use crate::{
@@ -182,7 +181,7 @@ where
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<BookingPage>, Problem> {
     let mut e = FieldErrors::default();
     let filter = Filter {
@@ -250,6 +249,7 @@ pub struct CreateBooking {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -257,7 +257,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Response, Problem> {
     let input: CreateBooking = parse_json(&headers, &body)?;
     let key = match headers.get("idempotency-key") {
@@ -309,9 +309,8 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<BookingView>, Problem> {
-    let id = path_id(&id)?;
     Ok(Json(detail(&state, &user, id).await?))
 }
 
@@ -334,15 +333,16 @@ pub struct ResizeBooking {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resize(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     ApiJson(input): ApiJson<ResizeBooking>,
 ) -> Result<Json<BookingView>, Problem> {
-    let id = path_id(&id)?;
     let size: Size = input
         .size
         .parse()
@@ -364,9 +364,8 @@ pub async fn resize(
 pub async fn cancel(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<BookingView>, Problem> {
-    let id = path_id(&id)?;
     db::bookings::cancel(&state.db, &user, id, db::now()).await?;
     Ok(Json(detail(&state, &user, id).await?))
 }

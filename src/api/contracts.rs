@@ -1,13 +1,9 @@
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    extract::{ApiUser, path_id},
+    extract::{ApiUser, PathId},
     problem::Problem,
 };
 use crate::{
@@ -125,9 +121,8 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<ContractView>, Problem> {
-    let id = path_id(&id)?;
     let pool = &state.db.pool;
     let contract = db::contracts::get(pool, &user, id).await?;
     let used = db::contracts::usage(pool, &contract, db::now()).await?;

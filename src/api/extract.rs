@@ -2,7 +2,11 @@
 //! plain-text rejections.
 
 use axum::{
-    extract::{FromRef, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    body::Bytes,
+    extract::{
+        FromRef, FromRequest, FromRequestParts, Path, Query, Request,
+        rejection::{BytesRejection, JsonRejection},
+    },
     http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -81,12 +85,93 @@ fn json_problem(rejection: JsonRejection) -> Problem {
             "Falscher Inhaltstyp",
             "Bitte „Content-Type: application/json“ senden.",
         ),
+        JsonRejection::BytesRejection(e) => bytes_problem(e),
         other => Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-body",
             "Fehlerhafter JSON-Inhalt",
             format!("Der Inhalt ist kein gültiges JSON: {}", other.body_text()),
         ),
+    }
+}
+
+/// A body that could not be read: too large (axum's default limit, 2 MB) is
+/// 413, anything else 400.
+fn bytes_problem(rejection: BytesRejection) -> Problem {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Inhalt zu groß",
+            "Der Inhalt der Anfrage ist zu groß.",
+        )
+    } else {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Fehlerhafter Inhalt",
+            format!("Der Inhalt war nicht lesbar: {}", rejection.body_text()),
+        )
+    }
+}
+
+/// The raw body, for handlers that hash it (Idempotency-Key); read errors
+/// answer like [`ApiJson`].
+pub struct ApiBytes(pub Bytes);
+
+impl<S> FromRequest<S> for ApiBytes
+where
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(bytes_problem)
+    }
+}
+
+/// Query parameters. A query string that does not fit the parameters at all
+/// (e.g. one parameter given twice) is 422; values are checked by the handler.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| {
+                Problem::validation(
+                    "query",
+                    format!("Die Abfrageparameter sind nicht lesbar: {}", e.body_text()),
+                )
+            })
+    }
+}
+
+/// The `{id}` of the path. Anything that is not a positive integer, even
+/// bytes that are not UTF-8, cannot name an object: 404.
+pub struct PathId(pub i64);
+
+impl<S> FromRequestParts<S> for PathId
+where
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found())?;
+        path_id(&raw).map(PathId)
     }
 }
 

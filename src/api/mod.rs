@@ -76,4 +76,12 @@ pub fn router() -> Router<AppState> {
         .merge(applications::router())
         .merge(bookings::router())
         .fallback(|| async { problem::Problem::not_found() })
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Methode nicht erlaubt",
+                "Diese Adresse unterstützt die Methode nicht.",
+            )
+        })
 }

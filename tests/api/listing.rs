@@ -1,0 +1,330 @@
+//! What the read side shows: the catalogue, contracts with used and remaining
+//! Kontingent in step with the bookings, and the paginated, filtered booking
+//! list.
+
+use std::collections::{HashMap, HashSet};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, expect_json, id};
+
+async fn contract_views(app: &TestApp, token: &str, contract_id: i64) -> Value {
+    let one = expect_json(
+        app.get(&format!("/api/v1/contracts/{contract_id}"), token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let list = expect_json(app.get("/api/v1/contracts", token).await, StatusCode::OK).await;
+    let in_list = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| id(c) == contract_id)
+        .unwrap_or_else(|| panic!("contract {contract_id} not in {list}"))
+        .clone();
+    assert_eq!(in_list, one, "list and detail agree");
+    one
+}
+
+/// `remaining` is `kontingent` minus `used`, in every dimension.
+fn assert_remaining_is_the_rest(c: &Value) {
+    for dim in [
+        "vcpu_millicores",
+        "memory_mib",
+        "storage_gib",
+        "monthly_budget_cents",
+    ] {
+        assert_eq!(
+            c["remaining"][dim].as_i64().unwrap(),
+            c["kontingent"][dim].as_i64().unwrap() - c["used"][dim].as_i64().unwrap(),
+            "{dim} in {c}"
+        );
+    }
+}
+
+async fn page(app: &TestApp, token: &str, query: &str) -> Value {
+    expect_json(
+        app.get(&format!("/api/v1/bookings?{query}"), token).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A booking made by a test, with what it was booked as.
+struct Booked {
+    id: i64,
+    stage: &'static str,
+    product: &'static str,
+    size: &'static str,
+}
+
+fn item_ids(page: &Value) -> Vec<i64> {
+    page["items"].as_array().unwrap().iter().map(id).collect()
+}
+
+api_tests! {
+    the_catalogue_lists_both_products_in_four_sizes_with_exact_prices,
+    the_contract_shows_used_and_remaining_in_step_with_bookings,
+    the_demo_contracts_add_up_to_their_open_bookings,
+    the_booking_list_pages_newest_first_without_gaps_or_repeats,
+    the_booking_list_filters_by_stage_product_size_state_application_and_customer,
+}
+
+async fn the_catalogue_lists_both_products_in_four_sizes_with_exact_prices(app: TestApp) {
+    let token = app.token_for("entwickler").await;
+    let catalog = expect_json(app.get("/api/v1/catalog", &token).await, StatusCode::OK).await;
+    let products: HashMap<&str, &Value> = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["slug"].as_str().unwrap(), p))
+        .collect();
+    let ns = products["container-namespace"];
+    let sizes: Vec<&str> = ns["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["size"].as_str().unwrap())
+        .collect();
+    assert_eq!(sizes, ["S", "M", "L", "XL"]);
+    let s = &ns["sizes"][0];
+    assert_eq!(s["resources"]["millicpu"], 2000);
+    assert_eq!(s["resources"]["memory_mib"], 8192);
+    assert_eq!(s["price_per_hour"], "0.1180");
+    assert_eq!(s["price_per_month_cents"], 8614);
+    assert_eq!(ns["sizes"][3]["resources"]["millicpu"], 16_000);
+    let storage = products["persistent-storage"];
+    assert_eq!(storage["sizes"][0]["resources"]["storage_gib"], 50);
+    assert_eq!(storage["sizes"][3]["resources"]["storage_gib"], 500);
+}
+
+async fn the_contract_shows_used_and_remaining_in_step_with_bookings(app: TestApp) {
+    let t = app.contract_with_room(20).await;
+    let empty = contract_views(&app, &t.token, t.contract_id).await;
+    assert_eq!(empty["kontingent"]["vcpu_millicores"], 20_000);
+    assert_eq!(empty["kontingent"]["monthly_budget_cents"], 10_000_000);
+    assert_eq!(empty["used"]["vcpu_millicores"], 0);
+    assert_eq!(empty["used"]["monthly_budget_cents"], 0);
+    assert_remaining_is_the_rest(&empty);
+
+    app.book_ok(
+        &t.token,
+        t.application_id,
+        "vorpruefung",
+        "container-namespace",
+        "S",
+    )
+    .await;
+    let m = app
+        .book_ok(
+            &t.token,
+            t.application_id,
+            "abnahme",
+            "container-namespace",
+            "M",
+        )
+        .await;
+    let storage = app
+        .book_ok(
+            &t.token,
+            t.application_id,
+            "produktion",
+            "persistent-storage",
+            "M",
+        )
+        .await;
+    let c = contract_views(&app, &t.token, t.contract_id).await;
+    assert_eq!(c["used"]["vcpu_millicores"], 6_000);
+    assert_eq!(c["used"]["memory_mib"], 24 * 1024);
+    assert_eq!(c["used"]["storage_gib"], 100);
+    // (0,1180 + 0,2360 + 0,0137) € × 730 h = 268,421 € → 268,42 €.
+    assert_eq!(c["used"]["monthly_budget_cents"], 26_842);
+    assert_eq!(c["remaining"]["vcpu_millicores"], 14_000);
+    assert_remaining_is_the_rest(&c);
+
+    expect_json(app.resize(&t.token, id(&m), "L").await, StatusCode::OK).await;
+    expect_json(app.cancel(&t.token, id(&storage)).await, StatusCode::OK).await;
+    let c = contract_views(&app, &t.token, t.contract_id).await;
+    assert_eq!(c["used"]["vcpu_millicores"], 10_000);
+    assert_eq!(c["used"]["memory_mib"], 40 * 1024);
+    assert_eq!(c["used"]["storage_gib"], 0);
+    // (0,1180 + 0,4720) € × 730 h = 430,70 €.
+    assert_eq!(c["used"]["monthly_budget_cents"], 43_070);
+    assert_remaining_is_the_rest(&c);
+}
+
+async fn the_demo_contracts_add_up_to_their_open_bookings(app: TestApp) {
+    let token = app.token_for("betreiber").await;
+    let contracts = expect_json(app.get("/api/v1/contracts", &token).await, StatusCode::OK).await;
+    let bookings = page(&app, &token, "per_page=200").await;
+    assert_eq!(
+        bookings["total"].as_i64().unwrap(),
+        bookings["items"].as_array().unwrap().len() as i64
+    );
+    for c in contracts.as_array().unwrap() {
+        let open: Vec<&Value> = bookings["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["contract_id"] == c["id"] && b["state"] != "gekuendigt")
+            .collect();
+        assert!(!open.is_empty());
+        for (dim, field) in [
+            ("vcpu_millicores", "millicpu"),
+            ("memory_mib", "memory_mib"),
+            ("storage_gib", "storage_gib"),
+        ] {
+            let sum: i64 = open
+                .iter()
+                .map(|b| b["resources"][field].as_i64().unwrap())
+                .sum();
+            assert_eq!(c["used"][dim], sum, "{dim} of {}", c["number"]);
+        }
+        // The budget counts 730 h of each booking's price, rounded once,
+        // plus the base fee.
+        let exact: i64 = open
+            .iter()
+            .map(|b| {
+                let (euros, frac) = b["price_per_hour"]
+                    .as_str()
+                    .unwrap()
+                    .split_once('.')
+                    .unwrap();
+                euros.parse::<i64>().unwrap() * 10_000 + frac.parse::<i64>().unwrap()
+            })
+            .sum::<i64>()
+            * 730;
+        let base_fee = c["base_fee_cents"].as_i64().unwrap();
+        assert_eq!(
+            c["used"]["monthly_budget_cents"].as_i64().unwrap(),
+            (exact + 50) / 100 + base_fee,
+            "{}",
+            c["number"]
+        );
+        assert_remaining_is_the_rest(c);
+    }
+}
+
+async fn the_booking_list_pages_newest_first_without_gaps_or_repeats(app: TestApp) {
+    let t = app.contract_with_room(100).await;
+    let mut booked = Vec::new();
+    for _ in 0..7 {
+        booked.push(id(&app
+            .book_ok(
+                &t.token,
+                t.application_id,
+                "vorpruefung",
+                "container-namespace",
+                "S",
+            )
+            .await));
+    }
+    let default = page(&app, &t.token, "").await;
+    assert_eq!(
+        (
+            default["page"].as_i64(),
+            default["per_page"].as_i64(),
+            default["total"].as_i64()
+        ),
+        (Some(1), Some(50), Some(7))
+    );
+
+    let mut seen = Vec::new();
+    for (n, expected) in [(1, 3), (2, 3), (3, 1), (4, 0)] {
+        let p = page(&app, &t.token, &format!("page={n}&per_page=3")).await;
+        assert_eq!(p["total"], 7);
+        assert_eq!(p["page"], n);
+        assert_eq!(p["per_page"], 3);
+        assert_eq!(p["items"].as_array().unwrap().len(), expected, "page {n}");
+        seen.extend(item_ids(&p));
+    }
+    booked.reverse();
+    assert_eq!(seen, booked, "newest first, every booking exactly once");
+}
+
+async fn the_booking_list_filters_by_stage_product_size_state_application_and_customer(
+    app: TestApp,
+) {
+    let t = app.contract_with_room(100).await;
+    let mut by = Vec::new();
+    for (stage, product, size) in [
+        ("vorpruefung", "container-namespace", "S"),
+        ("vorpruefung", "persistent-storage", "S"),
+        ("abnahme", "container-namespace", "M"),
+        ("abnahme", "container-namespace", "S"),
+        ("produktion", "container-namespace", "L"),
+        ("produktion", "persistent-storage", "M"),
+    ] {
+        let id = id(&app
+            .book_ok(&t.token, t.application_id, stage, product, size)
+            .await);
+        by.push(Booked {
+            id,
+            stage,
+            product,
+            size,
+        });
+    }
+    let cancelled = by[3].id;
+    expect_json(app.cancel(&t.token, cancelled).await, StatusCode::OK).await;
+
+    let expect = |pred: &dyn Fn(&Booked) -> bool| -> HashSet<i64> {
+        by.iter().filter(|b| pred(b)).map(|b| b.id).collect()
+    };
+    let cases: Vec<(String, HashSet<i64>)> = vec![
+        ("stage=abnahme".into(), expect(&|b| b.stage == "abnahme")),
+        (
+            "product=persistent-storage".into(),
+            expect(&|b| b.product == "persistent-storage"),
+        ),
+        ("size=S".into(), expect(&|b| b.size == "S")),
+        (
+            "size=S&product=container-namespace".into(),
+            expect(&|b| b.size == "S" && b.product == "container-namespace"),
+        ),
+        (
+            "stage=produktion&size=M".into(),
+            expect(&|b| b.stage == "produktion" && b.size == "M"),
+        ),
+        ("state=gekuendigt".into(), HashSet::from([cancelled])),
+        ("state=aktiv".into(), expect(&|b| b.id != cancelled)),
+        ("state=beantragt".into(), HashSet::new()),
+        ("product=gibt-es-nicht".into(), HashSet::new()),
+        (
+            format!("application_id={}", t.application_id),
+            expect(&|_| true),
+        ),
+    ];
+    let betreiber = app.token_for("betreiber").await;
+    for (query, expected) in cases {
+        let p = page(&app, &t.token, &query).await;
+        let got: HashSet<i64> = item_ids(&p).into_iter().collect();
+        assert_eq!(got, expected, "{query}");
+        assert_eq!(
+            p["total"].as_i64().unwrap(),
+            expected.len() as i64,
+            "total for {query}"
+        );
+        for b in p["items"].as_array().unwrap() {
+            assert_eq!(b["customer_id"], t.customer_id);
+        }
+        // The Betreiber sees all customers; narrowed to this one the
+        // filters give the same.
+        let p = page(
+            &app,
+            &betreiber,
+            &format!("customer_id={}&{query}", t.customer_id),
+        )
+        .await;
+        let got: HashSet<i64> = item_ids(&p).into_iter().collect();
+        assert_eq!(got, expected, "betreiber: {query}");
+    }
+    let p = page(&app, &t.token, &format!("customer_id={}", t.customer_id)).await;
+    assert_eq!(p["total"], 6);
+    // A filter and a small page: total counts all matches.
+    let p = page(&app, &t.token, "state=aktiv&per_page=2&page=2").await;
+    assert_eq!(p["total"], 5);
+    assert_eq!(p["items"].as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,17 @@
+//! The API integration suite: one test binary (linking one binary per file
+//! would cost minutes on every build). Every test runs twice, against a fresh
+//! SQLite file and a fresh PostgreSQL database; see `api_tests!` in `helpers`.
+//!
+//! `cargo test --test api` runs all; add `sqlite` or `postgres` to pick a
+//! backend, or a module name (`kontingent`, `tenants`, …) to pick a topic.
+
+#[macro_use]
+mod helpers;
+
+mod bad_input;
+mod bookings;
+mod idempotency;
+mod kontingent;
+mod listing;
+mod openapi;
+mod tenants;

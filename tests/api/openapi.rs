@@ -1,0 +1,177 @@
+//! The OpenAPI document at /api/v1/openapi.json: version 3.1, every route,
+//! the bearer scheme, references that resolve, and routes that really exist.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_unauthorized, expect_json};
+
+/// Every route of the public API: (method, OpenAPI path).
+const ROUTES: [(&str, &str); 10] = [
+    ("get", "/api/v1/catalog"),
+    ("get", "/api/v1/contracts"),
+    ("get", "/api/v1/contracts/{id}"),
+    ("get", "/api/v1/applications"),
+    ("get", "/api/v1/applications/{id}"),
+    ("get", "/api/v1/bookings"),
+    ("post", "/api/v1/bookings"),
+    ("get", "/api/v1/bookings/{id}"),
+    ("post", "/api/v1/bookings/{id}/resize"),
+    ("post", "/api/v1/bookings/{id}/cancel"),
+];
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+async fn document(app: &TestApp) -> Value {
+    // The description is public: clients fetch it before they have a token.
+    let resp = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap();
+    expect_json(resp, StatusCode::OK).await
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.insert(v.as_str().unwrap_or_default().to_owned());
+                } else {
+                    collect_refs(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+api_tests! {
+    the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme,
+    every_schema_reference_in_the_openapi_document_resolves,
+    every_documented_operation_exists_and_asks_for_a_token,
+}
+
+async fn the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme(app: TestApp) {
+    let doc = document(&app).await;
+    let version = doc["openapi"].as_str().unwrap_or_default();
+    assert!(version.starts_with("3.1"), "openapi = {version:?}");
+    assert!(doc["info"]["title"].is_string());
+
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(move |m| (m.to_string(), path.clone()))
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http", "{bearer}");
+    assert_eq!(
+        bearer["scheme"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("bearer"),
+        "{bearer}"
+    );
+    let security = doc["security"]
+        .as_array()
+        .expect("global security requirement");
+    assert!(
+        security.iter().any(|s| s.get("bearer").is_some()),
+        "{security:?}"
+    );
+
+    // Creating calls document the Idempotency-Key and every answer kind.
+    let create = &doc["paths"]["/api/v1/bookings"]["post"];
+    let params = create["parameters"].as_array().expect("parameters");
+    assert!(
+        params
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        "{params:?}"
+    );
+    for status in [
+        "201", "400", "401", "403", "404", "409", "413", "415", "422",
+    ] {
+        assert!(
+            create["responses"].get(status).is_some(),
+            "POST /bookings documents {status}"
+        );
+    }
+    let resize = &doc["paths"]["/api/v1/bookings/{id}/resize"]["post"];
+    for status in [
+        "200", "400", "401", "403", "404", "409", "413", "415", "422",
+    ] {
+        assert!(
+            resize["responses"].get(status).is_some(),
+            "POST /bookings/{{id}}/resize documents {status}"
+        );
+    }
+    for status in ["401", "404", "409", "422"] {
+        let content = &create["responses"][status]["content"];
+        assert!(
+            content.get("application/problem+json").is_some(),
+            "{status} is problem+json: {content}"
+        );
+    }
+}
+
+async fn every_schema_reference_in_the_openapi_document_resolves(app: TestApp) {
+    let doc = document(&app).await;
+    let mut refs = BTreeSet::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {r}"));
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} does not resolve"
+        );
+    }
+    for schema in [
+        "Problem",
+        "BookingView",
+        "BookingPage",
+        "ContractView",
+        "CreateBooking",
+    ] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "schema {schema}"
+        );
+    }
+}
+
+async fn every_documented_operation_exists_and_asks_for_a_token(app: TestApp) {
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            let url = path.replace("{id}", "1");
+            let resp = app
+                .request(method.to_uppercase().parse().unwrap(), &url)
+                .send()
+                .await
+                .unwrap();
+            // A 401 (not 404 or 405) shows the route exists as documented.
+            assert_unauthorized(resp).await;
+        }
+    }
+}
