@@ -48,6 +48,15 @@ pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
         .insert(USER_ID, user_id)
         .await
         .map_err(PageError::session)?;
+    let now = db::now();
+    session
+        .insert(LOGIN_AT, now)
+        .await
+        .map_err(PageError::session)?;
+    session
+        .insert(SEEN_AT, now)
+        .await
+        .map_err(PageError::session)?;
     session
         .insert(CSRF, super::csrf::new_token())
         .await

@@ -1,0 +1,273 @@
+// Shared harness for Kontor's browser tests (run with `node --test`).
+//
+// One portal per test file: `startPortal()` runs the already built binary
+// (env KONTOR_BIN, default ../../target/debug/kontor) on 127.0.0.1:0 with a
+// fresh data directory (embedded SQLite + demo data + demo login) and waits
+// for /healthz. One Chromium per test file: `launchBrowser()`, launched as in
+// docs/kern-ux.md. `openPage()` gives a fresh context + page that records
+// every console message about the Content Security Policy (bypassCSP stays
+// off, so the pages must really obey it); `checkA11y()` runs axe-core.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export const KONTOR_BIN = resolve(process.env.KONTOR_BIN || join(here, '../../target/debug/kontor'));
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+/**
+ * Starts `kontor serve` on a free port with a fresh data directory.
+ * Resolves to { url, stop(), log() } once /healthz answers.
+ */
+export async function startPortal({ timeoutMs = 30_000 } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kontor-browser-'));
+  // Only our own KONTOR_* settings: no OIDC issuer (demo login stays on), no
+  // config file from the caller's directory (cwd is the temp dir). Kept:
+  // KONTOR_STATIC_DIR, for a binary installed away from its sources.
+  const keep = (k) => k === 'KONTOR_STATIC_DIR' || (!k.startsWith('KONTOR_') && k !== 'RUST_LOG');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => keep(k)));
+  Object.assign(env, {
+    KONTOR_DATA_DIR: dataDir,
+    KONTOR_LISTEN: '127.0.0.1:0',
+    KONTOR_LOG: 'info',
+    NO_COLOR: '1',
+  });
+  const child = spawn(KONTOR_BIN, ['serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let exited = null;
+  const address = new Promise((resolveAddr, reject) => {
+    const onData = (chunk) => {
+      output += stripAnsi(chunk.toString());
+      const m = output.match(/Kontor listening.*?address\s*=\s*"?(127\.0\.0\.1:\d+)/)
+        || output.match(/address\s*=\s*"?(127\.0\.0\.1:\d+)"?.*Kontor listening/);
+      if (m) resolveAddr(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      reject(new Error(`kontor exited early (${code ?? signal}); binary ${KONTOR_BIN}\n${output}`));
+    });
+  });
+  address.catch(() => {}); // awaited below; a late exit must not be unhandled
+  const stop = async () => {
+    if (exited === null) {
+      child.kill('SIGTERM');
+      const done = new Promise((r) => child.once('exit', r));
+      let timer;
+      const late = new Promise((r) => { timer = setTimeout(() => r(false), 5_000); });
+      const killed = await Promise.race([done.then(() => true), late]).finally(() => clearTimeout(timer));
+      if (!killed) {
+        child.kill('SIGKILL');
+        await done;
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(
+        `kontor did not report its address within ${timeoutMs} ms\n${output}`,
+      )), timeoutMs);
+    });
+    const addr = await Promise.race([address, timeout]).finally(() => clearTimeout(timer));
+    const url = `http://${addr}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        if (res.ok) break;
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`/healthz not ok within ${timeoutMs} ms\n${output}`);
+      await sleep(100);
+    }
+    return { url, stop, log: () => output };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Launches Debian's Chromium through playwright-core (see docs/kern-ux.md). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+const watched = new WeakMap();
+
+/**
+ * Fails if the page logged a console message about the Content Security
+ * Policy (or threw an uncaught error) since it was opened. checkA11y()
+ * calls it, too.
+ */
+export function assertNoCsp(page) {
+  const w = watched.get(page);
+  assert.ok(w, 'page was not opened with openPage()');
+  assert.deepEqual(w.csp, [], `Content Security Policy violations:\n${w.csp.join('\n')}`);
+  assert.deepEqual(w.errors, [], `page errors:\n${w.errors.join('\n')}`);
+}
+
+/**
+ * A fresh browser context (own cookies) and page, bypassCSP off, watched for
+ * console messages that mention the Content Security Policy (see
+ * assertNoCsp). Returns { context, page, assertNoCsp(), close() }.
+ */
+export async function openPage(browser, baseURL, { colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ baseURL, locale: 'de-DE', colorScheme });
+  context.setDefaultTimeout(20_000);
+  const watch = (page) => {
+    const w = { csp: [], errors: [] };
+    watched.set(page, w);
+    page.on('console', (msg) => {
+      if (msg.text().includes('Content Security Policy')) {
+        w.csp.push(`${page.url()}: [${msg.type()}] ${msg.text()}`);
+      }
+    });
+    page.on('pageerror', (err) => w.errors.push(`${page.url()}: ${err.message}`));
+  };
+  context.on('page', watch); // further tabs, too
+  const page = await context.newPage();
+  if (!watched.has(page)) watch(page);
+  return { context, page, assertNoCsp: () => assertNoCsp(page), close: () => context.close() };
+}
+
+/** Logs in on /anmelden with a demo user's button; ends on /uebersicht. */
+export async function login(page, who) {
+  await page.goto('/anmelden');
+  const button = page.locator(`button[data-login="${who}"]`);
+  assert.equal(await button.count(), 1, `no demo login button for "${who}" on /anmelden`);
+  await Promise.all([page.waitForNavigation(), button.click()]);
+  const path = new URL(page.url()).pathname;
+  assert.equal(path, '/uebersicht',
+    `demo login as "${who}" ended on ${path} instead of /uebersicht (session not kept after login?)`);
+}
+
+/**
+ * Runs `action` (a click, a key press) and waits for the navigation it
+ * causes; resolves to the final response (after redirects), so callers can
+ * check e.g. 422 for a re-rendered form.
+ */
+export async function follow(page, action) {
+  const [response] = await Promise.all([page.waitForNavigation(), action()]);
+  return response;
+}
+
+/** The total on /buchungen ("13 Buchungen"). */
+export async function bookingCount(page) {
+  await page.goto('/buchungen');
+  const text = await page.locator('main hgroup .kern-subline').innerText();
+  const m = text.match(/(\d+) Buchungen?/);
+  assert.ok(m, `no booking count in "${text}"`);
+  return Number(m[1]);
+}
+
+/** Fills the booking form on /katalog (the Verfahren by its visible name). */
+export async function fillBooking(page, { application, stage, product, size }) {
+  const option = page.locator('#f-application_id option', { hasText: application });
+  await page.locator('#f-application_id').selectOption(await option.getAttribute('value'));
+  await page.getByRole('radio', { name: stage, exact: true }).check();
+  await page.getByRole('radio', { name: product, exact: true }).check();
+  await page.getByRole('radio', { name: size, exact: true }).check();
+}
+
+/** Clicks the button with this accessible name and waits for the next page. */
+export function press(page, name) {
+  return follow(page, () => page.getByRole('button', { name, exact: true }).click());
+}
+
+function formatViolations(label, violations) {
+  const lines = [`axe: ${violations.length} violation(s) on ${label}`];
+  for (const v of violations) {
+    lines.push(`- ${v.id} [${v.impact}] ${v.help} (${v.helpUrl})`);
+    for (const n of v.nodes) {
+      lines.push(`    at ${n.target.join(' ')}`);
+      lines.push(`       ${n.html.replace(/\s+/g, ' ').slice(0, 200)}`);
+      const why = n.failureSummary?.replace(/\s+/g, ' ').trim();
+      if (why) lines.push(`       ${why.slice(0, 400)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A + AA) on the current page and asserts zero
+ * violations, printing them readably otherwise. Returns the axe result.
+ */
+export async function checkA11y(page, label = page.url()) {
+  await page.evaluate(() => document.fonts.ready.then(() => true));
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
+  const result = await page.evaluate((tags) => window.axe.run(document, {
+    runOnly: { type: 'tag', values: tags },
+    resultTypes: ['violations'],
+  }), AXE_TAGS);
+  assert.equal(result.violations.length, 0, formatViolations(label, result.violations));
+  if (watched.has(page)) assertNoCsp(page);
+  return result;
+}
+
+/**
+ * Per-file fixture for `node:test`: one portal and one browser, started in
+ * `before` and stopped in `after`. A failed start does not fail the hook
+ * (which would only show up as "cancelled"): every test that uses the
+ * fixture fails with the reason instead.
+ *
+ *   const env = useKontor({ before, after });       // at module top level
+ *   const sp = env.session('systempfleger');         // lazy, shared by tests
+ *   it('…', async () => { const { page } = await sp(); … });
+ *   it('…', async () => { const { page } = await env.open(null); … });  // own context
+ */
+export function useKontor({ before, after }) {
+  const env = { portal: null, browser: null, url: null };
+  const sessions = [];
+  let ready;
+  const start = async () => {
+    env.portal = await startPortal();
+    env.url = env.portal.url;
+    env.browser = await launchBrowser();
+  };
+  before(() => {
+    ready = start();
+    return ready.catch(() => {}); // reported by each test through env.open()
+  });
+  after(async () => {
+    for (const s of sessions) await s.close().catch(() => {});
+    if (env.browser) await env.browser.close().catch(() => {});
+    if (env.portal) await env.portal.stop();
+  });
+  /** New context + page, logged in as `who` unless `who` is null. */
+  env.open = async (who) => {
+    await (ready ?? Promise.reject(new Error('useKontor(): before() has not run')));
+    const s = await openPage(env.browser, env.url);
+    sessions.push(s);
+    if (who) await login(s.page, who);
+    return s;
+  };
+  /** A lazily opened session shared by the tests that call it. */
+  env.session = (who) => {
+    let opened;
+    return () => (opened ??= env.open(who));
+  };
+  return env;
+}
