@@ -31,5 +31,5 @@ cargo test --all-targets
 
 step "browser tests (Playwright + axe-core, headless Chromium)"
 cargo build --bin kontor
-export KONTOR_BIN="$PWD/target/debug/kontor"
+export KONTOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kontor"
 (cd tests/browser && node --test)

@@ -10,7 +10,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +46,10 @@ export async function startPortal({ timeoutMs = 30_000 } = {}) {
     KONTOR_LOG: 'info',
     NO_COLOR: '1',
   });
+  if (!existsSync(KONTOR_BIN)) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`no kontor binary at ${KONTOR_BIN}: run cargo build first or set KONTOR_BIN`);
+  }
   const child = spawn(KONTOR_BIN, ['serve'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = null;
