@@ -14,4 +14,5 @@ mod idempotency;
 mod kontingent;
 mod listing;
 mod openapi;
+mod pages;
 mod tenants;

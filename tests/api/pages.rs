@@ -1,0 +1,378 @@
+//! The browser side over plain HTTP: demo login, CSRF on every state-changing
+//! form, the booking flow through the pages, and tenant isolation of pages.
+//! (The real-browser journey and accessibility checks live in tests/browser.)
+
+use reqwest::{StatusCode, redirect::Policy};
+
+use crate::helpers::TestApp;
+
+/// A browser-like client: keeps cookies, does not follow redirects (so the
+/// tests see the 303s), knows the current CSRF token.
+struct Browser {
+    app: TestApp,
+    client: reqwest::Client,
+    csrf: String,
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in page:\n{html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').expect("end of CSRF value");
+    html[start..end].to_owned()
+}
+
+impl Browser {
+    async fn log_in(app: &TestApp, login: &str) -> Browser {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        let mut browser = Browser {
+            app: app.clone(),
+            client,
+            csrf: String::new(),
+        };
+        let page = browser.get("/anmelden").await;
+        assert_eq!(page.0, StatusCode::OK);
+        browser.csrf = csrf_in(&page.1);
+        let resp = browser
+            .post_raw(
+                "/anmelden",
+                &[("csrf", browser.csrf.clone()), ("login", login.into())],
+            )
+            .await;
+        assert_eq!(
+            resp.0,
+            StatusCode::SEE_OTHER,
+            "login as {login}: {}",
+            resp.1
+        );
+        // The token is renewed at login; pick up the new one.
+        let page = browser.get("/uebersicht").await;
+        assert_eq!(page.0, StatusCode::OK, "overview after login");
+        browser.csrf = csrf_in(&page.1);
+        browser
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .send()
+            .await
+            .expect("GET");
+        (resp.status(), resp.text().await.expect("body"))
+    }
+
+    async fn post_raw(&self, path: &str, form: &[(&str, String)]) -> (StatusCode, String) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = resp.text().await.expect("body");
+        (status, if body.is_empty() { location } else { body })
+    }
+
+    /// Posts a form with the session's CSRF token.
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut fields: Vec<(&str, String)> = vec![("csrf", self.csrf.clone())];
+        fields.extend(form.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        self.post_raw(path, &fields).await
+    }
+}
+
+api_tests! {
+    every_state_changing_form_without_a_valid_csrf_token_is_refused_and_changes_nothing,
+    a_booking_through_the_pages_is_confirmed_first_and_written_once,
+    a_booking_page_past_the_kontingent_shows_the_refusal_beside_the_form,
+    another_tenants_booking_pages_are_not_found_and_cannot_be_changed,
+    the_betreiber_area_is_closed_to_customers,
+    a_logged_out_browser_is_sent_to_the_login_page,
+}
+
+async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_changes_nothing(
+    app: TestApp,
+) {
+    let demo = app.demo().await;
+    let application = demo.musterhausen.application_ids[0].to_string();
+    let booking = demo.musterhausen.booking_id;
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    let betreiber = Browser::log_in(&app, "betreiber").await;
+    let booking_form = [
+        ("application_id", application.as_str()),
+        ("stage", "abnahme"),
+        ("product", "container-namespace"),
+        ("size", "S"),
+    ];
+    let customer_id = demo.musterhausen.id.to_string();
+    let forms: Vec<(&Browser, String, Vec<(&str, &str)>)> = vec![
+        (&sp, "/buchungen/neu".into(), booking_form.to_vec()),
+        (
+            &sp,
+            format!("/buchungen/{booking}/groesse"),
+            vec![("size", "L")],
+        ),
+        (&sp, format!("/buchungen/{booking}/kuendigen"), vec![]),
+        (&sp, "/abmelden".into(), vec![]),
+        (
+            &betreiber,
+            "/betrieb/kunden".into(),
+            vec![("name", "Amt X"), ("slug", "amt-x")],
+        ),
+        (
+            &betreiber,
+            format!("/betrieb/kunden/{customer_id}"),
+            vec![("name", "Umbenannt")],
+        ),
+        (
+            &betreiber,
+            format!("/betrieb/kunden/{customer_id}/verfahren"),
+            vec![("contract_id", "1"), ("name", "Neu"), ("slug", "neu")],
+        ),
+        (
+            &betreiber,
+            "/betrieb/katalog/produkte".into(),
+            vec![("name", "P"), ("slug", "p"), ("description", "")],
+        ),
+        (
+            &betreiber,
+            "/betrieb/katalog/groessen/1".into(),
+            vec![
+                ("vcpu", "3"),
+                ("memory_gib", "12"),
+                ("storage_gib", "0"),
+                ("pods", "20"),
+            ],
+        ),
+        (
+            &betreiber,
+            "/betrieb/katalog/preise".into(),
+            vec![
+                ("product_size_id", "1"),
+                ("valid_from", "2099-01-01"),
+                ("rate", "1,0000"),
+            ],
+        ),
+        (
+            &betreiber,
+            "/betrieb/katalog/preise/1".into(),
+            vec![("rate", "9,9999")],
+        ),
+        (
+            &betreiber,
+            "/betrieb/vertraege".into(),
+            vec![("number", "X-1")],
+        ),
+        (
+            &betreiber,
+            format!("/betrieb/vertraege/{}", demo.musterhausen.contract_id),
+            vec![("number", "X-2")],
+        ),
+    ];
+    let before = app.counts().await;
+    for (browser, path, form) in &forms {
+        for token in [None, Some("falsch"), Some("")] {
+            let mut fields: Vec<(&str, String)> =
+                form.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            if let Some(t) = token {
+                fields.push(("csrf", t.to_owned()));
+            }
+            let (status, body) = browser.post_raw(path, &fields).await;
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{path} with csrf {token:?}: {body}"
+            );
+            assert!(body.contains("Formular abgelaufen"), "{path}: {body}");
+        }
+    }
+    assert_eq!(app.counts().await, before, "a refused form wrote something");
+    // Still logged in: /abmelden without a token did not log out.
+    assert_eq!(sp.get("/uebersicht").await.0, StatusCode::OK);
+    // A token of another session is no better than none.
+    let (status, _) = sp
+        .post_raw(
+            "/buchungen/neu",
+            &booking_form
+                .iter()
+                .map(|(k, v)| (*k, (*v).to_owned()))
+                .chain([("csrf", betreiber.csrf.clone())])
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.counts().await, before);
+}
+
+async fn a_booking_through_the_pages_is_confirmed_first_and_written_once(app: TestApp) {
+    let demo = app.demo().await;
+    let application = demo.musterhausen.application_ids[0].to_string();
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    let form = [
+        ("application_id", application.as_str()),
+        ("stage", "schulung"),
+        ("product", "persistent-storage"),
+        ("size", "S"),
+    ];
+    let before = app.counts().await;
+    let (status, page) = sp.post("/katalog/pruefen", &form).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Buchung bestätigen"));
+    assert!(page.contains("0,0068 €"), "the hourly price is shown");
+    assert_eq!(
+        app.counts().await,
+        before,
+        "the confirmation page wrote something"
+    );
+
+    let (status, location) = sp.post("/buchungen/neu", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(
+        location.starts_with("/buchungen/") && location.ends_with("?gebucht=1"),
+        "{location}"
+    );
+    let after = app.counts().await;
+    assert_eq!(after.bookings, before.bookings + 1);
+    assert_eq!(after.audit, before.audit + 1);
+
+    let (status, detail) = sp.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.contains("Die Buchung ist angenommen."));
+    assert!(detail.contains("Persistenter Speicher S"));
+}
+
+async fn a_booking_page_past_the_kontingent_shows_the_refusal_beside_the_form(app: TestApp) {
+    let demo = app.demo().await;
+    let application = demo.musterhausen.application_ids[1].to_string();
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    // The demo contract has 32 vCPU with 20 booked: XL (16) does not fit.
+    let form = [
+        ("application_id", application.as_str()),
+        ("stage", "abnahme"),
+        ("product", "container-namespace"),
+        ("size", "XL"),
+    ];
+    let before = app.counts().await;
+    for path in ["/katalog/pruefen", "/buchungen/neu"] {
+        let (status, page) = sp.post(path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(page.contains("Buchung nicht möglich"), "{path}");
+        assert!(
+            page.contains("Das Kontingent reicht nicht: vCPU – benötigt 16 vCPU, verfügbar 12 vCPU von 32 vCPU."),
+            "{path}: {page}"
+        );
+        // The choices are kept.
+        assert!(page.contains("value=\"XL\" checked"), "{path}");
+    }
+    assert_eq!(app.counts().await, before);
+
+    // Nothing chosen: a message beside each field.
+    let (status, page) = sp.post("/katalog/pruefen", &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["application_id", "stage", "product", "size"] {
+        assert!(
+            page.contains(&format!("id=\"f-{field}-error\"")),
+            "no message for {field}"
+        );
+    }
+}
+
+async fn another_tenants_booking_pages_are_not_found_and_cannot_be_changed(app: TestApp) {
+    let demo = app.demo().await;
+    let foreign = demo.musterhausen.booking_id;
+    let nord = Browser::log_in(&app, "systempfleger-nordkreis").await;
+    for path in [
+        format!("/buchungen/{foreign}"),
+        format!("/buchungen/{foreign}/groesse"),
+        format!("/buchungen/{foreign}/kuendigen"),
+        "/buchungen/987654321".to_owned(),
+        "/buchungen/keine-zahl".to_owned(),
+    ] {
+        let (status, page) = nord.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.contains("Nicht gefunden"), "{path}");
+    }
+    let before = app.counts().await;
+    for (path, form) in [
+        (format!("/buchungen/{foreign}/kuendigen"), vec![]),
+        (format!("/buchungen/{foreign}/groesse"), vec![("size", "S")]),
+        (
+            format!("/buchungen/{foreign}/groesse/pruefen"),
+            vec![("size", "S")],
+        ),
+    ] {
+        let (status, _) = nord.post(&path, &form).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // Booking into another customer's application through the form.
+    let foreign_app = demo.musterhausen.application_ids[0].to_string();
+    let (status, page) = nord
+        .post(
+            "/buchungen/neu",
+            &[
+                ("application_id", foreign_app.as_str()),
+                ("stage", "abnahme"),
+                ("product", "container-namespace"),
+                ("size", "S"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Dieses Verfahren gibt es nicht."));
+    assert_eq!(app.counts().await, before);
+    // The list does not show them either.
+    let (_, list) = nord.get("/buchungen").await;
+    assert!(!list.contains(&format!("href=\"/buchungen/{foreign}\"")));
+}
+
+async fn the_betreiber_area_is_closed_to_customers(app: TestApp) {
+    for login in ["systempfleger", "entwickler", "finanzen", "finanzen-rz"] {
+        let browser = Browser::log_in(&app, login).await;
+        for path in [
+            "/betrieb/kunden",
+            "/betrieb/vertraege",
+            "/betrieb/vertraege/neu",
+            "/betrieb/katalog",
+        ] {
+            let (status, _) = browser.get(path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{login} on {path}");
+        }
+        let before = app.counts().await;
+        let (status, _) = browser
+            .post("/betrieb/kunden", &[("name", "Amt X"), ("slug", "amt-x")])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(app.counts().await, before);
+    }
+}
+
+async fn a_logged_out_browser_is_sent_to_the_login_page(app: TestApp) {
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    let (status, location) = sp.post("/abmelden", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/anmelden");
+    for path in ["/uebersicht", "/katalog", "/buchungen", "/betrieb/kunden"] {
+        let resp = sp
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(resp.headers()["location"], "/anmelden");
+    }
+}
