@@ -95,6 +95,9 @@ impl Browser {
     }
 }
 
+/// Who posts, where, and which fields (without the CSRF token).
+type FormPost<'a> = (&'a Browser, String, Vec<(&'a str, &'a str)>);
+
 api_tests! {
     every_state_changing_form_without_a_valid_csrf_token_is_refused_and_changes_nothing,
     a_booking_through_the_pages_is_confirmed_first_and_written_once,
@@ -119,7 +122,7 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
         ("size", "S"),
     ];
     let customer_id = demo.musterhausen.id.to_string();
-    let forms: Vec<(&Browser, String, Vec<(&str, &str)>)> = vec![
+    let forms: Vec<FormPost> = vec![
         (&sp, "/buchungen/neu".into(), booking_form.to_vec()),
         (
             &sp,
