@@ -61,19 +61,29 @@ impl Booking {
 }
 
 // The latest period holds the current (or, once cancelled, the last) size.
-const SELECT: &str = "SELECT b.id, b.customer_id, c.name AS customer_name, b.contract_id, \
+// Columns and FROM are separate macros so that `list` can add a column.
+macro_rules! booking_columns {
+    () => {
+        "SELECT b.id, b.customer_id, c.name AS customer_name, b.contract_id, \
       k.number AS contract_number, b.application_id, a.slug AS application_slug, \
       a.name AS application_name, b.stage, p.slug AS product_slug, p.name AS product_name, \
       b.size, b.state, b.created_at, b.cancelled_at, bp.millicpu, bp.memory_mib, \
       bp.storage_gib, bp.pods, \
       (SELECT pr.rate FROM prices pr WHERE pr.product_size_id = bp.product_size_id \
-        AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1) AS rate \
-    FROM bookings b \
+        AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1) AS rate"
+    };
+}
+macro_rules! booking_from {
+    () => {
+        " FROM bookings b \
     JOIN customers c ON c.id = b.customer_id \
     JOIN contracts k ON k.id = b.contract_id \
     JOIN applications a ON a.id = b.application_id \
     JOIN products p ON p.id = b.product_id \
-    JOIN booking_periods bp ON bp.id = (SELECT MAX(x.id) FROM booking_periods x WHERE x.booking_id = b.id)";
+    JOIN booking_periods bp ON bp.id = (SELECT MAX(x.id) FROM booking_periods x WHERE x.booking_id = b.id)"
+    };
+}
+const SELECT: &str = concat!(booking_columns!(), booking_from!());
 
 /// Filters of the booking list; all optional.
 #[derive(Debug, Clone, Default)]
@@ -135,6 +145,17 @@ pub struct Page {
     pub total: i64,
 }
 
+/// A row of the list: the booking and the number of all matching bookings.
+#[derive(sqlx::FromRow)]
+struct Listed {
+    #[sqlx(flatten)]
+    booking: Booking,
+    total: i64,
+}
+
+/// Largest page `list` returns, whatever the caller asks for.
+const MAX_LIMIT: i64 = 1_000;
+
 pub async fn list(
     pool: &AnyPool,
     scope: Scope,
@@ -145,35 +166,64 @@ pub async fn list(
 ) -> sqlx::Result<Page> {
     let (where_sql, params) = where_clause(scope, filter);
     let n = params.len();
-    let items_sql = format!(
-        "{SELECT}{where_sql} ORDER BY b.id DESC LIMIT ${} OFFSET ${}",
-        n + 2,
-        n + 3
+    let limit = limit.clamp(1, MAX_LIMIT);
+    let offset = offset.max(0);
+    // The count needs the product join only when filtering by product.
+    let count_from = if filter.product.is_some() {
+        " FROM bookings b JOIN products p ON p.id = b.product_id"
+    } else {
+        " FROM bookings b"
+    };
+    // One round trip: the total is an uncorrelated subquery, computed once.
+    // LIMIT is an integer literal (clamped above, never text from a request):
+    // with a bound LIMIT, PostgreSQL's generic plan assumes 10 % of the rows,
+    // so it keeps planning every execution afresh, which cost more than
+    // running the query. The first page, the one nearly every request asks
+    // for, has no OFFSET, so its statement is planned once per connection;
+    // later pages bind the OFFSET as usual.
+    let mut items_sql = format!(
+        "{columns}, (SELECT CAST(COUNT(*) AS BIGINT){count_from}{where_sql}) AS total\
+         {from}{where_sql} ORDER BY b.id DESC LIMIT {limit}",
+        columns = booking_columns!(),
+        from = booking_from!(),
     );
-    let mut items = sqlx::query_as::<_, Booking>(super::sql(items_sql)).bind(now);
+    if offset > 0 {
+        items_sql.push_str(&format!(" OFFSET ${}", n + 2));
+    }
+    let mut items = sqlx::query_as::<_, Listed>(super::sql(items_sql)).bind(now);
     for p in &params {
         items = match p {
             Param::Int(v) => items.bind(*v),
             Param::Text(v) => items.bind(v.clone()),
         };
     }
-    let items = items.bind(limit).bind(offset).fetch_all(pool).await?;
-
-    // The count needs the product join only when filtering by product.
-    let count_sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b JOIN products p ON p.id = b.product_id \
-         WHERE $1 = $1{}",
-        where_sql.replacen(" WHERE ", " AND ", 1)
-    );
-    let mut count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
-    for p in &params {
-        count = match p {
-            Param::Int(v) => count.bind(*v),
-            Param::Text(v) => count.bind(v.clone()),
-        };
+    if offset > 0 {
+        items = items.bind(offset);
     }
-    let (total,) = count.fetch_one(pool).await?;
-    Ok(Page { items, total })
+    let rows = items.fetch_all(pool).await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if offset == 0 => 0,
+        // Past the last page: no row carries the total, so count alone.
+        None => {
+            let count_sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT){count_from} WHERE $1 = $1{}",
+                where_sql.replacen(" WHERE ", " AND ", 1)
+            );
+            let mut count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
+            for p in &params {
+                count = match p {
+                    Param::Int(v) => count.bind(*v),
+                    Param::Text(v) => count.bind(v.clone()),
+                };
+            }
+            count.fetch_one(pool).await?.0
+        }
+    };
+    Ok(Page {
+        items: rows.into_iter().map(|r| r.booking).collect(),
+        total,
+    })
 }
 
 /// A booking the user may see; another tenant's id is `NotFound`.

@@ -143,17 +143,22 @@ struct UsageRow {
 
 /// Committed resources and monthly cost of open bookings, by contract.
 /// The base fee counts against the budget too: it is money spent each month.
+/// The open periods are summed per catalogue size first, so the price valid
+/// at `$1` is looked up once per size, not once per booking.
 const USAGE_SQL: &str = "SELECT x.contract_id, \
       CAST(COALESCE(SUM(x.millicpu), 0) AS BIGINT) AS millicpu, \
       CAST(COALESCE(SUM(x.memory_mib), 0) AS BIGINT) AS memory_mib, \
       CAST(COALESCE(SUM(x.storage_gib), 0) AS BIGINT) AS storage_gib, \
       CAST(COALESCE(SUM(x.pods), 0) AS BIGINT) AS pods, \
-      CAST(COALESCE(SUM(x.rate), 0) AS BIGINT) AS rate_sum \
-    FROM (SELECT b.contract_id, bp.millicpu, bp.memory_mib, bp.storage_gib, bp.pods, \
-            COALESCE((SELECT pr.rate FROM prices pr WHERE pr.product_size_id = bp.product_size_id \
-                      AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1), 0) AS rate \
+      CAST(COALESCE(SUM(x.n * COALESCE((SELECT pr.rate FROM prices pr \
+        WHERE pr.product_size_id = x.product_size_id AND pr.valid_from <= $1 \
+        ORDER BY pr.valid_from DESC LIMIT 1), 0)), 0) AS BIGINT) AS rate_sum \
+    FROM (SELECT b.contract_id, bp.product_size_id, COUNT(*) AS n, \
+            SUM(bp.millicpu) AS millicpu, SUM(bp.memory_mib) AS memory_mib, \
+            SUM(bp.storage_gib) AS storage_gib, SUM(bp.pods) AS pods \
           FROM bookings b JOIN booking_periods bp ON bp.booking_id = b.id AND bp.ends_at IS NULL \
-          WHERE b.state <> 'gekuendigt' {FILTER}) x \
+          WHERE b.state <> 'gekuendigt' {FILTER} \
+          GROUP BY b.contract_id, bp.product_size_id) x \
     GROUP BY x.contract_id";
 
 fn commitment(row: &UsageRow, base_fee_cents: i64) -> Commitment {

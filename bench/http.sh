@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# HTTP load benchmark of Kontor on PostgreSQL (see docs/benchmarks.md).
+#
+#   1. cargo build --release
+#   2. fresh database kontor_bench (dropped if it exists), `kontor seed bench`
+#      (200 customers, 2,000 applications, 20,000 bookings by default)
+#   3. API tokens for bench-sp-1 (a tenant's Systempfleger:in) and bench-betreiber
+#   4. `kontor serve` on 127.0.0.1:18080, demo login as bench-sp-1 for the
+#      browser session of the Übersicht page
+#   5. wrk, 64 connections, 2 threads, --latency, against
+#        /healthz                               trivial static handler: the ceiling
+#        /uebersicht                            Übersicht page, session cookie
+#        /api/v1/bookings                       tenant user, first page (50)
+#        /api/v1/bookings?per_page=50           Betreiber, all 20,000 bookings
+#   6. a markdown table on stdout and in bench/results-<date>.md
+#
+# Loopback only, bounded (about 2 minutes of load plus the build); the server
+# is stopped at the end, also on error or Ctrl-C. Settings (environment):
+#   BENCH_PG_URL          postgres://postgres@127.0.0.1:5432   (server, no database)
+#   BENCH_DURATION        20s     per target
+#   BENCH_WARMUP          5s      unrecorded run before each target
+#   BENCH_CONNECTIONS     64      BENCH_THREADS 2
+#   BENCH_DB_MAX_CONNECTIONS 16   KONTOR_DATABASE_MAX_CONNECTIONS of the server
+#   BENCH_CUSTOMERS / BENCH_APPLICATIONS / BENCH_BOOKINGS   dataset size
+#   BENCH_LISTEN          127.0.0.1:18080  (loopback address of the server)
+#   BENCH_TARGETS         "healthz uebersicht api-tenant api-betreiber" (a subset; healthz always)
+#   BENCH_SKIP_BUILD=1    use the existing target/release/kontor
+#   BENCH_RESULTS         output file (default bench/results-<date>.md)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+DB_NAME=kontor_bench
+LISTEN="${BENCH_LISTEN:-127.0.0.1:18080}"
+BASE="http://$LISTEN"
+DURATION="${BENCH_DURATION:-20s}"
+WARMUP="${BENCH_WARMUP:-5s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-16}"
+CUSTOMERS="${BENCH_CUSTOMERS:-200}"
+APPLICATIONS="${BENCH_APPLICATIONS:-2000}"
+BOOKINGS="${BENCH_BOOKINGS:-20000}"
+RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-$(date +%F).md}"
+KONTOR="$REPO_ROOT/target/release/kontor"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+
+case "$PG_URL" in
+  postgres://*@127.0.0.1:*|postgres://*@localhost:*|postgresql://*@127.0.0.1:*|postgresql://*@localhost:*) ;;
+  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
+esac
+
+case "$LISTEN" in
+  127.0.0.1:*|localhost:*) ;;
+  *) die "BENCH_LISTEN must be a loopback address (got $LISTEN)" ;;
+esac
+
+# --- tools -------------------------------------------------------------------
+for tool in curl psql cargo; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
+done
+if ! command -v wrk >/dev/null 2>&1; then
+  log "wrk is missing; installing the Debian package"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq wrk </dev/null \
+    || die "could not install wrk (apt-get install wrk)"
+fi
+
+# --- build -------------------------------------------------------------------
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  log "cargo build --release"
+  (cd "$REPO_ROOT" && cargo build --release --quiet)
+fi
+[ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
+
+# Kontor reads ./kontor.toml if present; run it from an empty directory so a
+# developer's configuration cannot change the benchmark.
+WORK="$(mktemp -d -t kontor-bench.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
+export KONTOR_DATA_DIR="$WORK/data"
+export KONTOR_SEED_DEMO=false
+export KONTOR_LISTEN="$LISTEN"
+export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
+unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
+cd "$WORK"
+
+# --- database ----------------------------------------------------------------
+if curl -s -o /dev/null --max-time 1 "$BASE/healthz"; then
+  die "something already listens on $LISTEN; stop it first"
+fi
+log "fresh database $DB_NAME"
+psql "$PG_URL/postgres" -v ON_ERROR_STOP=1 -q \
+  -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" \
+  -c "CREATE DATABASE $DB_NAME" >/dev/null
+log "kontor seed bench --customers $CUSTOMERS --applications $APPLICATIONS --bookings $BOOKINGS"
+SEED_SUMMARY="$("$KONTOR" seed bench --customers "$CUSTOMERS" --applications "$APPLICATIONS" --bookings "$BOOKINGS")"
+printf '%s\n' "$SEED_SUMMARY" >&2
+TENANT_TOKEN="$("$KONTOR" token create --user bench-sp-1 --name bench 2>/dev/null)"
+BETREIBER_TOKEN="$("$KONTOR" token create --user bench-betreiber --name bench 2>/dev/null)"
+
+# --- server ------------------------------------------------------------------
+log "kontor serve on $LISTEN (database pool $DB_MAX_CONNECTIONS)"
+"$KONTOR" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 300); do
+  curl -s -o /dev/null --max-time 1 "$BASE/healthz" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server did not start"; }
+  sleep 0.1
+done
+curl -sf -o /dev/null "$BASE/healthz" || die "the server does not answer /healthz"
+
+TARGETS=(${BENCH_TARGETS:-healthz uebersicht api-tenant api-betreiber})
+wants() { [[ " ${TARGETS[*]} " == *" $1 "* ]]; }
+wants healthz || TARGETS=(healthz "${TARGETS[@]}")
+
+COOKIE="X-No-Session: 1"
+if wants uebersicht; then
+# Browser session: GET /anmelden gives the session cookie and the CSRF field,
+# POST /anmelden logs in as the demo user bench-sp-1.
+JAR="$WORK/cookies"
+curl -sf -c "$JAR" -o "$WORK/login.html" "$BASE/anmelden" || die "GET /anmelden failed"
+CSRF="$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | sed -n 1p)"
+[ -n "$CSRF" ] || die "no CSRF field on /anmelden"
+STATUS="$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" \
+  --data-urlencode "csrf=$CSRF" --data-urlencode "login=bench-sp-1" "$BASE/anmelden")"
+[ "$STATUS" = 303 ] || die "demo login as bench-sp-1 answered $STATUS, expected 303"
+SESSION="$(awk '$6 == "kontor_session" { print $7 }' "$JAR" | tail -n1)"
+[ -n "$SESSION" ] || die "no kontor_session cookie after login"
+COOKIE="kontor_session=$SESSION"
+fi
+
+# Every target must answer 200 with the expected content before it is loaded.
+check() { # name url header expected-substring
+  local body
+  body="$(curl -sf -H "$3" "$BASE$2")" || die "$1: $2 does not answer 200"
+  grep -q -- "$4" <<<"$body" || die "$1: $2 does not contain $4"
+}
+check healthz /healthz "X-Bench: 1" "ok"
+if wants uebersicht; then check uebersicht /uebersicht "Cookie: $COOKIE" "Übersicht"; fi
+check api-tenant /api/v1/bookings "Authorization: Bearer $TENANT_TOKEN" '"total":'
+check api-betreiber "/api/v1/bookings?per_page=50" "Authorization: Bearer $BETREIBER_TOKEN" "\"total\":$BOOKINGS"
+TENANT_TOTAL="$(curl -sf -H "Authorization: Bearer $TENANT_TOKEN" "$BASE/api/v1/bookings" | grep -o '"total":[0-9]*' | cut -d: -f2)"
+
+# Other work on the machine skews the figures: measure how busy it is for
+# 3 s while the server idles, and note it in the report.
+cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+read -r busy0 idle0 < <(cpu_sample); sleep 3; read -r busy1 idle1 < <(cpu_sample)
+OTHER_BUSY="$(awk -v b=$((busy1 - busy0)) -v i=$((idle1 - idle0)) 'BEGIN { printf "%.0f", 100 * b / (b + i) }')"
+LOADAVG="$(cut -d' ' -f1-3 /proc/loadavg)"
+log "other processes used $OTHER_BUSY % of the CPU in the last 3 s"
+
+# --- load --------------------------------------------------------------------
+# wrk prints latencies as 812.00us, 1.23ms, 1.02s; convert to ms.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+    printf "%.2f", n }'
+}
+declare -A RPS P50 P99 ERRORS CPU_K CPU_PG
+# CPU time (clock ticks, utime + stime) of processes; gone ones count 0.
+ticks() {
+  local sum=0 pid f
+  for pid in "$@"; do
+    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
+    sum=$((sum + f[13] + f[14]))
+  done
+  echo "$sum"
+}
+HZ="$(getconf CLK_TCK)"
+declare -A LABEL=(
+  [healthz]='`GET /healthz` (static, ceiling)'
+  [uebersicht]='`GET /uebersicht` (bench-sp-1, session)'
+  [api-tenant]='`GET /api/v1/bookings` (bench-sp-1, token)'
+  [api-betreiber]='`GET /api/v1/bookings?per_page=50` (Betreiber, all)'
+)
+declare -A PATHS=(
+  [healthz]=/healthz
+  [uebersicht]=/uebersicht
+  [api-tenant]=/api/v1/bookings
+  [api-betreiber]="/api/v1/bookings?per_page=50"
+)
+declare -A HEADER=(
+  [healthz]="X-Bench: 1"
+  [uebersicht]="Cookie: $COOKIE"
+  [api-tenant]="Authorization: Bearer $TENANT_TOKEN"
+  [api-betreiber]="Authorization: Bearer $BETREIBER_TOKEN"
+)
+for t in "${TARGETS[@]}"; do
+  url="$BASE${PATHS[$t]}"
+  log "$t: warm-up $WARMUP, then $DURATION at $CONNECTIONS connections"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "${HEADER[$t]}" "$url" >/dev/null
+  # CPU per request of the server and of its PostgreSQL backends: unlike
+  # req/s, barely moved by other work on the machine.
+  # (Backends the pool opens during the run count in full.)
+  mapfile -t PG_BEFORE < <(pgrep -f "postgres: .*postgres $DB_NAME " || true)
+  k0="$(ticks "$SERVER_PID")"; p0="$(ticks "${PG_BEFORE[@]}")"
+  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -H "${HEADER[$t]}" "$url")"
+  mapfile -t PG_AFTER < <(pgrep -f "postgres: .*postgres $DB_NAME " || true)
+  k1="$(ticks "$SERVER_PID")"; p1="$(ticks "${PG_AFTER[@]}")"
+  printf '%s\n' "$out" >"$WORK/wrk-$t.txt"
+  n="$(awk '/requests in/ { print $1 }' <<<"$out")"
+  CPU_K[$t]=$(( (k1 - k0) * 1000000 / HZ / (n > 0 ? n : 1) ))
+  CPU_PG[$t]=$(( (p1 - p0) * 1000000 / HZ / (n > 0 ? n : 1) ))
+  RPS[$t]="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
+  P50[$t]="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")"
+  P99[$t]="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+  non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")"
+  sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' <<<"$out")"
+  ERRORS[$t]=$(( ${non2xx:-0} + ${sockerr:-0} ))
+  log "$t: ${RPS[$t]} req/s, p50 ${P50[$t]} ms, p99 ${P99[$t]} ms, errors ${ERRORS[$t]}, CPU/request: kontor ${CPU_K[$t]} µs, PostgreSQL ${CPU_PG[$t]} µs"
+done
+
+# --- report ------------------------------------------------------------------
+CEILING="${RPS[healthz]}"
+CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+MEM="$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+PG_VERSION="$(psql "$PG_URL/postgres" -Atc 'SHOW server_version')"
+REV="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+DIRTY="$(git -C "$REPO_ROOT" status --porcelain 2>/dev/null | grep -q . && echo ' (with uncommitted changes)' || true)"
+{
+  echo "# Kontor HTTP benchmark, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "- Commit: $REV$DIRTY; release build; PostgreSQL $PG_VERSION on loopback"
+  echo "- Machine: $(nproc) cores ($CPU), $MEM; wrk and Kontor share these cores"
+  echo "- Load: wrk $THREADS threads, $CONNECTIONS connections, $DURATION per target after $WARMUP warm-up"
+  echo "- Server: KONTOR_DATABASE_MAX_CONNECTIONS=$DB_MAX_CONNECTIONS"
+  echo "- Before the runs: other processes used $OTHER_BUSY % of the CPU (3 s sample); load average $LOADAVG"
+  echo "- Dataset: $CUSTOMERS customers, $APPLICATIONS applications, $BOOKINGS bookings; bench-sp-1 sees $TENANT_TOTAL bookings"
+  echo
+  if [ "$OTHER_BUSY" -gt 10 ]; then
+    echo "> **The machine was busy**: other processes used $OTHER_BUSY % of the CPU before"
+    echo "> the runs and took CPU from wrk, Kontor and PostgreSQL; req/s and latencies"
+    echo "> are lower bounds. The CPU columns are less affected."
+    echo
+  fi
+  echo "| target | req/s | p50 (ms) | p99 (ms) | % of ceiling | errors | Kontor CPU/req (µs) | PostgreSQL CPU/req (µs) |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for t in "${TARGETS[@]}"; do
+    pct="$(awk -v a="${RPS[$t]}" -v b="$CEILING" 'BEGIN { printf "%.1f %%", 100 * a / b }')"
+    echo "| ${LABEL[$t]} | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $pct | ${ERRORS[$t]} | ${CPU_K[$t]} | ${CPU_PG[$t]} |"
+  done
+  echo
+  echo "Kontor CPU: the server process. PostgreSQL CPU: the pool's backends only, without the"
+  echo "kernel's loopback networking; it varies more between runs."
+  echo
+  echo "Seed: $SEED_SUMMARY" | tr '\n' ' '
+  echo
+} | tee "$RESULTS"
+log "written to $RESULTS"
