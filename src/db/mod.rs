@@ -58,6 +58,11 @@ impl Db {
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            // A ping before every query doubles the round trips; a broken
+            // connection shows up as an error on use and is replaced, and
+            // idle connections are recycled anyway.
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(300))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -22,28 +22,49 @@ async fn roles_of(pool: &AnyPool, user_id: i64) -> sqlx::Result<Vec<Role>> {
     Ok(rows.into_iter().filter_map(|(r,)| r.parse().ok()).collect())
 }
 
-async fn into_current(pool: &AnyPool, row: UserRow, via: Via) -> sqlx::Result<CurrentUser> {
-    let roles = roles_of(pool, row.id).await?;
-    Ok(CurrentUser {
-        id: row.id,
-        login: row.login,
-        display_name: row.display_name,
-        customer_id: row.customer_id,
+/// A user with one role per row (no row's role for a user without roles).
+#[derive(sqlx::FromRow)]
+struct UserRoleRow {
+    id: i64,
+    login: String,
+    display_name: String,
+    customer_id: Option<i64>,
+    role: Option<String>,
+}
+
+/// Folds the rows of one user into a `CurrentUser`: user and roles come in
+/// one round trip, which every request pays for.
+fn fold(rows: Vec<UserRoleRow>, via: Via) -> Option<CurrentUser> {
+    let mut rows = rows.into_iter();
+    let first = rows.next()?;
+    let mut roles: Vec<Role> = first
+        .role
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .into_iter()
+        .collect();
+    roles.extend(rows.filter_map(|r| r.role.and_then(|r| r.parse::<Role>().ok())));
+    roles.sort();
+    roles.dedup();
+    Some(CurrentUser {
+        id: first.id,
+        login: first.login,
+        display_name: first.display_name,
+        customer_id: first.customer_id,
         roles,
         via,
     })
 }
 
 pub async fn by_id(pool: &AnyPool, id: i64, via: Via) -> sqlx::Result<Option<CurrentUser>> {
-    let row: Option<UserRow> =
-        sqlx::query_as("SELECT id, login, display_name, customer_id FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    match row {
-        Some(row) => Ok(Some(into_current(pool, row, via).await?)),
-        None => Ok(None),
-    }
+    let rows: Vec<UserRoleRow> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name, u.customer_id, r.role FROM users u \
+         LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(fold(rows, via))
 }
 
 pub async fn by_login(pool: &AnyPool, login: &str) -> sqlx::Result<Option<UserRow>> {
@@ -59,20 +80,18 @@ pub async fn by_token_hash(
     hash: &str,
     now: i64,
 ) -> sqlx::Result<Option<CurrentUser>> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT u.id, u.login, u.display_name, u.customer_id FROM api_tokens t \
+    let rows: Vec<UserRoleRow> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name, u.customer_id, r.role FROM api_tokens t \
          JOIN users u ON u.id = t.user_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
            AND (t.expires_at IS NULL OR t.expires_at > $2)",
     )
     .bind(hash)
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    match row {
-        Some(row) => Ok(Some(into_current(pool, row, Via::Token).await?)),
-        None => Ok(None),
-    }
+    Ok(fold(rows, Via::Token))
 }
 
 /// Users offered on the demo login page.
