@@ -134,6 +134,11 @@ fn unique() -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, true).await
+    }
+
+    /// A running Kontor, with or without the demo data.
+    pub async fn spawn_with(backend: Backend, seed_demo: bool) -> TestApp {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (database_url, cleanup, data_dir) = match backend {
             Backend::Sqlite => {
@@ -174,6 +179,7 @@ impl TestApp {
             data_dir,
             database_url: Some(database_url),
             database_max_connections: 10,
+            seed_demo,
             ..Settings::default()
         };
         let application = Application::build(settings)

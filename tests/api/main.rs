@@ -9,6 +9,7 @@
 mod helpers;
 
 mod bad_input;
+mod bench_seed;
 mod bookings;
 mod idempotency;
 mod kontingent;
