@@ -339,14 +339,16 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     .await?;
     tx.commit().await?;
 
-    let as_user = |id: i64, customer: i64| CurrentUser {
-        id,
-        login: String::new(),
-        display_name: "Demo-Daten".into(),
-        customer_id: Some(customer),
-        roles: vec![Role::Systempfleger],
-        via: Via::System,
-    };
+    // Demo bookings are made in the name of the customers' demo
+    // Systempfleger:innen, so the audit log reads as it would in real use.
+    let mut owners: Vec<CurrentUser> = Vec::new();
+    for id in [sp, sp_lastat, sp_nord] {
+        owners.push(
+            users::by_id(&db.pool, id, Via::System)
+                .await?
+                .context("demo user just created")?,
+        );
+    }
     // (application index, stage, product, size, booked at)
     let plan: [(usize, Stage, &str, Size, &str); 13] = [
         (
@@ -442,9 +444,9 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         ),
     ];
     let owner = |app: usize| match app {
-        0 | 1 => as_user(sp, customer_ids[0]),
-        2 => as_user(sp_lastat, customer_ids[1]),
-        _ => as_user(sp_nord, customer_ids[2]),
+        0 | 1 => &owners[0],
+        2 => &owners[1],
+        _ => &owners[2],
     };
     let mut first_booking = None;
     for (app, stage, product, size, at) in plan {
@@ -454,7 +456,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             product: product.into(),
             size,
         };
-        let id = bookings::book(db, &owner(app), &booking, None, date(at) + 9 * 3600)
+        let id = bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)
             .await
             .with_context(|| format!("demo booking {product} {size} for application {app}"))?
             .id();
@@ -462,8 +464,8 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     }
     // A little history: the first booking was resized once.
     if let Some(id) = first_booking {
-        bookings::resize(db, &owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
-        bookings::resize(db, &owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
+        bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
+        bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
     }
     Ok(true)
 }
