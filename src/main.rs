@@ -1,4 +1,14 @@
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    kontor::cli::run().await
+async fn main() -> ExitCode {
+    match kontor::cli::run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the whole cause chain, not a backtrace: this is
+            // what an operator reads when the start fails.
+            eprintln!("kontor: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
