@@ -45,7 +45,7 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = crate::web::csrf::new_token()[..16].to_owned();
+        let id = crate::telemetry::random_id(16);
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }

@@ -101,6 +101,20 @@ enum Param {
     Text(String),
 }
 
+/// Binds the filter values after `now` (`$1`), in placeholder order.
+fn bind_params<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    params: &[Param],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for p in params {
+        query = match p {
+            Param::Int(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.clone()),
+        };
+    }
+    query
+}
+
 /// WHERE clause with numbered placeholders; `$1` is always `now`.
 fn where_clause(scope: Scope, filter: &Filter) -> (String, Vec<Param>) {
     let mut clauses: Vec<String> = Vec::new();
@@ -190,13 +204,10 @@ pub async fn list(
     if offset > 0 {
         items_sql.push_str(&format!(" OFFSET ${}", n + 2));
     }
-    let mut items = sqlx::query_as::<_, Listed>(super::sql(items_sql)).bind(now);
-    for p in &params {
-        items = match p {
-            Param::Int(v) => items.bind(*v),
-            Param::Text(v) => items.bind(v.clone()),
-        };
-    }
+    let mut items = bind_params(
+        sqlx::query_as::<_, Listed>(super::sql(items_sql)).bind(now),
+        &params,
+    );
     if offset > 0 {
         items = items.bind(offset);
     }
@@ -210,14 +221,8 @@ pub async fn list(
                 "SELECT CAST(COUNT(*) AS BIGINT){count_from} WHERE $1 = $1{}",
                 where_sql.replacen(" WHERE ", " AND ", 1)
             );
-            let mut count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
-            for p in &params {
-                count = match p {
-                    Param::Int(v) => count.bind(*v),
-                    Param::Text(v) => count.bind(v.clone()),
-                };
-            }
-            count.fetch_one(pool).await?.0
+            let count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
+            bind_params(count, &params).fetch_one(pool).await?.0
         }
     };
     Ok(Page {
@@ -634,8 +639,9 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
     Ok(())
 }
 
-/// Checks that a booking may be cancelled by `user` (confirmation page).
-pub async fn preview_cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
+/// A booking that `user` may resize or cancel now (the forms and
+/// confirmation pages); the change itself checks again under the lock.
+pub async fn changeable(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
     let mut conn = db.pool.acquire().await?;
     Ok(load_for_change(db, &mut conn, user, id, now, false)
         .await?

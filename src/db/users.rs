@@ -13,15 +13,6 @@ pub struct UserRow {
     pub customer_id: Option<i64>,
 }
 
-async fn roles_of(pool: &AnyPool, user_id: i64) -> sqlx::Result<Vec<Role>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-            .bind(user_id)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().filter_map(|(r,)| r.parse().ok()).collect())
-}
-
 /// A user with one role per row (no row's role for a user without roles).
 #[derive(sqlx::FromRow)]
 struct UserRoleRow {
@@ -104,27 +95,51 @@ pub struct DemoUser {
     pub roles: String,
 }
 
+/// A demo user with one of its roles per row.
+#[derive(sqlx::FromRow)]
+struct DemoRoleRow {
+    id: i64,
+    login: String,
+    display_name: String,
+    customer_name: Option<String>,
+    role: Option<String>,
+}
+
 pub async fn demo_users(pool: &AnyPool) -> sqlx::Result<Vec<DemoUser>> {
-    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT u.id, u.login, u.display_name, c.name FROM users u \
-         LEFT JOIN customers c ON c.id = u.customer_id WHERE u.demo = 1 ORDER BY u.id",
+    let rows: Vec<DemoRoleRow> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name, c.name AS customer_name, r.role FROM users u \
+         LEFT JOIN customers c ON c.id = u.customer_id \
+         LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.demo = 1 ORDER BY u.id, r.role",
     )
     .fetch_all(pool)
     .await?;
-    let mut users = Vec::with_capacity(rows.len());
-    for (id, login, display_name, customer_name) in rows {
-        let roles: Vec<&str> = roles_of(pool, id)
-            .await?
-            .into_iter()
+    let mut users: Vec<DemoUser> = Vec::new();
+    for DemoRoleRow {
+        id,
+        login,
+        display_name,
+        customer_name,
+        role,
+    } in rows
+    {
+        let label = role
+            .and_then(|r| r.parse::<Role>().ok())
             .map(Role::label)
-            .collect();
-        users.push(DemoUser {
-            id,
-            login,
-            display_name,
-            customer_name,
-            roles: roles.join(", "),
-        });
+            .unwrap_or_default();
+        match users.last_mut() {
+            Some(last) if last.id == id => {
+                last.roles.push_str(", ");
+                last.roles.push_str(label);
+            }
+            _ => users.push(DemoUser {
+                id,
+                login,
+                display_name,
+                customer_name,
+                roles: label.to_owned(),
+            }),
+        }
     }
     Ok(users)
 }

@@ -380,7 +380,7 @@ async fn resize_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         chosen: String::new(),
@@ -395,6 +395,14 @@ async fn resize_form(
 struct SizeForm {
     #[serde(default)]
     size: String,
+}
+
+impl SizeForm {
+    fn parse(&self) -> Result<Size, Error> {
+        self.size
+            .parse()
+            .map_err(|_| Error::validation("size", "Bitte eine neue Größe wählen."))
+    }
 }
 
 #[derive(Template)]
@@ -427,7 +435,7 @@ async fn resize_refused(
         Error::ContractNotValid(m) => (None, Some(m)),
         other => return Err(other.into()),
     };
-    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     let mut response = render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         sizes: Size::ALL,
@@ -447,9 +455,9 @@ async fn resize_confirm(
     Form(form): Form<SizeForm>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let Ok(size) = form.size.parse::<Size>() else {
-        let e = Error::validation("size", "Bitte eine neue Größe wählen.");
-        return resize_refused(&state, &page, id, form.size, e).await;
+    let size = match form.parse() {
+        Ok(size) => size,
+        Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
     };
     let plan = match db::bookings::preview_resize(&state.db, &page.user, id, size, db::now()).await
     {
@@ -479,9 +487,9 @@ async fn resize(
     Form(form): Form<SizeForm>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let Ok(size) = form.size.parse::<Size>() else {
-        let e = Error::validation("size", "Bitte eine neue Größe wählen.");
-        return resize_refused(&state, &page, id, form.size, e).await;
+    let size = match form.parse() {
+        Ok(size) => size,
+        Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
     };
     match db::bookings::resize(&state.db, &page.user, id, size, db::now()).await {
         Ok(()) => Ok(see_other(&format!("/buchungen/{id}?geaendert=1"))),
@@ -503,7 +511,7 @@ async fn cancel_confirm(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let b = db::bookings::preview_cancel(&state.db, &page.user, id, db::now()).await?;
+    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&CancelPage {
         layout: page.layout("Buchung kündigen", Nav::Bookings),
         stage: b.stage(),

@@ -85,7 +85,7 @@ impl IntoResponse for PageError {
             PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
             PageError::Internal(e) => {
-                let id = super::csrf::new_token()[..12].to_owned();
+                let id = crate::telemetry::random_id(12);
                 tracing::error!(error_id = %id, error = ?e, "internal error on a page");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
