@@ -1,4 +1,4 @@
-//! The `kontor` command line: serve (default), migrate, seed, token.
+//! The `kontor` command line: serve (default), migrate, seed, token, billing.
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +30,38 @@ enum Command {
     Token {
         #[command(subcommand)]
         what: TokenCommand,
+    },
+    /// Billing: close months, export statements.
+    Billing {
+        #[command(subcommand)]
+        what: BillingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Make the statements of a finished month final. Running it again
+    /// changes nothing.
+    Close {
+        /// The month, `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+    },
+    /// Write the statements of a month as CSV.
+    Export {
+        /// The month, `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        /// Only this contract (its number, e.g. DLV-2026-0042).
+        #[arg(long)]
+        contract: Option<String>,
+        /// `rfc4180` for `,` and a decimal point; default German
+        /// spreadsheet format.
+        #[arg(long)]
+        format: Option<String>,
+        /// Output file; default standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 
@@ -105,6 +137,7 @@ pub async fn run() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Billing { what } => billing(&settings, what).await,
         Command::Token {
             what:
                 TokenCommand::Create {
@@ -119,6 +152,67 @@ pub async fn run() -> anyhow::Result<()> {
             eprintln!(
                 "Das Token wird nur dieses eine Mal angezeigt; gespeichert ist nur sein Hash."
             );
+            Ok(())
+        }
+    }
+}
+
+async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()> {
+    use crate::{db::statements, domain::billing::Month, export};
+    let db = connect(settings).await?;
+    let now = db::now();
+    let parse = |m: &str| {
+        Month::parse(m).ok_or_else(|| anyhow::anyhow!("{m:?} is not a month in the form YYYY-MM"))
+    };
+    match what {
+        BillingCommand::Close { month } => {
+            let month = parse(&month)?;
+            let report = statements::close_month(&db, month, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: {} Abrechnung(en) abgeschlossen ({} Positionen), {} waren bereits endgültig.",
+                month.label(),
+                report.closed,
+                report.lines,
+                report.already
+            );
+            Ok(())
+        }
+        BillingCommand::Export {
+            month,
+            contract,
+            format,
+            out,
+        } => {
+            use std::io::Write as _;
+            let month = parse(&month)?;
+            let format = export::Format::parse(format.as_deref())
+                .ok_or_else(|| anyhow::anyhow!("unknown format; use rfc4180 or leave it out"))?;
+            let mut contracts: Vec<_> = db::contracts::list(&db.pool, crate::auth::Scope::All)
+                .await?
+                .into_iter()
+                .filter(|k| statements::covers(k, month))
+                .collect();
+            if let Some(number) = &contract {
+                contracts.retain(|k| &k.number == number);
+                anyhow::ensure!(
+                    !contracts.is_empty(),
+                    "no contract {number:?} valid in {month}"
+                );
+            }
+            let mut sink: Box<dyn std::io::Write> = match &out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                )),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut rx = export::spawn(db.clone(), contracts, month, format, now);
+            while let Some(chunk) = rx.recv().await {
+                sink.write_all(&chunk?)?;
+            }
+            sink.flush()?;
             Ok(())
         }
     }

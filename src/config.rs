@@ -33,6 +33,9 @@ pub struct Settings {
     pub demo_login: Option<bool>,
     /// Seed demo data into an empty database at start (`KONTOR_SEED_DEMO`).
     pub seed_demo: bool,
+    /// Minutes between runs of the job that closes finished billing months
+    /// (`KONTOR_BILLING_CLOSE_EVERY_MINUTES`); 0 switches it off.
+    pub billing_close_every_minutes: u64,
     /// Log filter in `tracing` syntax (`KONTOR_LOG`).
     pub log: String,
     /// Log as JSON lines (`KONTOR_LOG_JSON`).
@@ -53,6 +56,7 @@ impl Default for Settings {
             manifest_dir: None,
             demo_login: None,
             seed_demo: true,
+            billing_close_every_minutes: 60,
             log: "info,sqlx=warn,tower_http=info".into(),
             log_json: false,
         }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod export;
+pub mod jobs;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

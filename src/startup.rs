@@ -33,6 +33,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    /// Minutes between billing-close runs; 0 for none.
+    billing_close_every: u64,
 }
 
 /// Security headers for every response. The CSP forbids inline script and
@@ -63,11 +65,13 @@ impl Application {
             settings: Arc::new(settings),
         };
         let db = state.db.clone();
+        let billing_close_every = state.settings.billing_close_every_minutes;
         let router = router(state);
         Ok(Application {
             listener,
             router,
             db,
+            billing_close_every,
         })
     }
 
@@ -82,6 +86,12 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "Kontor listening");
+        if self.billing_close_every > 0 {
+            crate::jobs::spawn_billing_close(
+                self.db.clone(),
+                std::time::Duration::from_secs(self.billing_close_every * 60),
+            );
+        }
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -219,3 +219,27 @@ pub fn parse_json<T: DeserializeOwned>(
         )),
     }
 }
+
+/// All path parameters by name, for routes with more than one. Bytes that are
+/// not UTF-8 cannot name anything: 404.
+pub struct PathParams(pub std::collections::HashMap<String, String>);
+
+impl<S> FromRequestParts<S> for PathParams
+where
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| PathParams(p))
+            .map_err(|_| Problem::not_found())
+    }
+}
+
+impl PathParams {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+}

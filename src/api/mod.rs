@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod contracts;
 pub mod extract;
 pub mod problem;
+pub mod statements;
 
 use axum::{Json, Router, routing::get};
 use utoipa::{
@@ -39,6 +40,11 @@ use crate::startup::AppState;
         bookings::show,
         bookings::resize,
         bookings::cancel,
+        statements::list,
+        statements::show,
+        statements::budget,
+        statements::export_contract,
+        statements::export_month,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -47,6 +53,7 @@ use crate::startup::AppState;
         (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest"),
         (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
         (name = "Buchungen", description = "Buchen, Größe ändern, Kündigen"),
+        (name = "Abrechnung", description = "Monatsabrechnungen je Vertrag, Budget und Prognose, CSV-Export für die Finanzen"),
     )
 )]
 pub struct ApiDoc;
@@ -75,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .merge(contracts::router())
         .merge(applications::router())
         .merge(bookings::router())
+        .merge(statements::router())
         .fallback(|| async { problem::Problem::not_found() })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

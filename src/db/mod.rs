@@ -12,6 +12,7 @@ pub mod customers;
 pub mod idempotency;
 pub mod seed;
 pub mod sessions;
+pub mod statements;
 pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no HTTP, no SQL. Values are parsed once at the
 //! edge (`FromStr`/`parse`) and trusted everywhere else.
 
+pub mod billing;
 pub mod booking;
 pub mod calendar;
 pub mod kontingent;

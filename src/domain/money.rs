@@ -119,6 +119,11 @@ fn parse_decimal(input: &str, scale: u32) -> Result<i64, MoneyError> {
     Ok(whole * 10_i64.pow(scale) + frac)
 }
 
+/// A fixed-point value as plain text without grouping, e.g. `1234,5000`.
+pub fn format_plain(value: i64, scale: u32, decimal: char) -> String {
+    format_fixed(value, scale, decimal, false)
+}
+
 fn format_fixed(value: i64, scale: u32, decimal: char, group: bool) -> String {
     let factor = 10_i64.pow(scale);
     let sign = if value < 0 { "-" } else { "" };

@@ -180,6 +180,8 @@ impl TestApp {
             database_url: Some(database_url),
             database_max_connections: 10,
             seed_demo,
+            // Tests close months themselves, at the moment they choose.
+            billing_close_every_minutes: 0,
             ..Settings::default()
         };
         let application = Application::build(settings)

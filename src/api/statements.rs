@@ -1,0 +1,440 @@
+//! Billing in the API: monthly statements per contract, the budget watch,
+//! and the finance exports as CSV.
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    extract::{ApiQuery, ApiUser, PathId, PathParams, path_id},
+    problem::Problem,
+};
+use crate::{
+    db::{
+        self,
+        statements::{self, Statement, Summary},
+    },
+    domain::{
+        Stage,
+        billing::{BudgetWatch, LineItem, Month, hours_e4},
+        calendar::rfc3339,
+        money::format_plain,
+    },
+    export,
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/statements", get(list))
+        .route("/statements/{month}/csv", get(export_month))
+        .route("/contracts/{id}/statements/{month}", get(show))
+        .route(
+            "/contracts/{id}/statements/{month}/csv",
+            get(export_contract),
+        )
+        .route("/contracts/{id}/budget", get(budget))
+}
+
+/// The month's cost against the Kontingent's monthly budget.
+#[derive(Serialize, ToSchema)]
+pub struct BudgetView {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Cost of the month up to now (for a past month: its total), base fee
+    /// included.
+    pub cost_so_far_cents: i64,
+    /// Cost to the end of the month if the active bookings keep running.
+    pub forecast_cents: i64,
+    pub monthly_budget_cents: i64,
+    /// Percent of the budget, rounded down.
+    pub cost_so_far_percent: i64,
+    pub forecast_percent: i64,
+    /// `ok`, `warnung` (80 % or more) or `ueberschritten` (100 % or more),
+    /// from the forecast.
+    pub level: String,
+}
+
+pub fn budget_view(w: &BudgetWatch) -> BudgetView {
+    BudgetView {
+        month: w.month.to_string(),
+        cost_so_far_cents: w.so_far.0,
+        forecast_cents: w.forecast.0,
+        monthly_budget_cents: w.budget.0,
+        cost_so_far_percent: w.so_far_percent(),
+        forecast_percent: w.forecast_percent(),
+        level: w.level().as_str().into(),
+    }
+}
+
+fn status(closed_at: Option<i64>) -> &'static str {
+    if closed_at.is_some() {
+        "endgueltig"
+    } else {
+        "vorlaeufig"
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementSummary {
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub customer_id: i64,
+    pub customer_name: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `vorlaeufig` (open month, rated live) or `endgueltig` (closed, final).
+    pub status: String,
+    /// When the month was closed (RFC 3339).
+    pub closed_at: Option<String>,
+    pub total_cents: i64,
+    pub line_count: i64,
+    pub budget: BudgetView,
+}
+
+fn summary_view(s: &Summary) -> StatementSummary {
+    StatementSummary {
+        contract_id: s.header.contract_id,
+        contract_number: s.header.contract_number.clone(),
+        customer_id: s.header.customer_id,
+        customer_name: s.header.customer_name.clone(),
+        month: s.month.to_string(),
+        status: status(s.closed_at).into(),
+        closed_at: s.closed_at.map(rfc3339),
+        total_cents: s.total.0,
+        line_count: s.line_count,
+        budget: budget_view(&s.budget),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementList {
+    pub month: String,
+    pub statements: Vec<StatementSummary>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// `YYYY-MM`; the current month if absent.
+    pub month: Option<String>,
+}
+
+/// The statements of a month for every contract the caller may see.
+#[utoipa::path(get, path = "/api/v1/statements", tag = "Abrechnung",
+    params(MonthQuery),
+    responses(
+        (status = 200, body = StatementList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(q): ApiQuery<MonthQuery>,
+) -> Result<Json<StatementList>, Problem> {
+    let now = db::now();
+    let month = match q.month.as_deref() {
+        Some(m) => statements::parse_month(m, now)?,
+        None => Month::containing(now),
+    };
+    let all = statements::summaries(&state.db.pool, &user, month, now).await?;
+    Ok(Json(StatementList {
+        month: month.to_string(),
+        statements: all.iter().map(summary_view).collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LineView {
+    /// 1, 2, … in statement order.
+    pub position: usize,
+    /// `nutzung` (a booking's usage) or `grundgebuehr` (the base fee).
+    pub kind: String,
+    pub booking_id: Option<i64>,
+    pub application: String,
+    pub stage: Option<Stage>,
+    pub product: String,
+    pub size: Option<String>,
+    /// RFC 3339.
+    pub from: String,
+    /// RFC 3339, exclusive.
+    pub to: String,
+    pub seconds: i64,
+    /// Hours as an exact-enough decimal string with four places.
+    pub hours: String,
+    /// EUR per hour as a decimal string with four places (`0.1200`); none
+    /// for the base fee.
+    pub price_per_hour: Option<String>,
+    pub amount_cents: i64,
+}
+
+fn line_view(position: usize, l: &LineItem) -> LineView {
+    LineView {
+        position,
+        kind: l.kind.as_str().into(),
+        booking_id: l.booking_id,
+        application: l.application_name.clone(),
+        stage: l.stage,
+        product: l.product_name.clone(),
+        size: l.size.clone(),
+        from: rfc3339(l.from),
+        to: rfc3339(l.to),
+        seconds: l.seconds,
+        hours: format_plain(hours_e4(l.seconds), 4, '.'),
+        price_per_hour: l.rate.map(|r| r.to_decimal_string()),
+        amount_cents: l.amount.0,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StageTotal {
+    pub stage: Stage,
+    pub amount_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NamedTotal {
+    pub name: String,
+    pub amount_cents: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotalsView {
+    /// The exact sum of all lines.
+    pub total_cents: i64,
+    pub base_fee_cents: i64,
+    pub by_stage: Vec<StageTotal>,
+    pub by_application: Vec<NamedTotal>,
+    pub by_product: Vec<NamedTotal>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatementView {
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub contract_title: String,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub kostenstelle: String,
+    pub haushaltsstelle: String,
+    pub leitweg_id: String,
+    pub month: String,
+    pub status: String,
+    pub closed_at: Option<String>,
+    pub totals: TotalsView,
+    pub lines: Vec<LineView>,
+    pub budget: BudgetView,
+}
+
+pub fn statement_view(s: &Statement, budget: &BudgetWatch) -> StatementView {
+    let h = &s.header;
+    let named = |v: &[(String, crate::domain::Cents)]| {
+        v.iter()
+            .map(|(name, c)| NamedTotal {
+                name: name.clone(),
+                amount_cents: c.0,
+            })
+            .collect()
+    };
+    StatementView {
+        contract_id: h.contract_id,
+        contract_number: h.contract_number.clone(),
+        contract_title: h.contract_title.clone(),
+        customer_id: h.customer_id,
+        customer_name: h.customer_name.clone(),
+        kostenstelle: h.kostenstelle.clone(),
+        haushaltsstelle: h.haushaltsstelle.clone(),
+        leitweg_id: h.leitweg_id.clone(),
+        month: s.month.to_string(),
+        status: status(s.closed_at).into(),
+        closed_at: s.closed_at.map(rfc3339),
+        totals: TotalsView {
+            total_cents: s.totals.total.0,
+            base_fee_cents: s.totals.base_fee.0,
+            by_stage: s
+                .totals
+                .by_stage
+                .iter()
+                .map(|(stage, c)| StageTotal {
+                    stage: *stage,
+                    amount_cents: c.0,
+                })
+                .collect(),
+            by_application: named(&s.totals.by_application),
+            by_product: named(&s.totals.by_product),
+        },
+        lines: s
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| line_view(i + 1, l))
+            .collect(),
+        budget: budget_view(budget),
+    }
+}
+
+/// The budget watch of a statement: live for an open month, its total for a
+/// closed one.
+pub fn statement_budget(s: &Statement, live: BudgetWatch) -> BudgetWatch {
+    if s.is_final() {
+        BudgetWatch {
+            so_far: s.totals.total,
+            forecast: s.totals.total,
+            ..live
+        }
+    } else {
+        live
+    }
+}
+
+/// One contract's statement of a month, with line items and totals.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}", tag = "Abrechnung",
+    params(
+        ("id" = i64, Path, description = "Vertrags-Id"),
+        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+    ),
+    responses(
+        (status = 200, body = StatementView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    params: PathParams,
+) -> Result<Json<StatementView>, Problem> {
+    let now = db::now();
+    let id = path_id(params.get("id"))?;
+    let pool = &state.db.pool;
+    // The contract first: another tenant's id is 404 whatever the month.
+    statements::readable_contract(pool, &user, id).await?;
+    let month = statements::parse_month(params.get("month"), now)?;
+    let (k, s) = statements::statement(pool, &user, id, month, now).await?;
+    let live = statements::budget_of(pool, &k, month, now).await?;
+    Ok(Json(statement_view(&s, &statement_budget(&s, live))))
+}
+
+/// The current month's cost so far, forecast and budget of a contract.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/budget", tag = "Abrechnung",
+    params(("id" = i64, Path, description = "Vertrags-Id")),
+    responses(
+        (status = 200, body = BudgetView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn budget(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<BudgetView>, Problem> {
+    let now = db::now();
+    let pool = &state.db.pool;
+    let k = statements::readable_contract(pool, &user, id).await?;
+    let w = statements::budget_of(pool, &k, Month::containing(now), now).await?;
+    Ok(Json(budget_view(&w)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// `rfc4180` for `,` and a decimal point; German spreadsheet format
+    /// (`;`, decimal comma, BOM) if absent.
+    pub format: Option<String>,
+}
+
+fn parse_format(q: &FormatQuery) -> Result<export::Format, Problem> {
+    export::Format::parse(q.format.as_deref()).ok_or_else(|| {
+        Problem::validation(
+            "format",
+            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
+        )
+    })
+}
+
+/// A streamed CSV download.
+pub fn csv_response(rx: tokio::sync::mpsc::Receiver<export::Chunk>, file_name: &str) -> Response {
+    let mut rx = rx;
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// One contract's statement of a month as CSV (Finanzen and Betreiber).
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}/csv", tag = "Abrechnung",
+    params(
+        ("id" = i64, Path, description = "Vertrags-Id"),
+        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+        FormatQuery,
+    ),
+    responses(
+        (status = 200, content_type = "text/csv", body = String,
+         description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn export_contract(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    params: PathParams,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response, Problem> {
+    let now = db::now();
+    let id = path_id(params.get("id"))?;
+    db::contracts::get(&state.db.pool, &user, id).await?;
+    let month = statements::parse_month(params.get("month"), now)?;
+    let format = parse_format(&q)?;
+    let contracts = statements::exportable(&state.db.pool, &user, Some(id), month).await?;
+    let name = export::file_name(Some(&contracts[0].number), month);
+    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
+    Ok(csv_response(rx, &name))
+}
+
+/// All statements of a month the caller may see, as one CSV (Finanzen and
+/// Betreiber).
+#[utoipa::path(get, path = "/api/v1/statements/{month}/csv", tag = "Abrechnung",
+    params(
+        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+        FormatQuery,
+    ),
+    responses(
+        (status = 200, content_type = "text/csv", body = String,
+         description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn export_month(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    params: PathParams,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response, Problem> {
+    let now = db::now();
+    let month = statements::parse_month(params.get("month"), now)?;
+    let format = parse_format(&q)?;
+    let contracts = statements::exportable(&state.db.pool, &user, None, month).await?;
+    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
+    Ok(csv_response(rx, &export::file_name(None, month)))
+}

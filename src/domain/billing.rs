@@ -1,0 +1,798 @@
+//! Rating: what a booking costs in a billing month.
+//!
+//! A booking is charged per second of each period at the hourly price valid
+//! during that second; a price change inside a period splits it into two line
+//! items. Each line item is rounded once, half-up, to cents, and a total is the
+//! exact sum of its lines. Billing months are calendar months in German civil
+//! time, so March has 743 hours and October 745.
+
+use std::{collections::HashMap, fmt};
+
+use jiff::civil::Date;
+
+use super::{
+    Cents, HourlyRate, Stage,
+    calendar::{berlin_date, berlin_midnight},
+    money::div_round_half_up,
+};
+
+/// Seconds per hour times cents per 1/10 000 EUR: `rate × seconds / this`
+/// is an amount in cents.
+const RATE_SECONDS_PER_CENT: i128 = 3600 * 100;
+
+/// A calendar month, the unit of billing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    year: i16,
+    month: i8,
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+
+impl Month {
+    /// Parses `YYYY-MM` (years 2000 to 2099: a billing month outside them
+    /// is a typo).
+    pub fn parse(input: &str) -> Option<Month> {
+        let s = input.trim();
+        let (y, m) = s.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 || !(y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let year: i16 = y.parse().ok()?;
+        let month: i8 = m.parse().ok()?;
+        ((2000..=2099).contains(&year) && (1..=12).contains(&month))
+            .then_some(Month { year, month })
+    }
+
+    /// The month of a date.
+    pub fn of(date: Date) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// The German month a Unix second falls in.
+    pub fn containing(unix_seconds: i64) -> Month {
+        Month::of(berlin_date(unix_seconds))
+    }
+
+    pub fn first_day(self) -> Date {
+        Date::new(self.year, self.month, 1).expect("a parsed month has a first day")
+    }
+
+    pub fn last_day(self) -> Date {
+        self.first_day().last_of_month()
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    /// First second of the month in German time.
+    pub fn start(self) -> i64 {
+        berlin_midnight(self.first_day())
+    }
+
+    /// First second after the month.
+    pub fn end(self) -> i64 {
+        self.next().start()
+    }
+
+    pub fn days(self) -> i64 {
+        i64::from(self.first_day().days_in_month())
+    }
+
+    /// `November 2026`.
+    pub fn label(self) -> String {
+        format!("{} {}", MONTH_NAMES[(self.month - 1) as usize], self.year)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The cost of `seconds` at `rate`, rounded once to cents.
+pub fn amount(rate: HourlyRate, seconds: i64) -> Cents {
+    Cents(div_round_half_up(
+        i128::from(rate.0) * i128::from(seconds),
+        RATE_SECONDS_PER_CENT,
+    ) as i64)
+}
+
+/// Hours as a decimal with four places, in 1/10 000 h (for display only; the
+/// amount is computed from the seconds).
+pub fn hours_e4(seconds: i64) -> i64 {
+    div_round_half_up(i128::from(seconds) * 10_000, 3600) as i64
+}
+
+/// The price versions of every product size.
+#[derive(Debug, Clone, Default)]
+pub struct Prices {
+    by_size: HashMap<i64, Vec<(i64, HourlyRate)>>,
+}
+
+impl Prices {
+    /// From `(product_size_id, valid_from, rate)` rows in any order.
+    pub fn new(rows: impl IntoIterator<Item = (i64, i64, HourlyRate)>) -> Prices {
+        let mut by_size: HashMap<i64, Vec<(i64, HourlyRate)>> = HashMap::new();
+        for (size_id, valid_from, rate) in rows {
+            by_size.entry(size_id).or_default().push((valid_from, rate));
+        }
+        for versions in by_size.values_mut() {
+            versions.sort_unstable_by_key(|(from, _)| *from);
+        }
+        Prices { by_size }
+    }
+
+    /// The interval `[from, to)` cut where the price changes, with the rate
+    /// of each piece. Time before a size's first price version is charged at
+    /// that first price (it is the price the booking was made at); a size
+    /// without any price is charged nothing.
+    pub fn segments(&self, size_id: i64, from: i64, to: i64) -> Vec<(i64, i64, HourlyRate)> {
+        let Some(versions) = self.by_size.get(&size_id).filter(|v| !v.is_empty()) else {
+            return vec![(from, to, HourlyRate(0))];
+        };
+        let mut out = Vec::with_capacity(1);
+        for (i, &(valid_from, rate)) in versions.iter().enumerate() {
+            let start = if i == 0 { i64::MIN } else { valid_from };
+            let end = versions.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
+            let (a, b) = (from.max(start), to.min(end));
+            if a < b {
+                out.push((a, b, rate));
+            }
+        }
+        out
+    }
+}
+
+/// One booking period, with the names a statement shows.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub booking_id: i64,
+    pub application_id: i64,
+    pub application_name: String,
+    pub stage: Stage,
+    pub product_name: String,
+    pub size: String,
+    pub product_size_id: i64,
+    pub starts_at: i64,
+    /// `None` while the period runs.
+    pub ends_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Usage,
+    BaseFee,
+}
+
+impl LineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Usage => "nutzung",
+            LineKind::BaseFee => "grundgebuehr",
+        }
+    }
+
+    pub fn parse(s: &str) -> LineKind {
+        if s == "grundgebuehr" {
+            LineKind::BaseFee
+        } else {
+            LineKind::Usage
+        }
+    }
+}
+
+/// A line of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineItem {
+    pub kind: LineKind,
+    pub booking_id: Option<i64>,
+    pub application_name: String,
+    pub stage: Option<Stage>,
+    pub product_name: String,
+    pub size: Option<String>,
+    pub from: i64,
+    pub to: i64,
+    pub seconds: i64,
+    /// `None` for the base fee, which is not charged by the hour.
+    pub rate: Option<HourlyRate>,
+    pub amount: Cents,
+}
+
+/// Name of the base-fee line in statements and exports.
+pub const BASE_FEE_LABEL: &str = "Grundgebühr";
+
+/// The line items of one period inside `[window_from, window_to)`. A running
+/// period counts as running until `window_to`.
+pub fn rate_period(
+    period: &Period,
+    prices: &Prices,
+    window_from: i64,
+    window_to: i64,
+) -> Vec<LineItem> {
+    let from = period.starts_at.max(window_from);
+    let to = period.ends_at.unwrap_or(window_to).min(window_to);
+    if from >= to {
+        return Vec::new();
+    }
+    prices
+        .segments(period.product_size_id, from, to)
+        .into_iter()
+        .map(|(a, b, rate)| LineItem {
+            kind: LineKind::Usage,
+            booking_id: Some(period.booking_id),
+            application_name: period.application_name.clone(),
+            stage: Some(period.stage),
+            product_name: period.product_name.clone(),
+            size: Some(period.size.clone()),
+            from: a,
+            to: b,
+            seconds: b - a,
+            rate: Some(rate),
+            amount: amount(rate, b - a),
+        })
+        .collect()
+}
+
+/// The base fee of a month, pro rata by the calendar days of the month on
+/// which the contract is valid.
+pub fn base_fee_line(
+    fee: Cents,
+    valid_from: Date,
+    valid_until: Date,
+    month: Month,
+) -> Option<LineItem> {
+    let first = month.first_day().max(valid_from);
+    let last = month.last_day().min(valid_until);
+    if fee.0 == 0 || first > last {
+        return None;
+    }
+    let days = i64::from((last - first).get_days()) + 1;
+    let amount = Cents(div_round_half_up(
+        i128::from(fee.0) * i128::from(days),
+        i128::from(month.days()),
+    ) as i64);
+    let from = berlin_midnight(first);
+    let to = berlin_midnight(last.tomorrow().expect("dates before 2100 have a tomorrow"));
+    Some(LineItem {
+        kind: LineKind::BaseFee,
+        booking_id: None,
+        application_name: String::new(),
+        stage: None,
+        product_name: BASE_FEE_LABEL.into(),
+        size: None,
+        from,
+        to,
+        seconds: to - from,
+        rate: None,
+        amount,
+    })
+}
+
+/// All line items of a contract's month up to `until` (the month's end for a
+/// finished month or a forecast, now for the month so far), in the order a
+/// statement lists them: base fee first, then by application, stage,
+/// product, booking and time.
+pub fn rate_month(
+    periods: &[Period],
+    prices: &Prices,
+    base_fee: Option<LineItem>,
+    month: Month,
+    until: i64,
+) -> Vec<LineItem> {
+    let window_to = until.min(month.end());
+    let mut usage: Vec<LineItem> = periods
+        .iter()
+        .flat_map(|p| rate_period(p, prices, month.start(), window_to))
+        .collect();
+    usage.sort_by(|a, b| {
+        (
+            &a.application_name,
+            a.stage,
+            &a.product_name,
+            a.booking_id,
+            a.from,
+        )
+            .cmp(&(
+                &b.application_name,
+                b.stage,
+                &b.product_name,
+                b.booking_id,
+                b.from,
+            ))
+    });
+    base_fee.into_iter().chain(usage).collect()
+}
+
+/// A statement's sums.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub total: Cents,
+    pub base_fee: Cents,
+    pub by_stage: Vec<(Stage, Cents)>,
+    pub by_application: Vec<(String, Cents)>,
+    pub by_product: Vec<(String, Cents)>,
+}
+
+pub fn totals(lines: &[LineItem]) -> Totals {
+    let mut t = Totals::default();
+    let mut stages: HashMap<Stage, i64> = HashMap::new();
+    let mut apps: HashMap<&str, i64> = HashMap::new();
+    let mut products: HashMap<&str, i64> = HashMap::new();
+    for line in lines {
+        t.total.0 += line.amount.0;
+        match line.stage {
+            Some(stage) => {
+                *stages.entry(stage).or_default() += line.amount.0;
+                *apps.entry(&line.application_name).or_default() += line.amount.0;
+                *products.entry(&line.product_name).or_default() += line.amount.0;
+            }
+            None => t.base_fee.0 += line.amount.0,
+        }
+    }
+    t.by_stage = Stage::ALL
+        .iter()
+        .filter_map(|s| stages.get(s).map(|c| (*s, Cents(*c))))
+        .collect();
+    let sorted = |m: HashMap<&str, i64>| {
+        let mut v: Vec<(String, Cents)> = m
+            .into_iter()
+            .map(|(k, c)| (k.to_string(), Cents(c)))
+            .collect();
+        v.sort();
+        v
+    };
+    t.by_application = sorted(apps);
+    t.by_product = sorted(products);
+    t
+}
+
+/// One day of the month with its cost per stage (in `Stage::ALL` order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCost {
+    pub date: Date,
+    pub by_stage: [Cents; 4],
+}
+
+impl DayCost {
+    pub fn total(&self) -> Cents {
+        Cents(self.by_stage.iter().map(|c| c.0).sum())
+    }
+}
+
+/// Usage cost per German calendar day and stage, for the chart. The base
+/// fee is not a daily cost and is left out. Each cell is rounded on its own,
+/// so the days may differ from the statement by a cent in sum.
+pub fn daily_by_stage(lines: &[LineItem], month: Month) -> Vec<DayCost> {
+    let days = month.days() as usize;
+    let mut exact = vec![[0_i128; 4]; days];
+    let bounds: Vec<i64> = (0..=days)
+        .map(|d| {
+            let date = month
+                .first_day()
+                .checked_add(jiff::Span::new().days(d as i64))
+                .expect("within the month");
+            berlin_midnight(date)
+        })
+        .collect();
+    for line in lines {
+        let (Some(stage), Some(rate)) = (line.stage, line.rate) else {
+            continue;
+        };
+        let s = Stage::ALL.iter().position(|x| *x == stage).unwrap_or(0);
+        for (d, cell) in exact.iter_mut().enumerate() {
+            let (a, b) = (line.from.max(bounds[d]), line.to.min(bounds[d + 1]));
+            if a < b {
+                cell[s] += i128::from(rate.0) * i128::from(b - a);
+            }
+        }
+    }
+    exact
+        .into_iter()
+        .enumerate()
+        .map(|(d, cells)| DayCost {
+            date: month
+                .first_day()
+                .checked_add(jiff::Span::new().days(d as i64))
+                .expect("within the month"),
+            by_stage: cells.map(|x| Cents(div_round_half_up(x, RATE_SECONDS_PER_CENT) as i64)),
+        })
+        .collect()
+}
+
+/// How close a month's cost comes to the monthly budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BudgetLevel {
+    Ok,
+    /// At least 80 %.
+    Warning,
+    /// At least 100 %.
+    Exceeded,
+}
+
+impl BudgetLevel {
+    pub fn of(amount: Cents, budget: Cents) -> BudgetLevel {
+        // A contract without budget cannot be overrun in any meaningful way.
+        if budget.0 <= 0 {
+            return BudgetLevel::Ok;
+        }
+        if amount.0 >= budget.0 {
+            BudgetLevel::Exceeded
+        } else if amount.0 * 5 >= budget.0 * 4 {
+            BudgetLevel::Warning
+        } else {
+            BudgetLevel::Ok
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetLevel::Ok => "ok",
+            BudgetLevel::Warning => "warnung",
+            BudgetLevel::Exceeded => "ueberschritten",
+        }
+    }
+}
+
+/// The month so far, the forecast to its end, and the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetWatch {
+    pub month: Month,
+    pub so_far: Cents,
+    pub forecast: Cents,
+    pub budget: Cents,
+}
+
+impl BudgetWatch {
+    /// Percent of the budget, rounded down (0 without a budget).
+    pub fn percent(amount: Cents, budget: Cents) -> i64 {
+        if budget.0 <= 0 {
+            0
+        } else {
+            (i128::from(amount.0) * 100 / i128::from(budget.0)) as i64
+        }
+    }
+
+    pub fn so_far_percent(&self) -> i64 {
+        Self::percent(self.so_far, self.budget)
+    }
+
+    pub fn forecast_percent(&self) -> i64 {
+        Self::percent(self.forecast, self.budget)
+    }
+
+    pub fn so_far_level(&self) -> BudgetLevel {
+        BudgetLevel::of(self.so_far, self.budget)
+    }
+
+    /// The warning shown: the forecast decides, since it is never below the
+    /// cost so far.
+    pub fn level(&self) -> BudgetLevel {
+        BudgetLevel::of(self.forecast, self.budget).max(self.so_far_level())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{civil::DateTime, tz::TimeZone};
+
+    use super::*;
+
+    /// A German wall-clock time as a Unix second.
+    fn at(s: &str) -> i64 {
+        let dt: DateTime = s.parse().unwrap();
+        dt.to_zoned(TimeZone::get("Europe/Berlin").unwrap())
+            .unwrap()
+            .timestamp()
+            .as_second()
+    }
+
+    fn month(s: &str) -> Month {
+        Month::parse(s).unwrap()
+    }
+
+    const SIZE: i64 = 1;
+    /// 0,1200 € per hour.
+    const RATE: HourlyRate = HourlyRate(1200);
+
+    fn flat_price() -> Prices {
+        Prices::new([(SIZE, at("2026-01-01T00:00"), RATE)])
+    }
+
+    fn period(id: i64, size: &str, from: &str, to: Option<&str>) -> Period {
+        Period {
+            booking_id: id,
+            application_id: 1,
+            application_name: "Bürgerservice".into(),
+            stage: Stage::Produktion,
+            product_name: "Container-Namespace".into(),
+            size: size.into(),
+            product_size_id: SIZE,
+            starts_at: at(from),
+            ends_at: to.map(at),
+        }
+    }
+
+    fn amounts(lines: &[LineItem]) -> Vec<i64> {
+        lines.iter().map(|l| l.amount.0).collect()
+    }
+
+    fn closed(m: &str, periods: &[Period], prices: &Prices) -> Vec<LineItem> {
+        let m = month(m);
+        rate_month(periods, prices, None, m, m.end())
+    }
+
+    #[test]
+    fn months_parse_strictly_and_know_their_length() {
+        assert_eq!(month("2026-11").to_string(), "2026-11");
+        assert!(Month::parse("2026-13").is_none());
+        assert!(Month::parse("2026-1").is_none());
+        assert!(Month::parse("26-11").is_none());
+        assert!(Month::parse("1999-12").is_none());
+        assert_eq!(month("2026-12").next().to_string(), "2027-01");
+        assert_eq!(month("2026-01").prev().to_string(), "2025-12");
+        assert_eq!(month("2028-02").days(), 29);
+        assert_eq!(month("2026-11").label(), "November 2026");
+        // Daylight saving: March is an hour short, October an hour long.
+        assert_eq!(
+            month("2026-03").end() - month("2026-03").start(),
+            743 * 3600
+        );
+        assert_eq!(
+            month("2026-10").end() - month("2026-10").start(),
+            745 * 3600
+        );
+        assert_eq!(
+            month("2026-11").end() - month("2026-11").start(),
+            720 * 3600
+        );
+    }
+
+    #[test]
+    fn a_booking_from_mid_month_pays_from_its_first_second() {
+        // 16 to 30 November: 15 days = 360 h × 0,12 € = 43,20 €.
+        let lines = closed(
+            "2026-11",
+            &[period(1, "S", "2026-11-16T00:00", None)],
+            &flat_price(),
+        );
+        assert_eq!(amounts(&lines), [4320]);
+        assert_eq!(lines[0].seconds, 360 * 3600);
+        assert_eq!(lines[0].from, at("2026-11-16T00:00"));
+        assert_eq!(lines[0].to, at("2026-12-01T00:00"));
+    }
+
+    #[test]
+    fn a_resize_gives_one_line_per_size() {
+        // S at 0,12 € for 10.5 days (252 h = 30,24 €), then M at 0,24 € for
+        // 19.5 days (468 h = 112,32 €).
+        let prices = Prices::new([
+            (1, at("2026-01-01T00:00"), HourlyRate(1200)),
+            (2, at("2026-01-01T00:00"), HourlyRate(2400)),
+        ]);
+        let mut m = period(7, "M", "2026-11-11T12:00", None);
+        m.product_size_id = 2;
+        let lines = closed(
+            "2026-11",
+            &[
+                period(7, "S", "2026-11-01T00:00", Some("2026-11-11T12:00")),
+                m,
+            ],
+            &prices,
+        );
+        assert_eq!(amounts(&lines), [3024, 11232]);
+        assert_eq!(totals(&lines).total, Cents(14256));
+    }
+
+    #[test]
+    fn a_cancelled_booking_stops_paying_at_the_second_it_was_cancelled() {
+        // 1 November 00:00 to 3 November 08:30 = 56,5 h × 0,12 € = 6,78 €.
+        let lines = closed(
+            "2026-11",
+            &[period(1, "S", "2026-11-01T00:00", Some("2026-11-03T08:30"))],
+            &flat_price(),
+        );
+        assert_eq!(amounts(&lines), [678]);
+    }
+
+    #[test]
+    fn a_price_change_mid_month_splits_the_charge() {
+        // 0,12 € until 15 November (14 days, 336 h = 40,32 €), then 0,15 €
+        // (16 days, 384 h = 57,60 €).
+        let prices = Prices::new([
+            (SIZE, at("2026-01-01T00:00"), HourlyRate(1200)),
+            (SIZE, at("2026-11-15T00:00"), HourlyRate(1500)),
+        ]);
+        let lines = closed(
+            "2026-11",
+            &[period(1, "S", "2026-10-20T00:00", None)],
+            &prices,
+        );
+        assert_eq!(amounts(&lines), [4032, 5760]);
+        assert_eq!(lines[0].rate, Some(HourlyRate(1200)));
+        assert_eq!(lines[1].rate, Some(HourlyRate(1500)));
+        assert_eq!(lines[0].to, lines[1].from);
+    }
+
+    #[test]
+    fn a_booking_across_the_month_boundary_is_split_between_the_months() {
+        // 31 October 12:00 to 2 November 12:00: 12 h in October (1,44 €),
+        // 36 h in November (4,32 €).
+        let p = [period(1, "S", "2026-10-31T12:00", Some("2026-11-02T12:00"))];
+        assert_eq!(amounts(&closed("2026-10", &p, &flat_price())), [144]);
+        assert_eq!(amounts(&closed("2026-11", &p, &flat_price())), [432]);
+    }
+
+    #[test]
+    fn march_has_743_hours_and_october_745() {
+        let p = [period(1, "S", "2026-01-01T00:00", None)];
+        // 743 h × 0,12 € = 89,16 €; 745 h × 0,12 € = 89,40 €.
+        assert_eq!(amounts(&closed("2026-03", &p, &flat_price())), [8916]);
+        assert_eq!(amounts(&closed("2026-10", &p, &flat_price())), [8940]);
+        // The night of the change: 28 March 22:00 to 29 March 04:00 is
+        // five hours of real time, not six.
+        let night = [period(2, "S", "2026-03-28T22:00", Some("2026-03-29T04:00"))];
+        let lines = closed("2026-03", &night, &flat_price());
+        assert_eq!(lines[0].seconds, 5 * 3600);
+        assert_eq!(amounts(&lines), [60]);
+        // And in October, 25 October 01:00 to 04:00 is four hours.
+        let night = [period(3, "S", "2026-10-25T01:00", Some("2026-10-25T04:00"))];
+        assert_eq!(
+            closed("2026-10", &night, &flat_price())[0].seconds,
+            4 * 3600
+        );
+    }
+
+    #[test]
+    fn the_base_fee_is_charged_pro_rata_by_valid_days() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let fee = Cents(15000);
+        let whole = base_fee_line(fee, d("2026-01-01"), d("2028-12-31"), month("2026-11")).unwrap();
+        assert_eq!(whole.amount, Cents(15000));
+        assert_eq!(whole.from, month("2026-11").start());
+        assert_eq!(whole.to, month("2026-11").end());
+        // Valid from 16 November: 15 of 30 days = 75,00 €.
+        let half = base_fee_line(fee, d("2026-11-16"), d("2028-12-31"), month("2026-11")).unwrap();
+        assert_eq!(half.amount, Cents(7500));
+        // 100,00 € for 10 of 30 days = 33,333… € → 33,33 €.
+        let third = base_fee_line(
+            Cents(10000),
+            d("2026-11-21"),
+            d("2026-12-31"),
+            month("2026-11"),
+        );
+        assert_eq!(third.unwrap().amount, Cents(3333));
+        // Not valid in the month, or no fee: no line.
+        assert!(base_fee_line(fee, d("2027-01-01"), d("2027-12-31"), month("2026-11")).is_none());
+        assert!(
+            base_fee_line(Cents(0), d("2026-01-01"), d("2027-12-31"), month("2026-11")).is_none()
+        );
+        // The base fee comes first, and counts in the total but no stage.
+        let m = month("2026-11");
+        let lines = rate_month(
+            &[period(1, "S", "2026-11-16T00:00", None)],
+            &flat_price(),
+            Some(whole),
+            m,
+            m.end(),
+        );
+        assert_eq!(amounts(&lines), [15000, 4320]);
+        let t = totals(&lines);
+        assert_eq!(t.total, Cents(19320));
+        assert_eq!(t.base_fee, Cents(15000));
+        assert_eq!(t.by_stage, [(Stage::Produktion, Cents(4320))]);
+    }
+
+    #[test]
+    fn each_line_is_rounded_once_half_up_and_the_total_is_their_sum() {
+        // 0,0005 € per hour for 15 h = 0,75 ct → 1 ct, three times.
+        let prices = Prices::new([(SIZE, 0, HourlyRate(5))]);
+        let p: Vec<Period> = (1..=3)
+            .map(|i| period(i, "S", "2026-11-02T00:00", Some("2026-11-02T15:00")))
+            .collect();
+        let lines = closed("2026-11", &p, &prices);
+        assert_eq!(amounts(&lines), [1, 1, 1]);
+        assert_eq!(totals(&lines).total, Cents(3));
+    }
+
+    #[test]
+    fn the_month_so_far_stops_now_and_the_forecast_runs_to_its_end() {
+        let m = month("2026-11");
+        let p = [period(1, "S", "2026-11-01T00:00", None)];
+        let so_far = rate_month(&p, &flat_price(), None, m, at("2026-11-11T00:00"));
+        let forecast = rate_month(&p, &flat_price(), None, m, m.end());
+        assert_eq!(amounts(&so_far), [2880]);
+        assert_eq!(amounts(&forecast), [8640]);
+    }
+
+    #[test]
+    fn time_before_the_first_price_is_charged_at_the_first_price() {
+        let prices = Prices::new([(SIZE, at("2026-11-10T00:00"), RATE)]);
+        let lines = closed(
+            "2026-11",
+            &[period(1, "S", "2026-11-01T00:00", None)],
+            &prices,
+        );
+        assert_eq!(amounts(&lines), [8640]);
+    }
+
+    #[test]
+    fn daily_costs_split_at_german_midnight() {
+        let m = month("2026-11");
+        let lines = closed(
+            "2026-11",
+            &[period(1, "S", "2026-11-01T12:00", Some("2026-11-03T06:00"))],
+            &flat_price(),
+        );
+        let days = daily_by_stage(&lines, m);
+        assert_eq!(days.len(), 30);
+        let prod = |d: usize| days[d].by_stage[3].0;
+        // 12 h, 24 h, 6 h at 0,12 €.
+        assert_eq!((prod(0), prod(1), prod(2), prod(3)), (144, 288, 72, 0));
+        assert_eq!(days[1].date.to_string(), "2026-11-02");
+        assert_eq!(
+            days.iter().map(|d| d.total().0).sum::<i64>(),
+            totals(&lines).total.0
+        );
+    }
+
+    #[test]
+    fn budget_levels_warn_at_80_and_100_percent() {
+        let b = Cents(100_000);
+        assert_eq!(BudgetLevel::of(Cents(79_999), b), BudgetLevel::Ok);
+        assert_eq!(BudgetLevel::of(Cents(80_000), b), BudgetLevel::Warning);
+        assert_eq!(BudgetLevel::of(Cents(100_000), b), BudgetLevel::Exceeded);
+        assert_eq!(BudgetLevel::of(Cents(5), Cents(0)), BudgetLevel::Ok);
+        let w = BudgetWatch {
+            month: month("2026-11"),
+            so_far: Cents(50_000),
+            forecast: Cents(95_000),
+            budget: b,
+        };
+        assert_eq!(w.level(), BudgetLevel::Warning);
+        assert_eq!((w.so_far_percent(), w.forecast_percent()), (50, 95));
+    }
+}

@@ -1,0 +1,29 @@
+//! Scheduled jobs of a serving process.
+//!
+//! Every replica runs them; what makes that safe is the database, not an
+//! election: closing a month inserts each statement under a unique key, so a
+//! month is closed exactly once however many replicas try at the same moment.
+
+use std::time::Duration;
+
+use crate::db::{self, Db, statements};
+
+/// Closes finished billing months now and then every `every`.
+pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match statements::close_due(&db, db::now()).await {
+                Ok(r) if r.closed > 0 => tracing::info!(
+                    statements = r.closed,
+                    lines = r.lines,
+                    "closed finished billing months"
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "closing billing months failed; retrying later")
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}
