@@ -2,7 +2,9 @@
 //! works without JavaScript. German first.
 
 pub mod admin;
+pub mod billing;
 pub mod bookings;
+pub mod chart;
 pub mod csrf;
 pub mod error;
 pub mod login;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(shop::router())
         .merge(bookings::router())
+        .merge(billing::router())
         .merge(admin::router())
 }
 
@@ -38,6 +41,7 @@ pub enum Nav {
     Overview,
     Shop,
     Bookings,
+    Billing,
     Customers,
     Contracts,
     Catalogue,
@@ -65,6 +69,11 @@ impl Layout {
     }
     pub fn is_betreiber(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_betreiber())
+    }
+    pub fn can_read_billing(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(crate::db::statements::may_read)
     }
 }
 

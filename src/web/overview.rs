@@ -1,6 +1,8 @@
 //! Übersicht: a customer's applications × stages with their bookings, and the
 //! Kontingent of each contract as bars with numbers.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::{
     Router,
@@ -13,7 +15,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError, render,
     session::PageUser,
-    view::{UsageBar, usage_bars},
+    view::{BudgetBar, UsageBar, usage_bars},
 };
 use crate::{
     auth::Scope,
@@ -33,6 +35,8 @@ pub struct ContractView {
     pub contract: Contract,
     pub bars: Vec<UsageBar>,
     pub valid_now: bool,
+    /// This month's cost against the budget, for those who may see money.
+    pub budget: Option<BudgetBar>,
 }
 
 pub struct Cell {
@@ -112,6 +116,11 @@ async fn show(
     let scope = Scope::Customer(customer.id);
     let contracts = db::contracts::list(pool, scope).await?;
     let usage = db::contracts::usage_of_all(pool, &contracts, scope, now).await?;
+    let budgets = if db::statements::may_read(&page.user) && !contracts.is_empty() {
+        db::statements::budgets(pool, &contracts, now).await?
+    } else {
+        HashMap::new()
+    };
     let contracts = contracts
         .into_iter()
         .map(|k| {
@@ -119,6 +128,7 @@ async fn show(
             ContractView {
                 bars: usage_bars(&k.kontingent(), &c),
                 valid_now: k.is_valid_at(now),
+                budget: budgets.get(&k.id).map(|w| BudgetBar::new(w, true)),
                 contract: k,
             }
         })

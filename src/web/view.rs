@@ -2,6 +2,7 @@
 
 use crate::domain::{
     Cents, Kontingent,
+    billing::{BudgetLevel, BudgetWatch},
     kontingent::Commitment,
     resources::{format_gib, format_vcpu},
 };
@@ -48,10 +49,105 @@ impl UsageBar {
         }
     }
 
-    /// Width class in steps of 5, clamped to the bar.
     pub fn width_class(&self) -> String {
-        let w = ((self.percent.clamp(0, 100) + 2) / 5) * 5;
-        format!("kontor-w-{w}")
+        width_class(self.percent)
+    }
+}
+
+/// Width class of a bar in steps of 5, clamped to the bar.
+fn width_class(percent: i64) -> String {
+    let w = ((percent.clamp(0, 100) + 2) / 5) * 5;
+    format!("kontor-w-{w}")
+}
+
+fn level_class(level: BudgetLevel) -> &'static str {
+    match level {
+        BudgetLevel::Ok => "ok",
+        BudgetLevel::Warning => "warn",
+        BudgetLevel::Exceeded => "over",
+    }
+}
+
+/// A month's cost against the monthly budget, as a bar with numbers and, at
+/// 80 % and 100 %, a warning in words.
+pub struct BudgetBar {
+    /// `YYYY-MM`, for links to the statement.
+    pub month: String,
+    pub label: String,
+    pub text: String,
+    pub percent: i64,
+    /// `ok`, `warn` or `over`.
+    pub level: &'static str,
+    pub message: Option<String>,
+}
+
+impl BudgetBar {
+    /// `live`: the month is running, so the forecast is what the bar shows.
+    pub fn new(w: &BudgetWatch, live: bool) -> BudgetBar {
+        let label = format!("Budget {}", w.month.label());
+        if w.budget.0 <= 0 {
+            return BudgetBar {
+                month: w.month.to_string(),
+                label,
+                text: format!("{} – kein Monatsbudget vereinbart", w.forecast),
+                percent: 0,
+                level: "ok",
+                message: None,
+            };
+        }
+        let level = w.level();
+        let percent = w.forecast_percent();
+        let (text, message) = if live {
+            let text = format!(
+                "bisher {} ({} %) · Prognose bis Monatsende {} von {} ({percent} %)",
+                w.so_far,
+                w.so_far_percent(),
+                w.forecast,
+                w.budget
+            );
+            let message = match (w.so_far_level(), level) {
+                (BudgetLevel::Exceeded, _) => Some(format!(
+                    "Das Monatsbudget ist bereits ausgeschöpft: bisher {} von {} ({} %).",
+                    w.so_far,
+                    w.budget,
+                    w.so_far_percent()
+                )),
+                (_, BudgetLevel::Exceeded) => Some(format!(
+                    "Die Prognose überschreitet das Monatsbudget: {} von {} ({percent} %).",
+                    w.forecast, w.budget
+                )),
+                (_, BudgetLevel::Warning) => Some(format!(
+                    "Die Prognose erreicht {percent} % des Monatsbudgets ({} von {}).",
+                    w.forecast, w.budget
+                )),
+                _ => None,
+            };
+            (text, message)
+        } else {
+            let text = format!("{} von {} ({percent} %)", w.forecast, w.budget);
+            let message = match level {
+                BudgetLevel::Exceeded => Some(format!(
+                    "Das Monatsbudget wurde überschritten ({percent} %)."
+                )),
+                BudgetLevel::Warning => {
+                    Some(format!("Der Monat lag bei {percent} % des Monatsbudgets."))
+                }
+                BudgetLevel::Ok => None,
+            };
+            (text, message)
+        };
+        BudgetBar {
+            month: w.month.to_string(),
+            label,
+            text,
+            percent,
+            level: level_class(level),
+            message,
+        }
+    }
+
+    pub fn width_class(&self) -> String {
+        width_class(self.percent)
     }
 }
 

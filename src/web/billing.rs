@@ -1,0 +1,276 @@
+//! Abrechnung: the month's statements per contract, one statement with chart,
+//! sums and line items, and the CSV downloads for finance.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    response::Response,
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{
+    Layout, Nav, PageError,
+    chart::{self, Chart},
+    render,
+    session::PageUser,
+    view::BudgetBar,
+};
+use crate::{
+    api::statements::csv_response,
+    auth::Scope,
+    db::{
+        self,
+        statements::{self, Statement, Summary},
+    },
+    domain::{
+        Cents, Stage,
+        billing::{self, BudgetWatch, DayCost, LineItem, Month, hours_e4},
+        calendar::format_berlin,
+        money::format_plain,
+    },
+    error::Error,
+    export,
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/abrechnung", get(list))
+        .route("/abrechnung/{month}/csv", get(export_month))
+        .route("/abrechnung/{month}/vertrag/{id}", get(show))
+        .route("/abrechnung/{month}/vertrag/{id}/csv", get(export_contract))
+}
+
+pub struct MonthOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct SummaryRow {
+    pub summary: Summary,
+    pub budget: BudgetBar,
+}
+
+#[derive(Template)]
+#[template(path = "billing.html")]
+struct ListPage {
+    layout: Layout,
+    month: Month,
+    months: Vec<MonthOption>,
+    month_error: Option<String>,
+    rows: Vec<SummaryRow>,
+    total: Cents,
+    can_export: bool,
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    monat: Option<String>,
+}
+
+/// The months a user can choose: from the earliest start of a visible
+/// contract to now, newest first.
+async fn month_options(
+    state: &AppState,
+    scope: Scope,
+    selected: Month,
+    now: i64,
+) -> Result<Vec<MonthOption>, PageError> {
+    let contracts = db::contracts::list(&state.db.pool, scope).await?;
+    let mut months: Vec<Month> = contracts
+        .iter()
+        .flat_map(|k| statements::months_of(k, now))
+        .collect();
+    months.push(Month::containing(now));
+    months.sort_unstable();
+    months.dedup();
+    months.reverse();
+    Ok(months
+        .into_iter()
+        .map(|m| MonthOption {
+            value: m.to_string(),
+            label: m.label(),
+            selected: m == selected,
+        })
+        .collect())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(params): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let user = &page.user;
+    if !statements::may_read(user) {
+        return Err(PageError::Forbidden);
+    }
+    let now = db::now();
+    // A bad month in the address shows the current one with the reason
+    // beside the selector, instead of an error page.
+    let (month, month_error) = match params.monat.as_deref().filter(|m| !m.is_empty()) {
+        None => (Month::containing(now), None),
+        Some(m) => match statements::parse_month(m, now) {
+            Ok(month) => (month, None),
+            Err(Error::Validation(f)) => {
+                (Month::containing(now), f.get("month").map(str::to_owned))
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let summaries = statements::summaries(&state.db.pool, user, month, now).await?;
+    let total = Cents(summaries.iter().map(|s| s.total.0).sum());
+    let rows = summaries
+        .into_iter()
+        .map(|summary| SummaryRow {
+            budget: BudgetBar::new(&summary.budget, summary.closed_at.is_none()),
+            summary,
+        })
+        .collect();
+    render(&ListPage {
+        layout: page.layout("Abrechnung", Nav::Billing),
+        months: month_options(&state, user.scope(), month, now).await?,
+        month,
+        month_error,
+        rows,
+        total,
+        can_export: statements::may_export(user),
+    })
+}
+
+pub struct LineRow {
+    pub no: usize,
+    pub line: LineItem,
+    pub from: String,
+    pub to: String,
+    pub hours: String,
+    pub rate: String,
+}
+
+pub struct DayRow {
+    pub date: String,
+    pub cells: [Cents; 4],
+    pub total: Cents,
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+struct StatementPage {
+    layout: Layout,
+    statement: Statement,
+    billing_model: &'static str,
+    budget: BudgetBar,
+    lines: Vec<LineRow>,
+    chart: Chart,
+    days: Vec<DayRow>,
+    stages: [Stage; 4],
+    stand: String,
+    can_export: bool,
+}
+
+fn parse_id(raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(PageError::NotFound)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path((month, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let now = db::now();
+    let pool = &state.db.pool;
+    let id = parse_id(&id)?;
+    let k = statements::readable_contract(pool, &page.user, id).await?;
+    let month = statements::parse_month(&month, now)?;
+    let (k, statement) = statements::statement(pool, &page.user, k.id, month, now).await?;
+    let live = statements::budget_of(pool, &k, month, now).await?;
+    let watch: BudgetWatch = crate::api::statements::statement_budget(&statement, live);
+    let daily: Vec<DayCost> = billing::daily_by_stage(&statement.lines, month);
+    let lines = statement
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LineRow {
+            no: i + 1,
+            from: format_berlin(l.from),
+            to: format_berlin(l.to),
+            hours: format_plain(hours_e4(l.seconds), 4, ','),
+            rate: l.rate.map(|r| r.to_string()).unwrap_or_default(),
+            line: l.clone(),
+        })
+        .collect();
+    let days = daily
+        .iter()
+        .filter(|d| d.total().0 > 0)
+        .map(|d| DayRow {
+            date: d.date.strftime("%d.%m.%Y").to_string(),
+            cells: d.by_stage,
+            total: d.total(),
+        })
+        .collect();
+    render(&StatementPage {
+        layout: page.layout(
+            format!("Abrechnung {} – {}", month.label(), k.number),
+            Nav::Billing,
+        ),
+        billing_model: k.billing_model_label(),
+        budget: BudgetBar::new(
+            &watch,
+            !statement.is_final() && month == Month::containing(now),
+        ),
+        chart: chart::daily(&daily),
+        days,
+        lines,
+        stages: Stage::ALL,
+        stand: format_berlin(now),
+        can_export: statements::may_export(&page.user),
+        statement,
+    })
+}
+
+#[derive(Deserialize)]
+struct FormatParams {
+    format: Option<String>,
+}
+
+fn format_of(p: &FormatParams) -> Result<export::Format, PageError> {
+    export::Format::parse(p.format.as_deref()).ok_or_else(|| {
+        PageError::BadForm("Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe.".into())
+    })
+}
+
+async fn export_contract(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path((month, id)): Path<(String, String)>,
+    Query(params): Query<FormatParams>,
+) -> Result<Response, PageError> {
+    let now = db::now();
+    let id = parse_id(&id)?;
+    db::contracts::get(&state.db.pool, &page.user, id).await?;
+    let month = statements::parse_month(&month, now)?;
+    let format = format_of(&params)?;
+    let contracts = statements::exportable(&state.db.pool, &page.user, Some(id), month).await?;
+    let name = export::file_name(Some(&contracts[0].number), month);
+    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
+    Ok(csv_response(rx, &name))
+}
+
+async fn export_month(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(month): Path<String>,
+    Query(params): Query<FormatParams>,
+) -> Result<Response, PageError> {
+    let now = db::now();
+    let month = statements::parse_month(&month, now)?;
+    let format = format_of(&params)?;
+    let contracts = statements::exportable(&state.db.pool, &page.user, None, month).await?;
+    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
+    Ok(csv_response(rx, &export::file_name(None, month)))
+}
