@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod contracts;
 pub mod customers;
 pub mod idempotency;
+pub mod metering;
 pub mod seed;
 pub mod sessions;
 pub mod statements;

@@ -467,5 +467,94 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
         bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
     }
+    demo_usage(db, now).await.context("demo usage samples")?;
     Ok(true)
+}
+
+/// Measured use for the demo, as the metering collector would record it:
+/// every six hours of the last 60 days, each environment at its own share of
+/// what it has booked (one of them far below, so the Abrechnung shows a
+/// right-sizing hint), with a daily rhythm.
+async fn demo_usage(db: &Db, now: i64) -> anyhow::Result<()> {
+    use sqlx::Row as _;
+    let rows = sqlx::query(
+        "SELECT b.environment_id, CAST(SUM(p.millicpu) AS BIGINT), CAST(SUM(p.memory_mib) AS BIGINT), \
+           CAST(SUM(p.storage_gib) AS BIGINT), CAST(SUM(p.pods) AS BIGINT) \
+         FROM booking_periods p JOIN bookings b ON b.id = p.booking_id \
+         WHERE p.ends_at IS NULL GROUP BY b.environment_id ORDER BY b.environment_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    // Percent of the booked amount each environment uses on average.
+    const SHARES: [i64; 6] = [55, 22, 70, 40, 65, 35];
+    const STEP: i64 = 6 * 3600;
+    let first = now - 60 * 86_400;
+    let mut tx = db.begin_write().await?;
+    for (i, row) in rows.iter().enumerate() {
+        let env: i64 = row.try_get(0)?;
+        let booked = [
+            row.try_get::<i64, _>(1)?,
+            row.try_get::<i64, _>(2)?,
+            row.try_get::<i64, _>(3)?,
+            row.try_get::<i64, _>(4)?,
+        ];
+        let share = SHARES[i % SHARES.len()];
+        let mut samples = Vec::new();
+        let mut at = first - first % STEP;
+        let mut n = 0_i64;
+        while at <= now {
+            // Daytime (every second sample of four) runs 15 points higher.
+            let pct = share
+                + if n % 4 == 2 {
+                    15
+                } else {
+                    (n * 7 + i as i64) % 11 - 5
+                };
+            let used = |b: i64| b * pct.clamp(0, 100) / 100;
+            samples.push((
+                at,
+                [
+                    used(booked[0]),
+                    used(booked[1]),
+                    booked[2] * (share + 10).min(100) / 100,
+                    used(booked[3]),
+                ],
+            ));
+            at += STEP;
+            n += 1;
+        }
+        // One statement per environment: 240 rows, far below the limit of
+        // bound values, and quick on PostgreSQL too.
+        let mut sql = String::from(
+            "INSERT INTO usage_samples (environment_id, sampled_at, millicpu, memory_mib, storage_gib, pods) VALUES ",
+        );
+        for k in 0..samples.len() {
+            let b = k * 6;
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        let mut query = sqlx::query(super::sql(sql));
+        for (at, used) in samples {
+            query = query
+                .bind(env)
+                .bind(at)
+                .bind(used[0])
+                .bind(used[1])
+                .bind(used[2])
+                .bind(used[3]);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

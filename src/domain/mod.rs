@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod kontingent;
 pub mod money;
 pub mod resources;
+pub mod rightsizing;
 pub mod role;
 pub mod size;
 pub mod slug;

@@ -22,13 +22,15 @@ use crate::{
     auth::Scope,
     db::{
         self,
+        metering::EnvironmentUsage,
         statements::{self, Statement, Summary},
     },
     domain::{
-        Cents, Stage,
+        Cents, Resources, Stage,
         billing::{self, BudgetWatch, DayCost, LineItem, Month, hours_e4},
         calendar::format_berlin,
         money::format_plain,
+        resources::{format_gib, format_vcpu},
     },
     error::Error,
     export,
@@ -155,6 +157,41 @@ pub struct DayRow {
     pub total: Cents,
 }
 
+/// Booked against measured for one environment, formatted.
+pub struct UsageRow {
+    pub application: String,
+    pub stage: &'static str,
+    pub samples: i64,
+    pub vcpu: [String; 3],
+    pub memory: [String; 3],
+    pub storage: [String; 3],
+    pub hints: Vec<String>,
+}
+
+fn usage_row(u: &EnvironmentUsage) -> UsageRow {
+    let cpu = |r: &Resources| format_vcpu(r.millicpu);
+    let mem = |r: &Resources| format_gib(r.memory_mib);
+    let disk = |r: &Resources| r.storage_gib.to_string();
+    UsageRow {
+        application: u.application_name.clone(),
+        stage: u.stage.label(),
+        samples: u.samples,
+        vcpu: [cpu(&u.booked), cpu(&u.peak), cpu(&u.mean)],
+        memory: [mem(&u.booked), mem(&u.peak), mem(&u.mean)],
+        storage: [disk(&u.booked), disk(&u.peak), disk(&u.mean)],
+        hints: u
+            .hints
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {} (Buchung {}): Größe {} hätte für die gemessene Spitze genügt.",
+                    h.product_name, h.from, h.booking_id, h.to
+                )
+            })
+            .collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "statement.html")]
 struct StatementPage {
@@ -168,6 +205,7 @@ struct StatementPage {
     stages: [Stage; 4],
     stand: String,
     can_export: bool,
+    usage: Vec<UsageRow>,
 }
 
 fn parse_id(raw: &str) -> Result<i64, PageError> {
@@ -191,6 +229,11 @@ async fn show(
     let live = statements::budget_of(pool, &k, month, now).await?;
     let watch: BudgetWatch = crate::api::statements::statement_budget(&statement, live);
     let daily: Vec<DayCost> = billing::daily_by_stage(&statement.lines, month);
+    let usage = db::metering::month_usage(pool, k.id, month, now)
+        .await?
+        .iter()
+        .map(usage_row)
+        .collect();
     let lines = statement
         .lines
         .iter()
@@ -229,6 +272,7 @@ async fn show(
         stages: Stage::ALL,
         stand: format_berlin(now),
         can_export: statements::may_export(&page.user),
+        usage,
         statement,
     })
 }
