@@ -16,10 +16,16 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use axum::{
+    body::Body,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
 use futures_util::TryStreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::{
+    auth::CurrentUser,
     db::{
         Db,
         contracts::Contract,
@@ -30,6 +36,7 @@ use crate::{
         calendar::berlin,
         money::format_plain,
     },
+    error::{Error, Result},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,6 +299,63 @@ async fn run(
     }
     let _ = send(tx, &mut w, true).await;
     Ok(())
+}
+
+/// A CSV download, started: the chunks arrive on `rx`.
+pub struct Download {
+    pub rx: mpsc::Receiver<Chunk>,
+    pub file_name: String,
+}
+
+/// Starts the export a user asked for: one contract's statement of a month,
+/// or all the user may see. Checks in the order that leaks nothing: another
+/// tenant's contract is 404 before anything about month or format is said.
+pub async fn start(
+    db: &Db,
+    user: &CurrentUser,
+    contract_id: Option<i64>,
+    month: &str,
+    format: Option<&str>,
+    now: i64,
+) -> Result<Download> {
+    if let Some(id) = contract_id {
+        crate::db::contracts::get(&db.pool, user, id).await?;
+    }
+    let month = statements::parse_month(month, now)?;
+    let format = Format::parse(format).ok_or_else(|| {
+        Error::validation(
+            "format",
+            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
+        )
+    })?;
+    let contracts = statements::exportable(&db.pool, user, contract_id, month).await?;
+    let number = contract_id
+        .and(contracts.first())
+        .map(|k| k.number.as_str());
+    let file_name = file_name(number, month);
+    Ok(Download {
+        rx: spawn(db.clone(), contracts, month, format, now),
+        file_name,
+    })
+}
+
+impl IntoResponse for Download {
+    fn into_response(self) -> Response {
+        let mut rx = self.rx;
+        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let mut response = Body::from_stream(stream).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.file_name))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+        response
+    }
 }
 
 /// A file name for the download: `abrechnung-2026-11.csv` or

@@ -1,14 +1,7 @@
 //! Billing in the API: monthly statements per contract, the budget watch,
 //! and the finance exports as CSV.
 
-use axum::{
-    Json, Router,
-    body::Body,
-    extract::State,
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -282,20 +275,6 @@ pub fn statement_view(s: &Statement, budget: &BudgetWatch) -> StatementView {
     }
 }
 
-/// The budget watch of a statement: live for an open month, its total for a
-/// closed one.
-pub fn statement_budget(s: &Statement, live: BudgetWatch) -> BudgetWatch {
-    if s.is_final() {
-        BudgetWatch {
-            so_far: s.totals.total,
-            forecast: s.totals.total,
-            ..live
-        }
-    } else {
-        live
-    }
-}
-
 /// One contract's statement of a month, with line items and totals.
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}", tag = "Abrechnung",
     params(
@@ -322,7 +301,7 @@ pub async fn show(
     let month = statements::parse_month(params.get("month"), now)?;
     let (k, s) = statements::statement(pool, &user, id, month, now).await?;
     let live = statements::budget_of(pool, &k, month, now).await?;
-    Ok(Json(statement_view(&s, &statement_budget(&s, live))))
+    Ok(Json(statement_view(&s, &s.budget(live))))
 }
 
 /// The current month's cost so far, forecast and budget of a contract.
@@ -354,31 +333,6 @@ pub struct FormatQuery {
     pub format: Option<String>,
 }
 
-fn parse_format(q: &FormatQuery) -> Result<export::Format, Problem> {
-    export::Format::parse(q.format.as_deref()).ok_or_else(|| {
-        Problem::validation(
-            "format",
-            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
-        )
-    })
-}
-
-/// A streamed CSV download.
-pub fn csv_response(rx: tokio::sync::mpsc::Receiver<export::Chunk>, file_name: &str) -> Response {
-    let mut rx = rx;
-    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
-}
-
 /// One contract's statement of a month as CSV (Finanzen and Betreiber).
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}/csv", tag = "Abrechnung",
     params(
@@ -399,16 +353,18 @@ pub async fn export_contract(
     ApiUser(user): ApiUser,
     params: PathParams,
     ApiQuery(q): ApiQuery<FormatQuery>,
-) -> Result<Response, Problem> {
-    let now = db::now();
+) -> Result<export::Download, Problem> {
     let id = path_id(params.get("id"))?;
-    db::contracts::get(&state.db.pool, &user, id).await?;
-    let month = statements::parse_month(params.get("month"), now)?;
-    let format = parse_format(&q)?;
-    let contracts = statements::exportable(&state.db.pool, &user, Some(id), month).await?;
-    let name = export::file_name(Some(&contracts[0].number), month);
-    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
-    Ok(csv_response(rx, &name))
+    let month = params.get("month");
+    Ok(export::start(
+        &state.db,
+        &user,
+        Some(id),
+        month,
+        q.format.as_deref(),
+        db::now(),
+    )
+    .await?)
 }
 
 /// All statements of a month the caller may see, as one CSV (Finanzen and
@@ -430,11 +386,15 @@ pub async fn export_month(
     ApiUser(user): ApiUser,
     params: PathParams,
     ApiQuery(q): ApiQuery<FormatQuery>,
-) -> Result<Response, Problem> {
-    let now = db::now();
-    let month = statements::parse_month(params.get("month"), now)?;
-    let format = parse_format(&q)?;
-    let contracts = statements::exportable(&state.db.pool, &user, None, month).await?;
-    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
-    Ok(csv_response(rx, &export::file_name(None, month)))
+) -> Result<export::Download, Problem> {
+    let month = params.get("month");
+    Ok(export::start(
+        &state.db,
+        &user,
+        None,
+        month,
+        q.format.as_deref(),
+        db::now(),
+    )
+    .await?)
 }

@@ -63,6 +63,20 @@ impl Statement {
     pub fn is_final(&self) -> bool {
         self.closed_at.is_some()
     }
+
+    /// The budget watch of this statement: `live` for an open month, its
+    /// total for a closed one.
+    pub fn budget(&self, live: BudgetWatch) -> BudgetWatch {
+        if self.is_final() {
+            BudgetWatch {
+                so_far: self.totals.total,
+                forecast: self.totals.total,
+                ..live
+            }
+        } else {
+            live
+        }
+    }
 }
 
 /// A statement without its lines, for lists.

@@ -18,7 +18,6 @@ use super::{
     view::BudgetBar,
 };
 use crate::{
-    api::statements::csv_response,
     auth::Scope,
     db::{
         self,
@@ -227,7 +226,7 @@ async fn show(
     let month = statements::parse_month(&month, now)?;
     let (k, statement) = statements::statement(pool, &page.user, k.id, month, now).await?;
     let live = statements::budget_of(pool, &k, month, now).await?;
-    let watch: BudgetWatch = crate::api::statements::statement_budget(&statement, live);
+    let watch: BudgetWatch = statement.budget(live);
     let daily: Vec<DayCost> = billing::daily_by_stage(&statement.lines, month);
     let usage = db::metering::month_usage(pool, k.id, month, now)
         .await?
@@ -282,27 +281,15 @@ struct FormatParams {
     format: Option<String>,
 }
 
-fn format_of(p: &FormatParams) -> Result<export::Format, PageError> {
-    export::Format::parse(p.format.as_deref()).ok_or_else(|| {
-        PageError::BadForm("Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe.".into())
-    })
-}
-
 async fn export_contract(
     State(state): State<AppState>,
     page: PageUser,
     Path((month, id)): Path<(String, String)>,
     Query(params): Query<FormatParams>,
-) -> Result<Response, PageError> {
-    let now = db::now();
+) -> Result<export::Download, PageError> {
     let id = parse_id(&id)?;
-    db::contracts::get(&state.db.pool, &page.user, id).await?;
-    let month = statements::parse_month(&month, now)?;
-    let format = format_of(&params)?;
-    let contracts = statements::exportable(&state.db.pool, &page.user, Some(id), month).await?;
-    let name = export::file_name(Some(&contracts[0].number), month);
-    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
-    Ok(csv_response(rx, &name))
+    let format = params.format.as_deref();
+    Ok(export::start(&state.db, &page.user, Some(id), &month, format, db::now()).await?)
 }
 
 async fn export_month(
@@ -310,11 +297,7 @@ async fn export_month(
     page: PageUser,
     Path(month): Path<String>,
     Query(params): Query<FormatParams>,
-) -> Result<Response, PageError> {
-    let now = db::now();
-    let month = statements::parse_month(&month, now)?;
-    let format = format_of(&params)?;
-    let contracts = statements::exportable(&state.db.pool, &page.user, None, month).await?;
-    let rx = export::spawn(state.db.clone(), contracts, month, format, now);
-    Ok(csv_response(rx, &export::file_name(None, month)))
+) -> Result<export::Download, PageError> {
+    let format = params.format.as_deref();
+    Ok(export::start(&state.db, &page.user, None, &month, format, db::now()).await?)
 }
