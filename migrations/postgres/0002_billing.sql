@@ -19,6 +19,8 @@ CREATE TABLE statements (
     total_cents     BIGINT NOT NULL,
     line_count      BIGINT NOT NULL,
     closed_at       BIGINT NOT NULL,
+    -- The Kontingent's monthly budget at closing, for the budget figures.
+    monthly_budget_cents BIGINT NOT NULL,
     CONSTRAINT statements_contract_month_key UNIQUE (contract_id, month)
 );
 CREATE INDEX statements_month_idx ON statements (month);

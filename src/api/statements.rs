@@ -135,6 +135,9 @@ pub async fn list(
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> Result<Json<StatementList>, Problem> {
     let now = db::now();
+    if !statements::may_read(&user) {
+        return Err(crate::error::Error::Forbidden.into());
+    }
     let month = match q.month.as_deref() {
         Some(m) => statements::parse_month(m, now)?,
         None => Month::containing(now),

@@ -55,6 +55,8 @@ pub struct Statement {
     pub month: Month,
     /// Set once the month is closed; the statement is final then.
     pub closed_at: Option<i64>,
+    /// For a closed month: the monthly budget it was closed against.
+    pub closed_budget: Option<Cents>,
     pub lines: Vec<LineItem>,
     pub totals: Totals,
 }
@@ -64,17 +66,18 @@ impl Statement {
         self.closed_at.is_some()
     }
 
-    /// The budget watch of this statement: `live` for an open month, its
-    /// total for a closed one.
+    /// The budget watch of this statement: `live` for an open month; for a
+    /// closed one its total against the budget of that time, so nothing
+    /// about a final statement changes when the contract does.
     pub fn budget(&self, live: BudgetWatch) -> BudgetWatch {
-        if self.is_final() {
-            BudgetWatch {
+        match self.closed_budget {
+            Some(budget) => BudgetWatch {
+                month: self.month,
                 so_far: self.totals.total,
                 forecast: self.totals.total,
-                ..live
-            }
-        } else {
-            live
+                budget,
+            },
+            None => live,
         }
     }
 }
@@ -329,12 +332,15 @@ pub struct Closed {
     pub id: i64,
     pub header: Header,
     pub total: Cents,
+    /// The contract's monthly budget when the month was closed.
+    pub budget: Cents,
     pub line_count: i64,
     pub closed_at: i64,
 }
 
 const CLOSED_COLUMNS: &str = "id, contract_id, customer_id, customer_name, contract_number, \
-    contract_title, kostenstelle, haushaltsstelle, leitweg_id, total_cents, line_count, closed_at";
+    contract_title, kostenstelle, haushaltsstelle, leitweg_id, total_cents, line_count, closed_at, \
+    monthly_budget_cents";
 
 fn closed_from_row(row: &AnyRow) -> sqlx::Result<Closed> {
     Ok(Closed {
@@ -352,6 +358,7 @@ fn closed_from_row(row: &AnyRow) -> sqlx::Result<Closed> {
         total: Cents(row.try_get(9)?),
         line_count: row.try_get(10)?,
         closed_at: row.try_get(11)?,
+        budget: Cents(row.try_get(12)?),
     })
 }
 
@@ -411,7 +418,9 @@ pub async fn statement(
     now: i64,
 ) -> Result<(Contract, Statement)> {
     let k = readable_contract(pool, user, contract_id).await?;
-    if !covers(&k, month) {
+    // A closed statement stays readable even if the contract's validity was
+    // edited afterwards so that it no longer covers the month.
+    if !covers(&k, month) && closed(pool, k.id, month).await?.is_none() {
         return Err(not_covered(&k, month));
     }
     let statement = statement_of(pool, &k, month, now).await?;
@@ -432,6 +441,7 @@ async fn statement_of(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> R
             header: c.header,
             month,
             closed_at: Some(c.closed_at),
+            closed_budget: Some(c.budget),
             lines,
             totals,
         });
@@ -450,6 +460,7 @@ async fn statement_of(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> R
         header: Header::of(k),
         month,
         closed_at: None,
+        closed_budget: None,
         lines,
         totals,
     })
@@ -486,12 +497,12 @@ pub async fn summaries(
         return Err(Error::Forbidden);
     }
     let scope = user.scope();
+    let closed = closed_of_month(pool, month).await?;
     let contracts: Vec<Contract> = super::contracts::list(pool, scope)
         .await?
         .into_iter()
-        .filter(|k| covers(k, month))
+        .filter(|k| covers(k, month) || closed.contains_key(&k.id))
         .collect();
-    let closed = closed_of_month(pool, month).await?;
     let of = match scope {
         Scope::Customer(id) => Of::Customer(id),
         _ => Of::All,
@@ -518,7 +529,7 @@ pub async fn summaries(
                         month,
                         so_far: c.total,
                         forecast: c.total,
-                        budget: Cents(k.monthly_budget_cents),
+                        budget: c.budget,
                     },
                 },
                 None => {
@@ -551,7 +562,7 @@ pub async fn exportable(
             if !may_export(user) {
                 return Err(Error::Forbidden);
             }
-            if !covers(&k, month) {
+            if !covers(&k, month) && closed(pool, k.id, month).await?.is_none() {
                 return Err(not_covered(&k, month));
             }
             Ok(vec![k])
@@ -560,10 +571,11 @@ pub async fn exportable(
             if !may_export(user) {
                 return Err(Error::Forbidden);
             }
+            let closed = closed_of_month(pool, month).await?;
             Ok(super::contracts::list(pool, user.scope())
                 .await?
                 .into_iter()
-                .filter(|k| covers(k, month))
+                .filter(|k| covers(k, month) || closed.contains_key(&k.id))
                 .collect())
         }
     }
@@ -694,8 +706,9 @@ async fn close_one(
     // unique key lets exactly one insert through, the other one backs off.
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO statements (contract_id, month, customer_id, customer_name, contract_number, \
-           contract_title, kostenstelle, haushaltsstelle, leitweg_id, total_cents, line_count, closed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+           contract_title, kostenstelle, haushaltsstelle, leitweg_id, total_cents, line_count, closed_at, \
+           monthly_budget_cents) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (contract_id, month) DO NOTHING RETURNING id",
     )
     .bind(k.id)
@@ -710,6 +723,7 @@ async fn close_one(
     .bind(total.0)
     .bind(lines.len() as i64)
     .bind(now)
+    .bind(k.monthly_budget_cents)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((statement_id,)) = inserted else {

@@ -481,6 +481,81 @@ impl TestApp {
             .map(|row| row.action)
             .collect()
     }
+
+    // ----- billing fixtures -----------------------------------------------
+
+    /// A new user with these roles, of `customer_id` or (with `None`) of the
+    /// provider; returns the user's API token.
+    pub async fn user_with_roles(&self, customer_id: Option<i64>, roles: &[Role]) -> String {
+        let login = format!("nutzer-{}", unique());
+        let mut tx = self.db.begin_write().await.expect("transaction");
+        users::create(
+            &mut tx,
+            &login,
+            "Test Nutzer",
+            customer_id,
+            roles,
+            false,
+            db::now(),
+        )
+        .await
+        .expect("user");
+        tx.commit().await.expect("commit");
+        self.token_for(&login).await
+    }
+
+    /// A further contract of the tenant's customer with its own application
+    /// (`Zweitverfahren`) and its own Kostenstelle, Haushaltsstelle and
+    /// Leitweg-ID, valid from `valid_from` to `valid_until`; the tenant's
+    /// Systempfleger:in books on it. `billing_model` is `nutzung` or
+    /// `gemischt` (then with `base_fee`, a German decimal like `"150,00"`).
+    pub async fn second_contract(
+        &self,
+        of: &Tenant,
+        billing_model: &str,
+        base_fee: &str,
+        (valid_from, valid_until): (&str, &str),
+    ) -> Tenant {
+        let system = seed::system_user(&self.db).await.expect("system user");
+        let contract_id = contracts::create(
+            &self.db,
+            &system,
+            &contracts::ContractInput {
+                customer_id: of.customer_id.to_string(),
+                number: format!("DLV-Z-{}", unique()),
+                title: "Zweitvertrag".into(),
+                valid_from: valid_from.into(),
+                valid_until: valid_until.into(),
+                kostenstelle: "4711-2".into(),
+                haushaltsstelle: "0610.53200".into(),
+                leitweg_id: "04011000-99999-42".into(),
+                billing_model: billing_model.into(),
+                base_fee: base_fee.into(),
+                max_vcpu: "100".into(),
+                max_memory_gib: "10000".into(),
+                max_storage_gib: "100000".into(),
+                monthly_budget: "100000,00".into(),
+            },
+        )
+        .await
+        .expect("second contract");
+        let application_id = applications::create(
+            &self.db,
+            &system,
+            &applications::ApplicationInput {
+                contract_id: contract_id.to_string(),
+                slug: format!("zweit-{}", unique()),
+                name: "Zweitverfahren".into(),
+            },
+        )
+        .await
+        .expect("application of the second contract");
+        Tenant {
+            contract_id,
+            application_id,
+            ..of.clone()
+        }
+    }
 }
 
 /// What the contract of a test tenant allows.

@@ -10,10 +10,13 @@ mod helpers;
 
 mod bad_input;
 mod bench_seed;
+mod billing;
 mod bookings;
 mod idempotency;
 mod kontingent;
 mod listing;
+mod metering;
 mod openapi;
 mod pages;
+mod pages_billing;
 mod tenants;

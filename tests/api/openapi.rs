@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 10] = [
+const ROUTES: [(&str, &str); 15] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -20,6 +20,11 @@ const ROUTES: [(&str, &str); 10] = [
     ("get", "/api/v1/bookings/{id}"),
     ("post", "/api/v1/bookings/{id}/resize"),
     ("post", "/api/v1/bookings/{id}/cancel"),
+    ("get", "/api/v1/statements"),
+    ("get", "/api/v1/statements/{month}/csv"),
+    ("get", "/api/v1/contracts/{id}/statements/{month}"),
+    ("get", "/api/v1/contracts/{id}/statements/{month}/csv"),
+    ("get", "/api/v1/contracts/{id}/budget"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -164,7 +169,7 @@ async fn every_documented_operation_exists_and_asks_for_a_token(app: TestApp) {
     let doc = document(&app).await;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
-            let url = path.replace("{id}", "1");
+            let url = path.replace("{id}", "1").replace("{month}", "2026-01");
             let resp = app
                 .request(method.to_uppercase().parse().unwrap(), &url)
                 .send()
