@@ -206,7 +206,9 @@ async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()
                     std::fs::File::create(path)
                         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
                 )),
-                None => Box::new(std::io::stdout().lock()),
+                // Not locked for the whole export: the export task may log
+                // meanwhile, and a held lock would wait on it forever.
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
             let mut rx = export::spawn(db.clone(), contracts, month, format, now);
             while let Some(chunk) = rx.recv().await {

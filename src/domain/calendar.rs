@@ -3,9 +3,16 @@
 use jiff::{Timestamp, civil::Date, tz::TimeZone};
 
 pub fn berlin() -> TimeZone {
-    // The bundled tz database always has it; a missing zone would be a build
-    // defect, not a runtime condition.
-    TimeZone::get("Europe/Berlin").expect("tz database bundled with jiff knows Europe/Berlin")
+    // Looked up once: exports format a million instants with it.
+    static BERLIN: std::sync::OnceLock<TimeZone> = std::sync::OnceLock::new();
+    BERLIN
+        .get_or_init(|| {
+            // The bundled tz database always has it; a missing zone would be
+            // a build defect, not a runtime condition.
+            TimeZone::get("Europe/Berlin")
+                .expect("tz database bundled with jiff knows Europe/Berlin")
+        })
+        .clone()
 }
 
 /// The civil date in Germany at a Unix second.
