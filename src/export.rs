@@ -265,6 +265,8 @@ async fn run(
     tx: &mpsc::Sender<Chunk>,
 ) -> anyhow::Result<()> {
     let mut w = CsvWriter::new(format);
+    // Loaded once, and only if an open month needs rating.
+    let mut prices = None;
     for k in contracts {
         let closed = statements::closed(&db.pool, k.id, month).await?;
         match closed {
@@ -287,7 +289,11 @@ async fn run(
             }
             None => {
                 let header = Header::of(k);
-                let lines = statements::live_lines(&db.pool, k, month, now).await?;
+                if prices.is_none() {
+                    prices = Some(statements::prices(&db.pool).await?);
+                }
+                let prices = prices.as_ref().expect("loaded just now");
+                let lines = statements::live_lines(&db.pool, k, prices, month, now).await?;
                 for (i, line) in lines.iter().enumerate() {
                     w.line(&header, month, false, i + 1, line);
                     if send(tx, &mut w, false).await.is_err() {

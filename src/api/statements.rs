@@ -231,7 +231,7 @@ pub struct StatementView {
     pub budget: BudgetView,
 }
 
-pub fn statement_view(s: &Statement, budget: &BudgetWatch) -> StatementView {
+pub fn statement_view(s: &Statement) -> StatementView {
     let h = &s.header;
     let named = |v: &[(String, crate::domain::Cents)]| {
         v.iter()
@@ -274,7 +274,7 @@ pub fn statement_view(s: &Statement, budget: &BudgetWatch) -> StatementView {
             .enumerate()
             .map(|(i, l)| line_view(i + 1, l))
             .collect(),
-        budget: budget_view(budget),
+        budget: budget_view(&s.budget),
     }
 }
 
@@ -300,11 +300,10 @@ pub async fn show(
     let id = path_id(params.get("id"))?;
     let pool = &state.db.pool;
     // The contract first: another tenant's id is 404 whatever the month.
-    statements::readable_contract(pool, &user, id).await?;
+    let k = statements::readable_contract(pool, &user, id).await?;
     let month = statements::parse_month(params.get("month"), now)?;
-    let (k, s) = statements::statement(pool, &user, id, month, now).await?;
-    let live = statements::budget_of(pool, &k, month, now).await?;
-    Ok(Json(statement_view(&s, &s.budget(live))))
+    let s = statements::statement(pool, &k, month, now).await?;
+    Ok(Json(statement_view(&s)))
 }
 
 /// The current month's cost so far, forecast and budget of a contract.

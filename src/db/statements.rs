@@ -55,30 +55,17 @@ pub struct Statement {
     pub month: Month,
     /// Set once the month is closed; the statement is final then.
     pub closed_at: Option<i64>,
-    /// For a closed month: the monthly budget it was closed against.
-    pub closed_budget: Option<Cents>,
     pub lines: Vec<LineItem>,
     pub totals: Totals,
+    /// Live for an open month; for a closed one its total against the budget
+    /// it was closed with, so nothing about a final statement changes when
+    /// the contract does.
+    pub budget: BudgetWatch,
 }
 
 impl Statement {
     pub fn is_final(&self) -> bool {
         self.closed_at.is_some()
-    }
-
-    /// The budget watch of this statement: `live` for an open month; for a
-    /// closed one its total against the budget of that time, so nothing
-    /// about a final statement changes when the contract does.
-    pub fn budget(&self, live: BudgetWatch) -> BudgetWatch {
-        match self.closed_budget {
-            Some(budget) => BudgetWatch {
-                month: self.month,
-                so_far: self.totals.total,
-                forecast: self.totals.total,
-                budget,
-            },
-            None => live,
-        }
     }
 }
 
@@ -408,27 +395,16 @@ pub async fn readable_contract(pool: &AnyPool, user: &CurrentUser, id: i64) -> R
     Ok(k)
 }
 
-/// One contract's statement of a month: the closed one, or rated live up to
-/// now.
-pub async fn statement(
-    pool: &AnyPool,
-    user: &CurrentUser,
-    contract_id: i64,
-    month: Month,
-    now: i64,
-) -> Result<(Contract, Statement)> {
-    let k = readable_contract(pool, user, contract_id).await?;
+/// One statement of a month of a contract from [`readable_contract`]: the
+/// closed one, or rated live up to now.
+pub async fn statement(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> Result<Statement> {
+    let closed = closed(pool, k.id, month).await?;
     // A closed statement stays readable even if the contract's validity was
     // edited afterwards so that it no longer covers the month.
-    if !covers(&k, month) && closed(pool, k.id, month).await?.is_none() {
-        return Err(not_covered(&k, month));
+    if closed.is_none() && !covers(k, month) {
+        return Err(not_covered(k, month));
     }
-    let statement = statement_of(pool, &k, month, now).await?;
-    Ok((k, statement))
-}
-
-async fn statement_of(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> Result<Statement> {
-    if let Some(c) = closed(pool, k.id, month).await? {
+    if let Some(c) = closed {
         let lines = sqlx::query(LINES_SQL)
             .bind(c.id)
             .fetch_all(pool)
@@ -441,26 +417,26 @@ async fn statement_of(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> R
             header: c.header,
             month,
             closed_at: Some(c.closed_at),
-            closed_budget: Some(c.budget),
+            budget: BudgetWatch {
+                month,
+                so_far: totals.total,
+                forecast: totals.total,
+                budget: c.budget,
+            },
             lines,
             totals,
         });
     }
     let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
+    let periods = periods.get(&k.id).map_or(&[][..], Vec::as_slice);
     let prices = prices(pool).await?;
-    let lines = rate(
-        k,
-        periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        &prices,
-        month,
-        now,
-    );
+    let lines = rate(k, periods, &prices, month, now);
     let totals = billing::totals(&lines);
     Ok(Statement {
         header: Header::of(k),
         month,
         closed_at: None,
-        closed_budget: None,
+        budget: watch(k, periods, &prices, month, now),
         lines,
         totals,
     })
@@ -585,15 +561,15 @@ pub async fn exportable(
 pub async fn live_lines(
     pool: &AnyPool,
     k: &Contract,
+    prices: &Prices,
     month: Month,
     now: i64,
 ) -> Result<Vec<LineItem>> {
     let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
-    let prices = prices(pool).await?;
     Ok(rate(
         k,
         periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        &prices,
+        prices,
         month,
         now,
     ))

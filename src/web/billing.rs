@@ -26,7 +26,7 @@ use crate::{
     },
     domain::{
         Cents, Resources, Stage,
-        billing::{self, BudgetWatch, DayCost, LineItem, Month, hours_e4},
+        billing::{self, DayCost, LineItem, Month, hours_e4},
         calendar::format_berlin,
         money::format_plain,
         resources::{format_gib, format_vcpu},
@@ -224,9 +224,7 @@ async fn show(
     let id = parse_id(&id)?;
     let k = statements::readable_contract(pool, &page.user, id).await?;
     let month = statements::parse_month(&month, now)?;
-    let (k, statement) = statements::statement(pool, &page.user, k.id, month, now).await?;
-    let live = statements::budget_of(pool, &k, month, now).await?;
-    let watch: BudgetWatch = statement.budget(live);
+    let statement = statements::statement(pool, &k, month, now).await?;
     let daily: Vec<DayCost> = billing::daily_by_stage(&statement.lines, month);
     let usage = db::metering::month_usage(pool, k.id, month, now)
         .await?
@@ -262,7 +260,7 @@ async fn show(
         ),
         billing_model: k.billing_model_label(),
         budget: BudgetBar::new(
-            &watch,
+            &statement.budget,
             !statement.is_final() && month == Month::containing(now),
         ),
         chart: chart::daily(&daily),
