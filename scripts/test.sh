@@ -29,6 +29,11 @@ step "cargo test (unit tests; integration tests on SQLite and PostgreSQL)"
 export KONTOR_TEST_POSTGRES_URL="${KONTOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo test --all-targets
 
+if [[ -n "${KUBECONFIG:-}" ]]; then
+  step "end-to-end tests against the cluster in KUBECONFIG"
+  cargo test --test api real_cluster -- --ignored
+fi
+
 step "browser tests (Playwright + axe-core, headless Chromium)"
 cargo build --bin kontor
 export KONTOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kontor"

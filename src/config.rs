@@ -1,7 +1,7 @@
 //! Settings from an optional TOML file and `KONTOR_*` environment variables;
 //! the environment wins. Every setting has a working embedded default.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
 use anyhow::Context as _;
 use figment::{
@@ -9,6 +9,26 @@ use figment::{
     providers::{Env, Format as _, Serialized, Toml},
 };
 use serde::{Deserialize, Serialize};
+
+use crate::domain::Stage;
+
+/// The provisioning target that writes manifests instead of calling a
+/// cluster.
+pub const MANIFESTS: &str = "manifests";
+/// The name of the `KONTOR_KUBECONFIG` cluster.
+pub const DEFAULT_CLUSTER: &str = "standard";
+
+/// How to reach one Kubernetes cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterSettings {
+    /// A kubeconfig file.
+    pub kubeconfig: Option<PathBuf>,
+    /// The context in it; default: its current context.
+    pub context: Option<String>,
+    /// Use the pod's service account (Kontor runs in this cluster).
+    pub in_cluster: bool,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -36,6 +56,42 @@ pub struct Settings {
     /// Minutes between runs of the job that closes finished billing months
     /// (`KONTOR_BILLING_CLOSE_EVERY_MINUTES`); 0 switches it off.
     pub billing_close_every_minutes: u64,
+    /// Kubernetes clusters by name (`[clusters.<name>]` in the file,
+    /// `KONTOR_CLUSTERS__<NAME>__KUBECONFIG` etc. in the environment).
+    pub clusters: BTreeMap<String, ClusterSettings>,
+    /// Where each stage is provisioned: a cluster name or `manifests`
+    /// (`KONTOR_STAGES__PRODUKTION=zone-b`). A stage not named here goes to
+    /// the `KONTOR_KUBECONFIG` cluster if there is one, else to the
+    /// manifest directory.
+    pub stages: BTreeMap<String, String>,
+    /// Shorthand for one cluster serving every stage not mapped otherwise
+    /// (`KONTOR_KUBECONFIG`, with `KONTOR_KUBE_CONTEXT`).
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    /// Seconds a single call to a Kubernetes API server may take
+    /// (`KONTOR_KUBE_TIMEOUT_SECONDS`).
+    pub kube_timeout_seconds: u64,
+    /// Environments reconciled at the same time per process
+    /// (`KONTOR_RECONCILE_WORKERS`); 0 switches the reconciler off.
+    pub reconcile_workers: usize,
+    /// Milliseconds between looks at the outbox when nothing woke the
+    /// reconciler (`KONTOR_RECONCILE_POLL_MS`): how soon another replica's
+    /// work and due retries are picked up.
+    pub reconcile_poll_ms: u64,
+    /// How long a claim on an environment holds before another replica may
+    /// take it over (`KONTOR_RECONCILE_LEASE_SECONDS`). Far longer than a
+    /// reconciliation can take (eight calls of at most the kube timeout).
+    pub reconcile_lease_seconds: u64,
+    /// First retry delay and ceiling, in milliseconds; the delay doubles per
+    /// failed attempt, with jitter (`KONTOR_RETRY_BASE_MS`, `KONTOR_RETRY_MAX_MS`).
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Seconds between comparisons of every cluster with the database
+    /// (`KONTOR_RESYNC_EVERY_SECONDS`); 0 switches it off.
+    pub resync_every_seconds: u64,
+    /// Seconds between samples of each namespace's used resources
+    /// (`KONTOR_METERING_EVERY_SECONDS`); 0 switches it off.
+    pub metering_every_seconds: u64,
     /// Log filter in `tracing` syntax (`KONTOR_LOG`).
     pub log: String,
     /// Log as JSON lines (`KONTOR_LOG_JSON`).
@@ -57,6 +113,18 @@ impl Default for Settings {
             demo_login: None,
             seed_demo: true,
             billing_close_every_minutes: 60,
+            clusters: BTreeMap::new(),
+            stages: BTreeMap::new(),
+            kubeconfig: None,
+            kube_context: None,
+            kube_timeout_seconds: 10,
+            reconcile_workers: 8,
+            reconcile_poll_ms: 1000,
+            reconcile_lease_seconds: 120,
+            retry_base_ms: 1000,
+            retry_max_ms: 300_000,
+            resync_every_seconds: 300,
+            metering_every_seconds: 300,
             log: "info,sqlx=warn,tower_http=info".into(),
             log_json: false,
         }
@@ -74,7 +142,11 @@ impl Settings {
         }
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("KONTOR_").ignore(&["config", "url", "token"]))
+            .merge(
+                Env::prefixed("KONTOR_")
+                    .ignore(&["config", "url", "token"])
+                    .split("__"),
+            )
             .extract()
             .context("invalid configuration")?;
         settings.check()?;
@@ -93,7 +165,82 @@ impl Settings {
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
         }
+        self.check_provisioning()
+    }
+
+    fn check_provisioning(&self) -> anyhow::Result<()> {
+        for (stage, target) in &self.stages {
+            if stage.parse::<Stage>().is_err() {
+                anyhow::bail!(
+                    "KONTOR_STAGES: {stage:?} is no stage (vorpruefung, abnahme, schulung, produktion)"
+                );
+            }
+            if target != MANIFESTS && !self.clusters.contains_key(target) {
+                anyhow::bail!(
+                    "KONTOR_STAGES__{}: no cluster named {target:?} is configured",
+                    stage.to_uppercase()
+                );
+            }
+        }
+        for (name, cluster) in &self.clusters {
+            if name == MANIFESTS {
+                anyhow::bail!("a cluster may not be called {MANIFESTS:?}");
+            }
+            match (&cluster.kubeconfig, cluster.in_cluster) {
+                (Some(_), true) => {
+                    anyhow::bail!("cluster {name:?}: either kubeconfig or in_cluster, not both")
+                }
+                (None, false) => {
+                    anyhow::bail!("cluster {name:?}: needs a kubeconfig file or in_cluster = true")
+                }
+                _ => {}
+            }
+        }
+        if self.kube_timeout_seconds == 0 {
+            anyhow::bail!("KONTOR_KUBE_TIMEOUT_SECONDS must be at least 1");
+        }
+        if self.retry_base_ms == 0 || self.retry_max_ms < self.retry_base_ms {
+            anyhow::bail!(
+                "KONTOR_RETRY_BASE_MS must be at least 1 and at most KONTOR_RETRY_MAX_MS"
+            );
+        }
+        if self.reconcile_poll_ms == 0 {
+            anyhow::bail!("KONTOR_RECONCILE_POLL_MS must be at least 1");
+        }
         Ok(())
+    }
+
+    /// The provisioning target of every stage: a cluster name, or
+    /// [`MANIFESTS`].
+    pub fn stage_targets(&self) -> Vec<(Stage, String)> {
+        Stage::ALL
+            .iter()
+            .map(|stage| {
+                let target = self.stages.get(stage.as_str()).cloned().unwrap_or_else(|| {
+                    if self.kubeconfig.is_some() {
+                        DEFAULT_CLUSTER.to_owned()
+                    } else {
+                        MANIFESTS.to_owned()
+                    }
+                });
+                (*stage, target)
+            })
+            .collect()
+    }
+
+    /// The configured clusters, including the `KONTOR_KUBECONFIG` shorthand.
+    pub fn all_clusters(&self) -> BTreeMap<String, ClusterSettings> {
+        let mut clusters = self.clusters.clone();
+        if let Some(path) = &self.kubeconfig {
+            clusters
+                .entry(DEFAULT_CLUSTER.to_owned())
+                .or_insert_with(|| ClusterSettings {
+                    kubeconfig: Some(path.clone()),
+                    context: self.kube_context.clone(),
+                    in_cluster: false,
+                });
+        }
+        clusters
     }
 
     pub fn database_url(&self) -> String {

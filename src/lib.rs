@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod provisioning;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

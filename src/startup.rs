@@ -21,20 +21,21 @@ use tower_sessions::{
     cookie::{SameSite, time::Duration as CookieDuration},
 };
 
-use crate::{config::Settings, db, db::Db};
+use crate::{config::Settings, db, db::Db, provisioning::Provisioner};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub provisioner: Arc<Provisioner>,
 }
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
-    /// Minutes between billing-close runs; 0 for none.
-    billing_close_every: u64,
+    settings: Arc<Settings>,
+    provisioner: Arc<Provisioner>,
 }
 
 /// Security headers for every response. The CSP forbids inline script and
@@ -59,19 +60,25 @@ impl Application {
         if settings.seed_demo && db::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
+        let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
         let listener = TcpListener::bind(settings.listen).await?;
         let state = AppState {
             db,
             settings: Arc::new(settings),
+            provisioner,
         };
-        let db = state.db.clone();
-        let billing_close_every = state.settings.billing_close_every_minutes;
+        let (db, settings, provisioner) = (
+            state.db.clone(),
+            state.settings.clone(),
+            state.provisioner.clone(),
+        );
         let router = router(state);
         Ok(Application {
             listener,
             router,
             db,
-            billing_close_every,
+            settings,
+            provisioner,
         })
     }
 
@@ -86,15 +93,19 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "Kontor listening");
-        if self.billing_close_every > 0 {
+        let billing_close_every = self.settings.billing_close_every_minutes;
+        if billing_close_every > 0 {
             crate::jobs::spawn_billing_close(
                 self.db.clone(),
-                std::time::Duration::from_secs(self.billing_close_every * 60),
+                std::time::Duration::from_secs(billing_close_every * 60),
             );
         }
+        let provisioning =
+            crate::provisioning::spawn(self.db.clone(), self.provisioner, &self.settings);
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        provisioning.stop().await;
         Ok(())
     }
 }

@@ -18,7 +18,7 @@ use crate::{
         bookings::{Booking, Created, Filter, NewBooking},
         idempotency,
     },
-    domain::{BookingState, Resources, Size, Stage, calendar::rfc3339},
+    domain::{BookingState, Resources, Size, Stage, calendar::rfc3339, environment::SyncState},
     error::{Error, FieldErrors},
     startup::AppState,
 };
@@ -55,6 +55,11 @@ pub struct BookingView {
     pub product: String,
     pub size: Size,
     pub state: BookingState,
+    /// Whether the cluster has the booking's latest change (creation,
+    /// resize or cancellation).
+    pub provisioning: SyncState,
+    /// The environment (namespace) the booking is in.
+    pub environment_id: i64,
     pub resources: Resources,
     /// Current EUR per hour as an exact decimal string, e.g. `"0.1180"`.
     pub price_per_hour: String,
@@ -80,6 +85,8 @@ fn view(b: &Booking) -> BookingView {
         product: b.product_slug.clone(),
         size: b.size(),
         state: b.state(),
+        provisioning: b.sync(),
+        environment_id: b.environment_id,
         resources: b.resources(),
         price_per_hour: b.rate().to_decimal_string(),
         price_per_month_cents: b.rate().monthly().0,

@@ -10,6 +10,7 @@ pub mod applications;
 pub mod bookings;
 pub mod catalog;
 pub mod contracts;
+pub mod environments;
 pub mod extract;
 pub mod problem;
 pub mod statements;
@@ -40,6 +41,9 @@ use crate::startup::AppState;
         bookings::show,
         bookings::resize,
         bookings::cancel,
+        environments::list,
+        environments::show,
+        environments::dissolve,
         statements::list,
         statements::show,
         statements::budget,
@@ -53,6 +57,7 @@ use crate::startup::AppState;
         (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest"),
         (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
         (name = "Buchungen", description = "Buchen, Größe ändern, Kündigen"),
+        (name = "Umgebungen", description = "Namespaces je Verfahren und Stufe, ihr Bereitstellungsstand, Umgebung auflösen"),
         (name = "Abrechnung", description = "Monatsabrechnungen je Vertrag, Budget und Prognose, CSV-Export für die Finanzen"),
     )
 )]
@@ -82,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .merge(contracts::router())
         .merge(applications::router())
         .merge(bookings::router())
+        .merge(environments::router())
         .merge(statements::router())
         .fallback(|| async { problem::Problem::not_found() })
         .method_not_allowed_fallback(|| async {

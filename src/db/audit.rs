@@ -23,14 +23,50 @@ pub async fn record(
     at: i64,
     entry: Entry<'_>,
 ) -> sqlx::Result<()> {
+    append(
+        tx,
+        Some(actor.id),
+        &actor.audit_label(),
+        actor.via.as_str(),
+        at,
+        entry,
+    )
+    .await
+}
+
+/// How Kontor itself appears in the log when no person acted (the
+/// provisioning layer reporting back).
+pub const SYSTEM_ACTOR: &str = "Kontor (Bereitstellung)";
+
+/// An entry of Kontor itself, e.g. a booking the cluster now has.
+pub async fn record_system(tx: &mut Tx, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
+    append(
+        tx,
+        None,
+        SYSTEM_ACTOR,
+        crate::auth::Via::System.as_str(),
+        at,
+        entry,
+    )
+    .await
+}
+
+async fn append(
+    tx: &mut Tx,
+    actor_user_id: Option<i64>,
+    actor: &str,
+    via: &str,
+    at: i64,
+    entry: Entry<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_user_id, actor, via, customer_id, action, object_type, object_id, before_json, after_json) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(at)
-    .bind(actor.id)
-    .bind(actor.audit_label())
-    .bind(actor.via.as_str())
+    .bind(actor_user_id)
+    .bind(actor)
+    .bind(via)
     .bind(entry.customer_id)
     .bind(entry.action)
     .bind(entry.object_type)
@@ -61,6 +97,8 @@ impl AuditRow {
             "booking.created" => "gebucht",
             "booking.resized" => "Größe geändert",
             "booking.cancelled" => "gekündigt",
+            "booking.provisioned" => "bereitgestellt",
+            "environment.dissolved" => "Umgebung aufgelöst",
             other => other,
         }
     }

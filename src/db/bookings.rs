@@ -6,10 +6,13 @@
 use serde_json::json;
 use sqlx::AnyPool;
 
-use super::{Db, Tx, audit, catalog, contracts, idempotency};
+use super::{Db, Tx, audit, catalog, contracts, environments, idempotency};
 use crate::{
     auth::{CurrentUser, Scope},
-    domain::{BookingState, HourlyRate, Resources, Size, Stage, kontingent::Commitment},
+    domain::{
+        BookingState, HourlyRate, Resources, Size, Stage, environment::SyncState,
+        kontingent::Commitment,
+    },
     error::{Error, Result},
 };
 
@@ -18,9 +21,11 @@ pub struct Booking {
     pub id: i64,
     pub customer_id: i64,
     pub customer_name: String,
+    pub customer_slug: String,
     pub contract_id: i64,
     pub contract_number: String,
     pub application_id: i64,
+    pub environment_id: i64,
     pub application_slug: String,
     pub application_name: String,
     pub stage: String,
@@ -35,6 +40,11 @@ pub struct Booking {
     pub storage_gib: i64,
     pub pods: i64,
     pub rate: Option<i64>,
+    /// The outbox generation of the booking's latest change.
+    pub sync_generation: i64,
+    /// How far the environment's reconciliation got.
+    pub done_generation: Option<i64>,
+    pub provisioning_error: Option<String>,
 }
 
 impl Booking {
@@ -58,19 +68,36 @@ impl Booking {
     pub fn rate(&self) -> HourlyRate {
         HourlyRate(self.rate.unwrap_or(0))
     }
+    /// The environment's namespace.
+    pub fn namespace(&self) -> String {
+        crate::domain::environment::namespace_name(
+            &self.customer_slug,
+            &self.application_slug,
+            self.stage(),
+        )
+    }
+    /// Whether the cluster has the booking's latest change.
+    pub fn sync(&self) -> SyncState {
+        SyncState::of(
+            self.sync_generation,
+            self.done_generation.unwrap_or(0),
+            self.provisioning_error.as_deref(),
+        )
+    }
 }
 
 // The latest period holds the current (or, once cancelled, the last) size.
 // Columns and FROM are separate macros so that `list` can add a column.
 macro_rules! booking_columns {
     () => {
-        "SELECT b.id, b.customer_id, c.name AS customer_name, b.contract_id, \
-      k.number AS contract_number, b.application_id, a.slug AS application_slug, \
+        "SELECT b.id, b.customer_id, c.name AS customer_name, c.slug AS customer_slug, b.contract_id, \
+      k.number AS contract_number, b.application_id, b.environment_id, a.slug AS application_slug, \
       a.name AS application_name, b.stage, p.slug AS product_slug, p.name AS product_name, \
       b.size, b.state, b.created_at, b.cancelled_at, bp.millicpu, bp.memory_mib, \
       bp.storage_gib, bp.pods, \
       (SELECT pr.rate FROM prices pr WHERE pr.product_size_id = bp.product_size_id \
-        AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1) AS rate"
+        AND pr.valid_from <= $1 ORDER BY pr.valid_from DESC LIMIT 1) AS rate, \
+      b.sync_generation, o.done_generation, o.last_error AS provisioning_error"
     };
 }
 macro_rules! booking_from {
@@ -80,7 +107,8 @@ macro_rules! booking_from {
     JOIN contracts k ON k.id = b.contract_id \
     JOIN applications a ON a.id = b.application_id \
     JOIN products p ON p.id = b.product_id \
-    JOIN booking_periods bp ON bp.id = (SELECT MAX(x.id) FROM booking_periods x WHERE x.booking_id = b.id)"
+    JOIN booking_periods bp ON bp.id = (SELECT MAX(x.id) FROM booking_periods x WHERE x.booking_id = b.id) \
+    LEFT JOIN provisioning_outbox o ON o.environment_id = b.environment_id"
     };
 }
 const SELECT: &str = concat!(booking_columns!(), booking_from!());
@@ -403,13 +431,14 @@ pub async fn book(
             .bind(req.stage.as_str())
             .fetch_one(&mut *tx)
             .await?;
-    // Accepted bookings are active at once until provisioning reports back
-    // (the reconciler will own the beantragt → aktiv step).
-    let state = BookingState::Aktiv;
+    // Accepted is not provisioned: the reconciler makes the booking aktiv
+    // once the cluster has it.
+    let state = BookingState::Beantragt;
+    let generation = environments::changed(&mut tx, environment_id, true).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
-         product_id, size, state, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         product_id, size, state, created_at, created_by, sync_generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(plan.customer_id)
     .bind(plan.contract.id)
@@ -421,6 +450,7 @@ pub async fn book(
     .bind(state.as_str())
     .bind(now)
     .bind(user.id)
+    .bind(generation)
     .fetch_one(&mut *tx)
     .await?;
     open_period(&mut tx, id, &plan.size, now).await?;
@@ -445,6 +475,7 @@ pub async fn book(
         idempotency::complete(&mut tx, user.id, key, id).await?;
     }
     tx.commit().await?;
+    db.wake_provisioning();
     Ok(Created::New(id))
 }
 
@@ -616,8 +647,10 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
     let plan = plan_resize(db, &mut tx, user, id, new_size, now, true).await?;
     close_period(&mut tx, id, now).await?;
     open_period(&mut tx, id, &plan.size, now).await?;
-    sqlx::query("UPDATE bookings SET size = $1 WHERE id = $2")
+    let generation = environments::changed(&mut tx, plan.booking.environment_id, false).await?;
+    sqlx::query("UPDATE bookings SET size = $1, sync_generation = $2 WHERE id = $3")
         .bind(new_size.as_str())
+        .bind(generation)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -636,6 +669,7 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
     )
     .await?;
     tx.commit().await?;
+    db.wake_provisioning();
     Ok(())
 }
 
@@ -653,11 +687,16 @@ pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()
     let mut tx = db.begin_write().await?;
     let (booking, _) = load_for_change(db, &mut tx, user, id, now, true).await?;
     close_period(&mut tx, id, now).await?;
-    sqlx::query("UPDATE bookings SET state = 'gekuendigt', cancelled_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let generation = environments::changed(&mut tx, booking.environment_id, false).await?;
+    sqlx::query(
+        "UPDATE bookings SET state = 'gekuendigt', cancelled_at = $1, sync_generation = $2 \
+         WHERE id = $3",
+    )
+    .bind(now)
+    .bind(generation)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         user,
@@ -673,6 +712,7 @@ pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()
     )
     .await?;
     tx.commit().await?;
+    db.wake_provisioning();
     Ok(())
 }
 

@@ -11,17 +11,18 @@ use crate::domain::{
     rightsizing::{self, Booked, Hint},
 };
 
-/// Records one sample; a second sample of the same instant is ignored.
+/// Records one sample; a second sample of the same instant is ignored
+/// (returns false).
 pub async fn record<'e, E>(
     executor: E,
     environment_id: i64,
     at: i64,
     used: Resources,
-) -> sqlx::Result<()>
+) -> sqlx::Result<bool>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO usage_samples (environment_id, sampled_at, millicpu, memory_mib, storage_gib, pods) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (environment_id, sampled_at) DO NOTHING",
     )
@@ -33,7 +34,7 @@ where
     .bind(used.pods)
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// One environment's month: booked, peak and mean measured use, and the

@@ -9,20 +9,24 @@ pub mod bookings;
 pub mod catalog;
 pub mod contracts;
 pub mod customers;
+pub mod environments;
 pub mod idempotency;
 pub mod metering;
+pub mod outbox;
 pub mod seed;
 pub mod sessions;
 pub mod statements;
+pub mod targets;
 pub mod users;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sqlx::{
     AnyPool, Executor, Transaction,
     any::{Any, AnyPoolOptions},
 };
+use tokio::sync::Notify;
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -36,6 +40,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Rung after a commit that enqueued provisioning work, so this
+    /// process's reconciler starts at once instead of at its next poll.
+    provisioning: Arc<Notify>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,7 +96,11 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            provisioning: Arc::new(Notify::new()),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -113,6 +124,17 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// Tells this process's reconciler that work was committed.
+    pub fn wake_provisioning(&self) {
+        self.provisioning.notify_one();
+    }
+
+    /// Resolves when [`Db::wake_provisioning`] was called (also if that
+    /// happened before anyone waited: the wake-up is kept).
+    pub async fn provisioning_woken(&self) {
+        self.provisioning.notified().await;
     }
 
     /// Row lock suffix for a `SELECT` inside a write transaction. SQLite
@@ -158,6 +180,11 @@ pub fn redact(url: &str) -> String {
 /// values are always bound) as safe to execute.
 pub fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(text)
+}
+
+/// Current time as Unix milliseconds (the provisioning queue's clock).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
 }
 
 /// Current time as Unix seconds.

@@ -4,8 +4,10 @@
 pub mod billing;
 pub mod booking;
 pub mod calendar;
+pub mod environment;
 pub mod kontingent;
 pub mod money;
+pub mod quantity;
 pub mod resources;
 pub mod rightsizing;
 pub mod role;
@@ -14,6 +16,7 @@ pub mod slug;
 pub mod stage;
 
 pub use booking::BookingState;
+pub use environment::Lifecycle;
 pub use kontingent::{Kontingent, KontingentExceeded, Limit};
 pub use money::{Cents, HourlyRate};
 pub use resources::Resources;

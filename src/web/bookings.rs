@@ -24,7 +24,7 @@ use crate::{
         audit::AuditRow,
         bookings::{Booking, Filter, Period},
     },
-    domain::{BookingState, Cents, Size, Stage, calendar::format_berlin},
+    domain::{BookingState, Cents, Size, Stage, calendar::format_berlin, environment::SyncState},
     error::Error,
     startup::AppState,
 };
@@ -69,6 +69,7 @@ pub struct Row {
     pub product: String,
     pub size: String,
     pub state: BookingState,
+    pub sync: SyncState,
     pub since: String,
     pub per_month: Cents,
 }
@@ -82,6 +83,7 @@ fn row(b: &Booking) -> Row {
         product: b.product_name.clone(),
         size: b.size.clone(),
         state: b.state(),
+        sync: b.sync(),
         since: format_berlin(b.created_at),
         per_month: b.rate().monthly(),
     }
@@ -308,6 +310,8 @@ struct DetailPage {
     b: Booking,
     stage: Stage,
     state: BookingState,
+    sync: SyncState,
+    namespace: String,
     resources: String,
     created: String,
     cancelled: Option<String>,
@@ -352,6 +356,8 @@ async fn detail(
         layout: page.layout(format!("Buchung {id}"), Nav::Bookings),
         stage: b.stage(),
         state: b.state(),
+        sync: b.sync(),
+        namespace: b.namespace(),
         resources: describe(&b.resources()),
         created: format_berlin(b.created_at),
         cancelled: b.cancelled_at.map(format_berlin),

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod bookings;
 pub mod chart;
 pub mod csrf;
+pub mod environments;
 pub mod error;
 pub mod login;
 pub mod overview;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(overview::router())
         .merge(shop::router())
         .merge(bookings::router())
+        .merge(environments::router())
         .merge(billing::router())
         .merge(admin::router())
 }
@@ -41,6 +43,8 @@ pub enum Nav {
     Overview,
     Shop,
     Bookings,
+    Environments,
+    Provisioning,
     Billing,
     Customers,
     Contracts,

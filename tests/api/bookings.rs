@@ -16,6 +16,17 @@ async fn booking(app: &TestApp, token: &str, booking_id: i64) -> Value {
     .await
 }
 
+/// A booking as it reads once the reconciler has it: aktiv (unless
+/// cancelled) and ready.
+fn provisioned(b: &Value) -> Value {
+    let mut b = b.clone();
+    if b["state"] == "beantragt" {
+        b["state"] = "aktiv".into();
+    }
+    b["provisioning"] = serde_json::json!({"state": "bereit"});
+    b
+}
+
 fn periods(booking: &Value) -> &Vec<Value> {
     booking["periods"]
         .as_array()
@@ -73,7 +84,12 @@ async fn a_new_booking_is_active_with_one_open_period_and_an_audit_entry(app: Te
     assert_eq!(b["stage"], "abnahme");
     assert_eq!(b["product"], "container-namespace");
     assert_eq!(b["size"], "S");
-    assert_eq!(b["state"], "aktiv");
+    // Accepted, not yet provisioned: the reconciler makes it aktiv.
+    assert_eq!(b["state"], "beantragt");
+    assert!(
+        ["laeuft", "bereit"].contains(&b["provisioning"]["state"].as_str().unwrap()),
+        "{b}"
+    );
     assert_eq!(b["resources"]["millicpu"], 2000);
     assert_eq!(b["resources"]["memory_mib"], 8192);
     assert_eq!(b["price_per_hour"], "0.1180");
@@ -84,18 +100,19 @@ async fn a_new_booking_is_active_with_one_open_period_and_an_audit_entry(app: Te
     assert_eq!(p[0]["size"], "S");
     assert!(p[0].get("ends_at").is_none());
 
-    assert_eq!(
-        booking(&app, &t.token, id(&b)).await,
-        b,
-        "GET shows what POST answered"
-    );
+    // Once the reconciler has it, the booking is aktiv and otherwise
+    // exactly what POST answered.
+    app.settle().await;
+    assert_eq!(booking(&app, &t.token, id(&b)).await, provisioned(&b));
     let log = audit::for_object(&app.db().pool, "booking", id(&b))
         .await
         .unwrap();
-    assert_eq!(log.len(), 1);
+    assert_eq!(log.len(), 2);
     assert_eq!(log[0].action, "booking.created");
     assert_eq!(log[0].via, "token");
     assert!(log[0].actor.contains(&t.login), "actor {:?}", log[0].actor);
+    assert_eq!(log[1].action, "booking.provisioned");
+    assert_eq!(log[1].via, "system");
 }
 
 async fn a_resize_closes_the_current_period_and_opens_the_next(app: TestApp) {
@@ -133,11 +150,18 @@ async fn a_resize_closes_the_current_period_and_opens_the_next(app: TestApp) {
         ["S", "M", "L"]
     );
     assert_eq!(p.iter().filter(|p| p.get("ends_at").is_none()).count(), 1);
-    assert_eq!(booking(&app, &t.token, booking_id).await, resized);
+    app.settle().await;
+    assert_eq!(
+        booking(&app, &t.token, booking_id).await,
+        provisioned(&resized)
+    );
 
-    let log = audit::for_object(&app.db().pool, "booking", booking_id)
+    let log: Vec<_> = audit::for_object(&app.db().pool, "booking", booking_id)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action != "booking.provisioned")
+        .collect();
     let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -170,6 +194,7 @@ async fn resizing_past_the_kontingent_is_refused_and_changes_nothing(app: TestAp
             "M",
         )
         .await; // 4
+    app.settle().await;
     let before_state = booking(&app, &t.token, id(&b)).await;
     let before = app.counts().await;
 
@@ -311,7 +336,11 @@ async fn a_cancelled_booking_is_gekuendigt_and_cannot_be_cancelled_or_resized_ag
     )
     .await;
     assert_eq!(app.counts().await, before, "refused changes write nothing");
-    assert_eq!(booking(&app, &t.token, id(&b)).await, cancelled);
+    app.settle().await;
+    assert_eq!(
+        booking(&app, &t.token, id(&b)).await,
+        provisioned(&cancelled)
+    );
     assert_eq!(
         app.audit_actions(id(&b)).await,
         ["booking.created", "booking.cancelled"]

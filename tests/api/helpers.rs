@@ -122,6 +122,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     db: Db,
+    /// What the app was started with (database URL, data directory), for
+    /// starting a second process on the same database.
+    pub settings: Settings,
     _cleanup: Arc<Cleanup>,
 }
 
@@ -139,6 +142,16 @@ impl TestApp {
 
     /// A running Kontor, with or without the demo data.
     pub async fn spawn_with(backend: Backend, seed_demo: bool) -> TestApp {
+        TestApp::spawn_configured(backend, seed_demo, |_| {}).await
+    }
+
+    /// A running Kontor whose settings `configure` adjusts first (clusters,
+    /// reconciler intervals, …).
+    pub async fn spawn_configured(
+        backend: Backend,
+        seed_demo: bool,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (database_url, cleanup, data_dir) = match backend {
             Backend::Sqlite => {
@@ -174,7 +187,7 @@ impl TestApp {
                 (postgres_url_for(&name), cleanup, dir)
             }
         };
-        let settings = Settings {
+        let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir,
             database_url: Some(database_url),
@@ -182,9 +195,17 @@ impl TestApp {
             seed_demo,
             // Tests close months themselves, at the moment they choose.
             billing_close_every_minutes: 0,
+            // Tests that want a resync or samples call them directly.
+            resync_every_seconds: 0,
+            metering_every_seconds: 0,
+            // Retries within a test's patience.
+            retry_base_ms: 50,
+            retry_max_ms: 1000,
+            reconcile_poll_ms: 100,
             ..Settings::default()
         };
-        let application = Application::build(settings)
+        configure(&mut settings);
+        let application = Application::build(settings.clone())
             .await
             .expect("the application builds against a fresh database");
         let port = application.port();
@@ -194,11 +215,58 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        TestApp {
+        let app = TestApp {
             address: format!("http://127.0.0.1:{port}"),
             client,
             db,
+            settings,
             _cleanup: Arc::new(cleanup),
+        };
+        // Every test starts from a provisioned demo (bookings `aktiv`).
+        app.settle().await;
+        app
+    }
+
+    /// A second Kontor process (in this test process) on the same database
+    /// and data directory, as a second replica would be; `configure`
+    /// adjusts its settings. Shares this app's cleanup.
+    pub async fn sibling(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings {
+            seed_demo: false,
+            ..self.settings.clone()
+        };
+        configure(&mut settings);
+        let application = Application::build(settings.clone())
+            .await
+            .expect("a second process builds against the same database");
+        let port = application.port();
+        let db = application.db();
+        tokio::spawn(application.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: self.client.clone(),
+            db,
+            settings,
+            _cleanup: self._cleanup.clone(),
+        }
+    }
+
+    /// Waits until the reconciler has worked off the outbox: every booking
+    /// change made so far is in the manifest directory (or cluster).
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let depth = db::outbox::depth(&self.db.pool)
+                .await
+                .expect("outbox depth");
+            if depth.pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reconciler did not settle: {depth:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
@@ -443,8 +511,18 @@ impl TestApp {
             periods: self
                 .count("SELECT CAST(COUNT(*) AS BIGINT) FROM booking_periods")
                 .await,
+            // The provisioning layer's reports come whenever it is done;
+            // what people did is what a refused request must not add to.
             audit: self
-                .count("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log")
+                .count(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log \
+                     WHERE action <> 'booking.provisioned'",
+                )
+                .await,
+            outbox: self
+                .count(
+                    "SELECT CAST(COALESCE(SUM(generation), 0) AS BIGINT) FROM provisioning_outbox",
+                )
                 .await,
             idempotency_keys: self
                 .count("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency_keys")
@@ -472,12 +550,47 @@ impl TestApp {
         n
     }
 
-    /// Audit actions recorded for a booking, oldest first.
+    /// The environment a booking is in.
+    pub async fn environment_of(&self, booking_id: i64) -> i64 {
+        let (id,): (i64,) = sqlx::query_as("SELECT environment_id FROM bookings WHERE id = $1")
+            .bind(booking_id)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("environment of the booking");
+        id
+    }
+
+    /// The open (not cancelled) bookings of an environment.
+    pub async fn open_bookings_in(&self, environment_id: i64) -> Vec<i64> {
+        sqlx::query_as::<_, (i64,)>(
+            "SELECT id FROM bookings WHERE environment_id = $1 AND state <> 'gekuendigt' ORDER BY id",
+        )
+        .bind(environment_id)
+        .fetch_all(&self.db.pool)
+        .await
+        .expect("open bookings")
+        .into_iter()
+        .map(|(id,)| id)
+        .collect()
+    }
+
+    /// An environment's namespace name.
+    pub async fn namespace_of(&self, environment_id: i64) -> String {
+        db::environments::spec(&self.db.pool, environment_id)
+            .await
+            .expect("environment")
+            .expect("it exists")
+            .namespace()
+    }
+
+    /// Audit actions people took on a booking, oldest first (without the
+    /// provisioning layer's reports, which come whenever it is done).
     pub async fn audit_actions(&self, booking_id: i64) -> Vec<String> {
         db::audit::for_object(&self.db.pool, "booking", booking_id)
             .await
             .expect("audit log")
             .into_iter()
+            .filter(|row| row.action != "booking.provisioned")
             .map(|row| row.action)
             .collect()
     }
@@ -615,6 +728,8 @@ pub struct Counts {
     pub periods: i64,
     pub audit: i64,
     pub idempotency_keys: i64,
+    /// The sum of outbox generations: grows with every enqueued change.
+    pub outbox: i64,
 }
 
 // ----- assertions ---------------------------------------------------------

@@ -269,6 +269,7 @@ async fn the_booking_list_filters_by_stage_product_size_state_application_and_cu
     }
     let cancelled = by[3].id;
     expect_json(app.cancel(&t.token, cancelled).await, StatusCode::OK).await;
+    app.settle().await;
 
     let expect = |pred: &dyn Fn(&Booked) -> bool| -> HashSet<i64> {
         by.iter().filter(|b| pred(b)).map(|b| b.id).collect()

@@ -12,6 +12,9 @@ mod bad_input;
 mod bench_seed;
 mod billing;
 mod bookings;
+#[path = "../fake_kube/mod.rs"]
+pub mod fake_kube;
+mod fake_kube_selftest;
 mod idempotency;
 mod kontingent;
 mod listing;
@@ -19,4 +22,6 @@ mod metering;
 mod openapi;
 mod pages;
 mod pages_billing;
+mod provisioning;
+mod real_cluster;
 mod tenants;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 15] = [
+const ROUTES: [(&str, &str); 18] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -20,6 +20,9 @@ const ROUTES: [(&str, &str); 15] = [
     ("get", "/api/v1/bookings/{id}"),
     ("post", "/api/v1/bookings/{id}/resize"),
     ("post", "/api/v1/bookings/{id}/cancel"),
+    ("get", "/api/v1/environments"),
+    ("get", "/api/v1/environments/{id}"),
+    ("post", "/api/v1/environments/{id}/dissolve"),
     ("get", "/api/v1/statements"),
     ("get", "/api/v1/statements/{month}/csv"),
     ("get", "/api/v1/contracts/{id}/statements/{month}"),

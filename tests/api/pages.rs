@@ -105,6 +105,7 @@ api_tests! {
     another_tenants_booking_pages_are_not_found_and_cannot_be_changed,
     the_betreiber_area_is_closed_to_customers,
     a_logged_out_browser_is_sent_to_the_login_page,
+    an_environment_is_dissolved_through_the_pages_only_once_nothing_is_booked_there,
 }
 
 async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_changes_nothing(
@@ -130,6 +131,14 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
             vec![("size", "L")],
         ),
         (&sp, format!("/buchungen/{booking}/kuendigen"), vec![]),
+        (
+            &sp,
+            format!(
+                "/umgebungen/{}/aufloesen",
+                app.environment_of(booking).await
+            ),
+            vec![],
+        ),
         (&sp, "/abmelden".into(), vec![]),
         (
             &betreiber,
@@ -350,6 +359,7 @@ async fn the_betreiber_area_is_closed_to_customers(app: TestApp) {
             "/betrieb/vertraege",
             "/betrieb/vertraege/neu",
             "/betrieb/katalog",
+            "/betrieb/bereitstellung",
         ] {
             let (status, _) = browser.get(path).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{login} on {path}");
@@ -378,4 +388,74 @@ async fn a_logged_out_browser_is_sent_to_the_login_page(app: TestApp) {
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(resp.headers()["location"], "/anmelden");
     }
+}
+
+async fn an_environment_is_dissolved_through_the_pages_only_once_nothing_is_booked_there(
+    app: TestApp,
+) {
+    let demo = app.demo().await;
+    let env = app.environment_of(demo.musterhausen.booking_id).await;
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    let page_path = format!("/umgebungen/{env}");
+    let dissolve_path = format!("/umgebungen/{env}/aufloesen");
+
+    // Bookings are open there: no button, and the action itself refuses.
+    let (status, page) = sp.get(&page_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains(&dissolve_path), "{page}");
+    let before = app.counts().await;
+    let (status, page) = sp.get(&dissolve_path).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        page.contains("bitte erst alle Buchungen kündigen"),
+        "{page}"
+    );
+    assert_eq!(sp.post(&dissolve_path, &[]).await.0, StatusCode::CONFLICT);
+    assert_eq!(app.counts().await, before);
+
+    // Others may look but not dissolve; another customer does not see it.
+    let developer = Browser::log_in(&app, "entwickler").await;
+    assert_eq!(developer.get(&page_path).await.0, StatusCode::OK);
+    assert_eq!(developer.get(&dissolve_path).await.0, StatusCode::FORBIDDEN);
+    let nord = Browser::log_in(&app, "systempfleger-nordkreis").await;
+    assert_eq!(nord.get(&page_path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        nord.post(&dissolve_path, &[]).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    for booking in app.open_bookings_in(env).await {
+        let (status, _) = sp
+            .post(&format!("/buchungen/{booking}/kuendigen"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let (_, page) = sp.get(&page_path).await;
+    assert!(page.contains(&dissolve_path), "the button is offered now");
+    let (status, confirm) = sp.get(&dissolve_path).await;
+    assert_eq!(status, StatusCode::OK);
+    let namespace = app.namespace_of(env).await;
+    assert!(confirm.contains(&namespace), "{confirm}");
+    for kind in [
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "RoleBinding",
+    ] {
+        assert!(confirm.contains(kind), "the confirmation names the {kind}");
+    }
+    let manifests = app.settings.manifest_dir().join(&namespace);
+    app.settle().await;
+    assert!(manifests.exists(), "{} before", manifests.display());
+
+    let (status, location) = sp.post(&dissolve_path, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("{page_path}?aufgeloest=1"));
+    app.settle().await;
+    assert!(!manifests.exists(), "{} after", manifests.display());
+    let (_, page) = sp.get(&page_path).await;
+    assert!(page.contains("aufgelöst"), "{page}");
+    // Twice is once: there is nothing left to dissolve.
+    assert_eq!(sp.post(&dissolve_path, &[]).await.0, StatusCode::CONFLICT);
 }

@@ -275,3 +275,62 @@ export function useKontor({ before, after }) {
   };
   return env;
 }
+
+// ---------------------------------------------------------------------------
+// Helpers for keyboard-only journeys and for waiting on the reconciler
+// (environments.test.mjs, a11y-environments.test.mjs).
+
+/** The value beside a <dt> of a KERN description list. */
+export function described(page, key) {
+  return page.locator('.kern-description-list-item', {
+    has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }),
+  }).locator('dd');
+}
+
+/**
+ * Polls `check` (async, returns a truthy value when done) every `intervalMs`
+ * until it is truthy or `timeoutMs` has passed; resolves to that value or
+ * fails with `what` and the last value seen. Use instead of fixed sleeps.
+ */
+export async function until(check, what, { timeoutMs = 20_000, intervalMs = 150 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    await sleep(intervalMs);
+  }
+}
+
+/** What has the keyboard focus: tag, id, name, value, checked, text, href, outline. */
+export function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      name: el.getAttribute('name'),
+      value: el.value ?? null,
+      checked: el.checked ?? null,
+      text: el.innerText?.trim() ?? '',
+      href: el.getAttribute('href'),
+      outline: getComputedStyle(el).outlineStyle,
+    };
+  });
+}
+
+/** Presses Tab until `matches(focused)` holds; fails after `max` presses. */
+export async function tabTo(page, matches, what, max = 80) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (matches(f)) return f;
+  }
+  return assert.fail(`did not reach ${what} with ${max} × Tab`);
+}
+
+/** Presses a key (Enter by default) and waits for the navigation it causes. */
+export function keyFollow(page, key = 'Enter') {
+  return follow(page, () => page.keyboard.press(key));
+}

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod contracts;
 pub mod customers;
+pub mod provisioning;
 
 use axum::Router;
 
@@ -15,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .merge(customers::router())
         .merge(contracts::router())
         .merge(catalog::router())
+        .merge(provisioning::router())
 }
 
 /// The Betreiber area is closed to everyone else.

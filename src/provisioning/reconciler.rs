@@ -1,0 +1,251 @@
+//! The reconciler: takes environments from the outbox, brings their
+//! target to the desired state, and records the outcome. Idempotent: doing
+//! a generation twice applies the same objects twice, which changes
+//! nothing the second time.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::json;
+use tokio::{sync::Semaphore, task::JoinSet};
+
+use super::{
+    Provisioner,
+    desired::{Kind, manifests},
+    target::ProvisionError,
+};
+use crate::{
+    db::{self, Db, audit, environments, outbox},
+    domain::Lifecycle,
+};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Environments worked on at the same time.
+    pub workers: usize,
+    /// Look at the outbox at least this often.
+    pub poll: Duration,
+    pub lease: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+/// Delay before attempt `attempts + 1`: doubling from `base` up to `max`,
+/// and then a random point in its upper half ("equal jitter"), so that the
+/// environments of a cluster that was down do not all come back at once.
+pub fn retry_delay(attempts: i64, base: Duration, max: Duration) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
+    let full = base
+        .checked_mul(2u32.saturating_pow(exponent))
+        .unwrap_or(max)
+        .min(max);
+    let half = full / 2;
+    half + half.mul_f64(rand::random::<f64>())
+}
+
+pub struct Reconciler {
+    db: Db,
+    provisioner: Arc<Provisioner>,
+    /// This process's name on its claims.
+    worker: String,
+    options: Options,
+}
+
+impl Reconciler {
+    pub fn new(db: Db, provisioner: Arc<Provisioner>, options: Options) -> Reconciler {
+        let worker = format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "kontor".into()),
+            crate::telemetry::random_id(8)
+        );
+        Reconciler {
+            db,
+            provisioner,
+            worker,
+            options,
+        }
+    }
+
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// Works until the task is dropped (which drops the workers too).
+    /// Each worker that finishes makes room for the next claim at once, so
+    /// one slow environment never holds up the others; with nothing due it
+    /// waits for a wake-up from this process or the next poll.
+    pub async fn run(self: Arc<Self>) {
+        let free = Arc::new(Semaphore::new(self.options.workers.max(1)));
+        let mut running = JoinSet::new();
+        loop {
+            // Reap finished workers so the set does not grow.
+            while running.try_join_next().is_some() {}
+            let Ok(first) = free.clone().acquire_owned().await else {
+                return;
+            };
+            let room = 1 + free.available_permits();
+            let claims = match outbox::claim(
+                &self.db,
+                &self.worker,
+                i64::try_from(room).unwrap_or(1),
+                db::now_ms(),
+                i64::try_from(self.options.lease.as_millis()).unwrap_or(i64::MAX / 2),
+            )
+            .await
+            {
+                Ok(claims) => claims,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the provisioning outbox failed");
+                    Vec::new()
+                }
+            };
+            if claims.is_empty() {
+                drop(first);
+                tokio::select! {
+                    _ = self.db.provisioning_woken() => {}
+                    _ = tokio::time::sleep(self.options.poll) => {}
+                }
+                continue;
+            }
+            let mut permit = Some(first);
+            for claim in claims {
+                // Only this loop takes permits, so the room it counted is
+                // still there.
+                let Some(held) = permit
+                    .take()
+                    .or_else(|| free.clone().try_acquire_owned().ok())
+                else {
+                    break;
+                };
+                let this = self.clone();
+                running.spawn(async move {
+                    if let Err(e) = this.handle(claim).await {
+                        tracing::warn!(environment = claim.environment_id, error = %e,
+                            "recording a reconciliation failed; the claim runs out and it is retried");
+                    }
+                    drop(held);
+                });
+            }
+        }
+    }
+
+    async fn handle(&self, claim: outbox::Claim) -> sqlx::Result<()> {
+        match self.reconcile(claim.environment_id, claim.full == 1).await {
+            Ok(()) => self.succeeded(claim).await,
+            Err(e) => {
+                let delay = retry_delay(
+                    claim.attempts,
+                    self.options.retry_base,
+                    self.options.retry_max,
+                );
+                tracing::warn!(environment = claim.environment_id, kind = e.kind.as_str(),
+                    attempts = claim.attempts + 1, retry_in_ms = delay.as_millis() as u64,
+                    error = %e.message, "reconciliation failed");
+                let now = db::now_ms();
+                outbox::fail(
+                    &self.db.pool,
+                    &self.worker,
+                    claim,
+                    e.kind.as_str(),
+                    &e.message,
+                    now,
+                    now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Brings one environment's target to what the database says now: every
+    /// object when `full`, else only the quota (all a booking change can
+    /// alter; a resync puts back anything else that went missing).
+    async fn reconcile(&self, environment_id: i64, full: bool) -> Result<(), ProvisionError> {
+        let spec = environments::spec(&self.db.pool, environment_id)
+            .await
+            .map_err(|e| ProvisionError {
+                kind: super::target::ErrorKind::Storage,
+                message: format!("Datenbank nicht lesbar ({e})"),
+            })?;
+        let Some(spec) = spec else {
+            return Ok(());
+        };
+        let target = self.provisioner.target_for(spec.stage);
+        let outcome = match spec.lifecycle {
+            Lifecycle::Aktiv => {
+                let mut objects = manifests(&spec);
+                // A manifest directory is rewritten whole: it compares each
+                // file anyway, and a partial write would lose the others.
+                if !full && target.is_cluster() {
+                    objects.retain(|o| o.kind == Kind::ResourceQuota);
+                }
+                target.apply(&objects).await
+            }
+            Lifecycle::Aufgeloest => target.remove(&spec.namespace()).await,
+            Lifecycle::Leer => Ok(()),
+        };
+        self.provisioner
+            .report(&self.db, target, outcome.as_ref().err())
+            .await;
+        outcome
+    }
+
+    /// Records the generation as done and makes the bookings it carried
+    /// `aktiv`, with an audit entry each, in one transaction.
+    async fn succeeded(&self, claim: outbox::Claim) -> sqlx::Result<()> {
+        let now = db::now();
+        let mut tx = self.db.begin_write().await?;
+        if !outbox::complete(&mut tx, &self.worker, claim, db::now_ms()).await? {
+            // Someone took the claim over meanwhile; they record it.
+            return Ok(());
+        }
+        let activated: Vec<(i64, i64)> = sqlx::query_as(
+            "UPDATE bookings SET state = 'aktiv' WHERE environment_id = $1 \
+             AND state = 'beantragt' AND sync_generation <= $2 RETURNING id, customer_id",
+        )
+        .bind(claim.environment_id)
+        .bind(claim.generation)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, customer_id) in activated {
+            audit::record_system(
+                &mut tx,
+                now,
+                audit::Entry {
+                    customer_id: Some(customer_id),
+                    action: "booking.provisioned",
+                    object_type: "booking",
+                    object_id: id,
+                    before: Some(json!({"state": "beantragt"})),
+                    after: Some(json!({"state": "aktiv"})),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Gives back this process's claims (at shutdown).
+    pub async fn release(&self) -> sqlx::Result<u64> {
+        outbox::release(&self.db.pool, &self.worker).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_within_the_ceiling() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(10);
+        for attempts in 0..40 {
+            let full = (base * 2u32.saturating_pow(attempts.min(30) as u32)).min(max);
+            let d = retry_delay(attempts, base, max);
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempts}: {d:?} vs {full:?}"
+            );
+        }
+        assert!(retry_delay(0, base, max) <= base);
+        assert!(retry_delay(100, base, max) >= max / 2);
+    }
+}
