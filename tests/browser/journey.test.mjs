@@ -4,16 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertNoCsp, bookingCount, fillBooking, follow, press, useKontor } from './portal.mjs';
+import { assertNoCsp, bookingCount, described, fillBooking, follow, press, useKontor } from './portal.mjs';
 
 const env = useKontor({ before, after });
-
-/** The value beside a <dt> of a KERN description list. */
-function described(page, key) {
-  return page.locator('.kern-description-list-item', {
-    has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }),
-  }).locator('dd');
-}
 
 describe('Systempfleger:in books, is refused beyond the Kontingent, resizes and cancels', () => {
   const systempfleger = env.session('systempfleger');

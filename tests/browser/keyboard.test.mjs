@@ -3,35 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { useKontor } from './portal.mjs';
+import { focused, tabTo, useKontor } from './portal.mjs';
 
 const env = useKontor({ before, after });
-
-/** What has the focus: tag, id, name, value, text. */
-function focused(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    return {
-      tag: el.tagName.toLowerCase(),
-      id: el.id,
-      name: el.getAttribute('name'),
-      value: el.value ?? null,
-      checked: el.checked ?? null,
-      text: el.innerText?.trim() ?? '',
-      outline: getComputedStyle(el).outlineStyle,
-    };
-  });
-}
-
-/** Presses Tab until `matches(focused)` holds; fails after `max` presses. */
-async function tabTo(page, matches, what, max = 60) {
-  for (let i = 0; i < max; i += 1) {
-    await page.keyboard.press('Tab');
-    const f = await focused(page);
-    if (matches(f)) return f;
-  }
-  assert.fail(`did not reach ${what} with ${max} × Tab`);
-}
 
 async function skipToContent(page) {
   await page.keyboard.press('Tab');
