@@ -36,6 +36,39 @@ enum Command {
         #[command(subcommand)]
         what: BillingCommand,
     },
+    /// Releases through the REST API (`KONTOR_URL`, `KONTOR_TOKEN`).
+    Release {
+        #[command(subcommand)]
+        what: ReleaseCommand,
+    },
+    /// Request promoting what runs in the stage before `--to` into it
+    /// (through the REST API, `KONTOR_URL`, `KONTOR_TOKEN`).
+    Promote {
+        /// The application: its slug or id.
+        #[arg(long)]
+        app: String,
+        /// `abnahme`, `schulung` or `produktion`.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Deliver a release; it passes the Checkup and goes into Vorprüfung.
+    Push {
+        /// The application: its slug or id.
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        version: String,
+        /// OCI image pinned by digest: registry/path@sha256:<64 hex>.
+        #[arg(long)]
+        image: String,
+        /// A checksum `name=sha256:<64 hex>`; repeatable.
+        #[arg(long = "checksum")]
+        checksums: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +129,34 @@ enum TokenCommand {
     },
 }
 
+/// The developers' commands (release push, promote), which talk to the
+/// REST API and have their own exit codes; `None` for every other command.
+pub async fn run_client() -> Option<std::process::ExitCode> {
+    let cli = Cli::try_parse().ok()?;
+    let command = cli.command?;
+    let client = || crate::client::Client::from_env();
+    let result = match command {
+        Command::Release {
+            what:
+                ReleaseCommand::Push {
+                    app,
+                    version,
+                    image,
+                    checksums,
+                },
+        } => match client() {
+            Ok(c) => c.push(&app, &version, &image, &checksums).await,
+            Err(e) => Err(e),
+        },
+        Command::Promote { app, to } => match client() {
+            Ok(c) => c.promote(&app, &to).await,
+            Err(e) => Err(e),
+        },
+        _ => return None,
+    };
+    Some(crate::client::exit(result))
+}
+
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
@@ -138,6 +199,12 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Billing { what } => billing(&settings, what).await,
+        // main() hands these to run_client before it gets here.
+        Command::Release { .. } | Command::Promote { .. } => {
+            anyhow::bail!(
+                "release and promote talk to the REST API: set KONTOR_URL and KONTOR_TOKEN"
+            )
+        }
         Command::Token {
             what:
                 TokenCommand::Create {

@@ -92,6 +92,12 @@ pub struct Settings {
     /// Seconds between samples of each namespace's used resources
     /// (`KONTOR_METERING_EVERY_SECONDS`); 0 switches it off.
     pub metering_every_seconds: u64,
+    /// Registries releases may come from, comma-separated host names
+    /// (`KONTOR_REGISTRIES`); the Checkup refuses every other.
+    pub registries: String,
+    /// Seconds a rollout may take before its deployment counts as failed
+    /// (`KONTOR_ROLLOUT_TIMEOUT_SECONDS`).
+    pub rollout_timeout_seconds: u64,
     /// Log filter in `tracing` syntax (`KONTOR_LOG`).
     pub log: String,
     /// Log as JSON lines (`KONTOR_LOG_JSON`).
@@ -125,6 +131,8 @@ impl Default for Settings {
             retry_max_ms: 300_000,
             resync_every_seconds: 300,
             metering_every_seconds: 300,
+            registries: "registry.rz.example".into(),
+            rollout_timeout_seconds: 600,
             log: "info,sqlx=warn,tower_http=info".into(),
             log_json: false,
         }
@@ -225,6 +233,15 @@ impl Settings {
                 });
                 (*stage, target)
             })
+            .collect()
+    }
+
+    /// The registries on the allow-list, lower case.
+    pub fn allowed_registries(&self) -> Vec<String> {
+        self.registries
+            .split(',')
+            .map(|r| r.trim().to_ascii_lowercase())
+            .filter(|r| !r.is_empty())
             .collect()
     }
 

@@ -8,6 +8,8 @@
 //! - `Validation` for input a user can correct, with a message per field,
 //! - `Kontingent`/`ContractNotValid` for a change the contract does not allow,
 //! - `Conflict` for a change the object's current state does not allow,
+//! - `Checkup` for a delivery the automatic Checkup refused,
+//! - `FourEyes` for deciding one's own promotion request,
 //! - `Database`/`Internal` for everything else; logged, shown as a request id.
 
 use std::fmt;
@@ -30,6 +32,12 @@ pub enum Error {
     ContractNotValid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A delivery the Checkup refused (recorded as refused).
+    #[error("{0}")]
+    Checkup(crate::domain::release::Refusal),
+    /// Deciding one's own request: someone else must.
+    #[error("{0}")]
+    FourEyes(String),
     #[error("Datenbankfehler")]
     Database(#[from] sqlx::Error),
     #[error("interner Fehler")]

@@ -2,6 +2,10 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The developers' commands need no configuration or database.
+    if let Some(code) = kontor::cli::run_client().await {
+        return code;
+    }
     match kontor::cli::run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

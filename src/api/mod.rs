@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod environments;
 pub mod extract;
 pub mod problem;
+pub mod releases;
 pub mod statements;
 
 use axum::{Json, Router, routing::get};
@@ -44,6 +45,17 @@ use crate::startup::AppState;
         environments::list,
         environments::show,
         environments::dissolve,
+        releases::deliver,
+        releases::list_releases,
+        releases::pipeline,
+        releases::request,
+        releases::list_promotions,
+        releases::show_promotion,
+        releases::approve,
+        releases::reject,
+        releases::withdraw,
+        releases::show_deployment,
+        releases::retry,
         statements::list,
         statements::show,
         statements::budget,
@@ -57,6 +69,7 @@ use crate::startup::AppState;
         (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest"),
         (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
         (name = "Buchungen", description = "Buchen, Größe ändern, Kündigen"),
+        (name = "Releases", description = "Lieferungen mit Checkup, Stufenkette, Freigabeanträge und Entscheidungen (Vier-Augen-Prinzip), Bereitstellungen"),
         (name = "Umgebungen", description = "Namespaces je Verfahren und Stufe, ihr Bereitstellungsstand, Umgebung auflösen"),
         (name = "Abrechnung", description = "Monatsabrechnungen je Vertrag, Budget und Prognose, CSV-Export für die Finanzen"),
     )
@@ -88,6 +101,7 @@ pub fn router() -> Router<AppState> {
         .merge(applications::router())
         .merge(bookings::router())
         .merge(environments::router())
+        .merge(releases::router())
         .merge(statements::router())
         .fallback(|| async { problem::Problem::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -42,6 +42,11 @@ pub struct Problem {
     /// For `kontingent-exceeded`: what remains under the ceiling.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining: Option<i64>,
+    /// For `checkup-refused`: why, as a stable code (`not-pinned`,
+    /// `foreign-registry`, `malformed-image`, `malformed-checksum`,
+    /// `duplicate-version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Problem {
@@ -55,6 +60,7 @@ impl Problem {
             limit: None,
             requested: None,
             remaining: None,
+            reason: None,
         }
     }
 
@@ -156,6 +162,19 @@ impl From<Error> for Problem {
                 m,
             ),
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
+            Error::Checkup(refusal) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "checkup-refused",
+                    "Checkup nicht bestanden",
+                    refusal.to_string(),
+                );
+                p.reason = Some(refusal.code().to_owned());
+                p
+            }
+            Error::FourEyes(m) => {
+                Problem::new(StatusCode::FORBIDDEN, "four-eyes", "Vier-Augen-Prinzip", m)
+            }
             Error::Database(e) => internal(anyhow::Error::from(e)),
             Error::Internal(e) => internal(e),
         }

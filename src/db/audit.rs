@@ -99,6 +99,16 @@ impl AuditRow {
             "booking.cancelled" => "gekündigt",
             "booking.provisioned" => "bereitgestellt",
             "environment.dissolved" => "Umgebung aufgelöst",
+            "release.delivered" => "geliefert",
+            "release.refused" => "Lieferung abgelehnt",
+            "promotion.requested" => "Freigabe beantragt",
+            "promotion.approved" => "Freigabe erteilt",
+            "promotion.rejected" => "Freigabe abgelehnt",
+            "promotion.withdrawn" => "Antrag zurückgezogen",
+            "deployment.succeeded" => "bereitgestellt",
+            "deployment.failed" => "Bereitstellung fehlgeschlagen",
+            "deployment.superseded" => "Bereitstellung abgelöst",
+            "deployment.retried" => "Bereitstellung wiederholt",
             other => other,
         }
     }

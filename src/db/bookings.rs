@@ -480,12 +480,9 @@ pub async fn book(
 }
 
 async fn replay_after_race(db: &Db, user: &CurrentUser, key: &idempotency::Key) -> Result<Created> {
-    let mut tx = db.pool.begin().await?;
-    let found = idempotency::find(&mut tx, user.id, key).await?;
-    tx.rollback().await?;
-    found.map(Created::Replayed).ok_or_else(|| {
-        Error::Conflict("Eine gleichzeitige Anfrage mit diesem Idempotency-Key läuft noch.".into())
-    })
+    idempotency::replay_after_race(db, user.id, key)
+        .await
+        .map(Created::Replayed)
 }
 
 async fn open_period(

@@ -9,7 +9,7 @@ use crate::{
     auth::{CurrentUser, Scope},
     domain::{
         Lifecycle, Resources, Stage,
-        environment::{EnvironmentSpec, SyncState, namespace_name},
+        environment::{EnvironmentSpec, SyncState, Workload, namespace_name},
     },
     error::{Error, Result},
 };
@@ -26,6 +26,8 @@ struct SpecRow {
     memory_mib: i64,
     storage_gib: i64,
     pods: i64,
+    deployment_id: Option<i64>,
+    image: Option<String>,
 }
 
 impl SpecRow {
@@ -43,6 +45,13 @@ impl SpecRow {
                 storage_gib: self.storage_gib,
                 pods: self.pods,
             },
+            workload: self
+                .deployment_id
+                .zip(self.image)
+                .map(|(deployment_id, image)| Workload {
+                    image,
+                    deployment_id,
+                }),
         })
     }
 }
@@ -54,12 +63,14 @@ const SPEC: &str = "SELECT e.id, c.slug AS customer, a.slug AS application, e.st
     CAST(COALESCE(SUM(bp.millicpu), 0) AS BIGINT) AS millicpu, \
     CAST(COALESCE(SUM(bp.memory_mib), 0) AS BIGINT) AS memory_mib, \
     CAST(COALESCE(SUM(bp.storage_gib), 0) AS BIGINT) AS storage_gib, \
-    CAST(COALESCE(SUM(bp.pods), 0) AS BIGINT) AS pods \
+    CAST(COALESCE(SUM(bp.pods), 0) AS BIGINT) AS pods, \
+    e.deployment_id, r.pinned_image AS image \
     FROM environments e JOIN applications a ON a.id = e.application_id \
     JOIN customers c ON c.id = a.customer_id JOIN contracts k ON k.id = a.contract_id \
+    LEFT JOIN deployments d ON d.id = e.deployment_id LEFT JOIN releases r ON r.id = d.release_id \
     LEFT JOIN bookings b ON b.environment_id = e.id AND b.state <> 'gekuendigt' \
     LEFT JOIN booking_periods bp ON bp.booking_id = b.id AND bp.ends_at IS NULL";
-const SPEC_GROUP: &str = " GROUP BY e.id, c.slug, a.slug, e.stage, k.number, e.lifecycle";
+const SPEC_GROUP: &str = " GROUP BY e.id, c.slug, a.slug, e.stage, k.number, e.lifecycle, e.deployment_id, r.pinned_image";
 
 /// One environment's desired state.
 pub async fn spec(pool: &AnyPool, id: i64) -> sqlx::Result<Option<EnvironmentSpec>> {
@@ -254,10 +265,15 @@ pub async fn dissolve(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
             if open == 1 { "" } else { "en" },
         )));
     }
-    sqlx::query("UPDATE environments SET lifecycle = 'aufgeloest' WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // Nothing runs there any more: a release that ran there is no longer
+    // promotable from it, and a rollout in progress is over.
+    sqlx::query(
+        "UPDATE environments SET lifecycle = 'aufgeloest', deployment_id = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    super::deployments::supersede(&mut tx, id, "Die Umgebung wurde aufgelöst.", now).await?;
     outbox::enqueue(&mut tx, id, outbox::Scope::Full).await?;
     audit::record(
         &mut tx,

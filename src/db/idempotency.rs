@@ -89,3 +89,14 @@ pub async fn complete(tx: &mut Tx, user_id: i64, key: &Key, object_id: i64) -> s
     .await?;
     Ok(())
 }
+
+/// After losing the race to claim a key: the other request's answer, once
+/// it has committed; a conflict while it still runs.
+pub async fn replay_after_race(db: &super::Db, user_id: i64, key: &Key) -> Result<i64> {
+    let mut tx = db.pool.begin().await?;
+    let found = find(&mut tx, user_id, key).await?;
+    tx.rollback().await?;
+    found.ok_or_else(|| {
+        Error::Conflict("Eine gleichzeitige Anfrage mit diesem Idempotency-Key läuft noch.".into())
+    })
+}

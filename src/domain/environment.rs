@@ -66,6 +66,17 @@ pub struct EnvironmentSpec {
     pub lifecycle: Lifecycle,
     /// The sum of the open bookings there.
     pub booked: Resources,
+    /// The release to run there, if any.
+    pub workload: Option<Workload>,
+}
+
+/// The application's workload in an environment: the release's pinned
+/// image, and the deployment that put it there (a new one restarts the
+/// rollout even for the same image, e.g. a retry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub image: String,
+    pub deployment_id: i64,
 }
 
 impl EnvironmentSpec {

@@ -8,6 +8,7 @@ pub mod environment;
 pub mod kontingent;
 pub mod money;
 pub mod quantity;
+pub mod release;
 pub mod resources;
 pub mod rightsizing;
 pub mod role;

@@ -113,6 +113,20 @@ impl Cluster {
         Ok(())
     }
 
+    /// The live Deployment of an environment, if there is one.
+    pub async fn deployment(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, ProvisionError> {
+        let live = self
+            .api(Kind::Deployment, Some(namespace))
+            .get_opt(name)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(live.map(|d| serde_json::to_value(d).unwrap_or_default()))
+    }
+
     pub async fn remove(&self, namespace: &str) -> Result<(), ProvisionError> {
         match self
             .api(Kind::Namespace, None)

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::{
     api::{
+        apps::v1::{Deployment, DeploymentSpec},
         core::v1::{
-            LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota,
-            ResourceQuotaSpec, ServiceAccount,
+            Capabilities, Container, LimitRange, LimitRangeItem, LimitRangeSpec, Namespace,
+            PodSecurityContext, PodSpec, PodTemplateSpec, ResourceQuota, ResourceQuotaSpec,
+            SeccompProfile, SecurityContext, ServiceAccount,
         },
         networking::v1::{
             NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
@@ -24,7 +26,7 @@ use k8s_openapi::{
 };
 use serde_json::Value;
 
-pub use crate::domain::environment::EnvironmentSpec;
+pub use crate::domain::environment::{EnvironmentSpec, Workload};
 use crate::domain::{Lifecycle, Stage, quantity};
 
 /// Label on every object Kontor manages; resync and metering select by it.
@@ -46,16 +48,18 @@ pub enum Kind {
     NetworkPolicy,
     ServiceAccount,
     RoleBinding,
+    Deployment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Namespace,
         Kind::ResourceQuota,
         Kind::LimitRange,
         Kind::NetworkPolicy,
         Kind::ServiceAccount,
         Kind::RoleBinding,
+        Kind::Deployment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl Kind {
             Kind::NetworkPolicy => "NetworkPolicy",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::RoleBinding => "RoleBinding",
+            Kind::Deployment => "Deployment",
         }
     }
 
@@ -73,6 +78,7 @@ impl Kind {
         match self {
             Kind::NetworkPolicy => "networking.k8s.io",
             Kind::RoleBinding => "rbac.authorization.k8s.io",
+            Kind::Deployment => "apps",
             _ => "",
         }
     }
@@ -81,6 +87,7 @@ impl Kind {
         match self {
             Kind::NetworkPolicy => "networking.k8s.io/v1",
             Kind::RoleBinding => "rbac.authorization.k8s.io/v1",
+            Kind::Deployment => "apps/v1",
             _ => "v1",
         }
     }
@@ -93,6 +100,7 @@ impl Kind {
             Kind::NetworkPolicy => "networkpolicies",
             Kind::ServiceAccount => "serviceaccounts",
             Kind::RoleBinding => "rolebindings",
+            Kind::Deployment => "deployments",
         }
     }
 
@@ -364,7 +372,15 @@ pub fn manifests(spec: &EnvironmentSpec) -> Vec<Manifest> {
     );
     let mut namespace = manifest(Kind::Namespace, spec, &ns, namespace);
     namespace.namespace = String::new();
-    vec![
+    let workload = spec.workload.as_ref().map(|w| {
+        manifest(
+            Kind::Deployment,
+            spec,
+            &spec.application,
+            deployment(spec, w),
+        )
+    });
+    let mut objects = vec![
         namespace,
         manifest(Kind::ResourceQuota, spec, "kontor", quota),
         manifest(Kind::LimitRange, spec, "kontor-defaults", limits),
@@ -373,7 +389,76 @@ pub fn manifests(spec: &EnvironmentSpec) -> Vec<Manifest> {
         manifest(Kind::RoleBinding, spec, "kontor-entwickler", developers),
         manifest(Kind::RoleBinding, spec, "kontor-systempflege", maintainers),
         manifest(Kind::RoleBinding, spec, DEPLOYER, deployer),
-    ]
+    ];
+    objects.extend(workload);
+    objects
+}
+
+/// Annotation on the pod template naming the deployment that put it
+/// there; a new deployment of the same image (a retry) changes it and so
+/// starts a new rollout.
+pub const DEPLOYMENT_ANNOTATION: &str = "kontor/deployment";
+
+/// The application's workload: the release's image, pinned by digest, as a
+/// Deployment that runs as the restricted Pod Security profile asks.
+fn deployment(spec: &EnvironmentSpec, workload: &Workload) -> Deployment {
+    let app_label = BTreeMap::from([(
+        "app.kubernetes.io/name".to_owned(),
+        spec.application.clone(),
+    )]);
+    let mut pod_labels = labels(spec);
+    pod_labels.extend(app_label.clone());
+    Deployment {
+        metadata: meta(spec, &spec.application),
+        spec: Some(DeploymentSpec {
+            replicas: Some(1),
+            selector: LabelSelector {
+                match_labels: Some(app_label),
+                ..LabelSelector::default()
+            },
+            // A rollout that makes no progress for five minutes is failed,
+            // with the cluster's reason.
+            progress_deadline_seconds: Some(300),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    annotations: Some(BTreeMap::from([(
+                        DEPLOYMENT_ANNOTATION.to_owned(),
+                        workload.deployment_id.to_string(),
+                    )])),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(DEPLOYER.into()),
+                    automount_service_account_token: Some(false),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            localhost_profile: None,
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    containers: vec![Container {
+                        name: "app".into(),
+                        image: Some(workload.image.clone()),
+                        security_context: Some(SecurityContext {
+                            allow_privilege_escalation: Some(false),
+                            capabilities: Some(Capabilities {
+                                drop: Some(vec!["ALL".into()]),
+                                add: None,
+                            }),
+                            ..SecurityContext::default()
+                        }),
+                        ..Container::default()
+                    }],
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
 }
 
 /// Whether a live object already holds everything the desired one says:
@@ -426,6 +511,7 @@ mod tests {
                 storage_gib: 100,
                 pods: 30,
             },
+            workload: None,
         }
     }
 
@@ -464,6 +550,27 @@ mod tests {
         assert_eq!(hard["pods"], "30");
         assert_eq!(m[1].body["apiVersion"], "v1");
         assert_eq!(m[1].body["kind"], "ResourceQuota");
+    }
+
+    #[test]
+    fn a_release_runs_as_a_deployment_of_its_pinned_image() {
+        let mut s = spec(Stage::Abnahme, Lifecycle::Aktiv);
+        assert!(manifests(&s).iter().all(|m| m.kind != Kind::Deployment));
+        s.workload = Some(Workload {
+            image: "registry.rz.example/kfz@sha256:00".into(),
+            deployment_id: 42,
+        });
+        let m = manifests(&s);
+        let d = m.last().unwrap();
+        assert_eq!((d.kind, d.name.as_str()), (Kind::Deployment, "kfz"));
+        assert_eq!(d.body["apiVersion"], "apps/v1");
+        let pod = &d.body["spec"]["template"];
+        assert_eq!(
+            pod["spec"]["containers"][0]["image"],
+            "registry.rz.example/kfz@sha256:00"
+        );
+        assert_eq!(pod["metadata"]["annotations"][DEPLOYMENT_ANNOTATION], "42");
+        assert_eq!(pod["spec"]["securityContext"]["runAsNonRoot"], true);
     }
 
     #[test]

@@ -178,6 +178,7 @@ mod tests {
                 storage_gib: 10,
                 pods: 10,
             },
+            workload: None,
         }
     }
 

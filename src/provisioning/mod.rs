@@ -6,6 +6,7 @@
 //! - [`target`], [`cluster`], [`manifests`]: the two backends.
 //! - [`reconciler`]: works off the outbox, with claims, retries and backoff.
 //! - [`resync`]: finds drift and enqueues it.
+//! - [`rollouts`]: how a deployment's rollout went.
 //! - [`collector`]: the metering samples.
 
 pub mod cluster;
@@ -14,6 +15,7 @@ pub mod desired;
 pub mod manifests;
 pub mod reconciler;
 pub mod resync;
+pub mod rollouts;
 pub mod target;
 
 use std::{
@@ -189,6 +191,17 @@ pub fn spawn(db: Db, provisioner: Arc<Provisioner>, settings: &Settings) -> Runn
         reconciler = Some(r.clone());
         // The task owns one handle; `Running::stop` uses the other.
         handles.push(tokio::spawn(r.run()));
+        let (db, provisioner) = (db.clone(), provisioner.clone());
+        let poll = Duration::from_millis(settings.reconcile_poll_ms);
+        let timeout = i64::try_from(settings.rollout_timeout_seconds).unwrap_or(i64::MAX);
+        handles.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = rollouts::watch(&db, &provisioner, db::now(), timeout).await {
+                    tracing::warn!(error = %e, "watching rollouts failed; trying again");
+                }
+                tokio::time::sleep(poll).await;
+            }
+        }));
     }
     if settings.resync_every_seconds > 0 {
         let (db, provisioner) = (db.clone(), provisioner.clone());

@@ -171,6 +171,7 @@ async fn dissolve_confirm(
         contract: String::new(),
         lifecycle: Lifecycle::Aktiv,
         booked: Default::default(),
+        workload: None,
     };
     let objects = manifests(&spec)
         .into_iter()

@@ -39,6 +39,8 @@ impl From<Error> for PageError {
             Error::Validation(fields) => PageError::BadForm(fields.to_string()),
             Error::Kontingent(k) => PageError::Conflict(k.to_string()),
             Error::ContractNotValid(m) | Error::Conflict(m) => PageError::Conflict(m),
+            Error::Checkup(r) => PageError::Conflict(r.to_string()),
+            Error::FourEyes(_) => PageError::Forbidden,
             Error::Database(e) => PageError::Internal(e.into()),
             Error::Internal(e) => PageError::Internal(e),
         }

@@ -10,6 +10,7 @@ pub mod environments;
 pub mod error;
 pub mod login;
 pub mod overview;
+pub mod releases;
 pub mod session;
 pub mod shop;
 pub mod view;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(shop::router())
         .merge(bookings::router())
         .merge(environments::router())
+        .merge(releases::router())
         .merge(billing::router())
         .merge(admin::router())
 }
@@ -44,6 +46,7 @@ pub enum Nav {
     Shop,
     Bookings,
     Environments,
+    Approvals,
     Provisioning,
     Billing,
     Customers,

@@ -9,10 +9,11 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
+    time::{Duration, Instant},
 };
 
 use kontor::{
-    config::Settings,
+    config::{ClusterSettings, Settings},
     db::{self, Db, applications, contracts, customers, seed, users},
     domain::Role,
     startup::Application,
@@ -20,6 +21,8 @@ use kontor::{
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde_json::Value;
 use sqlx::{Connection as _, Executor as _, postgres::PgConnection};
+
+use crate::fake_kube::FakeKube;
 
 /// The PostgreSQL server the suite runs against; the test command
 /// guarantees it is there, so an unreachable server fails the tests.
@@ -67,6 +70,28 @@ macro_rules! api_tests {
                 #[tokio::test(flavor = "multi_thread")]
                 async fn postgres() {
                     super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Like `api_tests!`, for tests that start their Kontor themselves (with
+/// fake clusters or other settings): `async fn name(backend: Backend)` runs
+/// on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! cluster_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread")]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread")]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
                 }
             }
         )*
@@ -516,7 +541,8 @@ impl TestApp {
             audit: self
                 .count(
                     "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log \
-                     WHERE action <> 'booking.provisioned'",
+                     WHERE action NOT IN ('booking.provisioned', 'deployment.succeeded', \
+                     'deployment.failed')",
                 )
                 .await,
             outbox: self
@@ -600,6 +626,12 @@ impl TestApp {
     /// A new user with these roles, of `customer_id` or (with `None`) of the
     /// provider; returns the user's API token.
     pub async fn user_with_roles(&self, customer_id: Option<i64>, roles: &[Role]) -> String {
+        self.person(customer_id, roles).await.token
+    }
+
+    /// Like [`TestApp::user_with_roles`], also naming the login (what the
+    /// audit log shows as the actor, as `Test Nutzer (<login>)`).
+    pub async fn person(&self, customer_id: Option<i64>, roles: &[Role]) -> Person {
         let login = format!("nutzer-{}", unique());
         let mut tx = self.db.begin_write().await.expect("transaction");
         users::create(
@@ -614,7 +646,8 @@ impl TestApp {
         .await
         .expect("user");
         tx.commit().await.expect("commit");
-        self.token_for(&login).await
+        let token = self.token_for(&login).await;
+        Person { login, token }
     }
 
     /// A further contract of the tenant's customer with its own application
@@ -704,6 +737,20 @@ pub struct Tenant {
     pub application_id: i64,
     pub login: String,
     pub token: String,
+}
+
+/// A user made for one test: the login and an API token.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub login: String,
+    pub token: String,
+}
+
+impl Person {
+    /// How the audit log names this person as the actor.
+    pub fn actor(&self) -> String {
+        format!("Test Nutzer ({})", self.login)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -807,4 +854,76 @@ pub async fn assert_unauthorized(resp: Response) -> Value {
 /// The id of a JSON object.
 pub fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+// ----- fake clusters and waiting ------------------------------------------
+
+pub const ALL_STAGES: [&str; 4] = ["vorpruefung", "abnahme", "schulung", "produktion"];
+
+/// A fake cluster as Kontor is to know it: its name, the fake, and the
+/// stages it serves.
+pub type ClusterSpec<'a> = (&'a str, &'a FakeKube, &'a [&'a str]);
+
+/// A Kontor without demo data (but with the catalogue, so tenants can book)
+/// whose stages are provisioned in the given fake clusters; `configure`
+/// adjusts the remaining settings. The kubeconfigs go into the data
+/// directory, which the test's cleanup removes.
+pub async fn spawn_on(
+    backend: Backend,
+    clusters: &[ClusterSpec<'_>],
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let app = TestApp::spawn_configured(backend, false, |settings| {
+        std::fs::create_dir_all(&settings.data_dir).expect("data directory");
+        for (name, fake, stages) in clusters {
+            let path = settings.data_dir.join(format!("kubeconfig-{name}.yaml"));
+            fake.write_kubeconfig(&path, name);
+            settings.clusters.insert(
+                (*name).to_owned(),
+                ClusterSettings {
+                    kubeconfig: Some(path),
+                    context: None,
+                    in_cluster: false,
+                },
+            );
+            for stage in *stages {
+                settings
+                    .stages
+                    .insert((*stage).to_owned(), (*name).to_owned());
+            }
+        }
+        configure(settings);
+    })
+    .await;
+    db::seed::catalogue(app.db(), 0)
+        .await
+        .expect("the catalogue goes into an empty database");
+    app
+}
+
+/// A Kontor whose every stage is provisioned in `fake`, as cluster `fake`.
+pub async fn spawn_on_fake(backend: Backend, fake: &FakeKube) -> TestApp {
+    spawn_on(backend, &[("fake", fake, &ALL_STAGES)], |_| {}).await
+}
+
+/// Polls `probe` until it gives a value; fails after 30 s saying what it
+/// waited for.
+pub async fn until<T>(what: &str, probe: impl AsyncFnMut() -> Option<T>) -> T {
+    until_within(Duration::from_secs(30), what, probe).await
+}
+
+/// Like [`until`], with another patience.
+pub async fn until_within<T>(
+    patience: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -24,4 +24,5 @@ mod pages;
 mod pages_billing;
 mod provisioning;
 mod real_cluster;
+mod releases;
 mod tenants;

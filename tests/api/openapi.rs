@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 29] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -23,6 +23,17 @@ const ROUTES: [(&str, &str); 18] = [
     ("get", "/api/v1/environments"),
     ("get", "/api/v1/environments/{id}"),
     ("post", "/api/v1/environments/{id}/dissolve"),
+    ("get", "/api/v1/applications/{id}/releases"),
+    ("post", "/api/v1/applications/{id}/releases"),
+    ("get", "/api/v1/applications/{id}/pipeline"),
+    ("post", "/api/v1/applications/{id}/promotions"),
+    ("get", "/api/v1/promotions"),
+    ("get", "/api/v1/promotions/{id}"),
+    ("post", "/api/v1/promotions/{id}/approve"),
+    ("post", "/api/v1/promotions/{id}/reject"),
+    ("post", "/api/v1/promotions/{id}/withdraw"),
+    ("get", "/api/v1/deployments/{id}"),
+    ("post", "/api/v1/deployments/{id}/retry"),
     ("get", "/api/v1/statements"),
     ("get", "/api/v1/statements/{month}/csv"),
     ("get", "/api/v1/contracts/{id}/statements/{month}"),

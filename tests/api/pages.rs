@@ -139,6 +139,19 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
             ),
             vec![],
         ),
+        (
+            &sp,
+            format!("/verfahren/{application}/freigaben"),
+            vec![("release_id", "1"), ("to_stage", "abnahme")],
+        ),
+        (&sp, "/freigaben/1/genehmigen".into(), vec![]),
+        (
+            &sp,
+            "/freigaben/1/ablehnen".into(),
+            vec![("reason", "nein")],
+        ),
+        (&sp, "/freigaben/1/zurueckziehen".into(), vec![]),
+        (&sp, "/bereitstellungen/1/wiederholen".into(), vec![]),
         (&sp, "/abmelden".into(), vec![]),
         (
             &betreiber,

@@ -12,11 +12,11 @@ use std::{
     os::unix::fs::MetadataExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use kontor::{
-    config::{ClusterSettings, Settings},
+    config::Settings,
     db::{self, audit, outbox, targets},
     domain::{Resources, Role, quantity::Quantity},
     provisioning::{Provisioner, collector, resync},
@@ -27,31 +27,10 @@ use serde_json::{Value, json};
 use crate::{
     fake_kube::FakeKube,
     helpers::{
-        Backend, Tenant, TestApp, assert_forbidden, assert_not_found, assert_problem, expect_json,
-        id,
+        ALL_STAGES, Backend, Tenant, TestApp, assert_forbidden, assert_not_found, assert_problem,
+        expect_json, id, spawn_on, spawn_on_fake, until,
     },
 };
-
-/// Like `api_tests!`, for tests that start their Kontor themselves (with
-/// fake clusters configured): `async fn name(backend: Backend)` runs on
-/// SQLite and on PostgreSQL.
-macro_rules! cluster_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread")]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread")]
-                async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
 
 // The embedded default: no cluster, the manifest directory.
 api_tests! {
@@ -72,69 +51,6 @@ cluster_tests! {
     two_processes_on_one_database_never_work_on_one_environment_at_once_and_converge,
     a_process_killed_mid_reconcile_is_taken_over_once_its_lease_runs_out,
     metering_samples_the_used_quota_once_per_interval_and_nothing_from_manifests,
-}
-
-// ----- setup -------------------------------------------------------------
-
-const ALL_STAGES: [&str; 4] = ["vorpruefung", "abnahme", "schulung", "produktion"];
-
-/// A fake cluster as Kontor is to know it: its name, the fake, and the
-/// stages it serves.
-type ClusterSpec<'a> = (&'a str, &'a FakeKube, &'a [&'a str]);
-
-/// A Kontor without demo data (but with the catalogue, so tenants can book)
-/// whose stages are provisioned in the given fake clusters; `configure`
-/// adjusts the remaining settings. The kubeconfigs go into the data
-/// directory, which the test's cleanup removes.
-async fn spawn_on(
-    backend: Backend,
-    clusters: &[ClusterSpec<'_>],
-    configure: impl FnOnce(&mut Settings),
-) -> TestApp {
-    let app = TestApp::spawn_configured(backend, false, |settings| {
-        std::fs::create_dir_all(&settings.data_dir).expect("data directory");
-        for (name, fake, stages) in clusters {
-            let path = settings.data_dir.join(format!("kubeconfig-{name}.yaml"));
-            fake.write_kubeconfig(&path, name);
-            settings.clusters.insert(
-                (*name).to_owned(),
-                ClusterSettings {
-                    kubeconfig: Some(path),
-                    context: None,
-                    in_cluster: false,
-                },
-            );
-            for stage in *stages {
-                settings
-                    .stages
-                    .insert((*stage).to_owned(), (*name).to_owned());
-            }
-        }
-        configure(settings);
-    })
-    .await;
-    db::seed::catalogue(app.db(), 0)
-        .await
-        .expect("the catalogue goes into an empty database");
-    app
-}
-
-/// A Kontor whose every stage is provisioned in `fake`, as cluster `fake`.
-async fn spawn_on_fake(backend: Backend, fake: &FakeKube) -> TestApp {
-    spawn_on(backend, &[("fake", fake, &ALL_STAGES)], |_| {}).await
-}
-
-/// Polls `probe` until it gives a value; fails after 30 s saying what it
-/// waited for.
-async fn until<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 // ----- reading state -----------------------------------------------------

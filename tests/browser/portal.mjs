@@ -9,7 +9,7 @@
 // off, so the pages must really obey it); `checkA11y()` runs axe-core.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,8 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 /**
  * Starts `kontor serve` on a free port with a fresh data directory.
- * Resolves to { url, stop(), log() } once /healthz answers.
+ * Resolves to { url, stop(), log(), dataDir, env } once /healthz answers
+ * (`env`: the environment the portal runs with, for `runKontor`).
  */
 export async function startPortal({ timeoutMs = 30_000 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kontor-browser-'));
@@ -101,7 +102,7 @@ export async function startPortal({ timeoutMs = 30_000 } = {}) {
       if (Date.now() > deadline) throw new Error(`/healthz not ok within ${timeoutMs} ms\n${output}`);
       await sleep(100);
     }
-    return { url, stop, log: () => output };
+    return { url, stop, log: () => output, dataDir, env };
   } catch (e) {
     await stop();
     throw e;
@@ -260,9 +261,11 @@ export function useKontor({ before, after }) {
     if (env.browser) await env.browser.close().catch(() => {});
     if (env.portal) await env.portal.stop();
   });
+  /** Resolves once portal and browser run (rejects with why they do not). */
+  env.ready = () => ready ?? Promise.reject(new Error('useKontor(): before() has not run'));
   /** New context + page, logged in as `who` unless `who` is null. */
   env.open = async (who) => {
-    await (ready ?? Promise.reject(new Error('useKontor(): before() has not run')));
+    await env.ready();
     const s = await openPage(env.browser, env.url);
     sessions.push(s);
     if (who) await login(s.page, who);
@@ -333,4 +336,51 @@ export async function tabTo(page, matches, what, max = 80) {
 /** Presses a key (Enter by default) and waits for the navigation it causes. */
 export function keyFollow(page, key = 'Enter') {
   return follow(page, () => page.keyboard.press(key));
+}
+
+// ---------------------------------------------------------------------------
+// The binary's other commands against the running portal's data and API
+// (releases.test.mjs, a11y-releases.test.mjs).
+
+/**
+ * Runs `kontor <args>` with the environment of the portal of `env` (its
+ * KONTOR_DATA_DIR) plus `extra`; resolves to { code, stdout, stderr }
+ * whatever the exit code.
+ */
+export async function runKontor(env, args, extra = {}, { timeoutMs = 30_000 } = {}) {
+  await env.ready(); // the portal has started (or this fails with why)
+  const { env: base, dataDir } = env.portal;
+  return new Promise((resolveRun) => {
+    execFile(KONTOR_BIN, args, { cwd: dataDir, env: { ...base, ...extra }, timeout: timeoutMs },
+      (error, stdout, stderr) => resolveRun({
+        code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+        stdout: stripAnsi(stdout),
+        stderr: stripAnsi(stderr),
+      }));
+  });
+}
+
+/** An API token for a demo user: `kontor token create --user <login>`. */
+export async function createToken(env, login) {
+  const { code, stdout, stderr } = await runKontor(env, ['token', 'create', '--user', login]);
+  assert.equal(code, 0, `kontor token create --user ${login}: exit ${code}\n${stderr}`);
+  const token = stdout.trim().split('\n').pop().trim();
+  assert.ok(token, `kontor token create --user ${login} printed no token\n${stderr}`);
+  return token;
+}
+
+/**
+ * A REST call against the portal of `env` with a bearer token; resolves to
+ * { status, body } (body parsed as JSON when there is one).
+ */
+export async function api(env, token, method, path, body) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${env.url}/api/v1${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, body: parsed };
 }

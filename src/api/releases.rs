@@ -1,0 +1,599 @@
+//! Releases, the stage pipeline, promotion requests and their decisions,
+//! and deployments (retry).
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, parse_json},
+    problem::Problem,
+};
+use crate::{
+    auth::CurrentUser,
+    db::{
+        self,
+        bookings::Created,
+        deployments::Deployment,
+        idempotency,
+        promotions::{self, Promotion},
+        releases::{Delivery, Release},
+    },
+    domain::{Stage, calendar::rfc3339},
+    error::{Error, FieldErrors},
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/applications/{id}/releases",
+            get(list_releases).post(deliver),
+        )
+        .route("/applications/{id}/pipeline", get(pipeline))
+        .route("/applications/{id}/promotions", post(request))
+        .route("/promotions", get(list_promotions))
+        .route("/promotions/{id}", get(show_promotion))
+        .route("/promotions/{id}/approve", post(approve))
+        .route("/promotions/{id}/reject", post(reject))
+        .route("/promotions/{id}/withdraw", post(withdraw))
+        .route("/deployments/{id}", get(show_deployment))
+        .route("/deployments/{id}/retry", post(retry))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefusalView {
+    /// Stable code: `not-pinned`, `foreign-registry`, `malformed-image`,
+    /// `malformed-checksum`, `duplicate-version`.
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReleaseView {
+    pub id: i64,
+    pub application_id: i64,
+    pub version: String,
+    /// As delivered.
+    pub image: String,
+    /// What runs: `registry/path@sha256:…`; absent when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_image: Option<String>,
+    pub checksums: BTreeMap<String, String>,
+    /// `bestanden` or `abgelehnt`.
+    pub checkup: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<RefusalView>,
+    /// RFC 3339, UTC.
+    pub delivered_at: String,
+}
+
+fn release_view(r: Release) -> ReleaseView {
+    ReleaseView {
+        id: r.id,
+        application_id: r.application_id,
+        checksums: r.checksums(),
+        pinned_image: r.accepted().then(|| r.pinned_image.clone()),
+        refusal: r.refusal_code.map(|reason| RefusalView {
+            reason,
+            message: r.refusal.unwrap_or_default(),
+        }),
+        version: r.version,
+        image: r.image,
+        checkup: r.checkup,
+        delivered_at: rfc3339(r.delivered_at),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeliverRelease {
+    /// e.g. `1.4.2`; once per application.
+    pub version: String,
+    /// OCI image pinned by digest: `registry/path[:tag]@sha256:<64 hex>`.
+    pub image: String,
+    /// Optional checksums, each `sha256:<64 hex>` (e.g. of the SBOM).
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// Delivers a release (Lieferung). The Checkup refuses images not pinned by
+/// digest, from registries off the allow-list, malformed checksums and a
+/// version the application already has (`checkup-refused` with `reason`;
+/// the refusal is recorded). An accepted release is deployed into
+/// Vorprüfung at once.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/releases", tag = "Releases",
+    params(("id" = i64, Path, description = "Verfahrens-Id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe")),
+    request_body = DeliverRelease,
+    responses(
+        (status = 201, body = ReleaseView, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "validation or checkup-refused"),
+    ))]
+pub async fn deliver(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(application_id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    let input: DeliverRelease = parse_json(&headers, &body)?;
+    let key = idempotency_key(&headers, "releases", application_id, &body)?;
+    let delivery = Delivery {
+        version: input.version,
+        image: input.image,
+        checksums: input.checksums,
+    };
+    let outcome = db::releases::deliver(
+        &state.db,
+        &user,
+        application_id,
+        &delivery,
+        key.as_ref(),
+        &state.settings.allowed_registries(),
+        db::now(),
+    )
+    .await?;
+    let release = db::releases::get(&state.db.pool, &user, outcome.id()).await?;
+    Ok(created(
+        Json(release_view(release)),
+        &format!("/api/v1/applications/{application_id}/releases"),
+        outcome,
+    ))
+}
+
+/// The `Idempotency-Key` of a creating call. The hash covers the route and
+/// the body, so a key reused for another kind of request is a conflict,
+/// not a replay of something else.
+fn idempotency_key(
+    headers: &HeaderMap,
+    route: &str,
+    id: i64,
+    body: &[u8],
+) -> Result<Option<idempotency::Key>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let mut hashed = format!("{route}/{id}\n").into_bytes();
+    hashed.extend_from_slice(body);
+    Ok(Some(idempotency::Key::parse(
+        value.to_str().unwrap_or_default(),
+        &hashed,
+    )?))
+}
+
+fn created(body: impl IntoResponse, location: &str, outcome: Created) -> Response {
+    let mut response = (StatusCode::CREATED, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if matches!(outcome, Created::Replayed(_)) {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// An application's deliveries with their Checkup results, newest first.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/releases", tag = "Releases",
+    params(("id" = i64, Path, description = "Verfahrens-Id")),
+    responses(
+        (status = 200, body = Vec<ReleaseView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_releases(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(application_id): PathId,
+) -> Result<Json<Vec<ReleaseView>>, Problem> {
+    let releases = db::releases::of_application(&state.db.pool, &user, application_id).await?;
+    Ok(Json(releases.into_iter().map(release_view).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeploymentView {
+    pub id: i64,
+    pub environment_id: i64,
+    pub stage: Stage,
+    pub release_id: i64,
+    pub version: String,
+    /// `laeuft`, `erfolgreich`, `fehlgeschlagen`, or `abgeloest` (a newer
+    /// deployment or the dissolution of the environment came first).
+    pub state: String,
+    /// The cluster's words on success or failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub started_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+fn deployment_view(d: Deployment) -> DeploymentView {
+    DeploymentView {
+        id: d.id,
+        environment_id: d.environment_id,
+        stage: d.stage(),
+        release_id: d.release_id,
+        version: d.version,
+        state: d.state,
+        message: d.message,
+        started_at: rfc3339(d.started_at),
+        finished_at: d.finished_at.map(rfc3339),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PromotionView {
+    pub id: i64,
+    pub application_id: i64,
+    pub release_id: i64,
+    pub version: String,
+    pub from_stage: Stage,
+    pub to_stage: Stage,
+    /// `offen`, `genehmigt`, `abgelehnt` or `zurueckgezogen`.
+    pub state: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    /// The reason given with a rejection (or an approval).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The deployment an approval started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<i64>,
+    /// Whether the caller may approve or reject it now.
+    pub may_decide: bool,
+}
+
+fn promotion_view(p: Promotion, user: &CurrentUser) -> PromotionView {
+    PromotionView {
+        may_decide: promotions::decidable_by(&p, user),
+        id: p.id,
+        application_id: p.application_id,
+        release_id: p.release_id,
+        from_stage: p.from(),
+        to_stage: p.to(),
+        version: p.version,
+        state: p.state,
+        requested_by: p.requested_by_name,
+        requested_at: rfc3339(p.requested_at),
+        decided_by: p.decided_by_name,
+        decided_at: p.decided_at.map(rfc3339),
+        reason: p.reason,
+        deployment_id: p.deployment_id,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StageView {
+    pub stage: Stage,
+    /// The latest deployment there, with its release (absent when nothing
+    /// runs there, e.g. after the environment was dissolved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentView>,
+    /// An open request to promote into this stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PromotionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PipelineView {
+    pub application_id: i64,
+    /// Vorprüfung, Abnahme, Schulung, Produktion.
+    pub stages: Vec<StageView>,
+}
+
+/// The four stages of an application: what runs where, and what waits.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/pipeline", tag = "Releases",
+    params(("id" = i64, Path, description = "Verfahrens-Id")),
+    responses(
+        (status = 200, body = PipelineView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pipeline(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(application_id): PathId,
+) -> Result<Json<PipelineView>, Problem> {
+    let pool = &state.db.pool;
+    db::applications::get(pool, &user, application_id).await?;
+    let deployments = db::deployments::of_application(pool, application_id).await?;
+    let mut open = db::promotions::list(pool, user.scope(), Some(application_id), true).await?;
+    let stages = Stage::ALL
+        .into_iter()
+        .map(|stage| StageView {
+            stage,
+            deployment: deployments
+                .iter()
+                .find(|d| d.stage() == stage)
+                .filter(|d| d.in_place())
+                .cloned()
+                .map(deployment_view),
+            pending: open
+                .iter()
+                .position(|p| p.to() == stage)
+                .map(|i| promotion_view(open.swap_remove(i), &user)),
+        })
+        .collect();
+    Ok(Json(PipelineView {
+        application_id,
+        stages,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RequestPromotion {
+    pub release_id: i64,
+    /// The next stage after the one the release runs in: `abnahme`,
+    /// `schulung` or `produktion`.
+    pub to_stage: String,
+}
+
+/// Requests a promotion (Freigabeantrag) of the release running in the
+/// stage before `to_stage`. Never skips a stage.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/promotions", tag = "Releases",
+    params(("id" = i64, Path, description = "Verfahrens-Id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe")),
+    request_body = RequestPromotion,
+    responses(
+        (status = 201, body = PromotionView, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn request(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(application_id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    let input: RequestPromotion = parse_json(&headers, &body)?;
+    let key = idempotency_key(&headers, "promotions", application_id, &body)?;
+    let to: Stage = input.to_stage.parse().map_err(|_| {
+        Error::Validation(FieldErrors::single(
+            "to_stage",
+            "Bitte abnahme, schulung oder produktion angeben.",
+        ))
+    })?;
+    let outcome = db::promotions::request(
+        &state.db,
+        &user,
+        application_id,
+        input.release_id,
+        to,
+        key.as_ref(),
+        db::now(),
+    )
+    .await?;
+    let id = outcome.id();
+    let p = db::promotions::get(&state.db.pool, &user, id).await?;
+    Ok(created(
+        Json(promotion_view(p, &user)),
+        &format!("/api/v1/promotions/{id}"),
+        outcome,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PromotionParams {
+    /// `true`: only open requests.
+    open: Option<String>,
+    /// `true`: only requests the caller may decide now (the inbox).
+    mine_to_decide: Option<String>,
+    application_id: Option<String>,
+}
+
+fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
+    match value {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(Error::Validation(FieldErrors::single(
+            field,
+            "Bitte true oder false angeben.",
+        ))),
+    }
+}
+
+/// Promotion requests the caller may see, newest first (at most 500).
+#[utoipa::path(get, path = "/api/v1/promotions", tag = "Releases",
+    params(PromotionParams),
+    responses(
+        (status = 200, body = Vec<PromotionView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_promotions(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(params): ApiQuery<PromotionParams>,
+) -> Result<Json<Vec<PromotionView>>, Problem> {
+    let open = flag("open", params.open.as_deref())?;
+    let inbox = flag("mine_to_decide", params.mine_to_decide.as_deref())?;
+    let application_id = match params.application_id.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
+            Error::Validation(FieldErrors::single(
+                "application_id",
+                "Bitte eine Verfahrens-Id (ganze Zahl) angeben.",
+            ))
+        })?),
+    };
+    let list =
+        db::promotions::list(&state.db.pool, user.scope(), application_id, open || inbox).await?;
+    Ok(Json(
+        list.into_iter()
+            .filter(|p| !inbox || promotions::decidable_by(p, &user))
+            .map(|p| promotion_view(p, &user))
+            .collect(),
+    ))
+}
+
+/// One promotion request.
+#[utoipa::path(get, path = "/api/v1/promotions/{id}", tag = "Releases",
+    params(("id" = i64, Path, description = "Antrags-Id")),
+    responses(
+        (status = 200, body = PromotionView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show_promotion(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<PromotionView>, Problem> {
+    let p = db::promotions::get(&state.db.pool, &user, id).await?;
+    Ok(Json(promotion_view(p, &user)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct Decision {
+    /// Required for a rejection; shown to the requester.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Approves a request: someone other than the requester, with the role the
+/// target stage needs (Systempfleger:in for Abnahme and Schulung,
+/// Verfahrensverantwortliche:r for Produktion). Starts the deployment.
+#[utoipa::path(post, path = "/api/v1/promotions/{id}/approve", tag = "Releases",
+    params(("id" = i64, Path, description = "Antrags-Id")),
+    request_body(content = Decision, description = "optional"),
+    responses(
+        (status = 200, body = PromotionView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, or the release no longer runs in the stage before"),
+    ))]
+pub async fn approve(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<PromotionView>, Problem> {
+    // The body is optional here: an approval needs no words.
+    let reason = if body.is_empty() {
+        None
+    } else {
+        parse_json::<Decision>(&headers, &body)?.reason
+    };
+    let p =
+        db::promotions::decide(&state.db, &user, id, true, reason.as_deref(), db::now()).await?;
+    Ok(Json(promotion_view(p, &user)))
+}
+
+/// Rejects a request with a reason (same people as approving).
+#[utoipa::path(post, path = "/api/v1/promotions/{id}/reject", tag = "Releases",
+    params(("id" = i64, Path, description = "Antrags-Id")),
+    request_body = Decision,
+    responses(
+        (status = 200, body = PromotionView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "no reason"),
+    ))]
+pub async fn reject(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    ApiJson(decision): ApiJson<Decision>,
+) -> Result<Json<PromotionView>, Problem> {
+    let p = db::promotions::decide(
+        &state.db,
+        &user,
+        id,
+        false,
+        decision.reason.as_deref(),
+        db::now(),
+    )
+    .await?;
+    Ok(Json(promotion_view(p, &user)))
+}
+
+/// Withdraws an open request (its requester only).
+#[utoipa::path(post, path = "/api/v1/promotions/{id}/withdraw", tag = "Releases",
+    params(("id" = i64, Path, description = "Antrags-Id")),
+    responses(
+        (status = 200, body = PromotionView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
+    ))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<PromotionView>, Problem> {
+    let p = db::promotions::withdraw(&state.db, &user, id, db::now()).await?;
+    Ok(Json(promotion_view(p, &user)))
+}
+
+/// One deployment with the cluster's verdict.
+#[utoipa::path(get, path = "/api/v1/deployments/{id}", tag = "Releases",
+    params(("id" = i64, Path, description = "Bereitstellungs-Id")),
+    responses(
+        (status = 200, body = DeploymentView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show_deployment(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<DeploymentView>, Problem> {
+    let d = db::deployments::get(&state.db.pool, &user, id).await?;
+    Ok(Json(deployment_view(d)))
+}
+
+/// Retries a failed deployment (the latest of its stage): the same release,
+/// a new rollout. Systempfleger:in; developers in Vorprüfung.
+#[utoipa::path(post, path = "/api/v1/deployments/{id}/retry", tag = "Releases",
+    params(("id" = i64, Path, description = "Bereitstellungs-Id")),
+    responses(
+        (status = 201, body = DeploymentView, headers(("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "not failed, or superseded"),
+    ))]
+pub async fn retry(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Response, Problem> {
+    let new = db::deployments::retry(&state.db, &user, id, db::now()).await?;
+    let d = db::deployments::get(&state.db.pool, &user, new).await?;
+    Ok(created(
+        Json(deployment_view(d)),
+        &format!("/api/v1/deployments/{new}"),
+        Created::New(new),
+    ))
+}

@@ -1,0 +1,437 @@
+//! Releases and Freigaben in the browser: per application the stage
+//! pipeline (what runs where, what waits, the history) and the release list
+//! with Checkup results; "Freigaben", the inbox of requests the user may
+//! decide, with approve and reject (with a reason).
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
+use crate::{
+    auth::CurrentUser,
+    db::{
+        self,
+        applications::Application,
+        deployments::{self, Deployment},
+        promotions::{self, Promotion},
+        releases::Release,
+    },
+    domain::{Stage, calendar::format_berlin},
+    error::Error,
+    startup::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/verfahren/{id}/stufen", get(pipeline))
+        .route("/verfahren/{id}/releases", get(releases))
+        .route("/verfahren/{id}/freigaben", post(request))
+        .route("/freigaben", get(inbox))
+        .route("/freigaben/{id}/genehmigen", post(approve))
+        .route("/freigaben/{id}/ablehnen", post(reject))
+        .route("/freigaben/{id}/zurueckziehen", post(withdraw))
+        .route("/bereitstellungen/{id}/wiederholen", post(retry))
+}
+
+/// A deployment as the pages show it.
+pub struct DeploymentRow {
+    pub d: Deployment,
+    pub label: &'static str,
+    pub badge: &'static str,
+    pub started: String,
+    pub finished: String,
+    pub may_retry: bool,
+}
+
+fn deployment_row(d: Deployment, user: &CurrentUser, latest: bool) -> DeploymentRow {
+    let (label, badge) = match d.state.as_str() {
+        // In its stage's column the latest success is what runs there.
+        "erfolgreich" if latest => ("läuft", "success"),
+        "erfolgreich" => ("erfolgreich", "success"),
+        "fehlgeschlagen" => ("fehlgeschlagen", "danger"),
+        "abgeloest" => ("abgelöst", "warning"),
+        _ => ("wird bereitgestellt", "info"),
+    };
+    DeploymentRow {
+        may_retry: latest
+            && d.state == "fehlgeschlagen"
+            && deployments::may_deploy(user, d.customer_id, d.stage()),
+        started: format_berlin(d.started_at),
+        finished: d.finished_at.map(format_berlin).unwrap_or_default(),
+        label,
+        badge,
+        d,
+    }
+}
+
+/// A promotion request as the pages show it.
+pub struct PromotionRow {
+    pub p: Promotion,
+    pub state_label: &'static str,
+    pub requested: String,
+    pub decided: String,
+    pub may_decide: bool,
+    pub may_withdraw: bool,
+    pub approver: &'static str,
+    /// The message beside the reason field after a refused rejection.
+    pub error: Option<String>,
+}
+
+fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
+    PromotionRow {
+        state_label: match p.state.as_str() {
+            "offen" => "offen",
+            "genehmigt" => "genehmigt",
+            "abgelehnt" => "abgelehnt",
+            _ => "zurückgezogen",
+        },
+        requested: format_berlin(p.requested_at),
+        decided: p.decided_at.map(format_berlin).unwrap_or_default(),
+        may_decide: promotions::decidable_by(&p, user),
+        may_withdraw: p.is_open() && p.requested_by == user.id,
+        approver: promotions::approver_label(p.to()),
+        error: None,
+        p,
+    }
+}
+
+/// Puts a refused rejection's message beside its form.
+fn with_error(mut row: PromotionRow, error: &Option<(i64, String)>) -> PromotionRow {
+    if let Some((id, message)) = error
+        && *id == row.p.id
+    {
+        row.error = Some(message.clone());
+    }
+    row
+}
+
+/// One column of the pipeline.
+pub struct StageColumn {
+    pub stage: Stage,
+    pub current: Option<DeploymentRow>,
+    pub pending: Option<PromotionRow>,
+    /// The release that may be requested into the next stage from here.
+    pub promotable: Option<(i64, String, Stage)>,
+}
+
+#[derive(Template)]
+#[template(path = "pipeline.html")]
+struct PipelinePage {
+    layout: Layout,
+    app: Application,
+    columns: Vec<StageColumn>,
+    history: Vec<PromotionRow>,
+    deployments: Vec<DeploymentRow>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    hinweis: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<String> {
+    Some(
+        match code? {
+            "beantragt" => "Die Freigabe ist beantragt; entscheiden muss eine andere Person.",
+            "genehmigt" => "Die Freigabe ist erteilt; die Bereitstellung läuft.",
+            "abgelehnt" => "Der Antrag ist abgelehnt; die Begründung steht in der Historie.",
+            "zurueckgezogen" => "Der Antrag ist zurückgezogen.",
+            "wiederholt" => "Die Bereitstellung wird wiederholt.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+async fn pipeline_page(
+    state: &AppState,
+    page: &PageUser,
+    id: i64,
+    notice: Option<String>,
+    reason_error: Option<(i64, String)>,
+) -> Result<PipelinePage, PageError> {
+    let pool = &state.db.pool;
+    let user = &page.user;
+    let app = db::applications::get(pool, user, id).await?;
+    let all_deployments = db::deployments::of_application(pool, id).await?;
+    let history = db::promotions::list(pool, user.scope(), Some(id), false).await?;
+    let may_request = promotions::may_request(user, app.customer_id);
+    let columns = Stage::ALL
+        .into_iter()
+        .map(|stage| {
+            let current = all_deployments
+                .iter()
+                .find(|d| d.stage() == stage)
+                .filter(|d| d.in_place())
+                .cloned()
+                .map(|d| deployment_row(d, user, true));
+            let pending = history
+                .iter()
+                .find(|p| p.is_open() && p.to() == stage)
+                .cloned()
+                .map(|p| with_error(promotion_row(p, user), &reason_error));
+            // Nothing to request where a request is open, or where the
+            // release runs already.
+            let runs_in = |next: Stage, release: i64| {
+                all_deployments
+                    .iter()
+                    .find(|d| d.stage() == next)
+                    .is_some_and(|d| d.release_id == release && d.state == "erfolgreich")
+            };
+            let next_free = stage
+                .next()
+                .filter(|next| !history.iter().any(|p| p.is_open() && p.to() == *next));
+            let promotable = current
+                .as_ref()
+                .filter(|c| may_request && c.d.state == "erfolgreich")
+                .and_then(|c| {
+                    next_free
+                        .filter(|next| !runs_in(*next, c.d.release_id))
+                        .map(|next| (c.d.release_id, c.d.version.clone(), next))
+                });
+            StageColumn {
+                stage,
+                current,
+                pending,
+                promotable,
+            }
+        })
+        .collect();
+    Ok(PipelinePage {
+        layout: page.layout(format!("Stufen: {}", app.name), Nav::Approvals),
+        columns,
+        history: history
+            .into_iter()
+            .map(|p| promotion_row(p, user))
+            .collect(),
+        deployments: all_deployments
+            .into_iter()
+            .map(|d| deployment_row(d, user, false))
+            .collect(),
+        app,
+        notice,
+    })
+}
+
+async fn pipeline(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    axum::extract::Query(n): axum::extract::Query<Notice>,
+) -> Result<Response, PageError> {
+    let p = pipeline_page(
+        &state,
+        &page,
+        path_id(&id)?,
+        notice_text(n.hinweis.as_deref()),
+        None,
+    )
+    .await?;
+    render(&p)
+}
+
+pub struct ReleaseRow {
+    pub r: Release,
+    pub delivered: String,
+}
+
+#[derive(Template)]
+#[template(path = "releases.html")]
+struct ReleasesPage {
+    layout: Layout,
+    app: Application,
+    rows: Vec<ReleaseRow>,
+}
+
+async fn releases(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    let pool = &state.db.pool;
+    let app = db::applications::get(pool, &page.user, id).await?;
+    let rows = db::releases::of_application(pool, &page.user, id)
+        .await?
+        .into_iter()
+        .map(|r| ReleaseRow {
+            delivered: format_berlin(r.delivered_at),
+            r,
+        })
+        .collect();
+    render(&ReleasesPage {
+        layout: page.layout(format!("Releases: {}", app.name), Nav::Approvals),
+        app,
+        rows,
+    })
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    release_id: String,
+    to_stage: String,
+}
+
+async fn request(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<RequestForm>,
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    let release_id = form.release_id.parse().map_err(|_| PageError::NotFound)?;
+    let to: Stage = form.to_stage.parse().map_err(|_| PageError::NotFound)?;
+    db::promotions::request(&state.db, &page.user, id, release_id, to, None, db::now()).await?;
+    Ok(see_other(&format!(
+        "/verfahren/{id}/stufen?hinweis=beantragt"
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct InboxPage {
+    layout: Layout,
+    to_decide: Vec<PromotionRow>,
+    mine: Vec<PromotionRow>,
+    notice: Option<String>,
+}
+
+async fn inbox_page(
+    state: &AppState,
+    page: &PageUser,
+    notice: Option<String>,
+    reason_error: Option<(i64, String)>,
+) -> Result<InboxPage, PageError> {
+    let user = &page.user;
+    let open = db::promotions::list(&state.db.pool, user.scope(), None, true).await?;
+    let (mut to_decide, mut mine) = (Vec::new(), Vec::new());
+    for p in open {
+        if promotions::decidable_by(&p, user) {
+            to_decide.push(with_error(promotion_row(p, user), &reason_error));
+        } else if p.requested_by == user.id {
+            mine.push(promotion_row(p, user));
+        }
+    }
+    Ok(InboxPage {
+        layout: page.layout("Freigaben", Nav::Approvals),
+        to_decide,
+        mine,
+        notice,
+    })
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    page: PageUser,
+    axum::extract::Query(n): axum::extract::Query<Notice>,
+) -> Result<Response, PageError> {
+    render(&inbox_page(&state, &page, notice_text(n.hinweis.as_deref()), None).await?)
+}
+
+#[derive(Deserialize, Default)]
+struct DecisionForm {
+    #[serde(default)]
+    reason: String,
+    /// Where the form was: `stufen` (the pipeline) or the inbox.
+    #[serde(default)]
+    zurueck: String,
+}
+
+/// After a decision: back to where the form was.
+fn back_to(form_origin: &str, p: &Promotion, code: &str) -> Response {
+    if form_origin == "stufen" {
+        see_other(&format!(
+            "/verfahren/{}/stufen?hinweis={code}",
+            p.application_id
+        ))
+    } else {
+        see_other(&format!("/freigaben?hinweis={code}"))
+    }
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let p = db::promotions::decide(
+        &state.db,
+        &page.user,
+        path_id(&id)?,
+        true,
+        reason,
+        db::now(),
+    )
+    .await?;
+    Ok(back_to(&form.zurueck, &p, "genehmigt"))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    match db::promotions::decide(
+        &state.db,
+        &page.user,
+        id,
+        false,
+        Some(&form.reason),
+        db::now(),
+    )
+    .await
+    {
+        Ok(p) => Ok(back_to(&form.zurueck, &p, "abgelehnt")),
+        // A missing reason goes back to the form, with the message beside
+        // the field.
+        Err(Error::Validation(errors)) => {
+            let message = errors.get("reason").unwrap_or("Bitte prüfen.").to_owned();
+            let error = Some((id, message));
+            let mut response = if form.zurueck == "stufen" {
+                let p = db::promotions::get(&state.db.pool, &page.user, id).await?;
+                render(&pipeline_page(&state, &page, p.application_id, None, error).await?)?
+            } else {
+                render(&inbox_page(&state, &page, None, error).await?)?
+            };
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    let p = db::promotions::withdraw(&state.db, &page.user, path_id(&id)?, db::now()).await?;
+    Ok(back_to(&form.zurueck, &p, "zurueckgezogen"))
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    page: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let new = db::deployments::retry(&state.db, &page.user, path_id(&id)?, db::now()).await?;
+    let d = db::deployments::get(&state.db.pool, &page.user, new).await?;
+    Ok(see_other(&format!(
+        "/verfahren/{}/stufen?hinweis=wiederholt",
+        d.application_id
+    ))
+    .into_response())
+}
