@@ -27,6 +27,7 @@ use crate::{
 
 // The embedded default: no cluster, the manifest directory.
 api_tests! {
+    the_developers_cli_pushes_and_promotes_with_exit_codes_a_pipeline_can_branch_on,
     a_release_goes_from_delivery_through_every_stage_into_produktion_with_an_audit_trail,
     promotions_never_skip_a_stage_and_move_only_the_release_running_successfully_in_the_stage_before,
     approving_your_own_request_is_refused_by_the_four_eyes_rule_and_writes_nothing,
@@ -1879,4 +1880,106 @@ async fn a_release_whose_environment_was_dissolved_no_longer_runs_there_and_is_n
     )
     .await;
     assert_eq!(written(&app).await, before);
+}
+
+// ----- the developers' CLI -----------------------------------------------
+
+/// Runs the real `kontor` binary as a developer's pipeline would, with only
+/// `KONTOR_URL` and `KONTOR_TOKEN` (when given): exit code, stdout, stderr.
+async fn kontor_cli(
+    url: Option<&str>,
+    token: Option<&str>,
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kontor"));
+    command.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KONTOR_") {
+            command.env_remove(k);
+        }
+    }
+    if let Some(url) = url {
+        command.env("KONTOR_URL", url);
+    }
+    if let Some(token) = token {
+        command.env("KONTOR_TOKEN", token);
+    }
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("run kontor");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn the_developers_cli_pushes_and_promotes_with_exit_codes_a_pipeline_can_branch_on(
+    app: TestApp,
+) {
+    let c = chain(&app).await;
+    let url = Some(app.address.as_str());
+    let dev = Some(c.dev.token.as_str());
+    let app_id = c.app_id().to_string();
+    let push = |version: &'static str, image: String| {
+        let app_id = app_id.clone();
+        async move {
+            kontor_cli(
+                url,
+                dev,
+                &[
+                    "release",
+                    "push",
+                    "--app",
+                    &app_id,
+                    "--version",
+                    version,
+                    "--image",
+                    &image,
+                ],
+            )
+            .await
+        }
+    };
+
+    let (code, out, err) = push("1.0.0", image(1)).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1.0.0") && out.contains("angenommen"), "{out}");
+    let (code, _, err) = push("1.0.1", "registry.rz.example/kfz/portal:1.0.1".into()).await;
+    assert_eq!(code, 1, "refused: {err}");
+    assert!(err.contains("[not-pinned]"), "{err}");
+
+    let release = releases(&app, &c.dev.token, c.app_id())
+        .await
+        .into_iter()
+        .find(|r| r["version"] == "1.0.0")
+        .map(|r| id(&r))
+        .expect("1.0.0 delivered");
+    deployed(&app, &c.dev.token, c.app_id(), release, "vorpruefung").await;
+    let promote = |to: &'static str| {
+        let app_id = app_id.clone();
+        async move { kontor_cli(url, dev, &["promote", "--app", &app_id, "--to", to]).await }
+    };
+    let (code, out, err) = promote("abnahme").await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Freigabe beantragt"), "{out}");
+    let (code, _, err) = promote("abnahme").await;
+    assert_eq!(code, 1, "a request is open already: {err}");
+    let (code, _, err) = promote("schulung").await;
+    assert_eq!(code, 1, "nothing runs in Abnahme yet: {err}");
+    let (code, _, err) = promote("vorpruefung").await;
+    assert_eq!(code, 2, "Vorprüfung is entered by delivery: {err}");
+
+    let (code, _, err) =
+        kontor_cli(url, None, &["promote", "--app", &app_id, "--to", "abnahme"]).await;
+    assert_eq!(code, 2, "no token: {err}");
+    assert!(err.contains("KONTOR_TOKEN"), "{err}");
+    let (code, _, err) = kontor_cli(
+        Some("http://127.0.0.1:1"),
+        dev,
+        &["promote", "--app", &app_id, "--to", "abnahme"],
+    )
+    .await;
+    assert_eq!(code, 3, "nobody listens there: {err}");
 }
