@@ -194,35 +194,20 @@ pub async fn list(
     scope: Scope,
     application_id: Option<i64>,
 ) -> sqlx::Result<Vec<Environment>> {
-    let mut clauses = Vec::new();
-    let mut binds = Vec::new();
-    match scope {
-        Scope::All => {}
-        Scope::Customer(id) => {
-            binds.push(id);
-            clauses.push(format!("a.customer_id = ${}", binds.len()));
-        }
-        Scope::Nothing => return Ok(Vec::new()),
-    }
-    if let Some(id) = application_id {
-        binds.push(id);
-        clauses.push(format!("a.id = ${}", binds.len()));
-    }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
+    let Some(visible) = super::Visible::to(scope, "a.customer_id") else {
+        return Ok(Vec::new());
     };
+    let visible = visible.id("a.id", application_id);
     // Stage order is the chain's order, not the alphabet's.
     let sql = format!(
-        "{SELECT}{filter} ORDER BY a.name, a.id, CASE e.stage WHEN 'vorpruefung' THEN 1 \
-         WHEN 'abnahme' THEN 2 WHEN 'schulung' THEN 3 ELSE 4 END"
+        "{SELECT}{} ORDER BY a.name, a.id, CASE e.stage WHEN 'vorpruefung' THEN 1 \
+         WHEN 'abnahme' THEN 2 WHEN 'schulung' THEN 3 ELSE 4 END",
+        visible.sql()
     );
-    let mut query = sqlx::query_as::<_, Environment>(super::sql(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
-    query.fetch_all(pool).await
+    visible
+        .bind(sqlx::query_as::<_, Environment>(super::sql(sql)))
+        .fetch_all(pool)
+        .await
 }
 
 /// "Umgebung auflösen": the Systempfleger:in removes an environment in which

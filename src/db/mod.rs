@@ -179,6 +179,66 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The WHERE clause of a list query: what a scope may see, and further
+/// conditions on ids, with the ids bound in placeholder order.
+pub struct Visible {
+    clauses: Vec<String>,
+    binds: Vec<i64>,
+}
+
+impl Visible {
+    /// Rows of `customer_column` the scope may see; `None` when it sees
+    /// nothing at all.
+    pub fn to(scope: crate::auth::Scope, customer_column: &str) -> Option<Visible> {
+        let visible = Visible {
+            clauses: Vec::new(),
+            binds: Vec::new(),
+        };
+        match scope {
+            crate::auth::Scope::All => Some(visible),
+            crate::auth::Scope::Customer(id) => Some(visible.id(customer_column, Some(id))),
+            crate::auth::Scope::Nothing => None,
+        }
+    }
+
+    /// Also `column = id`, when there is an id.
+    pub fn id(mut self, column: &str, id: Option<i64>) -> Visible {
+        if let Some(id) = id {
+            self.binds.push(id);
+            self.clauses
+                .push(format!("{column} = ${}", self.binds.len()));
+        }
+        self
+    }
+
+    /// Also a fixed condition (static SQL, no input).
+    pub fn and(mut self, condition: &'static str, when: bool) -> Visible {
+        if when {
+            self.clauses.push(condition.to_owned());
+        }
+        self
+    }
+
+    /// ` WHERE …`, or nothing.
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    pub fn bind<'q, O>(
+        self,
+        mut query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
+        for id in self.binds {
+            query = query.bind(id);
+        }
+        query
+    }
+}
+
 /// Marks SQL assembled at run time from static fragments (never from input;
 /// values are always bound) as safe to execute.
 pub fn sql(text: String) -> sqlx::AssertSqlSafe<String> {

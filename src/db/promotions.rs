@@ -419,35 +419,17 @@ pub async fn list(
     application_id: Option<i64>,
     open: bool,
 ) -> sqlx::Result<Vec<Promotion>> {
-    let mut clauses = Vec::new();
-    let mut binds = Vec::new();
-    match scope {
-        Scope::All => {}
-        Scope::Customer(id) => {
-            binds.push(id);
-            clauses.push(format!("p.customer_id = ${}", binds.len()));
-        }
-        Scope::Nothing => return Ok(Vec::new()),
-    }
-    if let Some(id) = application_id {
-        binds.push(id);
-        clauses.push(format!("p.application_id = ${}", binds.len()));
-    }
-    if open {
-        clauses.push("p.state = 'offen'".into());
-    }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
+    let Some(visible) = super::Visible::to(scope, "p.customer_id") else {
+        return Ok(Vec::new());
     };
-    let mut q = sqlx::query_as::<_, Promotion>(super::sql(format!(
-        "{SELECT}{filter} ORDER BY p.id DESC LIMIT 500"
-    )));
-    for b in binds {
-        q = q.bind(b);
-    }
-    q.fetch_all(pool).await
+    let visible = visible
+        .id("p.application_id", application_id)
+        .and("p.state = 'offen'", open);
+    let sql = format!("{SELECT}{} ORDER BY p.id DESC LIMIT 500", visible.sql());
+    visible
+        .bind(sqlx::query_as::<_, Promotion>(super::sql(sql)))
+        .fetch_all(pool)
+        .await
 }
 
 /// Whether `user` may decide `p` now: open, the right role, not their own.
