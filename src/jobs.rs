@@ -12,7 +12,10 @@ use crate::db::{self, Db, statements};
 pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match statements::close_due(&db, db::now()).await {
+            let started = std::time::Instant::now();
+            let outcome = statements::close_due(&db, db::now()).await;
+            crate::metrics::billing_run(started.elapsed().as_secs_f64());
+            match outcome {
                 Ok(r) if r.closed > 0 => tracing::info!(
                     statements = r.closed,
                     lines = r.lines,

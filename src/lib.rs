@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod metrics;
 pub mod provisioning;
 pub mod startup;
 pub mod telemetry;

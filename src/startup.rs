@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
+    extract::State,
     http::{HeaderName, HeaderValue, header},
     middleware,
     routing::get,
@@ -128,6 +129,20 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", crate::api::router())
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    crate::metrics::render(&state.db).await,
+                )
+            }),
+        )
+        .route_layer(middleware::from_fn(crate::metrics::track))
         .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(|| async { crate::web::PageError::NotFound })
         .layer(SetResponseHeaderLayer::overriding(
@@ -150,6 +165,29 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
         .with_state(state)
+}
+
+/// Ready when the database answers and has every migration this binary
+/// knows: a replica on an old schema (or a new one before `migrate`) takes
+/// no traffic.
+async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.db.schema_current().await {
+        Ok(true) => "ready".into_response(),
+        Ok(false) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database migrations missing",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database not reachable");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database not reachable",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Static files ship next to the binary's crate; `KONTOR_STATIC_DIR`

@@ -118,6 +118,20 @@ impl Db {
         Ok(())
     }
 
+    /// Whether every migration of this binary is applied (readiness).
+    pub async fn schema_current(&self) -> sqlx::Result<bool> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let newest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let (applied,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(applied.unwrap_or(0) >= newest)
+    }
+
     /// Starts a transaction that will write. On SQLite it takes the write
     /// lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads
     /// and then writes can fail with SQLITE_BUSY when another one got there

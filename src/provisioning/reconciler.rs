@@ -129,7 +129,9 @@ impl Reconciler {
     }
 
     async fn handle(&self, claim: outbox::Claim) -> sqlx::Result<()> {
-        match self.reconcile(claim.environment_id, claim.full == 1).await {
+        let outcome = self.reconcile(claim.environment_id, claim.full == 1).await;
+        crate::metrics::reconciled(outcome.as_ref().err().map(|e| e.kind.as_str()));
+        match outcome {
             Ok(()) => self.succeeded(claim).await,
             Err(e) => {
                 let delay = retry_delay(

@@ -15,6 +15,7 @@ mod bookings;
 #[path = "../fake_kube/mod.rs"]
 pub mod fake_kube;
 mod fake_kube_selftest;
+mod health;
 mod idempotency;
 mod kontingent;
 mod listing;
