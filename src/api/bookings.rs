@@ -1,8 +1,8 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::HeaderMap,
+    response::Response,
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use super::{
 use crate::{
     db::{
         self,
-        bookings::{Booking, Created, Filter, NewBooking},
+        bookings::{Booking, Filter, NewBooking},
         idempotency,
     },
     domain::{BookingState, Resources, Size, Stage, calendar::rfc3339, environment::SyncState},
@@ -292,17 +292,11 @@ pub async fn create(
     };
     let created = db::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
     let view = detail(&state, &user, created.id()).await?;
-    let mut response = (StatusCode::CREATED, Json(view)).into_response();
-    let location = format!("/api/v1/bookings/{}", created.id());
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    if matches!(created, Created::Replayed(_)) {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(response)
+    Ok(super::created(
+        Json(view),
+        &format!("/api/v1/bookings/{}", created.id()),
+        created,
+    ))
 }
 
 /// One booking with its size history.

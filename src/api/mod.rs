@@ -93,6 +93,29 @@ impl Modify for BearerAuth {
     }
 }
 
+/// `201 Created` with `Location`, marked `idempotent-replayed` when an
+/// `Idempotency-Key` brought back an earlier answer.
+pub fn created(
+    body: impl axum::response::IntoResponse,
+    location: &str,
+    outcome: crate::db::bookings::Created,
+) -> axum::response::Response {
+    use axum::{
+        http::{HeaderValue, StatusCode, header},
+        response::IntoResponse,
+    };
+    let mut response = (StatusCode::CREATED, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if matches!(outcome, crate::db::bookings::Created::Replayed(_)) {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::HeaderMap,
+    response::Response,
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
@@ -147,7 +147,7 @@ pub async fn deliver(
     )
     .await?;
     let release = db::releases::get(&state.db.pool, &user, outcome.id()).await?;
-    Ok(created(
+    Ok(super::created(
         Json(release_view(release)),
         &format!("/api/v1/applications/{application_id}/releases"),
         outcome,
@@ -172,19 +172,6 @@ fn idempotency_key(
         value.to_str().unwrap_or_default(),
         &hashed,
     )?))
-}
-
-fn created(body: impl IntoResponse, location: &str, outcome: Created) -> Response {
-    let mut response = (StatusCode::CREATED, body).into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    if matches!(outcome, Created::Replayed(_)) {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
 }
 
 /// An application's deliveries with their Checkup results, newest first.
@@ -390,7 +377,7 @@ pub async fn request(
     .await?;
     let id = outcome.id();
     let p = db::promotions::get(&state.db.pool, &user, id).await?;
-    Ok(created(
+    Ok(super::created(
         Json(promotion_view(p, &user)),
         &format!("/api/v1/promotions/{id}"),
         outcome,
@@ -591,7 +578,7 @@ pub async fn retry(
 ) -> Result<Response, Problem> {
     let new = db::deployments::retry(&state.db, &user, id, db::now()).await?;
     let d = db::deployments::get(&state.db.pool, &user, new).await?;
-    Ok(created(
+    Ok(super::created(
         Json(deployment_view(d)),
         &format!("/api/v1/deployments/{new}"),
         Created::New(new),

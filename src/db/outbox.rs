@@ -176,6 +176,16 @@ pub async fn depth(pool: &AnyPool) -> sqlx::Result<Depth> {
     .await
 }
 
+/// The environments waiting for the reconciler.
+pub async fn pending_ids(pool: &AnyPool) -> sqlx::Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT environment_id FROM provisioning_outbox WHERE generation > done_generation",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// One waiting environment, as the Betreiber sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Pending {

@@ -61,13 +61,13 @@ impl Provisioner {
     /// not (it shows as unreachable and is retried).
     pub async fn from_settings(settings: &Settings) -> anyhow::Result<Provisioner> {
         let timeout = Duration::from_secs(settings.kube_timeout_seconds);
+        let clusters = settings.all_clusters();
         let mut built: HashMap<String, Arc<Target>> = HashMap::new();
         for (stage, name) in settings.stage_targets() {
             if !built.contains_key(&name) {
                 let backend = if name == MANIFESTS {
                     Backend::Manifests(ManifestDir::new(settings.manifest_dir()))
                 } else {
-                    let clusters = settings.all_clusters();
                     let cluster = clusters.get(&name).ok_or_else(|| {
                         anyhow::anyhow!("stage {stage}: no cluster named {name:?} is configured")
                     })?;

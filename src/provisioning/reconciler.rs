@@ -65,10 +65,6 @@ impl Reconciler {
         }
     }
 
-    pub fn worker(&self) -> &str {
-        &self.worker
-    }
-
     /// Works until the task is dropped (which drops the workers too).
     /// Each worker that finishes makes room for the next claim at once, so
     /// one slow environment never holds up the others; with nothing due it

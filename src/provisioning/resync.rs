@@ -32,11 +32,7 @@ fn terminating(live: &serde_json::Value) -> bool {
 
 pub async fn resync(db: &Db, provisioner: &Provisioner) -> sqlx::Result<Report> {
     let mut report = Report::default();
-    let pending: HashSet<i64> = outbox::pending(&db.pool, 100_000)
-        .await?
-        .into_iter()
-        .map(|p| p.environment_id)
-        .collect();
+    let pending: HashSet<i64> = outbox::pending_ids(&db.pool).await?.into_iter().collect();
     for target in provisioner.targets() {
         let live = match target.observe().await {
             Ok(live) => live,

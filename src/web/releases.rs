@@ -8,7 +8,7 @@ use axum::{
     Form, Router,
     extract::{Path, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -432,6 +432,5 @@ async fn retry(
     Ok(see_other(&format!(
         "/verfahren/{}/stufen?hinweis=wiederholt",
         d.application_id
-    ))
-    .into_response())
+    )))
 }
