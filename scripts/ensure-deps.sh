@@ -4,7 +4,8 @@
 #
 #   a) PostgreSQL answering on 127.0.0.1:5432, user postgres without password
 #   b) Debian's Chromium at /usr/bin/chromium (browser and a11y tests)
-#   c) tests/browser/node_modules in step with package-lock.json
+#   c) tests/browser/node_modules and tests/oidc/node_modules (the test
+#      OpenID provider) in step with their package-lock.json
 #
 # Meant for Debian bookworm-like machines, run as root (or with sudo), without
 # a terminal (CI=true, no stdin). It never stops or restarts a running server.
@@ -166,9 +167,12 @@ ensure_chromium() {
   fi
 }
 
-# ----------------------------------------------------- browser test packages
-ensure_browser_node_modules() {
-  local dir="$REPO_ROOT/tests/browser"
+# -------------------------------------------------------- node test packages
+# $1: a directory below the repository root with a package-lock.json, e.g.
+# tests/browser.
+ensure_node_modules() {
+  local rel="$1"
+  local dir="$REPO_ROOT/$rel"
   [ -f "$dir/package-lock.json" ] || die "$dir/package-lock.json missing"
   if ! command -v npm >/dev/null 2>&1; then
     apt_install nodejs npm
@@ -177,16 +181,17 @@ ensure_browser_node_modules() {
   # whether node_modules was made from the current lock file.
   local stamp="$dir/node_modules/.package-lock.json"
   if [ -f "$stamp" ] && [ ! "$dir/package-lock.json" -nt "$stamp" ]; then
-    log "tests/browser/node_modules up to date"
+    log "$rel/node_modules up to date"
   else
-    log "npm ci in tests/browser"
+    log "npm ci in $rel"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
     touch "$stamp"
-    log "tests/browser/node_modules installed"
+    log "$rel/node_modules installed"
   fi
 }
 
 ensure_postgres
 ensure_chromium
-ensure_browser_node_modules
+ensure_node_modules tests/browser
+ensure_node_modules tests/oidc
 log "done"

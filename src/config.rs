@@ -30,6 +30,16 @@ pub struct ClusterSettings {
     pub in_cluster: bool,
 }
 
+/// Whether demo users may log in, which every page says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoMode {
+    Off,
+    /// The embedded default: no identity provider at all.
+    Only,
+    /// Kept on beside a provider (`KONTOR_DEMO_LOGIN=true`), for test systems.
+    BesideProvider,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     /// Address to listen on (`KONTOR_LISTEN`).
@@ -44,8 +54,37 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// OpenID Connect issuer (`KONTOR_OIDC_ISSUER`); without it, demo login.
     pub oidc_issuer: Option<String>,
+    /// The client Kontor is at the provider (`KONTOR_OIDC_CLIENT_ID`) and its
+    /// secret (`KONTOR_OIDC_CLIENT_SECRET`; none for a public client).
     pub oidc_client_id: Option<String>,
     pub oidc_client_secret: Option<String>,
+    /// Scopes asked for at login (`KONTOR_OIDC_SCOPES`, space-separated).
+    pub oidc_scopes: String,
+    /// The `aud` an access token of the issuer must carry to be accepted on
+    /// the API (`KONTOR_OIDC_AUDIENCE`); default: the client id.
+    pub oidc_audience: Option<String>,
+    /// The claim that lists the user's groups (`KONTOR_OIDC_GROUPS_CLAIM`).
+    pub oidc_groups_claim: String,
+    /// A prefix every Kontor group carries at the provider, stripped before
+    /// mapping (`KONTOR_OIDC_GROUP_PREFIX`, e.g. `kontor/`); default none.
+    pub oidc_group_prefix: String,
+    /// The provider's groups of the Betreiber and of provider finance
+    /// (`KONTOR_OIDC_BETREIBER_GROUP`, `KONTOR_OIDC_FINANZEN_GROUP`).
+    pub oidc_betreiber_group: String,
+    pub oidc_finanzen_group: String,
+    /// At most one fetch of the provider's keys this often when tokens name
+    /// an unknown key (`KONTOR_OIDC_JWKS_MIN_REFRESH_SECONDS`).
+    pub oidc_jwks_min_refresh_seconds: u64,
+    /// Login attempts per client address and minute, shared by all replicas
+    /// (`KONTOR_RATE_LIMIT_LOGIN_PER_MINUTE`); 0 switches the limit off.
+    pub rate_limit_login_per_minute: u32,
+    /// API requests per caller (token or user) and minute, shared by all
+    /// replicas (`KONTOR_RATE_LIMIT_API_PER_MINUTE`); 0 switches it off.
+    pub rate_limit_api_per_minute: u32,
+    /// Reverse proxies in front of Kontor whose `X-Forwarded-For` entry is
+    /// trusted (`KONTOR_TRUSTED_PROXY_HOPS`): 0 uses the peer address, 1
+    /// the address the ingress saw, and so on.
+    pub trusted_proxy_hops: usize,
     /// Where rendered manifests go (`KONTOR_MANIFEST_DIR`); default `<data_dir>/manifests`.
     pub manifest_dir: Option<PathBuf>,
     /// Offer the demo users on the login page (`KONTOR_DEMO_LOGIN`); default:
@@ -115,6 +154,16 @@ impl Default for Settings {
             oidc_issuer: None,
             oidc_client_id: None,
             oidc_client_secret: None,
+            oidc_scopes: "openid profile email".into(),
+            oidc_audience: None,
+            oidc_groups_claim: "groups".into(),
+            oidc_group_prefix: String::new(),
+            oidc_betreiber_group: "kontor-betreiber".into(),
+            oidc_finanzen_group: "kontor-finanzen".into(),
+            oidc_jwks_min_refresh_seconds: 10,
+            rate_limit_login_per_minute: 60,
+            rate_limit_api_per_minute: 600,
+            trusted_proxy_hops: 0,
             manifest_dir: None,
             demo_login: None,
             seed_demo: true,
@@ -173,7 +222,35 @@ impl Settings {
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
         }
+        self.check_oidc()?;
         self.check_provisioning()
+    }
+
+    fn check_oidc(&self) -> anyhow::Result<()> {
+        let Some(issuer) = &self.oidc_issuer else {
+            return Ok(());
+        };
+        let url = url::Url::parse(issuer).context("KONTOR_OIDC_ISSUER is not a URL")?;
+        if !matches!(url.scheme(), "https" | "http") {
+            anyhow::bail!("KONTOR_OIDC_ISSUER must be an https:// URL");
+        }
+        if self.oidc_client_id.as_deref().is_none_or(str::is_empty) {
+            anyhow::bail!("KONTOR_OIDC_ISSUER is set, so KONTOR_OIDC_CLIENT_ID is needed too");
+        }
+        if self.oidc_groups_claim.trim().is_empty() {
+            anyhow::bail!("KONTOR_OIDC_GROUPS_CLAIM may not be empty");
+        }
+        if !self.oidc_scopes.split_whitespace().any(|s| s == "openid") {
+            anyhow::bail!("KONTOR_OIDC_SCOPES must contain openid");
+        }
+        if self.public_url.is_none() && self.listen.ip().is_unspecified() {
+            anyhow::bail!(
+                "KONTOR_PUBLIC_URL is needed with KONTOR_OIDC_ISSUER when listening on {}: \
+                 the provider sends the browser back to it",
+                self.listen
+            );
+        }
+        Ok(())
     }
 
     fn check_provisioning(&self) -> anyhow::Result<()> {
@@ -277,6 +354,30 @@ impl Settings {
 
     pub fn demo_login_enabled(&self) -> bool {
         self.demo_login.unwrap_or(self.oidc_issuer.is_none())
+    }
+
+    pub fn demo_mode(&self) -> DemoMode {
+        match (self.demo_login_enabled(), self.oidc_issuer.is_some()) {
+            (false, _) => DemoMode::Off,
+            (true, false) => DemoMode::Only,
+            (true, true) => DemoMode::BesideProvider,
+        }
+    }
+
+    /// The provider's group names as configured.
+    pub fn group_names(&self) -> crate::auth::groups::GroupNames {
+        crate::auth::groups::GroupNames {
+            betreiber: self.oidc_betreiber_group.clone(),
+            finanzen: self.oidc_finanzen_group.clone(),
+            prefix: self.oidc_group_prefix.clone(),
+        }
+    }
+
+    /// The audience access tokens of the issuer must carry.
+    pub fn oidc_audience(&self) -> Option<&str> {
+        self.oidc_audience
+            .as_deref()
+            .or(self.oidc_client_id.as_deref())
     }
 
     /// Cookies are `Secure` whenever the portal is reached over https.

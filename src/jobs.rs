@@ -30,3 +30,17 @@ pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<(
         }
     })
 }
+
+/// Clears rate-limit counters of long-past windows every ten minutes. Any
+/// replica may do it; deleting what is already gone changes nothing.
+pub fn spawn_rate_limit_prune(db: Db) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let limiter = crate::ratelimit::RateLimiter::new(db.pool.clone());
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            if let Err(e) = limiter.prune(db::now()).await {
+                tracing::warn!(error = %e, "pruning rate-limit counters failed");
+            }
+        }
+    })
+}

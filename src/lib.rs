@@ -13,6 +13,7 @@ pub mod export;
 pub mod jobs;
 pub mod metrics;
 pub mod provisioning;
+pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

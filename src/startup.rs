@@ -22,13 +22,19 @@ use tower_sessions::{
     cookie::{SameSite, time::Duration as CookieDuration},
 };
 
-use crate::{config::Settings, db, db::Db, provisioning::Provisioner};
+use crate::{
+    auth::oidc::Oidc, config::Settings, db, db::Db, provisioning::Provisioner,
+    ratelimit::RateLimiter,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub provisioner: Arc<Provisioner>,
+    /// The OpenID provider, when one is configured.
+    pub oidc: Option<Arc<Oidc>>,
+    pub limiter: Arc<RateLimiter>,
 }
 
 pub struct Application {
@@ -63,10 +69,20 @@ impl Application {
         }
         let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
         let listener = TcpListener::bind(settings.listen).await?;
+        // Without a public URL the provider sends the browser back to the
+        // address Kontor really listens on (the port may have been 0).
+        let public_base = match &settings.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let oidc = Oidc::from_settings(&settings, &public_base)?.map(Arc::new);
+        let limiter = Arc::new(RateLimiter::new(db.pool.clone()));
         let state = AppState {
             db,
             settings: Arc::new(settings),
             provisioner,
+            oidc,
+            limiter,
         };
         let (db, settings, provisioner) = (
             state.db.clone(),
@@ -103,9 +119,14 @@ impl Application {
         }
         let provisioning =
             crate::provisioning::spawn(self.db.clone(), self.provisioner, &self.settings);
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        crate::jobs::spawn_rate_limit_prune(self.db.clone());
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         provisioning.stop().await;
         Ok(())
     }
@@ -124,6 +145,13 @@ pub fn router(state: AppState) -> Router {
     let pages = crate::web::router()
         .layer(middleware::from_fn(crate::web::csrf::protect))
         .layer(sessions);
+
+    let hsts = state.settings.secure_cookies().then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
 
     Router::new()
         .merge(pages)
@@ -161,6 +189,9 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // HSTS only behind https: sent over plain http it would be ignored
+        // at best and lock a test system out of http at worst.
+        .layer(tower::util::option_layer(hsts))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))

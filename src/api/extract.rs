@@ -13,12 +13,15 @@ use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
 use crate::{
-    auth::{CurrentUser, tokens},
-    db,
+    auth::{CurrentUser, Via, groups, jwt, oidc::Identity, tokens},
+    db::{self, identities::Resolved},
     startup::AppState,
 };
 
-/// The caller of an API route, from `Authorization: Bearer <token>`.
+/// The caller of an API route, from `Authorization: Bearer <token>`: a
+/// portal API token, or an access token (JWT) of the configured issuer.
+/// Every caller is rate-limited per identity; failed attempts per client
+/// address, so guessing tokens is limited too.
 pub struct ApiUser(pub CurrentUser);
 
 impl<S> FromRequestParts<S> for ApiUser
@@ -30,27 +33,116 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“.")
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt.")
-            })?;
-        let user = db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
-            .await?
-            .ok_or_else(|| {
-                Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen.")
-            })?;
-        Ok(ApiUser(user))
+        let per_minute = state.settings.rate_limit_api_per_minute;
+        let now = db::now();
+        match authenticate(&state, parts).await {
+            Ok(user) => {
+                let bucket = format!("api:user:{}", user.id);
+                state
+                    .limiter
+                    .hit(&bucket, per_minute, now)
+                    .await
+                    .map_err(|r| Problem::rate_limited(r.0))?;
+                Ok(ApiUser(user))
+            }
+            Err(problem) if problem.status == StatusCode::UNAUTHORIZED.as_u16() => {
+                let ip = crate::ratelimit::client_ip(
+                    &parts.headers,
+                    crate::ratelimit::peer(&parts.extensions),
+                    state.settings.trusted_proxy_hops,
+                );
+                state
+                    .limiter
+                    .hit(&format!("api:unauthenticated:{ip}"), per_minute, now)
+                    .await
+                    .map_err(|r| Problem::rate_limited(r.0))?;
+                Err(problem)
+            }
+            Err(problem) => Err(problem),
+        }
+    }
+}
+
+async fn authenticate(state: &AppState, parts: &Parts) -> Result<CurrentUser, Problem> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“."))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt.")
+        })?;
+    if let Some(oidc) = &state.oidc
+        && jwt::looks_like_jwt(token)
+    {
+        return access_token_user(state, oidc, token).await;
+    }
+    db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
+        .await?
+        .ok_or_else(|| {
+            Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen.")
+        })
+}
+
+/// The user an access token of the issuer stands for, synced like at a
+/// browser login (the token's groups decide, not what was stored before).
+async fn access_token_user(
+    state: &AppState,
+    oidc: &crate::auth::oidc::Oidc,
+    token: &str,
+) -> Result<CurrentUser, Problem> {
+    let audience = state.settings.oidc_audience().unwrap_or_default();
+    let claims = jwt::verify(oidc, audience, token)
+        .await
+        .map_err(|e| match e {
+            jwt::JwtError::Provider(p) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "provider-unavailable",
+                "Anmeldedienst nicht erreichbar",
+                p.to_string(),
+            ),
+            other => Problem::unauthorized(&other.to_string()),
+        })?;
+    let identity = Identity {
+        login: claims
+            .preferred_username
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| claims.sub.clone()),
+        display_name: claims
+            .name
+            .clone()
+            .or_else(|| claims.preferred_username.clone())
+            .unwrap_or_else(|| claims.sub.clone()),
+        email: claims.email.clone(),
+        groups: groups::from_claim(claims.other.get(oidc.groups_claim())),
+        subject: claims.sub,
+    };
+    let names = state.settings.group_names();
+    match db::identities::resolve(&state.db, &identity, &names).await? {
+        Resolved::Granted { customer_id, roles } => Ok(db::identities::sync(
+            &state.db,
+            oidc.issuer(),
+            &identity,
+            customer_id,
+            &roles,
+            Via::AccessToken,
+            false,
+            db::now(),
+        )
+        .await?),
+        Resolved::SeveralCustomers(slugs) => Err(Problem::no_access(format!(
+            "Die Gruppen des Tokens ordnen es mehreren Kunden zu ({}); ein Konto handelt für genau einen Kunden.",
+            slugs.join(", ")
+        ))),
+        Resolved::NoAccess => Err(Problem::no_access(
+            "Das Token ist gültig, aber keine seiner Gruppen gibt eine Rolle in Kontor.",
+        )),
     }
 }
 

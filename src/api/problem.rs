@@ -47,6 +47,10 @@ pub struct Problem {
     /// `duplicate-version`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For `rate-limited`: seconds until the next window, also sent as the
+    /// `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 impl Problem {
@@ -61,7 +65,25 @@ impl Problem {
             requested: None,
             remaining: None,
             reason: None,
+            retry_after: None,
         }
+    }
+
+    pub fn rate_limited(retry_after: i64) -> Problem {
+        let mut p = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Zu viele Anfragen",
+            format!(
+                "Das Anfragelimit ist für diese Minute erreicht. Bitte nach {retry_after} Sekunden erneut versuchen."
+            ),
+        );
+        p.retry_after = Some(retry_after);
+        p
+    }
+
+    pub fn no_access(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "no-access", "Kein Zugang", detail)
     }
 
     pub fn not_found() -> Problem {
@@ -102,12 +124,16 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let retry_after = self.retry_after;
         let mut response = (status, Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if unauthorized {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -2,6 +2,9 @@
 //! Both paths end in the same [`CurrentUser`], so every rule downstream is
 //! written once.
 
+pub mod groups;
+pub mod jwt;
+pub mod oidc;
 pub mod tokens;
 
 use crate::domain::Role;
@@ -9,8 +12,12 @@ use crate::domain::Role;
 /// How the user reached Kontor; recorded in the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
+    /// A browser session.
     Session,
+    /// A portal API token.
     Token,
+    /// An access token of the OpenID provider.
+    AccessToken,
     System,
 }
 
@@ -19,6 +26,7 @@ impl Via {
         match self {
             Via::Session => "sitzung",
             Via::Token => "token",
+            Via::AccessToken => "oidc-token",
             Via::System => "system",
         }
     }
@@ -33,6 +41,8 @@ pub struct CurrentUser {
     pub customer_id: Option<i64>,
     pub roles: Vec<Role>,
     pub via: Via,
+    /// The OpenID provider's subject, for users who came through it.
+    pub subject: Option<String>,
 }
 
 /// Which customers' data a user may see.
@@ -100,6 +110,7 @@ mod tests {
             customer_id,
             roles: roles.to_vec(),
             via: Via::Session,
+            subject: None,
         }
     }
 

@@ -25,9 +25,12 @@ pub async fn record(
 ) -> sqlx::Result<()> {
     append(
         tx,
-        Some(actor.id),
-        &actor.audit_label(),
-        actor.via.as_str(),
+        Actor {
+            user_id: Some(actor.id),
+            label: &actor.audit_label(),
+            subject: actor.subject.as_deref(),
+            via: actor.via.as_str(),
+        },
         at,
         entry,
     )
@@ -42,31 +45,35 @@ pub const SYSTEM_ACTOR: &str = "Kontor (Bereitstellung)";
 pub async fn record_system(tx: &mut Tx, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
     append(
         tx,
-        None,
-        SYSTEM_ACTOR,
-        crate::auth::Via::System.as_str(),
+        Actor {
+            user_id: None,
+            label: SYSTEM_ACTOR,
+            subject: None,
+            via: crate::auth::Via::System.as_str(),
+        },
         at,
         entry,
     )
     .await
 }
 
-async fn append(
-    tx: &mut Tx,
-    actor_user_id: Option<i64>,
-    actor: &str,
-    via: &str,
-    at: i64,
-    entry: Entry<'_>,
-) -> sqlx::Result<()> {
+struct Actor<'a> {
+    user_id: Option<i64>,
+    label: &'a str,
+    subject: Option<&'a str>,
+    via: &'a str,
+}
+
+async fn append(tx: &mut Tx, actor: Actor<'_>, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor, via, customer_id, action, object_type, object_id, before_json, after_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_log (at, actor_user_id, actor, actor_subject, via, customer_id, action, object_type, object_id, before_json, after_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(at)
-    .bind(actor_user_id)
-    .bind(actor)
-    .bind(via)
+    .bind(actor.user_id)
+    .bind(actor.label)
+    .bind(actor.subject)
+    .bind(actor.via)
     .bind(entry.customer_id)
     .bind(entry.action)
     .bind(entry.object_type)

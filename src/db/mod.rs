@@ -2,6 +2,7 @@
 //! and PostgreSQL through sqlx's `Any` driver; the few dialect differences are
 //! named methods on [`Db`] so they are visible where they matter.
 
+pub mod api_tokens;
 pub mod applications;
 pub mod audit;
 pub mod bench_seed;
@@ -12,6 +13,7 @@ pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod idempotency;
+pub mod identities;
 pub mod metering;
 pub mod outbox;
 pub mod promotions;

@@ -119,6 +119,7 @@ pub async fn system_user(db: &Db) -> anyhow::Result<CurrentUser> {
         customer_id: None,
         roles: vec![Role::Betreiber],
         via: Via::System,
+        subject: None,
     })
 }
 

@@ -20,6 +20,7 @@ struct UserRoleRow {
     login: String,
     display_name: String,
     customer_id: Option<i64>,
+    subject: Option<String>,
     role: Option<String>,
 }
 
@@ -44,15 +45,38 @@ fn fold(rows: Vec<UserRoleRow>, via: Via) -> Option<CurrentUser> {
         customer_id: first.customer_id,
         roles,
         via,
+        subject: first.subject,
     })
 }
 
+/// Selects a user with one role per row; `FROM users u` and the join on
+/// roles come after it.
+const USER_COLUMNS: &str =
+    "SELECT u.id, u.login, u.display_name, u.customer_id, u.oidc_subject AS subject, r.role";
+
 pub async fn by_id(pool: &AnyPool, id: i64, via: Via) -> sqlx::Result<Option<CurrentUser>> {
-    let rows: Vec<UserRoleRow> = sqlx::query_as(
-        "SELECT u.id, u.login, u.display_name, u.customer_id, r.role FROM users u \
-         LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1",
-    )
+    let rows: Vec<UserRoleRow> = sqlx::query_as(super::sql(format!(
+        "{USER_COLUMNS} FROM users u LEFT JOIN user_roles r ON r.user_id = u.id WHERE u.id = $1"
+    )))
     .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(fold(rows, via))
+}
+
+/// A user who came through the OpenID provider, by issuer and subject.
+pub async fn by_subject(
+    pool: &AnyPool,
+    issuer: &str,
+    subject: &str,
+    via: Via,
+) -> sqlx::Result<Option<CurrentUser>> {
+    let rows: Vec<UserRoleRow> = sqlx::query_as(super::sql(format!(
+        "{USER_COLUMNS} FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.oidc_issuer = $1 AND u.oidc_subject = $2"
+    )))
+    .bind(issuer)
+    .bind(subject)
     .fetch_all(pool)
     .await?;
     Ok(fold(rows, via))
@@ -65,24 +89,33 @@ pub async fn by_login(pool: &AnyPool, login: &str) -> sqlx::Result<Option<UserRo
         .await
 }
 
-/// The user behind a valid (known, unexpired, unrevoked) API token.
+/// The user behind a valid (known, unexpired, unrevoked) API token. Notes
+/// the token's use, at most once a minute, so that a busy token costs no
+/// write per request.
 pub async fn by_token_hash(
     pool: &AnyPool,
     hash: &str,
     now: i64,
 ) -> sqlx::Result<Option<CurrentUser>> {
-    let rows: Vec<UserRoleRow> = sqlx::query_as(
-        "SELECT u.id, u.login, u.display_name, u.customer_id, r.role FROM api_tokens t \
-         JOIN users u ON u.id = t.user_id \
-         LEFT JOIN user_roles r ON r.user_id = u.id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-           AND (t.expires_at IS NULL OR t.expires_at > $2)",
+    let token: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, user_id, last_used_at FROM api_tokens \
+         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(hash)
     .bind(now)
-    .fetch_all(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(fold(rows, Via::Token))
+    let Some((token_id, user_id, last_used_at)) = token else {
+        return Ok(None);
+    };
+    if last_used_at.is_none_or(|at| now - at >= 60) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(token_id)
+            .execute(pool)
+            .await?;
+    }
+    by_id(pool, user_id, Via::Token).await
 }
 
 /// Users offered on the demo login page.

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::{
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 
@@ -18,6 +18,8 @@ pub enum PageError {
     CsrfRejected,
     BadForm(String),
     Conflict(String),
+    /// Over a rate limit; try again after this many seconds.
+    TooManyRequests(i64),
     Internal(anyhow::Error),
 }
 
@@ -64,6 +66,7 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, heading, message, error_id) = match self {
             PageError::LoginRequired => return Redirect::to("/anmelden").into_response(),
             PageError::NotFound => (
@@ -86,6 +89,15 @@ impl IntoResponse for PageError {
             ),
             PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
+            PageError::TooManyRequests(secs) => {
+                retry_after = Some(secs);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Zu viele Anfragen",
+                    format!("Von Ihrer Adresse kamen in kurzer Zeit sehr viele Anmeldeversuche. Bitte versuchen Sie es in {secs} Sekunden noch einmal."),
+                    None,
+                )
+            }
             PageError::Internal(e) => {
                 let id = crate::telemetry::random_id(12);
                 tracing::error!(error_id = %id, error = ?e, "internal error on a page");
@@ -103,15 +115,21 @@ impl IntoResponse for PageError {
                 nav: Nav::None,
                 user: None,
                 csrf: String::new(),
-                demo: false,
+                demo: crate::config::DemoMode::Off,
             },
             heading,
             message,
             error_id,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, heading).into_response(),
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        response
     }
 }

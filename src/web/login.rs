@@ -1,10 +1,14 @@
-//! Login page. Without an OpenID provider (the embedded default) it offers
-//! the demo users; OpenID Connect comes with the identity issue.
+//! Login and logout. With an OpenID provider configured the browser goes
+//! through the authorization code flow with PKCE; without one (the embedded
+//! default) the page offers the demo users. A login from the provider
+//! creates or updates the user just in time from the groups claim; a user
+//! without any Kontor group gets the "kein Zugang" page.
 
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::State,
+    extract::{Query, State},
+    http::{StatusCode, request::Parts},
     response::Response,
     routing::{get, post},
 };
@@ -13,13 +17,19 @@ use tower_sessions::Session;
 
 use super::{Layout, Nav, PageError, render, see_other, session};
 use crate::{
-    db::{self, users::DemoUser},
+    auth::{Via, oidc::PENDING_LOGIN_SECS, oidc::PendingLogin},
+    db::{self, identities::Resolved, users::DemoUser},
     startup::AppState,
 };
+
+const PENDING: &str = "oidc_pending";
+pub const ID_TOKEN: &str = "oidc_id_token";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/anmelden", get(show).post(log_in))
+        .route("/anmelden/oidc", get(begin))
+        .route("/anmelden/rueckkehr", get(callback))
         .route("/abmelden", post(log_out))
 }
 
@@ -28,33 +38,73 @@ pub fn router() -> Router<AppState> {
 struct LoginPage {
     layout: Layout,
     demo_users: Vec<DemoUser>,
+    oidc: bool,
+    /// Why the last attempt failed.
+    problem: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
-    if session
-        .get::<i64>("user_id")
-        .await
-        .map_err(PageError::session)?
-        .is_some()
-    {
-        return Ok(see_other("/uebersicht"));
-    }
+#[derive(Template)]
+#[template(path = "no_access.html")]
+struct NoAccessPage {
+    layout: Layout,
+    display_name: String,
+    login: String,
+    /// Set when the groups name several customers.
+    customers: Vec<String>,
+    groups_claim: String,
+}
+
+async fn login_page(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    problem: Option<String>,
+) -> Result<Response, PageError> {
     let demo = state.settings.demo_login_enabled();
     let demo_users = if demo {
         db::users::demo_users(&state.db.pool).await?
     } else {
         Vec::new()
     };
-    render(&LoginPage {
+    let mut response = render(&LoginPage {
         layout: Layout {
             title: "Anmelden".into(),
             nav: Nav::None,
             user: None,
-            csrf: session::csrf_token(&session).await?,
-            demo,
+            csrf: session::csrf_token(session).await?,
+            demo: state.settings.demo_mode(),
         },
         demo_users,
-    })
+        oidc: state.oidc.is_some(),
+        problem,
+    })?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+async fn show(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+    if session::user_id(&session).await?.is_some() {
+        return Ok(see_other("/uebersicht"));
+    }
+    login_page(&state, &session, StatusCode::OK, None).await
+}
+
+/// Login attempts count per client address, shared by all replicas.
+async fn limit(state: &AppState, parts: &Parts) -> Result<(), PageError> {
+    let ip = crate::ratelimit::client_ip(
+        &parts.headers,
+        crate::ratelimit::peer(&parts.extensions),
+        state.settings.trusted_proxy_hops,
+    );
+    state
+        .limiter
+        .hit(
+            &format!("login:{ip}"),
+            state.settings.rate_limit_login_per_minute,
+            db::now(),
+        )
+        .await
+        .map_err(|r| PageError::TooManyRequests(r.0))
 }
 
 #[derive(Deserialize)]
@@ -65,8 +115,10 @@ struct LoginForm {
 async fn log_in(
     State(state): State<AppState>,
     session: Session,
+    parts: Parts,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    limit(&state, &parts).await?;
     if !state.settings.demo_login_enabled() {
         return Err(PageError::Forbidden);
     }
@@ -83,7 +135,187 @@ async fn log_in(
     Ok(see_other("/uebersicht"))
 }
 
-async fn log_out(session: Session) -> Result<Response, PageError> {
+/// Sends the browser to the provider, remembering state, nonce and the
+/// PKCE verifier in the session.
+async fn begin(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+) -> Result<Response, PageError> {
+    limit(&state, &parts).await?;
+    let Some(oidc) = &state.oidc else {
+        return Err(PageError::NotFound);
+    };
+    match oidc.begin().await {
+        Ok((url, pending)) => {
+            session
+                .insert(PENDING, &pending)
+                .await
+                .map_err(PageError::session)?;
+            Ok(see_other(url.as_str()))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OpenID provider not available for a login");
+            login_page(
+                &state,
+                &session,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(format!("{e} Bitte versuchen Sie es später noch einmal.")),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The provider's redirect back: state checked against the session, code
+/// exchanged, ID token validated (signature, issuer, audience, expiry,
+/// nonce), groups mapped, user synced, session started with a new id.
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+    Query(back): Query<Callback>,
+) -> Result<Response, PageError> {
+    limit(&state, &parts).await?;
+    let Some(oidc) = state.oidc.clone() else {
+        return Err(PageError::NotFound);
+    };
+    // The pending login is used once, whatever happens next.
+    let pending: Option<PendingLogin> =
+        session.remove(PENDING).await.map_err(PageError::session)?;
+    let refuse = |message: &str| {
+        let message = message.to_owned();
+        let state = state.clone();
+        let session = session.clone();
+        async move {
+            login_page(
+                &state,
+                &session,
+                StatusCode::BAD_REQUEST,
+                Some(format!("{message} Bitte melden Sie sich noch einmal an.")),
+            )
+            .await
+        }
+    };
+    if let Some(error) = &back.error {
+        tracing::info!(error, description = ?back.error_description, "provider ended the login with an error");
+        return refuse(&format!(
+            "Der Anmeldedienst hat die Anmeldung nicht abgeschlossen ({error})."
+        ))
+        .await;
+    }
+    let Some(pending) = pending.filter(|p| db::now() - p.started_at <= PENDING_LOGIN_SECS) else {
+        return refuse(
+            "Die Anmeldung ist abgelaufen oder wurde in einem anderen Fenster begonnen.",
+        )
+        .await;
+    };
+    if !back
+        .state
+        .as_deref()
+        .is_some_and(|s| same(s, &pending.state))
+    {
+        tracing::warn!("login callback with a state that does not match the session");
+        return refuse("Die Rückmeldung des Anmeldedienstes passt nicht zu dieser Anmeldung.")
+            .await;
+    }
+    let Some(code) = back.code else {
+        return refuse("Die Rückmeldung des Anmeldedienstes enthält keinen Code.").await;
+    };
+    let login = match oidc.finish(code, &pending).await {
+        Ok(login) => login,
+        Err(e) => {
+            tracing::warn!(error = %e, "login refused");
+            let status = match e {
+                crate::auth::oidc::OidcError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return login_page(
+                &state,
+                &session,
+                status,
+                Some(format!("{e} Bitte melden Sie sich noch einmal an.")),
+            )
+            .await;
+        }
+    };
+    let identity = &login.identity;
+    let names = state.settings.group_names();
+    let (customer_id, roles) = match db::identities::resolve(&state.db, identity, &names).await? {
+        Resolved::Granted { customer_id, roles } => (customer_id, roles),
+        denied => {
+            tracing::info!(subject = %identity.subject, groups = ?identity.groups, "login without Kontor access");
+            // Kept so that "Abmelden" can end the provider's session too.
+            session
+                .insert(ID_TOKEN, &login.id_token)
+                .await
+                .map_err(PageError::session)?;
+            let customers = match denied {
+                Resolved::SeveralCustomers(slugs) => slugs,
+                _ => Vec::new(),
+            };
+            let mut response = render(&NoAccessPage {
+                layout: Layout {
+                    title: "Kein Zugang".into(),
+                    nav: Nav::None,
+                    user: None,
+                    csrf: session::csrf_token(&session).await?,
+                    demo: state.settings.demo_mode(),
+                },
+                display_name: identity.display_name.clone(),
+                login: identity.login.clone(),
+                customers,
+                groups_claim: state.settings.oidc_groups_claim.clone(),
+            })?;
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            return Ok(response);
+        }
+    };
+    let user = db::identities::sync(
+        &state.db,
+        oidc.issuer(),
+        identity,
+        customer_id,
+        &roles,
+        Via::Session,
+        true,
+        db::now(),
+    )
+    .await?;
+    session::log_in(&session, user.id).await?;
+    session
+        .insert(ID_TOKEN, &login.id_token)
+        .await
+        .map_err(PageError::session)?;
+    tracing::info!(login = %user.login, subject = %identity.subject, "login through the OpenID provider");
+    Ok(see_other("/uebersicht"))
+}
+
+/// Ends Kontor's session and, with a provider, the provider's session too
+/// (RP-initiated logout), which then sends the browser back to the login.
+async fn log_out(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let id_token: Option<String> = session.get(ID_TOKEN).await.map_err(PageError::session)?;
     session::log_out(&session).await?;
+    if let Some(oidc) = &state.oidc
+        && let Some(url) = oidc.logout_url(id_token.as_deref()).await
+    {
+        return Ok(see_other(url.as_str()));
+    }
     Ok(see_other("/anmelden"))
 }

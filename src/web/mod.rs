@@ -13,6 +13,7 @@ pub mod overview;
 pub mod releases;
 pub mod session;
 pub mod shop;
+pub mod tokens;
 pub mod view;
 
 use askama::Template;
@@ -22,7 +23,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{auth::CurrentUser, startup::AppState};
+use crate::{auth::CurrentUser, config::DemoMode, startup::AppState};
 
 pub use error::PageError;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/uebersicht") }))
         .merge(login::router())
+        .merge(tokens::router())
         .merge(overview::router())
         .merge(shop::router())
         .merge(bookings::router())
@@ -52,6 +54,7 @@ pub enum Nav {
     Customers,
     Contracts,
     Catalogue,
+    Tokens,
     None,
 }
 
@@ -62,10 +65,23 @@ pub struct Layout {
     pub nav: Nav,
     pub user: Option<CurrentUser>,
     pub csrf: String,
-    pub demo: bool,
+    pub demo: DemoMode,
 }
 
 impl Layout {
+    /// The text of the demo banner, when demo users may log in.
+    pub fn demo_banner(&self) -> Option<&'static str> {
+        match self.demo {
+            DemoMode::Off => None,
+            DemoMode::Only => Some(
+                "Anmeldung ohne Identitätsanbieter mit Demo-Benutzer:innen. Nicht für den Produktivbetrieb.",
+            ),
+            DemoMode::BesideProvider => Some(
+                "Neben dem Identitätsanbieter ist die Anmeldung mit Demo-Benutzer:innen eingeschaltet (Testsystem). Nicht für den Produktivbetrieb.",
+            ),
+        }
+    }
+
     pub fn is(&self, nav: Nav) -> bool {
         self.nav == nav
     }

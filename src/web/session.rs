@@ -64,6 +64,11 @@ pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
     Ok(())
 }
 
+/// The logged-in user's id, if any.
+pub async fn user_id(session: &Session) -> Result<Option<i64>, PageError> {
+    session.get(USER_ID).await.map_err(PageError::session)
+}
+
 pub async fn log_out(session: &Session) -> Result<(), PageError> {
     session.flush().await.map_err(PageError::session)
 }
@@ -73,7 +78,7 @@ pub async fn log_out(session: &Session) -> Result<(), PageError> {
 pub struct PageUser {
     pub user: CurrentUser,
     pub csrf: String,
-    pub demo: bool,
+    pub demo: crate::config::DemoMode,
 }
 
 impl PageUser {
@@ -133,7 +138,7 @@ where
         Ok(PageUser {
             user,
             csrf,
-            demo: state.settings.demo_login_enabled(),
+            demo: state.settings.demo_mode(),
         })
     }
 }

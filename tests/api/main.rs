@@ -12,14 +12,17 @@ mod bad_input;
 mod bench_seed;
 mod billing;
 mod bookings;
+mod deploy;
 #[path = "../fake_kube/mod.rs"]
 pub mod fake_kube;
 mod fake_kube_selftest;
 mod health;
 mod idempotency;
+mod identity;
 mod kontingent;
 mod listing;
 mod metering;
+mod oidc_provider;
 mod openapi;
 mod pages;
 mod pages_billing;

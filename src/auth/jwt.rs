@@ -1,0 +1,114 @@
+//! Access tokens of the configured issuer on the API: a JWT whose signature
+//! checks against the issuer's keys, with `iss`, `aud`, `exp` and `nbf`
+//! checked. The groups claim in it decides the roles, exactly as at a
+//! browser login.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+
+use super::oidc::{Oidc, OidcError};
+
+/// Clock skew tolerated between Kontor and the provider.
+const LEEWAY_SECS: u64 = 30;
+
+/// Why an access token was refused; the message goes to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    #[error("Das Token ist kein gültiges JWT: {0}")]
+    Malformed(String),
+    #[error("Das Token ist nicht mit einem asymmetrischen Verfahren signiert.")]
+    Algorithm,
+    #[error("Das Token nennt keinen oder einen unbekannten Schlüssel des Anmeldedienstes.")]
+    UnknownKey,
+    #[error("Das Token wurde abgelehnt: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Provider(#[from] OidcError),
+}
+
+/// The claims Kontor reads from an access token.
+#[derive(Debug, Deserialize)]
+pub struct AccessClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Everything else, among it the configurable groups claim.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+fn asymmetric(alg: Algorithm) -> bool {
+    !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+}
+
+/// Verifies `token` as an access token of `oidc`'s issuer for `audience`.
+pub async fn verify(oidc: &Oidc, audience: &str, token: &str) -> Result<AccessClaims, JwtError> {
+    // `alg: none` does not even parse here: jsonwebtoken has no such
+    // algorithm, so such a token is malformed.
+    let header = decode_header(token).map_err(|e| JwtError::Malformed(e.to_string()))?;
+    if !asymmetric(header.alg) {
+        return Err(JwtError::Algorithm);
+    }
+    let kid = header.kid.ok_or(JwtError::UnknownKey)?;
+    let jwk = oidc
+        .access_token_key(&kid)
+        .await?
+        .ok_or(JwtError::UnknownKey)?;
+    // A key published for one algorithm is used for no other.
+    if let Some(key_alg) = jwk.common.key_algorithm
+        && key_alg.to_string() != format!("{:?}", header.alg)
+    {
+        return Err(JwtError::Algorithm);
+    }
+    let key = DecodingKey::from_jwk(&jwk).map_err(|e| JwtError::Invalid(e.to_string()))?;
+    let mut validation = Validation::new(header.alg);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
+    validation.set_issuer(&[oidc.issuer()]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let data = decode::<AccessClaims>(token, &key, &validation)
+        .map_err(|e| JwtError::Invalid(reason(&e)))?;
+    Ok(data.claims)
+}
+
+fn reason(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::ExpiredSignature => "abgelaufen (exp)".into(),
+        K::ImmatureSignature => "noch nicht gültig (nbf)".into(),
+        K::InvalidAudience => "für einen anderen Empfänger ausgestellt (aud)".into(),
+        K::InvalidIssuer => "von einem anderen Aussteller (iss)".into(),
+        K::InvalidSignature => "Signatur passt nicht".into(),
+        K::MissingRequiredClaim(c) => format!("Angabe {c} fehlt"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Whether a bearer token looks like a JWT rather than a portal token.
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.split('.').count() == 3 && !token.starts_with(super::tokens::PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portal_tokens_are_not_taken_for_jwts() {
+        assert!(looks_like_jwt("a.b.c"));
+        assert!(!looks_like_jwt("kontor_abc"));
+        assert!(!looks_like_jwt("a.b"));
+    }
+
+    #[test]
+    fn symmetric_algorithms_are_refused() {
+        assert!(!asymmetric(Algorithm::HS256));
+        assert!(asymmetric(Algorithm::RS256));
+        assert!(asymmetric(Algorithm::ES256));
+    }
+}
