@@ -1,17 +1,60 @@
 //! Scheduled jobs of a serving process.
 //!
-//! Every replica runs them; what makes that safe is the database, not an
-//! election: closing a month inserts each statement under a unique key, so a
-//! month is closed exactly once however many replicas try at the same moment.
+//! Every replica schedules them, and each slot of a job's interval runs on
+//! exactly one replica: the one whose claim of the slot in `job_runs` went
+//! in first ([`db::schedule`]). The jobs are idempotent besides (a month is
+//! closed under a unique key, samples are keyed by their instant), so even a
+//! slot run twice by hand would change nothing.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use crate::db::{self, Db, statements};
 
-/// Closes finished billing months now and then every `every`.
-pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs `job` once per slot of `every`, on whichever replica claims the
+/// slot: first in the slot the process starts in (unless another replica
+/// ran it already), then at each slot boundary.
+pub fn spawn_scheduled<F, Fut>(
+    db: Db,
+    name: &'static str,
+    every: Duration,
+    mut job: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let every_secs = i64::try_from(every.as_secs().max(1)).unwrap_or(i64::MAX);
+    let me = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "kontor".into()),
+        crate::telemetry::random_id(8)
+    );
     tokio::spawn(async move {
         loop {
+            let now = db::now();
+            match db::schedule::claim(&db, name, every_secs, now, &me).await {
+                Ok(true) => {
+                    crate::metrics::job_run(name);
+                    job().await
+                }
+                Ok(false) => tracing::debug!(job = name, "slot already run by another replica"),
+                Err(e) => tracing::warn!(job = name, error = %e, "claiming a job slot failed"),
+            }
+            let next = db::schedule::slot(db::now(), every_secs) + every_secs;
+            let wait = u64::try_from(next - db::now()).unwrap_or(0);
+            // A little past the boundary, so clocks a few ms apart agree on
+            // the slot.
+            tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(50)).await;
+        }
+    })
+}
+
+/// Closes finished billing months, once per `every` across all replicas.
+pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
+    let job_db = db.clone();
+    spawn_scheduled(db, "billing-close", every, move || {
+        let db = job_db.clone();
+        async move {
             let started = std::time::Instant::now();
             let outcome = statements::close_due(&db, db::now()).await;
             crate::metrics::billing_run(started.elapsed().as_secs_f64());
@@ -23,24 +66,27 @@ pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<(
                 ),
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "closing billing months failed; retrying later")
+                    tracing::warn!(error = %e, "closing billing months failed; retrying next slot")
                 }
             }
-            tokio::time::sleep(every).await;
         }
     })
 }
 
-/// Clears rate-limit counters of long-past windows every ten minutes. Any
-/// replica may do it; deleting what is already gone changes nothing.
+/// Clears rate-limit counters of long-past windows every ten minutes.
 pub fn spawn_rate_limit_prune(db: Db) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let limiter = crate::ratelimit::RateLimiter::new(db.pool.clone());
-        loop {
-            tokio::time::sleep(Duration::from_secs(600)).await;
-            if let Err(e) = limiter.prune(db::now()).await {
-                tracing::warn!(error = %e, "pruning rate-limit counters failed");
+    let job_db = db.clone();
+    spawn_scheduled(
+        db,
+        "rate-limit-prune",
+        Duration::from_secs(600),
+        move || {
+            let limiter = crate::ratelimit::RateLimiter::new(job_db.pool.clone());
+            async move {
+                if let Err(e) = limiter.prune(db::now()).await {
+                    tracing::warn!(error = %e, "pruning rate-limit counters failed");
+                }
             }
-        }
-    })
+        },
+    )
 }

@@ -33,6 +33,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
     kind: String,
@@ -46,6 +51,7 @@ struct Metrics {
     latency: HistogramFamily<RouteLabels>,
     reconciles: Family<OutcomeLabels, Counter>,
     billing_runs: Histogram,
+    job_runs: Family<JobLabels, Counter>,
     queue_pending: Gauge,
     queue_failing: Gauge,
 }
@@ -84,6 +90,12 @@ fn metrics() -> &'static Metrics {
             "Duration of the job that closes finished billing months",
             billing_runs.clone(),
         );
+        let job_runs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "job_runs",
+            "Scheduled job runs by this replica (each slot runs on one replica only)",
+            job_runs.clone(),
+        );
         let queue_pending = Gauge::default();
         registry.register(
             "provisioning_queue_pending",
@@ -102,6 +114,7 @@ fn metrics() -> &'static Metrics {
             latency,
             reconciles,
             billing_runs,
+            job_runs,
             queue_pending,
             queue_failing,
         }
@@ -133,6 +146,16 @@ pub fn reconciled(kind: Option<&str>) {
         .get_or_create(&OutcomeLabels {
             outcome: if kind.is_some() { "error" } else { "ok" }.into(),
             kind: kind.unwrap_or("").into(),
+        })
+        .inc();
+}
+
+/// One run of a scheduled job on this replica.
+pub fn job_run(job: &str) {
+    metrics()
+        .job_runs
+        .get_or_create(&JobLabels {
+            job: job.to_owned(),
         })
         .inc();
 }

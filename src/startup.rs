@@ -47,8 +47,20 @@ pub struct Application {
 
 /// Security headers for every response. The CSP forbids inline script and
 /// style; KERN draws its icons as `data:` SVG masks, hence `img-src data:`.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; \
-    font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// `form-action` also names the OpenID provider: browsers apply it to the
+/// redirect after a form, and "Abmelden" posts to Kontor, which redirects to
+/// the provider's logout page.
+fn content_security_policy(issuer: Option<&str>) -> String {
+    let provider = issuer
+        .and_then(|i| url::Url::parse(i).ok())
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; \
+         font-src 'self'; form-action 'self'{provider}; frame-ancestors 'none'; base-uri 'none'; \
+         object-src 'none'"
+    )
+}
 
 #[derive(Clone, Copy)]
 struct RandomRequestId;
@@ -146,6 +158,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::web::csrf::protect))
         .layer(sessions);
 
+    let csp = HeaderValue::from_str(&content_security_policy(
+        state.settings.oidc_issuer.as_deref(),
+    ))
+    .expect("the issuer was checked to be a URL");
     let hsts = state.settings.secure_cookies().then(|| {
         SetResponseHeaderLayer::overriding(
             header::STRICT_TRANSPORT_SECURITY,
@@ -175,7 +191,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { crate::web::PageError::NotFound })
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
+            csp,
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

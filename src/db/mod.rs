@@ -18,6 +18,7 @@ pub mod metering;
 pub mod outbox;
 pub mod promotions;
 pub mod releases;
+pub mod schedule;
 pub mod seed;
 pub mod sessions;
 pub mod statements;

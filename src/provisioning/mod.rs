@@ -151,17 +151,28 @@ impl Provisioner {
 /// The provisioning tasks of a serving process.
 pub struct Running {
     handles: Vec<JoinHandle<()>>,
-    reconciler: Option<Arc<Reconciler>>,
+    reconciler: Option<(Arc<Reconciler>, JoinHandle<()>)>,
 }
 
+/// How long a stopping process waits for the environments it is working on;
+/// below Kubernetes' default grace period of 30 s. What is not done by then
+/// is given back and another replica takes it over.
+const DRAIN: Duration = Duration::from_secs(20);
+
 impl Running {
-    /// Stops the tasks and gives back this process's claims, so another
-    /// replica carries on at once.
+    /// Stops the tasks: the reconciler finishes the environments it has
+    /// claimed (within [`DRAIN`]), then whatever claims remain are given
+    /// back, so another replica carries on at once.
     pub async fn stop(self) {
         for handle in &self.handles {
             handle.abort();
         }
-        if let Some(reconciler) = self.reconciler {
+        if let Some((reconciler, mut task)) = self.reconciler {
+            reconciler.stop();
+            if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
+                tracing::warn!("claimed provisioning work not done in time; giving it back");
+                task.abort();
+            }
             match reconciler.release().await {
                 Ok(n) if n > 0 => tracing::info!(claims = n, "released provisioning claims"),
                 Ok(_) => {}
@@ -188,9 +199,8 @@ pub fn spawn(db: Db, provisioner: Arc<Provisioner>, settings: &Settings) -> Runn
                 retry_max: Duration::from_millis(settings.retry_max_ms),
             },
         ));
-        reconciler = Some(r.clone());
         // The task owns one handle; `Running::stop` uses the other.
-        handles.push(tokio::spawn(r.run()));
+        reconciler = Some((r.clone(), tokio::spawn(r.run())));
         let (db, provisioner) = (db.clone(), provisioner.clone());
         let poll = Duration::from_millis(settings.reconcile_poll_ms);
         let timeout = i64::try_from(settings.rollout_timeout_seconds).unwrap_or(i64::MAX);
@@ -204,28 +214,39 @@ pub fn spawn(db: Db, provisioner: Arc<Provisioner>, settings: &Settings) -> Runn
         }));
     }
     if settings.resync_every_seconds > 0 {
-        let (db, provisioner) = (db.clone(), provisioner.clone());
+        let (db_job, provisioner) = (db.clone(), provisioner.clone());
         let every = Duration::from_secs(settings.resync_every_seconds);
-        handles.push(tokio::spawn(async move {
-            loop {
-                if let Err(e) = resync::resync(&db, &provisioner).await {
-                    tracing::warn!(error = %e, "resync failed; trying again later");
+        handles.push(crate::jobs::spawn_scheduled(
+            db.clone(),
+            "resync",
+            every,
+            move || {
+                let (db, provisioner) = (db_job.clone(), provisioner.clone());
+                async move {
+                    if let Err(e) = resync::resync(&db, &provisioner).await {
+                        tracing::warn!(error = %e, "resync failed; trying again next slot");
+                    }
                 }
-                tokio::time::sleep(every).await;
-            }
-        }));
+            },
+        ));
     }
     if settings.metering_every_seconds > 0 {
         let every = settings.metering_every_seconds;
-        handles.push(tokio::spawn(async move {
-            loop {
-                let every_i64 = i64::try_from(every).unwrap_or(i64::MAX);
-                if let Err(e) = collector::collect(&db, &provisioner, db::now(), every_i64).await {
-                    tracing::warn!(error = %e, "metering failed; trying again later");
+        let (db_job, provisioner) = (db.clone(), provisioner.clone());
+        handles.push(crate::jobs::spawn_scheduled(
+            db.clone(),
+            "metering",
+            Duration::from_secs(every),
+            move || {
+                let (db, provisioner) = (db_job.clone(), provisioner.clone());
+                let every = i64::try_from(every).unwrap_or(i64::MAX);
+                async move {
+                    if let Err(e) = collector::collect(&db, &provisioner, db::now(), every).await {
+                        tracing::warn!(error = %e, "metering failed; trying again next slot");
+                    }
                 }
-                tokio::time::sleep(Duration::from_secs(every)).await;
-            }
-        }));
+            },
+        ));
     }
     Running {
         handles,

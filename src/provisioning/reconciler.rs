@@ -48,6 +48,8 @@ pub struct Reconciler {
     /// This process's name on its claims.
     worker: String,
     options: Options,
+    /// Set at shutdown: claim nothing more, finish what is claimed.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Reconciler {
@@ -62,21 +64,37 @@ impl Reconciler {
             provisioner,
             worker,
             options,
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 
-    /// Works until the task is dropped (which drops the workers too).
+    /// Asks [`Reconciler::run`] to take no more claims and to return once
+    /// the environments it is working on are done.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Works until [`Reconciler::stop`] (then finishes the claimed work and
+    /// returns) or until the task is dropped (which drops the workers too).
     /// Each worker that finishes makes room for the next claim at once, so
     /// one slow environment never holds up the others; with nothing due it
     /// waits for a wake-up from this process or the next poll.
     pub async fn run(self: Arc<Self>) {
         let free = Arc::new(Semaphore::new(self.options.workers.max(1)));
         let mut running = JoinSet::new();
+        let mut stopping = self.stopping.subscribe();
         loop {
             // Reap finished workers so the set does not grow.
             while running.try_join_next().is_some() {}
-            let Ok(first) = free.clone().acquire_owned().await else {
-                return;
+            if *stopping.borrow() {
+                break;
+            }
+            let first = tokio::select! {
+                permit = free.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+                _ = stopping.changed() => continue,
             };
             let room = 1 + free.available_permits();
             let claims = match outbox::claim(
@@ -99,6 +117,7 @@ impl Reconciler {
                 tokio::select! {
                     _ = self.db.provisioning_woken() => {}
                     _ = tokio::time::sleep(self.options.poll) => {}
+                    _ = stopping.changed() => {}
                 }
                 continue;
             }
@@ -122,6 +141,14 @@ impl Reconciler {
                 });
             }
         }
+        let working = running.len();
+        if working > 0 {
+            tracing::info!(
+                environments = working,
+                "finishing claimed provisioning work"
+            );
+        }
+        while running.join_next().await.is_some() {}
     }
 
     async fn handle(&self, claim: outbox::Claim) -> sqlx::Result<()> {

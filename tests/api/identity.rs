@@ -183,6 +183,15 @@ async fn without_a_kontor_group_the_user_sees_kein_zugang(backend: Backend) {
     let location = logout.headers()["location"].to_str().unwrap();
     assert!(location.starts_with(&provider.issuer), "{location}");
     assert!(location.contains("id_token_hint="), "{location}");
+    // Browsers apply form-action to the redirect after the form: the
+    // provider's origin must be allowed, or the logout never gets there.
+    let csp = logout.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains(&format!("form-action 'self' {}", provider.issuer)),
+        "{csp}"
+    );
 }
 
 async fn groups_of_two_customers_are_refused_not_guessed(backend: Backend) {

@@ -29,4 +29,5 @@ mod pages_billing;
 mod provisioning;
 mod real_cluster;
 mod releases;
+mod replicas;
 mod tenants;

@@ -33,8 +33,10 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
  * Starts `kontor serve` on a free port with a fresh data directory.
  * Resolves to { url, stop(), log(), dataDir, env } once /healthz answers
  * (`env`: the environment the portal runs with, for `runKontor`).
+ * `env` (optional) adds or overrides settings, e.g. the OIDC issuer
+ * (see oidc.mjs).
  */
-export async function startPortal({ timeoutMs = 30_000 } = {}) {
+export async function startPortal({ timeoutMs = 30_000, env: extraEnv = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kontor-browser-'));
   // Only our own KONTOR_* settings: no OIDC issuer (demo login stays on), no
   // config file from the caller's directory (cwd is the temp dir). Kept:
@@ -46,7 +48,7 @@ export async function startPortal({ timeoutMs = 30_000 } = {}) {
     KONTOR_LISTEN: '127.0.0.1:0',
     KONTOR_LOG: 'info',
     NO_COLOR: '1',
-  });
+  }, extraEnv);
   if (!existsSync(KONTOR_BIN)) {
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`no kontor binary at ${KONTOR_BIN}: run cargo build first or set KONTOR_BIN`);
@@ -243,12 +245,15 @@ export async function checkA11y(page, label = page.url()) {
  *   it('…', async () => { const { page } = await sp(); … });
  *   it('…', async () => { const { page } = await env.open(null); … });  // own context
  */
-export function useKontor({ before, after }) {
+export function useKontor({ before, after, portalEnv }) {
   const env = { portal: null, browser: null, url: null };
   const sessions = [];
   let ready;
   const start = async () => {
-    env.portal = await startPortal();
+    // portalEnv (optional): extra settings for startPortal(), an object or
+    // a (async) function returning one (e.g. once a provider runs).
+    const extra = typeof portalEnv === 'function' ? await portalEnv() : portalEnv;
+    env.portal = await startPortal({ env: extra ?? {} });
     env.url = env.portal.url;
     env.browser = await launchBrowser();
   };
