@@ -154,6 +154,13 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
         (&sp, "/bereitstellungen/1/wiederholen".into(), vec![]),
         (&sp, "/abmelden".into(), vec![]),
         (
+            &sp,
+            "/api-tokens".into(),
+            vec![("name", "CI"), ("expires_on", "2099-01-01")],
+        ),
+        (&sp, "/api-tokens/1/widerrufen".into(), vec![]),
+        (&sp, "/anmelden".into(), vec![("login", "betreiber")]),
+        (
             &betreiber,
             "/betrieb/kunden".into(),
             vec![("name", "Amt X"), ("slug", "amt-x")],
@@ -208,6 +215,16 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
             vec![("number", "X-2")],
         ),
     ];
+    // API tokens are not among the counts (tests make them as they go).
+    let tokens = || async {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT CAST(COUNT(*) + COUNT(revoked_at) AS BIGINT) FROM api_tokens")
+                .fetch_one(&app.db().pool)
+                .await
+                .unwrap();
+        n
+    };
+    let tokens_before = tokens().await;
     let before = app.counts().await;
     for (browser, path, form) in &forms {
         for token in [None, Some("falsch"), Some("")] {
@@ -226,6 +243,11 @@ async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_cha
         }
     }
     assert_eq!(app.counts().await, before, "a refused form wrote something");
+    assert_eq!(
+        tokens().await,
+        tokens_before,
+        "a refused token form wrote something"
+    );
     // Still logged in: /abmelden without a token did not log out.
     assert_eq!(sp.get("/uebersicht").await.0, StatusCode::OK);
     // A token of another session is no better than none.
