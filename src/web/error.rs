@@ -15,6 +15,8 @@ pub enum PageError {
     LoginRequired,
     NotFound,
     Forbidden,
+    /// Refused for a reason other than the role, which the page names.
+    ForbiddenBecause(String),
     CsrfRejected,
     BadForm(String),
     Conflict(String),
@@ -42,7 +44,7 @@ impl From<Error> for PageError {
             Error::Kontingent(k) => PageError::Conflict(k.to_string()),
             Error::ContractNotValid(m) | Error::Conflict(m) => PageError::Conflict(m),
             Error::Checkup(r) => PageError::Conflict(r.to_string()),
-            Error::FourEyes(_) => PageError::Forbidden,
+            Error::FourEyes(m) => PageError::ForbiddenBecause(m),
             Error::Database(e) => PageError::Internal(e.into()),
             Error::Internal(e) => PageError::Internal(e),
         }
@@ -81,6 +83,9 @@ impl IntoResponse for PageError {
                 "Ihre Rolle erlaubt diese Aktion nicht. Wenden Sie sich an die Systempflege Ihrer Behörde.".to_owned(),
                 None,
             ),
+            PageError::ForbiddenBecause(m) => {
+                (StatusCode::FORBIDDEN, "Nicht erlaubt", m, None)
+            }
             PageError::CsrfRejected => (
                 StatusCode::FORBIDDEN,
                 "Formular abgelaufen",

@@ -30,4 +30,5 @@ mod provisioning;
 mod real_cluster;
 mod releases;
 mod replicas;
+mod role_matrix;
 mod tenants;
