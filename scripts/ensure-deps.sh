@@ -6,6 +6,8 @@
 #   b) Debian's Chromium at /usr/bin/chromium (browser and a11y tests)
 #   c) tests/browser/node_modules and tests/oidc/node_modules (the test
 #      OpenID provider) in step with their package-lock.json
+#   d) python3 that can make a venv (scripts/schemathesis.sh installs
+#      Schemathesis into one)
 #
 # Meant for Debian bookworm-like machines, run as root (or with sudo), without
 # a terminal (CI=true, no stdin). It never stops or restarts a running server.
@@ -190,8 +192,23 @@ ensure_node_modules() {
   fi
 }
 
+# ------------------------------------------------------------- Python venv
+# Debian's python3 makes venvs only with python3-venv (ensurepip).
+python_venv_ok() { python3 -c 'import ensurepip, venv' >/dev/null 2>&1; }
+
+ensure_python_venv() {
+  if command -v python3 >/dev/null 2>&1 && python_venv_ok; then
+    log "python3 can make a venv"
+  else
+    apt_install python3 python3-venv
+    python_venv_ok || die "python3-venv installed but python3 still cannot make a venv"
+    log "python3-venv installed"
+  fi
+}
+
 ensure_postgres
 ensure_chromium
 ensure_node_modules tests/browser
 ensure_node_modules tests/oidc
+ensure_python_venv
 log "done"

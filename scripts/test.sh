@@ -3,8 +3,8 @@
 # Installs or starts what the tests need when it is missing (PostgreSQL,
 # Chromium, the Node packages of the browser tests), then checks formatting
 # and lints, runs the Rust unit and integration tests against SQLite and
-# PostgreSQL, and the browser tests (Playwright + axe-core) against a real
-# headless Chromium.
+# PostgreSQL, Schemathesis against the REST API of a running Kontor, and the
+# browser tests (Playwright + axe-core) against a real headless Chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,6 +33,9 @@ if [[ -n "${KUBECONFIG:-}" ]]; then
   step "end-to-end tests against the cluster in KUBECONFIG"
   cargo test --test api real_cluster -- --ignored
 fi
+
+step "schemathesis against /api/v1/openapi.json of a running Kontor"
+scripts/schemathesis.sh
 
 step "browser tests (Playwright + axe-core, headless Chromium)"
 cargo build --bin kontor

@@ -80,8 +80,8 @@ pub struct ListParams {
     params(ListParams),
     responses(
         (status = 200, body = Vec<EnvironmentView>),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`application_id` is not an id"),
     ))]
 pub async fn list(
     State(state): State<AppState>,

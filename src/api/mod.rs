@@ -62,7 +62,7 @@ use crate::startup::AppState;
         statements::export_contract,
         statements::export_month,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = [])),
     tags(
         (name = "Katalog", description = "Produkte in S/M/L/XL mit Preisen"),
@@ -90,6 +90,65 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Answers every authenticated operation may give whatever it does: 429
+/// when the caller is over the rate limit, 503 when the caller's access
+/// token cannot be checked because the OpenID provider is unreachable.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder, schema::Type,
+        };
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        let rate_limited = ResponseBuilder::new()
+            .description("Zu viele Anfragen (`rate-limited`); erneut nach `Retry-After` Sekunden")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer),
+                    ))
+                    .description(Some("Sekunden bis zum nächsten Zeitfenster"))
+                    .build(),
+            )
+            .content("application/problem+json", problem())
+            .build();
+        let unavailable = ResponseBuilder::new()
+            .description("Der Anmeldedienst ist nicht erreichbar, das Access Token kann nicht geprüft werden (`provider-unavailable`)")
+            .content("application/problem+json", problem())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                // Only operations that authenticate (not the document itself).
+                if operation.security.as_ref().is_some_and(|s| s.is_empty()) {
+                    continue;
+                }
+                let answers = &mut operation.responses.responses;
+                answers
+                    .entry("429".into())
+                    .or_insert_with(|| rate_limited.clone().into());
+                answers
+                    .entry("503".into())
+                    .or_insert_with(|| unavailable.clone().into());
+            }
+        }
     }
 }
 

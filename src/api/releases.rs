@@ -119,6 +119,8 @@ pub struct DeliverRelease {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "validation or checkup-refused"),
     ))]
@@ -347,6 +349,7 @@ pub struct RequestPromotion {
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -468,13 +471,17 @@ pub struct Decision {
 /// Verfahrensverantwortliche:r for Produktion). Starts the deployment.
 #[utoipa::path(post, path = "/api/v1/promotions/{id}/approve", tag = "Releases",
     params(("id" = i64, Path, description = "Antrags-Id")),
-    request_body(content = Decision, description = "optional"),
+    request_body(content = Option<Decision>, description = "optional"),
     responses(
         (status = 200, body = PromotionView),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, or the release no longer runs in the stage before"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "a body not sent as application/json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "JSON that is not a Decision"),
     ))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -483,11 +490,12 @@ pub async fn approve(
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<PromotionView>, Problem> {
-    // The body is optional here: an approval needs no words.
+    // The body is optional here: an approval needs no words. As documented,
+    // it is nothing, `null` or a Decision.
     let reason = if body.is_empty() {
         None
     } else {
-        parse_json::<Decision>(&headers, &body)?.reason
+        parse_json::<Option<Decision>>(&headers, &body)?.and_then(|d| d.reason)
     };
     let p =
         db::promotions::decide(&state.db, &user, id, true, reason.as_deref(), db::now()).await?;
@@ -500,11 +508,14 @@ pub async fn approve(
     request_body = Decision,
     responses(
         (status = 200, body = PromotionView),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "no reason"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "no reason, or JSON that is not a Decision"),
     ))]
 pub async fn reject(
     State(state): State<AppState>,

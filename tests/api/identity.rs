@@ -747,3 +747,27 @@ async fn a_provider_that_is_down_gives_a_clear_page_not_an_error() {
         StatusCode::OK
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operation_documents_the_rate_limit_and_an_unreachable_provider() {
+    let app = TestApp::spawn_with(Backend::Sqlite, false).await;
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let answers = &operation["responses"];
+            assert!(
+                answers["429"]["headers"]["Retry-After"].is_object(),
+                "{method} {path}: 429 with Retry-After"
+            );
+            assert!(answers["503"].is_object(), "{method} {path}: 503");
+            operations += 1;
+        }
+    }
+    assert!(operations >= 29, "{operations}");
+}
