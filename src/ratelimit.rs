@@ -123,11 +123,14 @@ pub fn client_ip(
         .unwrap_or_else(|| "unbekannt".into())
 }
 
-/// The peer address axum recorded for the connection.
-pub fn peer(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    extensions
+/// The client address of a request, as [`client_ip`] decides it from the
+/// peer address axum recorded and the headers.
+pub fn client_of(parts: &axum::http::request::Parts, hops: usize) -> String {
+    let peer = parts
+        .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip());
+    client_ip(&parts.headers, peer, hops)
 }
 
 #[cfg(test)]

@@ -46,11 +46,7 @@ where
                 Ok(ApiUser(user))
             }
             Err(problem) if problem.status == StatusCode::UNAUTHORIZED.as_u16() => {
-                let ip = crate::ratelimit::client_ip(
-                    &parts.headers,
-                    crate::ratelimit::peer(&parts.extensions),
-                    state.settings.trusted_proxy_hops,
-                );
+                let ip = crate::ratelimit::client_of(parts, state.settings.trusted_proxy_hops);
                 state
                     .limiter
                     .hit(&format!("api:unauthenticated:{ip}"), per_minute, now)

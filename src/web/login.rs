@@ -91,11 +91,7 @@ async fn show(State(state): State<AppState>, session: Session) -> Result<Respons
 
 /// Login attempts count per client address, shared by all replicas.
 async fn limit(state: &AppState, parts: &Parts) -> Result<(), PageError> {
-    let ip = crate::ratelimit::client_ip(
-        &parts.headers,
-        crate::ratelimit::peer(&parts.extensions),
-        state.settings.trusted_proxy_hops,
-    );
+    let ip = crate::ratelimit::client_of(parts, state.settings.trusted_proxy_hops);
     state
         .limiter
         .hit(

@@ -779,6 +779,43 @@ pub struct Counts {
     pub outbox: i64,
 }
 
+/// `kontor serve` as a process of its own on `settings`' database and data
+/// directory, with only what is set here (and what the caller adds): no
+/// KONTOR_* of the test's environment, no kontor.toml from the working
+/// directory, no demo seed, and the scheduled jobs off.
+pub fn serve_command(settings: &Settings) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kontor"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("KONTOR_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("serve")
+        .current_dir(&settings.data_dir)
+        .env("KONTOR_DATABASE_URL", settings.database_url())
+        .env("KONTOR_DATA_DIR", &settings.data_dir)
+        .env("KONTOR_SEED_DEMO", "false")
+        .env("KONTOR_RECONCILE_POLL_MS", "50")
+        .env("KONTOR_RESYNC_EVERY_SECONDS", "0")
+        .env("KONTOR_METERING_EVERY_SECONDS", "0")
+        .env("KONTOR_BILLING_CLOSE_EVERY_MINUTES", "0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
+    command
+}
+
+/// The CSRF token in a page's forms (the hidden field `csrf`).
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in page:\n{html}"))
+        + marker.len();
+    let end = start + html[start..].find('"').expect("end of CSRF value");
+    html[start..end].to_owned()
+}
+
 // ----- assertions ---------------------------------------------------------
 
 /// Insists on `status` and a JSON body, and returns the body.

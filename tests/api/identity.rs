@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, assert_problem, assert_unauthorized},
+    helpers::{Backend, TestApp, assert_problem, assert_unauthorized, csrf_in},
     oidc_provider::{Browser, Provider, kontor_with},
 };
 
@@ -26,13 +26,6 @@ fn unique(prefix: &str) -> String {
         "{prefix}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    let end = start + html[start..].find('"').expect("end of CSRF value");
-    html[start..end].to_owned()
 }
 
 async fn user_row(app: &TestApp, subject: &str) -> Option<(i64, String, Option<i64>)> {

@@ -4,7 +4,7 @@
 
 use reqwest::{StatusCode, redirect::Policy};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, csrf_in};
 
 /// A browser-like client: keeps cookies, does not follow redirects (so the
 /// tests see the 303s), knows the current CSRF token.
@@ -12,16 +12,6 @@ struct Browser {
     app: TestApp,
     client: reqwest::Client,
     csrf: String,
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in page:\n{html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("end of CSRF value");
-    html[start..end].to_owned()
 }
 
 impl Browser {

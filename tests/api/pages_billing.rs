@@ -6,7 +6,7 @@
 use kontor::domain::billing::Month;
 use reqwest::{StatusCode, header, redirect::Policy};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, csrf_in};
 
 /// The current month in Germany, computed here rather than by the code
 /// under test.
@@ -65,16 +65,6 @@ impl Page {
 struct Browser {
     app: TestApp,
     client: reqwest::Client,
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in page:\n{html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("end of CSRF value");
-    html[start..end].to_owned()
 }
 
 impl Browser {

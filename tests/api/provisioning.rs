@@ -11,7 +11,7 @@ use std::{
     fs::File,
     os::unix::fs::MetadataExt as _,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Child,
     time::Duration,
 };
 
@@ -1141,31 +1141,13 @@ impl Subprocess {
     fn start(settings: &Settings, kubeconfig: &Path) -> Subprocess {
         let log = settings.data_dir.join("kontor-subprocess.log");
         let stderr = File::create(&log).expect("log file of the subprocess");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kontor"));
-        // Only what is set here counts: no KONTOR_* of the caller, and no
-        // kontor.toml from the working directory.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("KONTOR_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = crate::helpers::serve_command(settings);
         command
-            .arg("serve")
-            .current_dir(&settings.data_dir)
-            .env("KONTOR_DATABASE_URL", settings.database_url())
-            .env("KONTOR_DATA_DIR", &settings.data_dir)
             .env("KONTOR_LISTEN", "127.0.0.1:0")
-            .env("KONTOR_SEED_DEMO", "false")
             .env("KONTOR_CLUSTERS__FAKE__KUBECONFIG", kubeconfig)
             .env("KONTOR_RECONCILE_LEASE_SECONDS", "2")
-            .env("KONTOR_RECONCILE_POLL_MS", "50")
             // Stuck for good, not until a timeout gives the claim back.
             .env("KONTOR_KUBE_TIMEOUT_SECONDS", "300")
-            .env("KONTOR_RESYNC_EVERY_SECONDS", "0")
-            .env("KONTOR_METERING_EVERY_SECONDS", "0")
-            .env("KONTOR_BILLING_CLOSE_EVERY_MINUTES", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(stderr);
         for stage in ALL_STAGES {
             command.env(format!("KONTOR_STAGES__{}", stage.to_uppercase()), "fake");

@@ -7,14 +7,14 @@
 use std::{
     fs::File,
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::Duration,
 };
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, expect_json, until_within};
+use crate::helpers::{Backend, TestApp, csrf_in, expect_json, serve_command, until_within};
 
 /// A `kontor serve` process on the test's database; killed when dropped.
 struct Serve {
@@ -32,27 +32,10 @@ impl Serve {
             .port();
         let settings = &app.settings;
         let log = settings.data_dir.join(format!("serve-{name}.log"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kontor"));
-        // Only what is set here counts: no KONTOR_* of the caller.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("KONTOR_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = serve_command(settings);
         command
-            .arg("serve")
-            .current_dir(&settings.data_dir)
-            .env("KONTOR_DATABASE_URL", settings.database_url())
-            .env("KONTOR_DATA_DIR", &settings.data_dir)
             .env("KONTOR_LISTEN", format!("127.0.0.1:{port}"))
-            .env("KONTOR_SEED_DEMO", "false")
-            .env("KONTOR_RECONCILE_POLL_MS", "50")
-            .env("KONTOR_RESYNC_EVERY_SECONDS", "0")
-            .env("KONTOR_METERING_EVERY_SECONDS", "0")
-            .env("KONTOR_BILLING_CLOSE_EVERY_MINUTES", "0")
             .envs(extra.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(File::create(&log).expect("log file"));
         let child = command.spawn().expect("start kontor serve");
         let serve = Serve {
@@ -109,13 +92,6 @@ impl Drop for Serve {
             );
         }
     }
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    let end = start + html[start..].find('"').expect("end of CSRF value");
-    html[start..end].to_owned()
 }
 
 async fn book(

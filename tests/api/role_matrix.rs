@@ -19,7 +19,7 @@ use kontor::domain::Role;
 use reqwest::{Method, Response, StatusCode, header, redirect::Policy};
 use serde_json::{Value, json};
 
-use crate::helpers::{ALL_STAGES, Counts, Person, Tenant, TestApp, id, until};
+use crate::helpers::{ALL_STAGES, Counts, Person, Tenant, TestApp, csrf_in, id, until};
 
 api_tests! {
     every_api_route_answers_each_role_as_the_roles_table_says,
@@ -587,16 +587,6 @@ impl Answer {
 struct Browser {
     client: reqwest::Client,
     csrf: String,
-}
-
-fn csrf_in(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("no CSRF field in page:\n{html}"))
-        + marker.len();
-    let end = start + html[start..].find('"').expect("end of CSRF value");
-    html[start..end].to_owned()
 }
 
 // ----- what the database holds ----------------------------------------------
