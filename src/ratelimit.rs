@@ -59,14 +59,6 @@ impl RateLimiter {
                 return Ok(());
             }
         };
-        if hits == 1 {
-            // The first hit of a window clears the bucket's older windows.
-            let _ = sqlx::query("DELETE FROM rate_limits WHERE bucket = $1 AND window_start < $2")
-                .bind(bucket)
-                .bind(window_start)
-                .execute(&self.pool)
-                .await;
-        }
         if hits > i64::from(per_minute) {
             self.remember(bucket, window_end, now);
             return Err(RetryAfter((window_end - now).max(1)));
@@ -87,8 +79,8 @@ impl RateLimiter {
         blocked.insert(bucket.to_owned(), until);
     }
 
-    /// Removes the counters of windows long past (buckets nobody uses any
-    /// more keep their last window otherwise).
+    /// Removes the counters of windows long past; a scheduled job does it
+    /// for all buckets at once, so a request never deletes.
     pub async fn prune(&self, now: i64) -> sqlx::Result<u64> {
         let done = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
             .bind(now - 10 * WINDOW_SECS)

@@ -139,7 +139,6 @@ pub struct Login {
 struct Discovered {
     client: OidcClient,
     end_session: Option<openidconnect::EndSessionUrl>,
-    jwks_uri: url::Url,
     /// The same keys for the API's access tokens.
     keys: jsonwebtoken::jwk::JwkSet,
     discovered_at: Instant,
@@ -219,7 +218,7 @@ impl Oidc {
             .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
         let jwks_uri = metadata.jwks_uri().url().clone();
         let (core_keys, keys) = self.fetch_keys(&jwks_uri).await?;
-        Ok(self.build(metadata, core_keys, keys, jwks_uri, Instant::now()))
+        Ok(self.build(metadata, core_keys, keys))
     }
 
     fn build(
@@ -227,8 +226,6 @@ impl Oidc {
         metadata: ProviderMetadataWithLogout,
         core_keys: CoreJsonWebKeySet,
         keys: jsonwebtoken::jwk::JwkSet,
-        jwks_uri: url::Url,
-        discovered_at: Instant,
     ) -> Discovered {
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let metadata = metadata.set_jwks(core_keys);
@@ -241,9 +238,8 @@ impl Oidc {
         Discovered {
             client,
             end_session,
-            jwks_uri,
             keys,
-            discovered_at,
+            discovered_at: Instant::now(),
             keys_at: Instant::now(),
         }
     }
@@ -447,11 +443,6 @@ impl Oidc {
             request = request.set_id_token_hint(&token);
         }
         Some(request.http_get_url())
-    }
-
-    /// Where the JWKS comes from (for the operator's page and logs).
-    pub async fn jwks_uri(&self) -> Option<String> {
-        self.discovered().await.ok().map(|d| d.jwks_uri.to_string())
     }
 }
 
