@@ -22,7 +22,7 @@
 //! (postgres://postgres@127.0.0.1:5432), BENCH_LATENCY_MS (2),
 //! BENCH_APPLICATIONS (500), BENCH_BOOKINGS (200), BENCH_WORKERS (16).
 
-#[path = "../tests/fake_kube/mod.rs"]
+#[path = "../tests/integration/support/fake_kube.rs"]
 mod fake_kube;
 
 use std::{

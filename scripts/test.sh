@@ -31,7 +31,7 @@ cargo test --all-targets
 
 if [[ -n "${KUBECONFIG:-}" ]]; then
   step "end-to-end tests against the cluster in KUBECONFIG"
-  cargo test --test api real_cluster -- --ignored
+  cargo test --test integration real_cluster -- --ignored
 fi
 
 step "schemathesis against /api/v1/openapi.json of a running Kontor"

@@ -8,8 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp, assert_problem, assert_unauthorized, csrf_in},
     oidc_provider::{Browser, Provider, kontor_with},
+    support::{Backend, TestApp, assert_problem, assert_unauthorized, csrf_in},
 };
 
 cluster_tests!(

@@ -4,7 +4,7 @@
 
 use kontor::db::bench_seed;
 
-use crate::helpers::{Backend, TestApp};
+use crate::support::{Backend, TestApp};
 
 async fn a_small_generated_dataset_is_consistent(backend: Backend) {
     let app = TestApp::spawn_with(backend, false).await;

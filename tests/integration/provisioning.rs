@@ -1,5 +1,5 @@
 //! Provisioning through Kubernetes, against the fake API server of
-//! `tests/fake_kube`: a booking becomes a namespace with its quota and
+//! `tests/integration/support/fake_kube.rs`: a booking becomes a namespace with its quota and
 //! everything around it, changes follow, a cluster that fails, hangs or goes
 //! away is waited out without losing anything, drift is put back, several
 //! processes share the work without stepping on each other, and what the
@@ -25,8 +25,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    fake_kube::FakeKube,
-    helpers::{
+    support::fake_kube::FakeKube,
+    support::{
         ALL_STAGES, Backend, Tenant, TestApp, assert_forbidden, assert_not_found, assert_problem,
         expect_json, id, spawn_on, spawn_on_fake, until,
     },
@@ -1141,7 +1141,7 @@ impl Subprocess {
     fn start(settings: &Settings, kubeconfig: &Path) -> Subprocess {
         let log = settings.data_dir.join("kontor-subprocess.log");
         let stderr = File::create(&log).expect("log file of the subprocess");
-        let mut command = crate::helpers::serve_command(settings);
+        let mut command = crate::support::serve_command(settings);
         command
             .env("KONTOR_LISTEN", "127.0.0.1:0")
             .env("KONTOR_CLUSTERS__FAKE__KUBECONFIG", kubeconfig)

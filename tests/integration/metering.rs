@@ -6,7 +6,7 @@ use kontor::{
     domain::{Resources, Size, Stage, billing::Month},
 };
 
-use crate::helpers::{TestApp, id};
+use crate::support::{TestApp, id};
 
 api_tests! {
     a_namespace_used_at_a_fifth_gets_a_smaller_size_and_a_busy_one_none,

@@ -14,7 +14,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, csrf_in, expect_json, serve_command, until_within};
+use crate::support::{Backend, TestApp, csrf_in, expect_json, serve_command, until_within};
 
 /// A `kontor serve` process on the test's database; killed when dropped.
 struct Serve {

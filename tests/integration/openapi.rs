@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_unauthorized, expect_json};
+use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
 const ROUTES: [(&str, &str); 29] = [

@@ -5,7 +5,7 @@ use kontor::db::{audit, contracts, seed};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 
-use crate::helpers::{ContractSpec, TestApp, assert_problem, assert_validation, expect_json, id};
+use crate::support::{ContractSpec, TestApp, assert_problem, assert_validation, expect_json, id};
 
 async fn booking(app: &TestApp, token: &str, booking_id: i64) -> Value {
     expect_json(

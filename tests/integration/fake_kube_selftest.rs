@@ -14,7 +14,7 @@ use kube::{Client, Config, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::fake_kube::FakeKube;
+use crate::support::fake_kube::FakeKube;
 
 async fn client(fake: &FakeKube) -> Client {
     client_with(fake, |_| {}).await

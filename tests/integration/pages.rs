@@ -4,7 +4,7 @@
 
 use reqwest::{StatusCode, redirect::Policy};
 
-use crate::helpers::{TestApp, csrf_in};
+use crate::support::{TestApp, csrf_in};
 
 /// A browser-like client: keeps cookies, does not follow redirects (so the
 /// tests see the 303s), knows the current CSRF token.

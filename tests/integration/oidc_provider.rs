@@ -10,7 +10,7 @@ use std::{
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::support::{Backend, TestApp};
 
 /// One provider process; killed when dropped.
 pub struct Provider {

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 api_tests! {
     a_running_kontor_is_alive_and_ready,

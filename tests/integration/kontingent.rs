@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use tokio::task::JoinSet;
 
-use crate::helpers::{ContractSpec, TestApp, assert_problem, expect_json, id};
+use crate::support::{ContractSpec, TestApp, assert_problem, expect_json, id};
 
 api_tests! {
     a_hundred_simultaneous_bookings_against_room_for_ten_give_exactly_ten,

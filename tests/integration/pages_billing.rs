@@ -6,7 +6,7 @@
 use kontor::domain::billing::Month;
 use reqwest::{StatusCode, header, redirect::Policy};
 
-use crate::helpers::{TestApp, csrf_in};
+use crate::support::{TestApp, csrf_in};
 
 /// The current month in Germany, computed here rather than by the code
 /// under test.

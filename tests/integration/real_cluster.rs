@@ -1,6 +1,6 @@
 //! End to end against a real Kubernetes cluster: only with `KUBECONFIG`
 //! pointing at a disposable one (e.g. `kind create cluster`), where
-//! `scripts/test.sh` runs them with `cargo test --test api real_cluster --
+//! `scripts/test.sh` runs them with `cargo test --test integration real_cluster --
 //! --ignored`. Everything Kontor creates there is deleted at the end.
 
 use std::time::Duration;
@@ -13,7 +13,7 @@ use kube::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, expect_json};
+use crate::support::{Backend, TestApp, expect_json};
 
 /// Deletes every namespace of this run's customers, also when the test
 /// failed half-way.

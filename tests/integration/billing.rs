@@ -24,7 +24,7 @@ use kontor::{
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value;
 
-use crate::helpers::{
+use crate::support::{
     ContractSpec, Tenant, TestApp, assert_forbidden, assert_not_found, assert_problem,
     assert_unauthorized, assert_validation, expect_json, id,
 };

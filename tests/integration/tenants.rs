@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_forbidden, assert_not_found, expect_json, id};
+use crate::support::{TestApp, assert_forbidden, assert_not_found, expect_json, id};
 
 /// A large id that no test creates.
 const MISSING: i64 = 987_654_321;

@@ -6,7 +6,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::helpers::{TestApp, assert_problem, assert_validation, expect_json, id};
+use crate::support::{TestApp, assert_problem, assert_validation, expect_json, id};
 
 fn body(application_id: i64, size: &str) -> Value {
     json!({"application_id": application_id, "stage": "vorpruefung", "product": "container-namespace", "size": size})

@@ -19,7 +19,7 @@ use kontor::domain::Role;
 use reqwest::{Method, Response, StatusCode, header, redirect::Policy};
 use serde_json::{Value, json};
 
-use crate::helpers::{ALL_STAGES, Counts, Person, Tenant, TestApp, csrf_in, id, until};
+use crate::support::{ALL_STAGES, Counts, Person, Tenant, TestApp, csrf_in, id, until};
 
 api_tests! {
     every_api_route_answers_each_role_as_the_roles_table_says,
@@ -321,7 +321,7 @@ fn every_state_changing_route_of_the_routers_is_in_the_matrix() {
     let unlisted: Vec<_> = declared.difference(&listed).collect();
     assert!(
         unlisted.is_empty(),
-        "state-changing routes that the role matrix (RULES in tests/api/role_matrix.rs) does not list; \
+        "state-changing routes that the role matrix (RULES in tests/integration/role_matrix.rs) does not list; \
          add a row saying who may use each, and test its cells: {unlisted:#?}"
     );
     let gone: Vec<_> = listed.difference(&declared).collect();

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{
+use crate::support::{
     TestApp, assert_not_found, assert_problem, assert_unauthorized, assert_validation,
 };
 
@@ -433,7 +433,7 @@ async fn an_oversized_body_is_413_and_writes_nothing(app: TestApp) {
     let resp = post_oversized(&app, "/api/v1/bookings", &t.token, &create).await;
     assert_problem(resp, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
     let resize = format!(r#"{{"size": "M"{padding}}}"#);
-    let path = format!("/api/v1/bookings/{}/resize", crate::helpers::id(&b));
+    let path = format!("/api/v1/bookings/{}/resize", crate::support::id(&b));
     let resp = post_oversized(&app, &path, &t.token, &resize).await;
     assert_problem(resp, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
     assert_eq!(app.counts().await, before, "nothing written");

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, expect_json, id};
+use crate::support::{TestApp, expect_json, id};
 
 async fn contract_views(app: &TestApp, token: &str, contract_id: i64) -> Value {
     let one = expect_json(

@@ -17,8 +17,8 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{
-    fake_kube::FakeKube,
-    helpers::{
+    support::fake_kube::FakeKube,
+    support::{
         ALL_STAGES, Backend, Person, Tenant, TestApp, assert_forbidden, assert_not_found,
         assert_problem, assert_validation, expect_json, id, spawn_on, spawn_on_fake, until,
         until_within,

@@ -1,0 +1,34 @@
+//! The integration suite: the REST API, the pages over HTTP, provisioning
+//! against fake and real clusters, the deployment manifests, several
+//! replicas. One test binary (linking one binary per file would cost minutes
+//! on every build). Every test runs twice, against a fresh
+//! SQLite file and a fresh PostgreSQL database; see `api_tests!` in `support`.
+//!
+//! `cargo test --test integration` runs all; add `sqlite` or `postgres` to pick a
+//! backend, or a module name (`kontingent`, `tenants`, …) to pick a topic.
+
+#[macro_use]
+mod support;
+
+mod bad_input;
+mod bench_seed;
+mod billing;
+mod bookings;
+mod deploy;
+mod fake_kube_selftest;
+mod health;
+mod idempotency;
+mod identity;
+mod kontingent;
+mod listing;
+mod metering;
+mod oidc_provider;
+mod openapi;
+mod pages;
+mod pages_billing;
+mod provisioning;
+mod real_cluster;
+mod releases;
+mod replicas;
+mod role_matrix;
+mod tenants;
