@@ -13,7 +13,7 @@ impl TestApp {
 
     /// A fresh API token of the user with this login.
     pub async fn token_for(&self, login: &str) -> String {
-        kontor::cli::create_token(&self.db(), login, None, "test")
+        kontor::cli::create_token(self.db(), login, None, "test")
             .await
             .unwrap_or_else(|e| panic!("token for {login}: {e}"))
     }
@@ -39,11 +39,11 @@ impl TestApp {
     }
 
     pub async fn tenant(&self, spec: ContractSpec) -> Tenant {
-        let system = seed::system_user(&self.db()).await.expect("system user");
+        let system = seed::system_user(self.db()).await.expect("system user");
         let tag = unique();
         let slug = format!("kunde{tag}");
         let customer_id = customers::create(
-            &self.db(),
+            self.db(),
             &system,
             &customers::CustomerInput {
                 slug: slug.clone(),
@@ -53,7 +53,7 @@ impl TestApp {
         .await
         .expect("customer");
         let contract_id = contracts::create(
-            &self.db(),
+            self.db(),
             &system,
             &contracts::ContractInput {
                 customer_id: customer_id.to_string(),
@@ -75,7 +75,7 @@ impl TestApp {
         .await
         .expect("contract");
         let application_id = applications::create(
-            &self.db(),
+            self.db(),
             &system,
             &applications::ApplicationInput {
                 contract_id: contract_id.to_string(),
@@ -293,9 +293,9 @@ impl TestApp {
         base_fee: &str,
         (valid_from, valid_until): (&str, &str),
     ) -> Tenant {
-        let system = seed::system_user(&self.db()).await.expect("system user");
+        let system = seed::system_user(self.db()).await.expect("system user");
         let contract_id = contracts::create(
-            &self.db(),
+            self.db(),
             &system,
             &contracts::ContractInput {
                 customer_id: of.customer_id.to_string(),
@@ -317,7 +317,7 @@ impl TestApp {
         .await
         .expect("second contract");
         let application_id = applications::create(
-            &self.db(),
+            self.db(),
             &system,
             &applications::ApplicationInput {
                 contract_id: contract_id.to_string(),
