@@ -256,11 +256,12 @@ async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()
             let month = parse(&month)?;
             let format = export::Format::parse(format.as_deref())
                 .ok_or_else(|| anyhow::anyhow!("unknown format; use rfc4180 or leave it out"))?;
-            let mut contracts: Vec<_> = db::contracts::list(&db.pool, crate::auth::Scope::All)
-                .await?
-                .into_iter()
-                .filter(|k| statements::covers(k, month))
-                .collect();
+            let mut contracts: Vec<_> =
+                db::contracts::list(&db.pool, crate::domain::actor::Scope::All)
+                    .await?
+                    .into_iter()
+                    .filter(|k| statements::covers(k, month))
+                    .collect();
             if let Some(number) = &contract {
                 contracts.retain(|k| &k.number == number);
                 anyhow::ensure!(

@@ -364,15 +364,6 @@ impl Settings {
         }
     }
 
-    /// The provider's group names as configured.
-    pub fn group_names(&self) -> crate::auth::groups::GroupNames {
-        crate::auth::groups::GroupNames {
-            betreiber: self.oidc_betreiber_group.clone(),
-            finanzen: self.oidc_finanzen_group.clone(),
-            prefix: self.oidc_group_prefix.clone(),
-        }
-    }
-
     /// The audience access tokens of the issuer must carry.
     pub fn oidc_audience(&self) -> Option<&str> {
         self.oidc_audience

@@ -25,12 +25,12 @@ use futures_util::TryStreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::{
-    auth::CurrentUser,
     db::{
         Db,
         contracts::Contract,
         statements::{self, Header},
     },
+    domain::actor::CurrentUser,
     domain::{
         billing::{LineItem, LineKind, Month, hours_e4},
         calendar::berlin,

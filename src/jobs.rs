@@ -27,7 +27,7 @@ where
     let me = format!(
         "{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "kontor".into()),
-        crate::telemetry::random_id(8)
+        crate::secret::random_id(8)
     );
     tokio::spawn(async move {
         loop {

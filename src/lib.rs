@@ -14,6 +14,8 @@ pub mod jobs;
 pub mod metrics;
 pub mod provisioning;
 pub mod ratelimit;
+pub mod secret;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;

@@ -24,18 +24,8 @@ use tower_sessions::{
 
 use crate::{
     auth::oidc::Oidc, config::Settings, db, db::Db, provisioning::Provisioner,
-    ratelimit::RateLimiter,
+    ratelimit::RateLimiter, state::AppState,
 };
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub provisioner: Arc<Provisioner>,
-    /// The OpenID provider, when one is configured.
-    pub oidc: Option<Arc<Oidc>>,
-    pub limiter: Arc<RateLimiter>,
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -67,7 +57,7 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = crate::telemetry::random_id(16);
+        let id = crate::secret::random_id(16);
         HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     db::{self, applications::Application},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

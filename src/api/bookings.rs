@@ -20,7 +20,7 @@ use crate::{
     },
     domain::{BookingState, Resources, Size, Stage, calendar::rfc3339, environment::SyncState},
     error::{Error, FieldErrors},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -98,7 +98,7 @@ fn view(b: &Booking) -> BookingView {
 
 async fn detail(
     state: &AppState,
-    user: &crate::auth::CurrentUser,
+    user: &crate::domain::actor::CurrentUser,
     id: i64,
 ) -> Result<BookingView, Problem> {
     let pool = &state.db.pool;

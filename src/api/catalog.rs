@@ -6,7 +6,7 @@ use super::{extract::ApiUser, problem::Problem};
 use crate::{
     db,
     domain::{Resources, Size},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     db::{self, contracts::Contract},
     domain::kontingent::Commitment,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

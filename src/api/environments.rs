@@ -18,7 +18,7 @@ use crate::{
     db::{self, environments::Environment},
     domain::{Lifecycle, Stage, environment::SyncState},
     error::{Error, FieldErrors},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -13,9 +13,10 @@ use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
 use crate::{
-    auth::{CurrentUser, Via, groups, jwt, oidc::Identity, tokens},
+    auth::{groups, jwt, oidc::Identity, tokens},
     db::{self, identities::Resolved},
-    startup::AppState,
+    domain::actor::{CurrentUser, Via},
+    state::AppState,
 };
 
 /// The caller of an API route, from `Authorization: Bearer <token>`: a
@@ -119,7 +120,7 @@ async fn access_token_user(
         groups: groups::from_claim(claims.other.get(oidc.groups_claim())),
         subject: claims.sub,
     };
-    let names = state.settings.group_names();
+    let names = crate::auth::groups::GroupNames::from_settings(&state.settings);
     match db::identities::resolve(&state.db, &identity, &names).await? {
         Resolved::Granted { customer_id, roles } => Ok(db::identities::sync(
             &state.db,

@@ -208,7 +208,7 @@ impl From<Error> for Problem {
 }
 
 fn internal(e: anyhow::Error) -> Problem {
-    let id = crate::telemetry::random_id(12);
+    let id = crate::secret::random_id(12);
     tracing::error!(error_id = %id, error = ?e, "internal error in the API");
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -18,7 +18,6 @@ use super::{
     problem::Problem,
 };
 use crate::{
-    auth::CurrentUser,
     db::{
         self,
         bookings::Created,
@@ -27,9 +26,10 @@ use crate::{
         promotions::{self, Promotion},
         releases::{Delivery, Release},
     },
+    domain::actor::CurrentUser,
     domain::{Stage, calendar::rfc3339},
     error::{Error, FieldErrors},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

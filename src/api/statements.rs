@@ -21,7 +21,7 @@ use crate::{
         money::format_plain,
     },
     export,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

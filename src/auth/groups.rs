@@ -17,6 +17,17 @@ pub struct GroupNames {
     pub prefix: String,
 }
 
+impl GroupNames {
+    /// The provider's group names as configured.
+    pub fn from_settings(settings: &crate::config::Settings) -> GroupNames {
+        GroupNames {
+            betreiber: settings.oidc_betreiber_group.clone(),
+            finanzen: settings.oidc_finanzen_group.clone(),
+            prefix: settings.oidc_group_prefix.clone(),
+        }
+    }
+}
+
 /// What the groups grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Access {

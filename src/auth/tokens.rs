@@ -3,8 +3,6 @@
 //! 256 bits of entropy, so there is nothing to brute-force, and lookups by
 //! hash stay a unique-index hit on every API call.
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 /// Prefix that makes a leaked token recognisable to secret scanners.
@@ -17,9 +15,7 @@ pub struct NewToken {
 }
 
 pub fn generate() -> NewToken {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let secret = format!("{PREFIX}{}", crate::secret::random_token());
     let hash = hash(&secret);
     NewToken { secret, hash }
 }

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Db, audit};
-use crate::auth::{CurrentUser, tokens};
+use crate::{auth::tokens, domain::actor::CurrentUser};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {

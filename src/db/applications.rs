@@ -3,7 +3,7 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{Slug, Stage},
     error::{Error, FieldErrors, Result},
 };

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Tx;
-use crate::auth::CurrentUser;
+use crate::domain::actor::CurrentUser;
 
 /// One entry to append.
 pub struct Entry<'a> {
@@ -49,7 +49,7 @@ pub async fn record_system(tx: &mut Tx, at: i64, entry: Entry<'_>) -> sqlx::Resu
             user_id: None,
             label: SYSTEM_ACTOR,
             subject: None,
-            via: crate::auth::Via::System.as_str(),
+            via: crate::domain::actor::Via::System.as_str(),
         },
         at,
         entry,

@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::{Db, Tx, audit, catalog, contracts, environments, idempotency};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{
         BookingState, HourlyRate, Resources, Size, Stage, environment::SyncState,
         kontingent::Commitment,

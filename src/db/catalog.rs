@@ -5,7 +5,7 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
-    auth::CurrentUser,
+    domain::actor::CurrentUser,
     domain::{
         HourlyRate, Resources, Size, Slug,
         calendar::{berlin_date, berlin_midnight, parse_date},

@@ -5,7 +5,7 @@ use sqlx::{AnyPool, Executor};
 
 use super::{Db, audit};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{
         Cents, Kontingent, Resources,
         calendar::{berlin_date, parse_date},

@@ -3,8 +3,8 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
-    auth::{CurrentUser, Scope},
     domain::Slug,
+    domain::actor::{CurrentUser, Scope},
     error::{Error, FieldErrors, Result},
 };
 

@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::{Db, Tx, audit, outbox};
 use crate::{
-    auth::CurrentUser,
+    domain::actor::CurrentUser,
     domain::{Role, Stage},
     error::{Error, Result},
 };

@@ -6,7 +6,7 @@ use sqlx::AnyPool;
 
 use super::{Db, Tx, audit, contracts, outbox};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{
         Lifecycle, Resources, Stage,
         environment::{EnvironmentSpec, SyncState, Workload, namespace_name},

@@ -9,11 +9,13 @@ use serde_json::json;
 use super::{Db, audit};
 use crate::{
     auth::{
-        CurrentUser, Via,
         groups::{self, Access, GroupNames},
         oidc::Identity,
     },
-    domain::Role,
+    domain::{
+        Role,
+        actor::{CurrentUser, Via},
+    },
 };
 
 /// What an identity amounts to in this Kontor.

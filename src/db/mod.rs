@@ -206,15 +206,17 @@ pub struct Visible {
 impl Visible {
     /// Rows of `customer_column` the scope may see; `None` when it sees
     /// nothing at all.
-    pub fn to(scope: crate::auth::Scope, customer_column: &str) -> Option<Visible> {
+    pub fn to(scope: crate::domain::actor::Scope, customer_column: &str) -> Option<Visible> {
         let visible = Visible {
             clauses: Vec::new(),
             binds: Vec::new(),
         };
         match scope {
-            crate::auth::Scope::All => Some(visible),
-            crate::auth::Scope::Customer(id) => Some(visible.id(customer_column, Some(id))),
-            crate::auth::Scope::Nothing => None,
+            crate::domain::actor::Scope::All => Some(visible),
+            crate::domain::actor::Scope::Customer(id) => {
+                Some(visible.id(customer_column, Some(id)))
+            }
+            crate::domain::actor::Scope::Nothing => None,
         }
     }
 

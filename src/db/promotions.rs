@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::{Db, Tx, audit, bookings::Created, deployments, idempotency};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{Role, Stage},
     error::{Error, FieldErrors, Result},
 };

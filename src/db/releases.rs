@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::{Db, Tx, audit, bookings::Created, deployments, idempotency};
 use crate::{
-    auth::CurrentUser,
+    domain::actor::CurrentUser,
     domain::{
         Role, Stage,
         release::{self, Refusal},

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use super::{Db, applications, bookings, contracts, customers, users};
 use crate::{
-    auth::{CurrentUser, Via},
+    domain::actor::{CurrentUser, Via},
     domain::{Role, Size, Stage, calendar::berlin_midnight},
 };
 

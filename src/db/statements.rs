@@ -8,7 +8,7 @@ use sqlx::{AnyPool, Row as _, any::AnyRow};
 
 use super::{Db, Tx, audit, contracts::Contract, seed};
 use crate::{
-    auth::{CurrentUser, Scope},
+    domain::actor::{CurrentUser, Scope},
     domain::{
         Cents, HourlyRate, Stage,
         billing::{

@@ -1,8 +1,8 @@
 use sqlx::AnyPool;
 
 use crate::{
-    auth::{CurrentUser, Via},
     domain::Role,
+    domain::actor::{CurrentUser, Via},
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]

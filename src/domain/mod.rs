@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no HTTP, no SQL. Values are parsed once at the
 //! edge (`FromStr`/`parse`) and trusted everywhere else.
 
+pub mod actor;
 pub mod billing;
 pub mod booking;
 pub mod calendar;

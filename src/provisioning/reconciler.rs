@@ -57,7 +57,7 @@ impl Reconciler {
         let worker = format!(
             "{}-{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "kontor".into()),
-            crate::telemetry::random_id(8)
+            crate::secret::random_id(8)
         );
         Reconciler {
             db,

@@ -18,12 +18,12 @@ use super::{
     view::BudgetBar,
 };
 use crate::{
-    auth::Scope,
     db::{
         self,
         metering::EnvironmentUsage,
         statements::{self, Statement, Summary},
     },
+    domain::actor::Scope,
     domain::{
         Cents, Resources, Stage,
         billing::{self, DayCost, LineItem, Month, hours_e4},
@@ -33,7 +33,7 @@ use crate::{
     },
     error::Error,
     export,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -17,16 +17,16 @@ use super::{
     view::{UsageBar, usage_bars},
 };
 use crate::{
-    auth::Scope,
     db::{
         self,
         applications::Application,
         audit::AuditRow,
         bookings::{Booking, Filter, Period},
     },
+    domain::actor::Scope,
     domain::{BookingState, Cents, Size, Stage, calendar::format_berlin, environment::SyncState},
     error::Error,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

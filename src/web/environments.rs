@@ -16,7 +16,7 @@ use crate::{
     db::{self, environments::Environment},
     domain::{Lifecycle, environment::EnvironmentSpec},
     provisioning::desired::manifests,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -104,7 +104,7 @@ impl IntoResponse for PageError {
                 )
             }
             PageError::Internal(e) => {
-                let id = crate::telemetry::random_id(12);
+                let id = crate::secret::random_id(12);
                 tracing::error!(error_id = %id, error = ?e, "internal error on a page");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,9 +17,10 @@ use tower_sessions::Session;
 
 use super::{Layout, Nav, PageError, render, see_other, session};
 use crate::{
-    auth::{Via, oidc::PENDING_LOGIN_SECS, oidc::PendingLogin},
+    auth::oidc::{PENDING_LOGIN_SECS, PendingLogin},
     db::{self, identities::Resolved, users::DemoUser},
-    startup::AppState,
+    domain::actor::Via,
+    state::AppState,
 };
 
 const PENDING: &str = "oidc_pending";
@@ -252,7 +253,7 @@ async fn callback(
         }
     };
     let identity = &login.identity;
-    let names = state.settings.group_names();
+    let names = crate::auth::groups::GroupNames::from_settings(&state.settings);
     let (customer_id, roles) = match db::identities::resolve(&state.db, identity, &names).await? {
         Resolved::Granted { customer_id, roles } => (customer_id, roles),
         denied => {

@@ -23,7 +23,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{auth::CurrentUser, config::DemoMode, startup::AppState};
+use crate::{config::DemoMode, domain::actor::CurrentUser, state::AppState};
 
 pub use error::PageError;
 

@@ -18,13 +18,13 @@ use super::{
     view::{BudgetBar, UsageBar, usage_bars},
 };
 use crate::{
-    auth::Scope,
     db::{
         self, applications::Application, bookings::Compact, contracts::Contract,
         customers::Customer,
     },
+    domain::actor::Scope,
     domain::{Stage, kontingent::Commitment},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
 use crate::{
-    auth::CurrentUser,
     db::{
         self,
         applications::Application,
@@ -23,9 +22,10 @@ use crate::{
         promotions::{self, Promotion},
         releases::Release,
     },
+    domain::actor::CurrentUser,
     domain::{Stage, calendar::format_berlin},
     error::Error,
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

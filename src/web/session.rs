@@ -8,9 +8,9 @@ use tower_sessions::Session;
 
 use super::{Layout, Nav, PageError};
 use crate::{
-    auth::{CurrentUser, Via},
     db,
-    startup::AppState,
+    domain::actor::{CurrentUser, Via},
+    state::AppState,
 };
 
 const USER_ID: &str = "user_id";
@@ -33,7 +33,7 @@ pub async fn csrf_token(session: &Session) -> Result<String, PageError> {
     {
         return Ok(token);
     }
-    let token = super::csrf::new_token();
+    let token = crate::secret::random_token();
     session
         .insert(CSRF, &token)
         .await
@@ -58,7 +58,7 @@ pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
         .await
         .map_err(PageError::session)?;
     session
-        .insert(CSRF, super::csrf::new_token())
+        .insert(CSRF, crate::secret::random_token())
         .await
         .map_err(PageError::session)?;
     Ok(())

@@ -16,11 +16,11 @@ use super::{
     view::{UsageBar, gib, usage_bars, vcpu},
 };
 use crate::{
-    auth::Scope,
     db::{self, applications::Application, bookings::NewBooking, catalog::ProductWithSizes},
+    domain::actor::Scope,
     domain::{Cents, HourlyRate, Size, Stage},
     error::{Error, FieldErrors},
-    startup::AppState,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -17,7 +17,7 @@ use crate::{
     db::{self, api_tokens::TokenRow},
     domain::calendar,
     error::FieldErrors,
-    startup::AppState,
+    state::AppState,
 };
 
 /// A token lives at most a year: long-lived secrets in CI systems are how

@@ -52,13 +52,13 @@ async fn a_small_generated_dataset_is_consistent(backend: Backend) {
         0
     );
     // Every contract has room left: the Kontingent holds for generated data.
-    let contracts = kontor::db::contracts::list(&db.pool, kontor::auth::Scope::All)
+    let contracts = kontor::db::contracts::list(&db.pool, kontor::domain::actor::Scope::All)
         .await
         .expect("contracts");
     let usage = kontor::db::contracts::usage_of_all(
         &db.pool,
         &contracts,
-        kontor::auth::Scope::All,
+        kontor::domain::actor::Scope::All,
         kontor::db::now(),
     )
     .await

@@ -15,7 +15,7 @@ use crate::{
     },
     domain::{HourlyRate, calendar::format_berlin},
     error::{Error, FieldErrors},
-    startup::AppState,
+    state::AppState,
     web::{Layout, Nav, PageError, render, see_other, session::PageUser},
 };
 

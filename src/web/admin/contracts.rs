@@ -10,14 +10,14 @@ use serde::Deserialize;
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
-    auth::Scope,
     db::{
         self,
         contracts::{Contract, ContractInput},
         customers::Customer,
     },
+    domain::actor::Scope,
     error::FieldErrors,
-    startup::AppState,
+    state::AppState,
     web::{
         Layout, Nav, PageError, render, see_other,
         session::PageUser,

@@ -9,15 +9,15 @@ use axum::{
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
-    auth::Scope,
     db::{
         self,
         applications::{Application, ApplicationInput},
         contracts::Contract,
         customers::{Customer, CustomerInput},
     },
+    domain::actor::Scope,
     error::FieldErrors,
-    startup::AppState,
+    state::AppState,
     web::{Layout, Nav, PageError, render, see_other, session::PageUser},
 };
 

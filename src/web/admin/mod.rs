@@ -9,7 +9,7 @@ pub mod provisioning;
 use axum::Router;
 
 use super::{PageError, session::PageUser};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -8,7 +8,7 @@ use super::require_betreiber;
 use crate::{
     db::{self, outbox::Depth},
     domain::{Stage, calendar::format_berlin, environment::namespace_name},
-    startup::AppState,
+    state::AppState,
     web::{Layout, Nav, PageError, render, session::PageUser},
 };
 
