@@ -25,6 +25,7 @@ use futures_util::TryStreamExt as _;
 use tokio::sync::mpsc;
 
 use crate::{
+    app::error::{Error, Result},
     db::{
         Db,
         contracts::Contract,
@@ -36,7 +37,6 @@ use crate::{
         calendar::berlin,
         money::format_plain,
     },
-    error::{Error, Result},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +199,9 @@ impl CsvWriter {
             &neutralise(&line.application_name),
             line.stage.map(|s| s.label()).unwrap_or_default(),
             &neutralise(&line.product_name),
-            line.size.as_deref().unwrap_or_default(),
+            line.size
+                .map(crate::domain::Size::as_str)
+                .unwrap_or_default(),
             &booking,
             &from,
             &to,

@@ -2,13 +2,13 @@
 //! See `README.md` and `docs/` for the product and its architecture.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod export;
 pub mod jobs;
 pub mod metrics;

@@ -13,13 +13,14 @@ use super::{
     problem::Problem,
 };
 use crate::{
+    app::bookings::NewBooking,
+    app::error::{Error, FieldErrors},
     db::{
         self,
-        bookings::{Booking, Filter, NewBooking},
-        idempotency,
+        bookings::{Booking, Filter},
     },
+    domain::idempotency,
     domain::{BookingState, Resources, Size, Stage, calendar::rfc3339, environment::SyncState},
-    error::{Error, FieldErrors},
     state::AppState,
 };
 
@@ -81,10 +82,10 @@ fn view(b: &Booking) -> BookingView {
         contract_id: b.contract_id,
         application_id: b.application_id,
         application: b.application_slug.clone(),
-        stage: b.stage(),
+        stage: b.stage,
         product: b.product_slug.clone(),
-        size: b.size(),
-        state: b.state(),
+        size: b.size,
+        state: b.state,
         provisioning: b.sync(),
         environment_id: b.environment_id,
         resources: b.resources(),
@@ -102,14 +103,14 @@ async fn detail(
     id: i64,
 ) -> Result<BookingView, Problem> {
     let pool = &state.db.pool;
-    let booking = db::bookings::get(pool, user, id, db::now()).await?;
+    let booking = crate::app::bookings::get(&state.db, user, id, db::now()).await?;
     let periods = db::bookings::periods(pool, id).await?;
     let mut v = view(&booking);
     v.periods = Some(
         periods
             .into_iter()
             .map(|p| PeriodView {
-                size: p.size.parse().unwrap_or(Size::S),
+                size: p.size,
                 resources: Resources {
                     millicpu: p.millicpu,
                     memory_mib: p.memory_mib,
@@ -212,9 +213,9 @@ pub async fn list(
         e.add("page", "Diese Seite gibt es nicht.");
     }
     e.into_result().map_err(Problem::from)?;
-    let result = db::bookings::list(
-        &state.db.pool,
-        user.scope(),
+    let result = crate::app::bookings::list(
+        &state.db,
+        &user,
         &filter,
         per_page,
         (page - 1) * per_page,
@@ -268,10 +269,10 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let input: CreateBooking = parse_json(&headers, &body)?;
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(idempotency::Key::parse(
-            v.to_str().unwrap_or_default(),
-            &body,
-        )?),
+        Some(v) => Some(
+            idempotency::Key::parse(v.to_str().unwrap_or_default(), &body)
+                .map_err(|e| Error::validation("Idempotency-Key", e.to_string()))?,
+        ),
         None => None,
     };
     let mut e = FieldErrors::default();
@@ -290,7 +291,8 @@ pub async fn create(
         product: input.product,
         size: size.expect("checked"),
     };
-    let created = db::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
+    let created =
+        crate::app::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
     let view = detail(&state, &user, created.id()).await?;
     Ok(super::created(
         Json(view),
@@ -347,8 +349,8 @@ pub async fn resize(
     let size: Size = input
         .size
         .parse()
-        .map_err(|e: crate::domain::size::UnknownSize| Error::validation("size", e.to_string()))?;
-    db::bookings::resize(&state.db, &user, id, size, db::now()).await?;
+        .map_err(|e: crate::domain::ids::UnknownValue| Error::validation("size", e.to_string()))?;
+    crate::app::bookings::resize(&state.db, &user, id, size, db::now()).await?;
     Ok(Json(detail(&state, &user, id).await?))
 }
 
@@ -367,6 +369,6 @@ pub async fn cancel(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<BookingView>, Problem> {
-    db::bookings::cancel(&state.db, &user, id, db::now()).await?;
+    crate::app::bookings::cancel(&state.db, &user, id, db::now()).await?;
     Ok(Json(detail(&state, &user, id).await?))
 }

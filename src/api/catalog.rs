@@ -54,7 +54,7 @@ pub async fn list(
                     .sizes
                     .iter()
                     .map(|s| SizeView {
-                        size: s.size(),
+                        size: s.size,
                         resources: s.resources(),
                         price_per_hour: s.rate().map(|r| r.to_decimal_string()),
                         price_per_month_cents: s.rate().map(|r| r.monthly().0),

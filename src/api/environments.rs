@@ -15,9 +15,9 @@ use super::{
     problem::Problem,
 };
 use crate::{
+    app::error::{Error, FieldErrors},
     db::{self, environments::Environment},
     domain::{Lifecycle, Stage, environment::SyncState},
-    error::{Error, FieldErrors},
     state::AppState,
 };
 
@@ -52,14 +52,14 @@ pub struct EnvironmentView {
 }
 
 fn view(state: &AppState, e: Environment) -> EnvironmentView {
-    let lifecycle = e.lifecycle();
+    let lifecycle = e.lifecycle;
     EnvironmentView {
         id: e.id,
         customer_id: e.customer_id,
         application_id: e.application_id,
         namespace: e.namespace(),
-        target: state.provisioner.target_for(e.stage()).name.clone(),
-        stage: e.stage(),
+        target: state.provisioner.target_for(e.stage).name.clone(),
+        stage: e.stage,
         lifecycle,
         open_bookings: e.open_bookings,
         provisioning: (lifecycle != Lifecycle::Leer).then(|| e.sync()),
@@ -116,7 +116,7 @@ pub async fn show(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<EnvironmentView>, Problem> {
-    let e = db::environments::get(&state.db.pool, &user, id).await?;
+    let e = crate::app::environments::get(&state.db, &user, id).await?;
     Ok(Json(view(&state, e)))
 }
 
@@ -138,7 +138,7 @@ pub async fn dissolve(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<EnvironmentView>), Problem> {
-    db::environments::dissolve(&state.db, &user, id, db::now()).await?;
-    let e = db::environments::get(&state.db.pool, &user, id).await?;
+    crate::app::environments::dissolve(&state.db, &user, id, db::now()).await?;
+    let e = crate::app::environments::get(&state.db, &user, id).await?;
     Ok((StatusCode::ACCEPTED, Json(view(&state, e))))
 }

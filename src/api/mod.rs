@@ -157,7 +157,7 @@ impl Modify for CommonAnswers {
 pub fn created(
     body: impl axum::response::IntoResponse,
     location: &str,
-    outcome: crate::db::bookings::Created,
+    outcome: crate::app::Created,
 ) -> axum::response::Response {
     use axum::{
         http::{HeaderValue, StatusCode, header},
@@ -167,7 +167,7 @@ pub fn created(
     if let Ok(v) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
-    if matches!(outcome, crate::db::bookings::Created::Replayed(_)) {
+    if matches!(outcome, crate::app::Created::Replayed(_)) {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));

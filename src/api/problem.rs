@@ -9,7 +9,7 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{domain::Limit, error::Error};
+use crate::{app::error::Error, domain::Limit};
 
 /// Type URIs are URNs: stable across installations and never dereferenced.
 pub const TYPE_PREFIX: &str = "urn:kontor:problem:";

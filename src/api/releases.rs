@@ -1,6 +1,7 @@
 //! Releases, the stage pipeline, promotion requests and their decisions,
 //! and deployments (retry).
 
+use crate::domain::release::{Checkup, DeploymentState, PromotionState};
 use std::collections::BTreeMap;
 
 use axum::{
@@ -18,17 +19,12 @@ use super::{
     problem::Problem,
 };
 use crate::{
-    db::{
-        self,
-        bookings::Created,
-        deployments::Deployment,
-        idempotency,
-        promotions::{self, Promotion},
-        releases::{Delivery, Release},
-    },
+    app::error::{Error, FieldErrors},
+    app::{Created, promotions, releases::Delivery},
+    db::{self, deployments::Deployment, promotions::Promotion, releases::Release},
     domain::actor::CurrentUser,
+    domain::idempotency,
     domain::{Stage, calendar::rfc3339},
-    error::{Error, FieldErrors},
     state::AppState,
 };
 
@@ -68,8 +64,7 @@ pub struct ReleaseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_image: Option<String>,
     pub checksums: BTreeMap<String, String>,
-    /// `bestanden` or `abgelehnt`.
-    pub checkup: String,
+    pub checkup: Checkup,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<RefusalView>,
     /// RFC 3339, UTC.
@@ -138,7 +133,7 @@ pub async fn deliver(
         image: input.image,
         checksums: input.checksums,
     };
-    let outcome = db::releases::deliver(
+    let outcome = crate::app::releases::deliver(
         &state.db,
         &user,
         application_id,
@@ -148,7 +143,7 @@ pub async fn deliver(
         db::now(),
     )
     .await?;
-    let release = db::releases::get(&state.db.pool, &user, outcome.id()).await?;
+    let release = crate::app::releases::get(&state.db, &user, outcome.id()).await?;
     Ok(super::created(
         Json(release_view(release)),
         &format!("/api/v1/applications/{application_id}/releases"),
@@ -170,10 +165,9 @@ fn idempotency_key(
     };
     let mut hashed = format!("{route}/{id}\n").into_bytes();
     hashed.extend_from_slice(body);
-    Ok(Some(idempotency::Key::parse(
-        value.to_str().unwrap_or_default(),
-        &hashed,
-    )?))
+    idempotency::Key::parse(value.to_str().unwrap_or_default(), &hashed)
+        .map(Some)
+        .map_err(|e| Error::validation("Idempotency-Key", e.to_string()).into())
 }
 
 /// An application's deliveries with their Checkup results, newest first.
@@ -189,7 +183,7 @@ pub async fn list_releases(
     ApiUser(user): ApiUser,
     PathId(application_id): PathId,
 ) -> Result<Json<Vec<ReleaseView>>, Problem> {
-    let releases = db::releases::of_application(&state.db.pool, &user, application_id).await?;
+    let releases = crate::app::releases::of_application(&state.db, &user, application_id).await?;
     Ok(Json(releases.into_iter().map(release_view).collect()))
 }
 
@@ -200,9 +194,9 @@ pub struct DeploymentView {
     pub stage: Stage,
     pub release_id: i64,
     pub version: String,
-    /// `laeuft`, `erfolgreich`, `fehlgeschlagen`, or `abgeloest` (a newer
-    /// deployment or the dissolution of the environment came first).
-    pub state: String,
+    /// `abgeloest`: a newer deployment or the dissolution of the
+    /// environment came first.
+    pub state: DeploymentState,
     /// The cluster's words on success or failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -215,7 +209,7 @@ fn deployment_view(d: Deployment) -> DeploymentView {
     DeploymentView {
         id: d.id,
         environment_id: d.environment_id,
-        stage: d.stage(),
+        stage: d.stage,
         release_id: d.release_id,
         version: d.version,
         state: d.state,
@@ -233,8 +227,7 @@ pub struct PromotionView {
     pub version: String,
     pub from_stage: Stage,
     pub to_stage: Stage,
-    /// `offen`, `genehmigt`, `abgelehnt` or `zurueckgezogen`.
-    pub state: String,
+    pub state: PromotionState,
     pub requested_by: String,
     pub requested_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,8 +250,8 @@ fn promotion_view(p: Promotion, user: &CurrentUser) -> PromotionView {
         id: p.id,
         application_id: p.application_id,
         release_id: p.release_id,
-        from_stage: p.from(),
-        to_stage: p.to(),
+        from_stage: p.from_stage,
+        to_stage: p.to_stage,
         version: p.version,
         state: p.state,
         requested_by: p.requested_by_name,
@@ -312,13 +305,13 @@ pub async fn pipeline(
             stage,
             deployment: deployments
                 .iter()
-                .find(|d| d.stage() == stage)
+                .find(|d| d.stage == stage)
                 .filter(|d| d.in_place())
                 .cloned()
                 .map(deployment_view),
             pending: open
                 .iter()
-                .position(|p| p.to() == stage)
+                .position(|p| p.to_stage == stage)
                 .map(|i| promotion_view(open.swap_remove(i), &user)),
         })
         .collect();
@@ -368,7 +361,7 @@ pub async fn request(
             "Bitte abnahme, schulung oder produktion angeben.",
         ))
     })?;
-    let outcome = db::promotions::request(
+    let outcome = crate::app::promotions::request(
         &state.db,
         &user,
         application_id,
@@ -379,7 +372,7 @@ pub async fn request(
     )
     .await?;
     let id = outcome.id();
-    let p = db::promotions::get(&state.db.pool, &user, id).await?;
+    let p = crate::app::promotions::get(&state.db, &user, id).await?;
     Ok(super::created(
         Json(promotion_view(p, &user)),
         &format!("/api/v1/promotions/{id}"),
@@ -455,7 +448,7 @@ pub async fn show_promotion(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<PromotionView>, Problem> {
-    let p = db::promotions::get(&state.db.pool, &user, id).await?;
+    let p = crate::app::promotions::get(&state.db, &user, id).await?;
     Ok(Json(promotion_view(p, &user)))
 }
 
@@ -498,7 +491,8 @@ pub async fn approve(
         parse_json::<Option<Decision>>(&headers, &body)?.and_then(|d| d.reason)
     };
     let p =
-        db::promotions::decide(&state.db, &user, id, true, reason.as_deref(), db::now()).await?;
+        crate::app::promotions::decide(&state.db, &user, id, true, reason.as_deref(), db::now())
+            .await?;
     Ok(Json(promotion_view(p, &user)))
 }
 
@@ -523,7 +517,7 @@ pub async fn reject(
     PathId(id): PathId,
     ApiJson(decision): ApiJson<Decision>,
 ) -> Result<Json<PromotionView>, Problem> {
-    let p = db::promotions::decide(
+    let p = crate::app::promotions::decide(
         &state.db,
         &user,
         id,
@@ -550,7 +544,7 @@ pub async fn withdraw(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<PromotionView>, Problem> {
-    let p = db::promotions::withdraw(&state.db, &user, id, db::now()).await?;
+    let p = crate::app::promotions::withdraw(&state.db, &user, id, db::now()).await?;
     Ok(Json(promotion_view(p, &user)))
 }
 
@@ -567,7 +561,7 @@ pub async fn show_deployment(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<DeploymentView>, Problem> {
-    let d = db::deployments::get(&state.db.pool, &user, id).await?;
+    let d = crate::app::deployments::get(&state.db, &user, id).await?;
     Ok(Json(deployment_view(d)))
 }
 
@@ -587,8 +581,8 @@ pub async fn retry(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Response, Problem> {
-    let new = db::deployments::retry(&state.db, &user, id, db::now()).await?;
-    let d = db::deployments::get(&state.db.pool, &user, new).await?;
+    let new = crate::app::deployments::retry(&state.db, &user, id, db::now()).await?;
+    let d = crate::app::deployments::get(&state.db, &user, new).await?;
     Ok(super::created(
         Json(deployment_view(d)),
         &format!("/api/v1/deployments/{new}"),

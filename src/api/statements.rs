@@ -136,7 +136,7 @@ pub async fn list(
 ) -> Result<Json<StatementList>, Problem> {
     let now = db::now();
     if !statements::may_read(&user) {
-        return Err(crate::error::Error::Forbidden.into());
+        return Err(crate::app::error::Error::Forbidden.into());
     }
     let month = match q.month.as_deref() {
         Some(m) => statements::parse_month(m, now)?,
@@ -159,7 +159,7 @@ pub struct LineView {
     pub application: String,
     pub stage: Option<Stage>,
     pub product: String,
-    pub size: Option<String>,
+    pub size: Option<crate::domain::Size>,
     /// RFC 3339.
     pub from: String,
     /// RFC 3339, exclusive.
@@ -181,7 +181,7 @@ fn line_view(position: usize, l: &LineItem) -> LineView {
         application: l.application_name.clone(),
         stage: l.stage,
         product: l.product_name.clone(),
-        size: l.size.clone(),
+        size: l.size,
         from: rfc3339(l.from),
         to: rfc3339(l.to),
         seconds: l.seconds,

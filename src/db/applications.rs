@@ -3,9 +3,9 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
+    app::error::{Error, FieldErrors, Result},
     domain::actor::{CurrentUser, Scope},
     domain::{Slug, Stage},
-    error::{Error, FieldErrors, Result},
 };
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
@@ -130,4 +130,13 @@ pub async fn create(db: &Db, user: &CurrentUser, input: &ApplicationInput) -> Re
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Whose application it is: the customer and the contract its bookings count
+/// against.
+pub async fn owner(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("SELECT customer_id, contract_id FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }

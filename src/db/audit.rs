@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Tx;
-use crate::domain::actor::CurrentUser;
+use crate::domain::actor::{CurrentUser, Via};
 
 /// One entry to append.
 pub struct Entry<'a> {
@@ -90,7 +90,7 @@ pub struct AuditRow {
     pub id: i64,
     pub at: i64,
     pub actor: String,
-    pub via: String,
+    pub via: Via,
     pub action: String,
     pub object_type: String,
     pub object_id: i64,

@@ -1,19 +1,11 @@
-//! Bookings (Buchungen): the one place where quotas are booked, resized and
-//! cancelled. Each function checks the role, checks the Kontingent under a
-//! lock on the contract, writes the change and its audit entry, and commits
-//! it all in one transaction.
+//! Bookings (Buchungen) and their periods: rows, the list query and the
+//! statements that write them. The rules live in `app::bookings`.
 
-use serde_json::json;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
-use super::{Db, Tx, audit, catalog, contracts, environments, idempotency};
-use crate::{
-    domain::actor::{CurrentUser, Scope},
-    domain::{
-        BookingState, HourlyRate, Resources, Size, Stage, environment::SyncState,
-        kontingent::Commitment,
-    },
-    error::{Error, Result},
+use super::{Tx, catalog};
+use crate::domain::{
+    BookingState, HourlyRate, Resources, Size, Stage, actor::Scope, environment::SyncState,
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,11 +20,11 @@ pub struct Booking {
     pub environment_id: i64,
     pub application_slug: String,
     pub application_name: String,
-    pub stage: String,
+    pub stage: Stage,
     pub product_slug: String,
     pub product_name: String,
-    pub size: String,
-    pub state: String,
+    pub size: Size,
+    pub state: BookingState,
     pub created_at: i64,
     pub cancelled_at: Option<i64>,
     pub millicpu: i64,
@@ -48,15 +40,6 @@ pub struct Booking {
 }
 
 impl Booking {
-    pub fn stage(&self) -> Stage {
-        self.stage.parse().unwrap_or(Stage::Vorpruefung)
-    }
-    pub fn size(&self) -> Size {
-        self.size.parse().unwrap_or(Size::S)
-    }
-    pub fn state(&self) -> BookingState {
-        self.state.parse().unwrap_or(BookingState::Beantragt)
-    }
     pub fn resources(&self) -> Resources {
         Resources {
             millicpu: self.millicpu,
@@ -73,7 +56,7 @@ impl Booking {
         crate::domain::environment::namespace_name(
             &self.customer_slug,
             &self.application_slug,
-            self.stage(),
+            self.stage,
         )
     }
     /// Whether the cluster has the booking's latest change.
@@ -259,22 +242,10 @@ pub async fn list(
     })
 }
 
-/// A booking the user may see; another tenant's id is `NotFound`.
-pub async fn get(pool: &AnyPool, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
-    let booking: Option<Booking> = sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
-        .bind(now)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    booking
-        .filter(|b| user.can_see(b.customer_id))
-        .ok_or(Error::NotFound)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Period {
     pub id: i64,
-    pub size: String,
+    pub size: Size,
     pub millicpu: i64,
     pub memory_mib: i64,
     pub storage_gib: i64,
@@ -293,199 +264,7 @@ pub async fn periods(pool: &AnyPool, booking_id: i64) -> sqlx::Result<Vec<Period
     .await
 }
 
-/// A booking request, parsed.
-#[derive(Debug, Clone)]
-pub struct NewBooking {
-    pub application_id: i64,
-    pub stage: Stage,
-    pub product: String,
-    pub size: Size,
-}
-
-/// The outcome of a create call: a new booking or the replay of an earlier
-/// call with the same `Idempotency-Key`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Created {
-    New(i64),
-    Replayed(i64),
-}
-
-impl Created {
-    pub fn id(self) -> i64 {
-        match self {
-            Created::New(id) | Created::Replayed(id) => id,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AppRow {
-    customer_id: i64,
-    contract_id: i64,
-}
-
-/// A booking request checked against role, contract, catalogue and
-/// Kontingent: what the confirmation page shows and what `book` writes.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub customer_id: i64,
-    pub contract: contracts::Contract,
-    pub product: catalog::Product,
-    pub size: catalog::SizeRow,
-    pub rate: HourlyRate,
-    pub committed: Commitment,
-    pub change: Commitment,
-}
-
-async fn plan(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    user: &CurrentUser,
-    req: &NewBooking,
-    now: i64,
-    lock: bool,
-) -> Result<Plan> {
-    let app: Option<AppRow> =
-        sqlx::query_as("SELECT customer_id, contract_id FROM applications WHERE id = $1")
-            .bind(req.application_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let app = app
-        .filter(|a| user.can_see(a.customer_id))
-        .ok_or(Error::NotFound)?;
-    if !user.can_book_for(app.customer_id) {
-        return Err(Error::Forbidden);
-    }
-    let contract = contracts::load(db, conn, app.contract_id, lock)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !contract.is_valid_at(now) {
-        return Err(Error::ContractNotValid(format!(
-            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
-            contract.number, contract.valid_from, contract.valid_until
-        )));
-    }
-    let (product, size) = catalog::size(conn, &req.product, req.size, now)
-        .await?
-        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
-    let rate = size.rate().ok_or_else(|| {
-        Error::validation(
-            "size",
-            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
-        )
-    })?;
-    let committed = contracts::usage(&mut *conn, &contract, now).await?;
-    let change = Commitment {
-        resources: size.resources(),
-        monthly_exact: rate.monthly_exact(),
-    };
-    contract
-        .kontingent()
-        .admit(&committed, &change)
-        .map_err(Error::Kontingent)?;
-    Ok(Plan {
-        customer_id: app.customer_id,
-        contract,
-        product,
-        size,
-        rate,
-        committed,
-        change,
-    })
-}
-
-/// Checks a booking request without writing anything (confirmation page).
-pub async fn preview(db: &Db, user: &CurrentUser, req: &NewBooking, now: i64) -> Result<Plan> {
-    let mut conn = db.pool.acquire().await?;
-    plan(db, &mut conn, user, req, now, false).await
-}
-
-pub async fn book(
-    db: &Db,
-    user: &CurrentUser,
-    req: &NewBooking,
-    idempotency_key: Option<&idempotency::Key>,
-    now: i64,
-) -> Result<Created> {
-    let mut tx = db.begin_write().await?;
-    if let Some(key) = idempotency_key {
-        if let Some(id) = idempotency::find(&mut tx, user.id, key).await? {
-            return Ok(Created::Replayed(id));
-        }
-        // Claim the key before the Kontingent is checked: a simultaneous
-        // retry must wait for this request and replay it, not be refused
-        // because this request filled the contract.
-        match idempotency::claim(&mut tx, user.id, key, now).await {
-            Ok(()) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                drop(tx);
-                return replay_after_race(db, user, key).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let plan = plan(db, &mut tx, user, req, now, true).await?;
-    let (environment_id,): (i64,) =
-        sqlx::query_as("SELECT id FROM environments WHERE application_id = $1 AND stage = $2")
-            .bind(req.application_id)
-            .bind(req.stage.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-    // Accepted is not provisioned: the reconciler makes the booking aktiv
-    // once the cluster has it.
-    let state = BookingState::Beantragt;
-    let generation = environments::changed(&mut tx, environment_id, true).await?;
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
-         product_id, size, state, created_at, created_by, sync_generation) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(plan.customer_id)
-    .bind(plan.contract.id)
-    .bind(req.application_id)
-    .bind(environment_id)
-    .bind(req.stage.as_str())
-    .bind(plan.product.id)
-    .bind(req.size.as_str())
-    .bind(state.as_str())
-    .bind(now)
-    .bind(user.id)
-    .bind(generation)
-    .fetch_one(&mut *tx)
-    .await?;
-    open_period(&mut tx, id, &plan.size, now).await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(plan.customer_id),
-            action: "booking.created",
-            object_type: "booking",
-            object_id: id,
-            before: None,
-            after: Some(json!({
-                "application_id": req.application_id, "stage": req.stage.as_str(),
-                "product": plan.product.slug, "size": req.size.as_str(), "state": state.as_str(),
-            })),
-        },
-    )
-    .await?;
-    if let Some(key) = idempotency_key {
-        idempotency::complete(&mut tx, user.id, key, id).await?;
-    }
-    tx.commit().await?;
-    db.wake_provisioning();
-    Ok(Created::New(id))
-}
-
-async fn replay_after_race(db: &Db, user: &CurrentUser, key: &idempotency::Key) -> Result<Created> {
-    idempotency::replay_after_race(db, user.id, key)
-        .await
-        .map(Created::Replayed)
-}
-
-async fn open_period(
+pub async fn open_period(
     tx: &mut Tx,
     booking_id: i64,
     size: &catalog::SizeRow,
@@ -508,7 +287,7 @@ async fn open_period(
     Ok(())
 }
 
-async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()> {
+pub async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL",
     )
@@ -519,209 +298,15 @@ async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()
     Ok(())
 }
 
-/// Loads a booking for a change, after locking its contract when `lock`.
-async fn load_for_change(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    user: &CurrentUser,
-    id: i64,
-    now: i64,
-    lock: bool,
-) -> Result<(Booking, contracts::Contract)> {
-    let head: Option<(i64, i64)> =
-        sqlx::query_as("SELECT customer_id, contract_id FROM bookings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (customer_id, contract_id) = head
-        .filter(|(customer_id, _)| user.can_see(*customer_id))
-        .ok_or(Error::NotFound)?;
-    if !user.can_book_for(customer_id) {
-        return Err(Error::Forbidden);
-    }
-    let contract = contracts::load(db, conn, contract_id, lock)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let booking: Booking = sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
-        .bind(now)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    if !booking.state().is_open() {
-        return Err(Error::Conflict(
-            "Diese Buchung ist bereits gekündigt.".into(),
-        ));
-    }
-    Ok((booking, contract))
-}
-
-/// A resize checked against contract, catalogue and Kontingent.
-#[derive(Debug, Clone)]
-pub struct ResizePlan {
-    pub booking: Booking,
-    pub contract: contracts::Contract,
-    pub size: catalog::SizeRow,
-    pub rate: HourlyRate,
-    pub old: Commitment,
-    pub new: Commitment,
-    pub committed: Commitment,
-}
-
-async fn plan_resize(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    user: &CurrentUser,
-    id: i64,
-    new_size: Size,
-    now: i64,
-    lock: bool,
-) -> Result<ResizePlan> {
-    let (booking, contract) = load_for_change(db, conn, user, id, now, lock).await?;
-    if booking.size() == new_size {
-        return Err(Error::validation(
-            "size",
-            format!("Die Buchung hat bereits die Größe {new_size}."),
-        ));
-    }
-    let (_, size) = catalog::size(conn, &booking.product_slug, new_size, now)
-        .await?
-        .ok_or_else(|| Error::validation("size", "Diese Größe gibt es für das Produkt nicht."))?;
-    let rate = size.rate().ok_or_else(|| {
-        Error::validation(
-            "size",
-            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
-        )
-    })?;
-    let old = Commitment {
-        resources: booking.resources(),
-        monthly_exact: booking.rate().monthly_exact(),
-    };
-    let new = Commitment {
-        resources: size.resources(),
-        monthly_exact: rate.monthly_exact(),
-    };
-    let growing = new.resources.millicpu > old.resources.millicpu
-        || new.resources.memory_mib > old.resources.memory_mib
-        || new.resources.storage_gib > old.resources.storage_gib
-        || new.monthly_exact > old.monthly_exact;
-    if growing && !contract.is_valid_at(now) {
-        return Err(Error::ContractNotValid(format!(
-            "Der Vertrag {} gilt vom {} bis {}; vergrößern ist heute nicht möglich.",
-            contract.number, contract.valid_from, contract.valid_until
-        )));
-    }
-    let committed = contracts::usage(&mut *conn, &contract, now).await?;
-    contract
-        .kontingent()
-        .admit(&committed, &(new - old))
-        .map_err(Error::Kontingent)?;
-    Ok(ResizePlan {
-        booking,
-        contract,
-        size,
-        rate,
-        old,
-        new,
-        committed,
-    })
-}
-
-/// Checks a resize without writing anything (confirmation page).
-pub async fn preview_resize(
-    db: &Db,
-    user: &CurrentUser,
-    id: i64,
-    new_size: Size,
-    now: i64,
-) -> Result<ResizePlan> {
-    let mut conn = db.pool.acquire().await?;
-    plan_resize(db, &mut conn, user, id, new_size, now, false).await
-}
-
-/// Größe ändern: closes the current period and opens one with the new size.
-pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let plan = plan_resize(db, &mut tx, user, id, new_size, now, true).await?;
-    close_period(&mut tx, id, now).await?;
-    open_period(&mut tx, id, &plan.size, now).await?;
-    let generation = environments::changed(&mut tx, plan.booking.environment_id, false).await?;
-    sqlx::query("UPDATE bookings SET size = $1, sync_generation = $2 WHERE id = $3")
-        .bind(new_size.as_str())
-        .bind(generation)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(plan.booking.customer_id),
-            action: "booking.resized",
-            object_type: "booking",
-            object_id: id,
-            before: Some(json!({"size": plan.booking.size})),
-            after: Some(json!({"size": new_size.as_str()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    db.wake_provisioning();
-    Ok(())
-}
-
-/// A booking that `user` may resize or cancel now (the forms and
-/// confirmation pages); the change itself checks again under the lock.
-pub async fn changeable(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
-    let mut conn = db.pool.acquire().await?;
-    Ok(load_for_change(db, &mut conn, user, id, now, false)
-        .await?
-        .0)
-}
-
-/// Kündigen: ends the booking now; its periods stay for billing.
-pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let (booking, _) = load_for_change(db, &mut tx, user, id, now, true).await?;
-    close_period(&mut tx, id, now).await?;
-    let generation = environments::changed(&mut tx, booking.environment_id, false).await?;
-    sqlx::query(
-        "UPDATE bookings SET state = 'gekuendigt', cancelled_at = $1, sync_generation = $2 \
-         WHERE id = $3",
-    )
-    .bind(now)
-    .bind(generation)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(booking.customer_id),
-            action: "booking.cancelled",
-            object_type: "booking",
-            object_id: id,
-            before: Some(json!({"state": booking.state})),
-            after: Some(json!({"state": "gekuendigt"})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    db.wake_provisioning();
-    Ok(())
-}
-
 /// A booking as one line of the overview matrix.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Compact {
     pub id: i64,
     pub application_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub product_name: String,
-    pub size: String,
-    pub state: String,
+    pub size: Size,
+    pub state: BookingState,
 }
 
 /// Bookings of a customer that are not cancelled, for the overview.
@@ -734,4 +319,96 @@ pub async fn open_for_customer(pool: &AnyPool, customer_id: i64) -> sqlx::Result
     .bind(customer_id)
     .fetch_all(pool)
     .await
+}
+
+/// One booking with what the portal shows about it.
+pub async fn find(conn: &mut AnyConnection, id: i64, now: i64) -> sqlx::Result<Option<Booking>> {
+    sqlx::query_as(super::sql(format!("{SELECT} WHERE b.id = $2")))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whose booking it is: the customer and the contract it counts against.
+pub async fn owner(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("SELECT customer_id, contract_id FROM bookings WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A new booking's row.
+pub struct NewRow {
+    pub customer_id: i64,
+    pub contract_id: i64,
+    pub application_id: i64,
+    pub environment_id: i64,
+    pub stage: Stage,
+    pub product_id: i64,
+    pub size: Size,
+    pub state: BookingState,
+    pub created_by: i64,
+    pub sync_generation: i64,
+    pub now: i64,
+}
+
+pub async fn insert(tx: &mut Tx, row: &NewRow) -> sqlx::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
+         product_id, size, state, created_at, created_by, sync_generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(row.customer_id)
+    .bind(row.contract_id)
+    .bind(row.application_id)
+    .bind(row.environment_id)
+    .bind(row.stage)
+    .bind(row.product_id)
+    .bind(row.size)
+    .bind(row.state)
+    .bind(row.now)
+    .bind(row.created_by)
+    .bind(row.sync_generation)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_size(tx: &mut Tx, id: i64, size: Size, generation: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE bookings SET size = $1, sync_generation = $2 WHERE id = $3")
+        .bind(size)
+        .bind(generation)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_cancelled(tx: &mut Tx, id: i64, now: i64, generation: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE bookings SET state = $1, cancelled_at = $2, sync_generation = $3 WHERE id = $4",
+    )
+    .bind(BookingState::Gekuendigt)
+    .bind(now)
+    .bind(generation)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many bookings of an environment are not cancelled.
+pub async fn open_in_environment(
+    conn: &mut AnyConnection,
+    environment_id: i64,
+) -> sqlx::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE environment_id = $1 \
+         AND state <> 'gekuendigt'",
+    )
+    .bind(environment_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
 }

@@ -5,12 +5,12 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
+    app::error::{Error, FieldErrors, Result},
     domain::actor::CurrentUser,
     domain::{
         HourlyRate, Resources, Size, Slug,
         calendar::{berlin_date, berlin_midnight, parse_date},
     },
-    error::{Error, FieldErrors, Result},
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +25,7 @@ pub struct Product {
 pub struct SizeRow {
     pub id: i64,
     pub product_id: i64,
-    pub size: String,
+    pub size: Size,
     pub millicpu: i64,
     pub memory_mib: i64,
     pub storage_gib: i64,
@@ -42,10 +42,6 @@ impl SizeRow {
             storage_gib: self.storage_gib,
             pods: self.pods,
         }
-    }
-
-    pub fn size(&self) -> Size {
-        self.size.parse().unwrap_or(Size::S)
     }
 
     pub fn rate(&self) -> Option<HourlyRate> {
@@ -73,20 +69,13 @@ const SIZE_SQL: &str = "SELECT ps.id, ps.product_id, ps.size, ps.millicpu, ps.me
        ORDER BY pr.valid_from DESC LIMIT 1) AS rate \
     FROM product_sizes ps";
 
-fn size_order(size: &str) -> usize {
-    Size::ALL
-        .iter()
-        .position(|s| s.as_str() == size)
-        .unwrap_or(usize::MAX)
-}
-
 pub async fn products(pool: &AnyPool, now: i64) -> sqlx::Result<Vec<ProductWithSizes>> {
     let products: Vec<Product> =
         sqlx::query_as("SELECT id, slug, name, description FROM products ORDER BY id")
             .fetch_all(pool)
             .await?;
     let mut sizes: Vec<SizeRow> = sqlx::query_as(SIZE_SQL).bind(now).fetch_all(pool).await?;
-    sizes.sort_by_key(|s| (s.product_id, size_order(&s.size)));
+    sizes.sort_by_key(|s| (s.product_id, s.size));
     Ok(products
         .into_iter()
         .map(|product| ProductWithSizes {

@@ -5,13 +5,13 @@ use sqlx::{AnyPool, Executor};
 
 use super::{Db, audit};
 use crate::{
+    app::error::{Error, FieldErrors, Result},
     domain::actor::{CurrentUser, Scope},
     domain::{
         Cents, Kontingent, Resources,
         calendar::{berlin_date, parse_date},
         kontingent::Commitment,
     },
-    error::{Error, FieldErrors, Result},
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]

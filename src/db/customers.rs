@@ -3,9 +3,9 @@ use sqlx::AnyPool;
 
 use super::{Db, audit};
 use crate::{
+    app::error::{Error, FieldErrors, Result},
     domain::Slug,
     domain::actor::{CurrentUser, Scope},
-    error::{Error, FieldErrors, Result},
 };
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -1,17 +1,14 @@
 //! Environments (Umgebungen): their desired state for the provisioning
-//! layer, their provisioning status for the portal, and "Umgebung auflösen".
+//! layer, their provisioning status for the portal, and the statements that
+//! change their lifecycle.
 
-use serde_json::json;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
-use super::{Db, Tx, audit, contracts, outbox};
-use crate::{
-    domain::actor::{CurrentUser, Scope},
-    domain::{
-        Lifecycle, Resources, Stage,
-        environment::{EnvironmentSpec, SyncState, Workload, namespace_name},
-    },
-    error::{Error, Result},
+use super::Tx;
+use crate::domain::{
+    Lifecycle, Resources, Stage,
+    actor::Scope,
+    environment::{EnvironmentSpec, SyncState, Workload, namespace_name},
 };
 
 #[derive(sqlx::FromRow)]
@@ -19,9 +16,9 @@ struct SpecRow {
     id: i64,
     customer: String,
     application: String,
-    stage: String,
+    stage: Stage,
     contract: String,
-    lifecycle: String,
+    lifecycle: Lifecycle,
     millicpu: i64,
     memory_mib: i64,
     storage_gib: i64,
@@ -31,14 +28,14 @@ struct SpecRow {
 }
 
 impl SpecRow {
-    fn into_spec(self) -> Option<EnvironmentSpec> {
-        Some(EnvironmentSpec {
+    fn into_spec(self) -> EnvironmentSpec {
+        EnvironmentSpec {
             id: self.id,
             customer: self.customer,
             application: self.application,
-            stage: self.stage.parse().ok()?,
+            stage: self.stage,
             contract: self.contract,
-            lifecycle: self.lifecycle.parse().ok()?,
+            lifecycle: self.lifecycle,
             booked: Resources {
                 millicpu: self.millicpu,
                 memory_mib: self.memory_mib,
@@ -52,7 +49,7 @@ impl SpecRow {
                     image,
                     deployment_id,
                 }),
-        })
+        }
     }
 }
 
@@ -79,7 +76,7 @@ pub async fn spec(pool: &AnyPool, id: i64) -> sqlx::Result<Option<EnvironmentSpe
             .bind(id)
             .fetch_optional(pool)
             .await?;
-    Ok(row.and_then(SpecRow::into_spec))
+    Ok(row.map(SpecRow::into_spec))
 }
 
 /// The desired state of every environment in `stages` that was ever booked
@@ -98,26 +95,35 @@ pub async fn specs(pool: &AnyPool, stages: &[Stage]) -> sqlx::Result<Vec<Environ
         query = query.bind(stage.as_str());
     }
     let rows = query.fetch_all(pool).await?;
-    Ok(rows.into_iter().filter_map(SpecRow::into_spec).collect())
+    Ok(rows.into_iter().map(SpecRow::into_spec).collect())
 }
 
-/// Called in the transaction of every booking change: the environment must
-/// exist (again) and the reconciler must look at it. Returns the outbox
-/// generation that carries the change.
-pub async fn changed(tx: &mut Tx, environment_id: i64, activate: bool) -> sqlx::Result<i64> {
-    let mut scope = outbox::Scope::Quota;
-    if activate {
-        let revived = sqlx::query(
-            "UPDATE environments SET lifecycle = 'aktiv' WHERE id = $1 AND lifecycle <> 'aktiv'",
-        )
-        .bind(environment_id)
-        .execute(&mut **tx)
-        .await?;
-        if revived.rows_affected() > 0 {
-            scope = outbox::Scope::Full;
-        }
-    }
-    outbox::enqueue(tx, environment_id, scope).await
+/// Brings an environment back to `aktiv` (new, or dissolved before);
+/// whether it was not active.
+pub async fn revive(tx: &mut Tx, environment_id: i64) -> sqlx::Result<bool> {
+    let revived = sqlx::query(
+        "UPDATE environments SET lifecycle = 'aktiv' WHERE id = $1 AND lifecycle <> 'aktiv'",
+    )
+    .bind(environment_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(revived.rows_affected() > 0)
+}
+
+/// The environment of an application in a stage (every application has one
+/// per stage).
+pub async fn id_of(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    stage: Stage,
+) -> sqlx::Result<i64> {
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT id FROM environments WHERE application_id = $1 AND stage = $2")
+            .bind(application_id)
+            .bind(stage)
+            .fetch_one(conn)
+            .await?;
+    Ok(id)
 }
 
 /// An environment with its provisioning status, as the portal shows it.
@@ -131,8 +137,8 @@ pub struct Environment {
     pub application_id: i64,
     pub application_name: String,
     pub application_slug: String,
-    pub stage: String,
-    pub lifecycle: String,
+    pub stage: Stage,
+    pub lifecycle: Lifecycle,
     pub open_bookings: i64,
     pub generation: Option<i64>,
     pub done_generation: Option<i64>,
@@ -143,14 +149,8 @@ pub struct Environment {
 }
 
 impl Environment {
-    pub fn stage(&self) -> Stage {
-        self.stage.parse().unwrap_or(Stage::Vorpruefung)
-    }
-    pub fn lifecycle(&self) -> Lifecycle {
-        self.lifecycle.parse().unwrap_or(Lifecycle::Leer)
-    }
     pub fn namespace(&self) -> String {
-        namespace_name(&self.customer_slug, &self.application_slug, self.stage())
+        namespace_name(&self.customer_slug, &self.application_slug, self.stage)
     }
     /// Whether the cluster has caught up with the latest change.
     pub fn sync(&self) -> SyncState {
@@ -163,7 +163,7 @@ impl Environment {
     /// "Umgebung auflösen" is offered when the namespace exists and nothing
     /// is booked there any more.
     pub fn dissolvable(&self) -> bool {
-        self.lifecycle() == Lifecycle::Aktiv && self.open_bookings == 0
+        self.lifecycle == Lifecycle::Aktiv && self.open_bookings == 0
     }
 }
 
@@ -177,14 +177,11 @@ const SELECT: &str = "SELECT e.id, a.customer_id, c.name AS customer_name, c.slu
     JOIN customers c ON c.id = a.customer_id \
     LEFT JOIN provisioning_outbox o ON o.environment_id = e.id";
 
-/// An environment the user may see; another tenant's id is `NotFound`.
-pub async fn get(pool: &AnyPool, user: &CurrentUser, id: i64) -> Result<Environment> {
-    let env: Option<Environment> = sqlx::query_as(super::sql(format!("{SELECT} WHERE e.id = $1")))
+pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Environment>> {
+    sqlx::query_as(super::sql(format!("{SELECT} WHERE e.id = $1")))
         .bind(id)
         .fetch_optional(pool)
-        .await?;
-    env.filter(|e| user.can_see(e.customer_id))
-        .ok_or(Error::NotFound)
+        .await
 }
 
 /// The environments the user may see, optionally of one application, in
@@ -210,71 +207,56 @@ pub async fn list(
         .await
 }
 
-/// "Umgebung auflösen": the Systempfleger:in removes an environment in which
-/// nothing is booked any more; the reconciler deletes its namespace.
-pub async fn dissolve(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let head: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT a.customer_id, a.contract_id, e.lifecycle FROM environments e \
+/// Whose environment it is: the customer and the contract its bookings
+/// count against.
+pub async fn owner(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT a.customer_id, a.contract_id FROM environments e \
          JOIN applications a ON a.id = e.application_id WHERE e.id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (customer_id, contract_id, _) = head
-        .filter(|(customer_id, _, _)| user.can_see(*customer_id))
-        .ok_or(Error::NotFound)?;
-    if !user.can_book_for(customer_id) {
-        return Err(Error::Forbidden);
-    }
-    // Bookings lock the contract; so does this, so that no booking can
-    // slip into the environment between the check and the removal.
-    contracts::load(db, &mut tx, contract_id, true).await?;
-    let (lifecycle, open): (String, i64) = sqlx::query_as(
-        "SELECT e.lifecycle, (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b \
-           WHERE b.environment_id = e.id AND b.state <> 'gekuendigt') \
-         FROM environments e WHERE e.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if lifecycle != Lifecycle::Aktiv.as_str() {
-        return Err(Error::Conflict(
-            "Diese Umgebung ist nicht eingerichtet; es gibt nichts aufzulösen.".into(),
-        ));
-    }
-    if open > 0 {
-        return Err(Error::Conflict(format!(
-            "In dieser Umgebung {} noch {open} Buchung{} aktiv; bitte erst kündigen.",
-            if open == 1 { "ist" } else { "sind" },
-            if open == 1 { "" } else { "en" },
-        )));
-    }
-    // Nothing runs there any more: a release that ran there is no longer
-    // promotable from it, and a rollout in progress is over.
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn lifecycle(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Lifecycle> {
+    let (lifecycle,): (Lifecycle,) =
+        sqlx::query_as("SELECT lifecycle FROM environments WHERE id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?;
+    Ok(lifecycle)
+}
+
+/// Marks an environment dissolved: nothing runs there any more.
+pub async fn set_dissolved(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE environments SET lifecycle = 'aufgeloest', deployment_id = NULL WHERE id = $1",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    super::deployments::supersede(&mut tx, id, "Die Umgebung wurde aufgelöst.", now).await?;
-    outbox::enqueue(&mut tx, id, outbox::Scope::Full).await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(customer_id),
-            action: "environment.dissolved",
-            object_type: "environment",
-            object_id: id,
-            before: Some(json!({"lifecycle": lifecycle})),
-            after: Some(json!({"lifecycle": Lifecycle::Aufgeloest.as_str()})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    db.wake_provisioning();
     Ok(())
+}
+
+/// The deployment whose release the environment is to run.
+pub async fn set_deployment(tx: &mut Tx, id: i64, deployment_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE environments SET deployment_id = $1 WHERE id = $2")
+        .bind(deployment_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The customer an environment belongs to.
+pub async fn customer_of(conn: &mut AnyConnection, id: i64) -> sqlx::Result<i64> {
+    let (customer_id,): (i64,) = sqlx::query_as(
+        "SELECT a.customer_id FROM environments e JOIN applications a ON a.id = e.application_id \
+         WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(customer_id)
 }

@@ -108,25 +108,23 @@ pub async fn month_usage(
     .await?;
     let mut sizes: HashMap<i64, Vec<(Size, Resources)>> = HashMap::new();
     for row in &size_rows {
-        let size: String = row.try_get(1)?;
-        if let Ok(size) = size.parse::<Size>() {
-            sizes
-                .entry(row.try_get(0)?)
-                .or_default()
-                .push((size, resources(row, 2)?));
-        }
+        let size: Size = row.try_get(1)?;
+        sizes
+            .entry(row.try_get(0)?)
+            .or_default()
+            .push((size, resources(row, 2)?));
     }
     for v in sizes.values_mut() {
         v.sort_by_key(|(s, _)| *s);
     }
     let mut booked: HashMap<i64, Vec<Booked>> = HashMap::new();
     for row in &booked_rows {
-        let size: String = row.try_get(4)?;
+        let size: Size = row.try_get(4)?;
         let product_id: i64 = row.try_get(3)?;
         booked.entry(row.try_get(0)?).or_default().push(Booked {
             booking_id: row.try_get(1)?,
             product_name: row.try_get(2)?,
-            size: size.parse().unwrap_or(Size::S),
+            size,
             resources: resources(row, 5)?,
             sizes: sizes.get(&product_id).cloned().unwrap_or_default(),
         });
@@ -134,7 +132,7 @@ pub async fn month_usage(
     let mut out = Vec::with_capacity(measured.len());
     for row in &measured {
         let environment_id: i64 = row.try_get(0)?;
-        let stage: String = row.try_get(2)?;
+        let stage: Stage = row.try_get(2)?;
         let samples: i64 = row.try_get(3)?;
         let peak = resources(row, 4)?;
         let sum = resources(row, 8)?;
@@ -142,7 +140,7 @@ pub async fn month_usage(
         let items = booked.remove(&environment_id).unwrap_or_default();
         out.push(EnvironmentUsage {
             application_name: row.try_get(1)?,
-            stage: stage.parse().unwrap_or(Stage::Vorpruefung),
+            stage,
             samples,
             booked: items
                 .iter()

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bench_seed;
 pub mod bookings;
 pub mod catalog;
+pub mod codec;
 pub mod contracts;
 pub mod customers;
 pub mod deployments;

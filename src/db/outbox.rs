@@ -8,6 +8,7 @@
 use sqlx::AnyPool;
 
 use super::{Backend, Db, Tx};
+use crate::domain::Stage;
 
 /// What a change needs applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +193,7 @@ pub struct Pending {
     pub environment_id: i64,
     pub customer_name: String,
     pub application_name: String,
-    pub stage: String,
+    pub stage: Stage,
     pub namespace_customer: String,
     pub namespace_application: String,
     pub attempts: i64,

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 
-use super::{Db, applications, bookings, contracts, customers, users};
+use super::{Db, applications, contracts, customers, users};
 use crate::{
     domain::actor::{CurrentUser, Via},
     domain::{Role, Size, Stage, calendar::berlin_midnight},
@@ -451,13 +451,13 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     };
     let mut first_booking = None;
     for (app, stage, product, size, at) in plan {
-        let booking = bookings::NewBooking {
+        let booking = crate::app::bookings::NewBooking {
             application_id: app_ids[app],
             stage,
             product: product.into(),
             size,
         };
-        let id = bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)
+        let id = crate::app::bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)
             .await
             .with_context(|| format!("demo booking {product} {size} for application {app}"))?
             .id();
@@ -465,8 +465,10 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     }
     // A little history: the first booking was resized once.
     if let Some(id) = first_booking {
-        bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
-        bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
+        crate::app::bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600)
+            .await?;
+        crate::app::bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600)
+            .await?;
     }
     demo_usage(db, now).await.context("demo usage samples")?;
     Ok(true)

@@ -8,6 +8,7 @@ use sqlx::{AnyPool, Row as _, any::AnyRow};
 
 use super::{Db, Tx, audit, contracts::Contract, seed};
 use crate::{
+    app::error::{Error, FieldErrors, Result},
     domain::actor::{CurrentUser, Scope},
     domain::{
         Cents, HourlyRate, Stage,
@@ -17,7 +18,6 @@ use crate::{
         },
         calendar::parse_date,
     },
-    error::{Error, FieldErrors, Result},
 };
 
 /// The contract data a statement is addressed with. For a closed month it is
@@ -217,12 +217,12 @@ where
     let rows = query.fetch_all(executor).await?;
     let mut out: HashMap<i64, Vec<Period>> = HashMap::new();
     for row in rows {
-        let stage: String = row.try_get(4)?;
+        let stage: Stage = row.try_get(4)?;
         out.entry(row.try_get(0)?).or_default().push(Period {
             booking_id: row.try_get(1)?,
             application_id: row.try_get(2)?,
             application_name: row.try_get(3)?,
-            stage: stage.parse().unwrap_or(Stage::Vorpruefung),
+            stage,
             product_name: row.try_get(5)?,
             size: row.try_get(6)?,
             product_size_id: row.try_get(7)?,
@@ -295,14 +295,14 @@ const LINES_SQL: &str = "SELECT kind, booking_id, application_name, stage, produ
      FROM statement_lines WHERE statement_id = $1 ORDER BY line_no";
 
 pub fn line_from_row(row: &AnyRow) -> sqlx::Result<LineItem> {
-    let kind: String = row.try_get(0)?;
-    let stage: Option<String> = row.try_get(3)?;
+    let kind: LineKind = row.try_get(0)?;
+    let stage: Option<Stage> = row.try_get(3)?;
     let rate: Option<i64> = row.try_get(9)?;
     Ok(LineItem {
-        kind: LineKind::parse(&kind),
+        kind,
         booking_id: row.try_get(1)?,
         application_name: row.try_get(2)?,
-        stage: stage.and_then(|s| s.parse().ok()),
+        stage,
         product_name: row.try_get(4)?,
         size: row.try_get(5)?,
         from: row.try_get(6)?,
@@ -767,7 +767,7 @@ async fn insert_lines(tx: &mut Tx, statement_id: i64, lines: &[LineItem]) -> sql
                 .bind(line.application_name.clone())
                 .bind(line.stage.map(|s| s.as_str()))
                 .bind(line.product_name.clone())
-                .bind(line.size.clone())
+                .bind(line.size)
                 .bind(line.from)
                 .bind(line.to)
                 .bind(line.seconds)

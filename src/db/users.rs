@@ -153,7 +153,7 @@ struct DemoRoleRow {
     login: String,
     display_name: String,
     customer_name: Option<String>,
-    role: Option<String>,
+    role: Option<Role>,
 }
 
 pub async fn demo_users(pool: &AnyPool) -> sqlx::Result<Vec<DemoUser>> {
@@ -174,10 +174,7 @@ pub async fn demo_users(pool: &AnyPool) -> sqlx::Result<Vec<DemoUser>> {
         role,
     } in rows
     {
-        let label = role
-            .and_then(|r| r.parse::<Role>().ok())
-            .map(Role::label)
-            .unwrap_or_default();
+        let label = role.map(Role::label).unwrap_or_default();
         match users.last_mut() {
             Some(last) if last.id == id => {
                 last.roles.push_str(", ");

@@ -3,28 +3,24 @@
 //! may see. All paths end in the same [`CurrentUser`], so every rule is
 //! written once (`policy`).
 
-use super::Role;
+use super::{Role, ids::id_enum};
 
-/// How the user reached Kontor; recorded in the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// A browser session.
-    Session,
-    /// A portal API token.
-    Token,
-    /// An access token of the OpenID provider.
-    AccessToken,
-    System,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Session => "sitzung",
-            Via::Token => "token",
-            Via::AccessToken => "oidc-token",
-            Via::System => "system",
-        }
+id_enum! {
+    /// How the user reached Kontor; recorded in the audit log.
+    #[derive(serde::Serialize, utoipa::ToSchema)]
+    pub enum Via ("unbekannter Zugangsweg") {
+        /// A browser session.
+        #[serde(rename = "sitzung")]
+        Session = "sitzung",
+        /// A portal API token.
+        #[serde(rename = "token")]
+        Token = "token",
+        /// An access token of the OpenID provider.
+        #[serde(rename = "oidc-token")]
+        AccessToken = "oidc-token",
+        /// Kontor itself (the provisioning layer reporting back, jobs).
+        #[serde(rename = "system")]
+        System = "system",
     }
 }
 

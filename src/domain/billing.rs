@@ -11,8 +11,9 @@ use std::{collections::HashMap, fmt};
 use jiff::civil::Date;
 
 use super::{
-    Cents, HourlyRate, Stage,
+    Cents, HourlyRate, Size, Stage,
     calendar::{berlin_date, berlin_midnight},
+    ids::id_enum,
     money::div_round_half_up,
 };
 
@@ -195,33 +196,20 @@ pub struct Period {
     pub application_name: String,
     pub stage: Stage,
     pub product_name: String,
-    pub size: String,
+    pub size: Size,
     pub product_size_id: i64,
     pub starts_at: i64,
     /// `None` while the period runs.
     pub ends_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Usage,
-    BaseFee,
-}
-
-impl LineKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineKind::Usage => "nutzung",
-            LineKind::BaseFee => "grundgebuehr",
-        }
-    }
-
-    pub fn parse(s: &str) -> LineKind {
-        if s == "grundgebuehr" {
-            LineKind::BaseFee
-        } else {
-            LineKind::Usage
-        }
+id_enum! {
+    /// What a statement line bills.
+    pub enum LineKind ("unbekannte Positionsart") {
+        /// Pay-as-you-go use of a booking.
+        Usage = "nutzung",
+        /// The contract's fixed monthly base fee (Mischmodell).
+        BaseFee = "grundgebuehr",
     }
 }
 
@@ -233,7 +221,7 @@ pub struct LineItem {
     pub application_name: String,
     pub stage: Option<Stage>,
     pub product_name: String,
-    pub size: Option<String>,
+    pub size: Option<Size>,
     pub from: i64,
     pub to: i64,
     pub seconds: i64,
@@ -267,7 +255,7 @@ pub fn rate_period(
             application_name: period.application_name.clone(),
             stage: Some(period.stage),
             product_name: period.product_name.clone(),
-            size: Some(period.size.clone()),
+            size: Some(period.size),
             from: a,
             to: b,
             seconds: b - a,
@@ -549,7 +537,7 @@ mod tests {
             application_name: "Bürgerservice".into(),
             stage: Stage::Produktion,
             product_name: "Container-Namespace".into(),
-            size: size.into(),
+            size: size.parse().expect("a size"),
             product_size_id: SIZE,
             starts_at: at(from),
             ends_at: to.map(at),

@@ -1,51 +1,23 @@
 //! An environment (Umgebung): one application in one stage, which the
 //! provisioning layer turns into one Kubernetes namespace.
 
-use std::{fmt, str::FromStr};
-
 use serde::Serialize;
 
-use super::{Resources, Stage};
+use super::{Resources, Stage, ids::id_enum};
 
-/// Whether an environment should exist in its cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Lifecycle {
-    /// Never booked: nothing in the cluster.
-    Leer,
-    /// Booked at least once: the namespace exists, with a quota of what is
-    /// booked now (zero once everything is cancelled).
-    Aktiv,
-    /// Dissolved by the Systempfleger:in ("Umgebung auflösen"): the
-    /// namespace is deleted; the next booking brings it back.
-    Aufgeloest,
-}
-
-impl Lifecycle {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lifecycle::Leer => "leer",
-            Lifecycle::Aktiv => "aktiv",
-            Lifecycle::Aufgeloest => "aufgeloest",
-        }
-    }
-}
-
-impl FromStr for Lifecycle {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "leer" => Ok(Lifecycle::Leer),
-            "aktiv" => Ok(Lifecycle::Aktiv),
-            "aufgeloest" => Ok(Lifecycle::Aufgeloest),
-            other => Err(format!("unknown lifecycle {other:?}")),
-        }
-    }
-}
-
-impl fmt::Display for Lifecycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+id_enum! {
+    /// Whether an environment should exist in its cluster.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Lifecycle ("unbekannter Lebenszyklus") {
+        /// Never booked: nothing in the cluster.
+        Leer = "leer",
+        /// Booked at least once: the namespace exists, with a quota of what is
+        /// booked now (zero once everything is cancelled).
+        Aktiv = "aktiv",
+        /// Dissolved by the Systempfleger:in ("Umgebung auflösen"): the
+        /// namespace is deleted; the next booking brings it back.
+        Aufgeloest = "aufgeloest",
     }
 }
 

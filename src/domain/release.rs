@@ -5,7 +5,59 @@ use std::{collections::BTreeMap, fmt};
 
 use serde::Serialize;
 
-use super::{Role, Stage};
+use super::{Role, Stage, ids::id_enum};
+
+id_enum! {
+    /// The Checkup's verdict on a delivery.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Checkup ("unbekanntes Checkup-Ergebnis") {
+        /// Well-formed, pinned by digest, from an allowed registry: may enter
+        /// Vorprüfung.
+        Bestanden = "bestanden",
+        /// Refused; the refusal says why.
+        Abgelehnt = "abgelehnt",
+    }
+}
+
+id_enum! {
+    /// The state of a promotion request (Freigabeantrag).
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum PromotionState ("unbekannter Antragsstatus") {
+        /// Waiting for a decision.
+        Offen = "offen",
+        /// Approved; the deployment started with the decision.
+        Genehmigt = "genehmigt",
+        /// Rejected, with a reason.
+        Abgelehnt = "abgelehnt",
+        /// Taken back by the requester.
+        Zurueckgezogen = "zurueckgezogen",
+    }
+}
+
+impl PromotionState {
+    pub fn is_open(self) -> bool {
+        self == PromotionState::Offen
+    }
+}
+
+id_enum! {
+    /// The state of a deployment (Bereitstellung) of a release into a stage.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum DeploymentState ("unbekannter Bereitstellungsstatus") {
+        /// Applied or being applied; the rollout is not decided yet.
+        Laeuft = "laeuft",
+        /// The cluster reports the rollout complete.
+        Erfolgreich = "erfolgreich",
+        /// The cluster reports the rollout failed.
+        Fehlgeschlagen = "fehlgeschlagen",
+        /// A newer deployment (or the dissolution of the environment) took
+        /// its place before its rollout was decided.
+        Abgeloest = "abgeloest",
+    }
+}
 
 /// Why the Checkup refused a delivery; the `code` is the problem's
 /// `reason` in the API.

@@ -76,10 +76,10 @@ pub async fn watch(
     provisioner: &Provisioner,
     now: i64,
     timeout_seconds: i64,
-) -> sqlx::Result<usize> {
+) -> crate::app::Result<usize> {
     let mut decided = 0;
     for d in deployments::applied_running(&db.pool).await? {
-        let Ok(stage) = d.stage.parse() else { continue };
+        let stage = d.stage;
         let target = provisioner.target_for(stage);
         let verdict = match &target.backend {
             // Whoever syncs the directory rolls it out; Kontor's part is done.
@@ -113,7 +113,7 @@ pub async fn watch(
             ),
             Rollout::Pending => continue,
         };
-        if deployments::finish(db, &d, succeeded, &message, now).await? {
+        if crate::app::deployments::finish(db, &d, succeeded, &message, now).await? {
             decided += 1;
         }
     }

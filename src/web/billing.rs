@@ -18,6 +18,7 @@ use super::{
     view::BudgetBar,
 };
 use crate::{
+    app::error::Error,
     db::{
         self,
         metering::EnvironmentUsage,
@@ -31,7 +32,6 @@ use crate::{
         money::format_plain,
         resources::{format_gib, format_vcpu},
     },
-    error::Error,
     export,
     state::AppState,
 };

@@ -17,6 +17,7 @@ use super::{
     view::{UsageBar, usage_bars},
 };
 use crate::{
+    app::error::Error,
     db::{
         self,
         applications::Application,
@@ -25,7 +26,6 @@ use crate::{
     },
     domain::actor::Scope,
     domain::{BookingState, Cents, Size, Stage, calendar::format_berlin, environment::SyncState},
-    error::Error,
     state::AppState,
 };
 
@@ -67,7 +67,7 @@ pub struct Row {
     pub application: String,
     pub stage: &'static str,
     pub product: String,
-    pub size: String,
+    pub size: Size,
     pub state: BookingState,
     pub sync: SyncState,
     pub since: String,
@@ -79,10 +79,10 @@ fn row(b: &Booking) -> Row {
         id: b.id,
         customer: b.customer_name.clone(),
         application: b.application_name.clone(),
-        stage: b.stage().label(),
+        stage: b.stage.label(),
         product: b.product_name.clone(),
-        size: b.size.clone(),
-        state: b.state(),
+        size: b.size,
+        state: b.state,
         sync: b.sync(),
         since: format_berlin(b.created_at),
         per_month: b.rate().monthly(),
@@ -189,7 +189,7 @@ fn enc(v: &str) -> String {
 }
 
 pub struct PeriodRow {
-    pub size: String,
+    pub size: Size,
     pub resources: String,
     pub from: String,
     pub until: String,
@@ -197,7 +197,7 @@ pub struct PeriodRow {
 
 fn period_row(p: &Period) -> PeriodRow {
     PeriodRow {
-        size: p.size.clone(),
+        size: p.size,
         resources: describe(&crate::domain::Resources {
             millicpu: p.millicpu,
             memory_mib: p.memory_mib,
@@ -340,7 +340,7 @@ async fn detail(
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let pool = &state.db.pool;
-    let b = db::bookings::get(pool, &page.user, id, db::now()).await?;
+    let b = crate::app::bookings::get(&state.db, &page.user, id, db::now()).await?;
     let periods = db::bookings::periods(pool, id).await?;
     let audit = db::audit::for_object(pool, "booking", id).await?;
     let notice = if n.gebucht.is_some() {
@@ -354,8 +354,8 @@ async fn detail(
     };
     render(&DetailPage {
         layout: page.layout(format!("Buchung {id}"), Nav::Bookings),
-        stage: b.stage(),
-        state: b.state(),
+        stage: b.stage,
+        state: b.state,
         sync: b.sync(),
         namespace: b.namespace(),
         resources: describe(&b.resources()),
@@ -364,7 +364,7 @@ async fn detail(
         periods: periods.iter().map(period_row).collect(),
         audit: audit.iter().map(audit_view).collect(),
         notice,
-        can_change: page.user.can_book_for(b.customer_id) && b.state().is_open(),
+        can_change: page.user.can_book_for(b.customer_id) && b.state.is_open(),
         b,
     })
 }
@@ -386,7 +386,7 @@ async fn resize_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         chosen: String::new(),
@@ -441,7 +441,7 @@ async fn resize_refused(
         Error::ContractNotValid(m) => (None, Some(m)),
         other => return Err(other.into()),
     };
-    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     let mut response = render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         sizes: Size::ALL,
@@ -465,7 +465,14 @@ async fn resize_confirm(
         Ok(size) => size,
         Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
     };
-    let plan = match db::bookings::preview_resize(&state.db, &page.user, id, size, db::now()).await
+    let plan = match crate::app::bookings::preview_resize(
+        &state.db,
+        &page.user,
+        id,
+        size,
+        db::now(),
+    )
+    .await
     {
         Ok(plan) => plan,
         Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
@@ -497,7 +504,7 @@ async fn resize(
         Ok(size) => size,
         Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
     };
-    match db::bookings::resize(&state.db, &page.user, id, size, db::now()).await {
+    match crate::app::bookings::resize(&state.db, &page.user, id, size, db::now()).await {
         Ok(()) => Ok(see_other(&format!("/buchungen/{id}?geaendert=1"))),
         Err(e) => resize_refused(&state, &page, id, form.size, e).await,
     }
@@ -517,10 +524,10 @@ async fn cancel_confirm(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    let b = db::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&CancelPage {
         layout: page.layout("Buchung kündigen", Nav::Bookings),
-        stage: b.stage(),
+        stage: b.stage,
         b,
     })
 }
@@ -531,6 +538,6 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    db::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
+    crate::app::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
     Ok(see_other(&format!("/buchungen/{id}?gekuendigt=1")))
 }

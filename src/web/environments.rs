@@ -52,8 +52,8 @@ fn view(state: &AppState, e: Environment) -> EnvironmentView {
     let sync = e.sync();
     EnvironmentView {
         namespace: e.namespace(),
-        target: state.provisioner.target_for(e.stage()).name.clone(),
-        lifecycle: lifecycle_label(e.lifecycle()),
+        target: state.provisioner.target_for(e.stage).name.clone(),
+        lifecycle: lifecycle_label(e.lifecycle),
         status: sync.label(),
         badge: sync.badge(),
         e,
@@ -99,7 +99,7 @@ async fn detail(
     Path(id): Path<String>,
     Query(n): Query<Notice>,
 ) -> Result<Response, PageError> {
-    let e = db::environments::get(&state.db.pool, &page.user, path_id(&id)?).await?;
+    let e = crate::app::environments::get(&state.db, &page.user, path_id(&id)?).await?;
     let can_dissolve = e.dissolvable() && page.user.can_book_for(e.customer_id);
     let last_attempt = e
         .last_attempt_ms
@@ -137,13 +137,13 @@ async fn dissolvable(
     page: &PageUser,
     id: &str,
 ) -> Result<Environment, PageError> {
-    let e = db::environments::get(&state.db.pool, &page.user, path_id(id)?).await?;
+    let e = crate::app::environments::get(&state.db, &page.user, path_id(id)?).await?;
     if !page.user.can_book_for(e.customer_id) {
         return Err(PageError::Forbidden);
     }
     if !e.dissolvable() {
         return Err(
-            crate::error::Error::Conflict(if e.lifecycle() == Lifecycle::Aktiv {
+            crate::app::error::Error::Conflict(if e.lifecycle == Lifecycle::Aktiv {
                 "In dieser Umgebung ist noch etwas gebucht; bitte erst alle Buchungen kündigen."
                     .into()
             } else {
@@ -167,7 +167,7 @@ async fn dissolve_confirm(
         id: e.id,
         customer: e.customer_slug.clone(),
         application: e.application_slug.clone(),
-        stage: e.stage(),
+        stage: e.stage,
         contract: String::new(),
         lifecycle: Lifecycle::Aktiv,
         booked: Default::default(),
@@ -193,6 +193,6 @@ async fn dissolve(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let e = dissolvable(&state, &page, &id).await?;
-    db::environments::dissolve(&state.db, &page.user, e.id, db::now()).await?;
+    crate::app::environments::dissolve(&state.db, &page.user, e.id, db::now()).await?;
     Ok(see_other(&format!("/umgebungen/{}?aufgeloest=1", e.id)))
 }

@@ -8,7 +8,7 @@ use axum::{
 };
 
 use super::{Layout, Nav};
-use crate::error::Error;
+use crate::app::error::Error;
 
 #[derive(Debug)]
 pub enum PageError {

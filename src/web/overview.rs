@@ -144,7 +144,7 @@ async fn show(
                     stage,
                     bookings: bookings
                         .iter()
-                        .filter(|b| b.application_id == application.id && b.stage == stage.as_str())
+                        .filter(|b| b.application_id == application.id && b.stage == stage)
                         .cloned()
                         .collect(),
                 })

@@ -3,6 +3,7 @@
 //! with Checkup results; "Freigaben", the inbox of requests the user may
 //! decide, with approve and reject (with a reason).
 
+use crate::domain::release::DeploymentState;
 use askama::Template;
 use axum::{
     Form, Router,
@@ -15,16 +16,15 @@ use serde::Deserialize;
 
 use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
 use crate::{
+    app::error::Error,
+    app::promotions,
     db::{
-        self,
-        applications::Application,
-        deployments::{self, Deployment},
-        promotions::{self, Promotion},
+        self, applications::Application, deployments::Deployment, promotions::Promotion,
         releases::Release,
     },
     domain::actor::CurrentUser,
+    domain::policy,
     domain::{Stage, calendar::format_berlin},
-    error::Error,
     state::AppState,
 };
 
@@ -61,8 +61,8 @@ fn deployment_row(d: Deployment, user: &CurrentUser, latest: bool) -> Deployment
     };
     DeploymentRow {
         may_retry: latest
-            && d.state == "fehlgeschlagen"
-            && deployments::may_deploy(user, d.customer_id, d.stage()),
+            && d.state == DeploymentState::Fehlgeschlagen
+            && policy::allows(policy::deploy(user, d.customer_id, d.stage)),
         started: format_berlin(d.started_at),
         finished: d.finished_at.map(format_berlin).unwrap_or_default(),
         label,
@@ -96,7 +96,7 @@ fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
         decided: p.decided_at.map(format_berlin).unwrap_or_default(),
         may_decide: promotions::decidable_by(&p, user),
         may_withdraw: p.is_open() && p.requested_by == user.id,
-        approver: promotions::approver_label(p.to()),
+        approver: promotions::approver_label(p.to_stage),
         error: None,
         p,
     }
@@ -163,19 +163,19 @@ async fn pipeline_page(
     let app = db::applications::get(pool, user, id).await?;
     let all_deployments = db::deployments::of_application(pool, id).await?;
     let history = db::promotions::list(pool, user.scope(), Some(id), false).await?;
-    let may_request = promotions::may_request(user, app.customer_id);
+    let may_request = policy::allows(policy::request_promotion(user, app.customer_id));
     let columns = Stage::ALL
         .into_iter()
         .map(|stage| {
             let current = all_deployments
                 .iter()
-                .find(|d| d.stage() == stage)
+                .find(|d| d.stage == stage)
                 .filter(|d| d.in_place())
                 .cloned()
                 .map(|d| deployment_row(d, user, true));
             let pending = history
                 .iter()
-                .find(|p| p.is_open() && p.to() == stage)
+                .find(|p| p.is_open() && p.to_stage == stage)
                 .cloned()
                 .map(|p| with_error(promotion_row(p, user), &reason_error));
             // Nothing to request where a request is open, or where the
@@ -183,15 +183,17 @@ async fn pipeline_page(
             let runs_in = |next: Stage, release: i64| {
                 all_deployments
                     .iter()
-                    .find(|d| d.stage() == next)
-                    .is_some_and(|d| d.release_id == release && d.state == "erfolgreich")
+                    .find(|d| d.stage == next)
+                    .is_some_and(|d| {
+                        d.release_id == release && d.state == DeploymentState::Erfolgreich
+                    })
             };
             let next_free = stage
                 .next()
-                .filter(|next| !history.iter().any(|p| p.is_open() && p.to() == *next));
+                .filter(|next| !history.iter().any(|p| p.is_open() && p.to_stage == *next));
             let promotable = current
                 .as_ref()
-                .filter(|c| may_request && c.d.state == "erfolgreich")
+                .filter(|c| may_request && c.d.state == DeploymentState::Erfolgreich)
                 .and_then(|c| {
                     next_free
                         .filter(|next| !runs_in(*next, c.d.release_id))
@@ -259,7 +261,7 @@ async fn releases(
     let id = path_id(&id)?;
     let pool = &state.db.pool;
     let app = db::applications::get(pool, &page.user, id).await?;
-    let rows = db::releases::of_application(pool, &page.user, id)
+    let rows = crate::app::releases::of_application(&state.db, &page.user, id)
         .await?
         .into_iter()
         .map(|r| ReleaseRow {
@@ -289,7 +291,8 @@ async fn request(
     let id = path_id(&id)?;
     let release_id = form.release_id.parse().map_err(|_| PageError::NotFound)?;
     let to: Stage = form.to_stage.parse().map_err(|_| PageError::NotFound)?;
-    db::promotions::request(&state.db, &page.user, id, release_id, to, None, db::now()).await?;
+    crate::app::promotions::request(&state.db, &page.user, id, release_id, to, None, db::now())
+        .await?;
     Ok(see_other(&format!(
         "/verfahren/{id}/stufen?hinweis=beantragt"
     )))
@@ -364,7 +367,7 @@ async fn approve(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     let reason = Some(form.reason.as_str()).filter(|r| !r.trim().is_empty());
-    let p = db::promotions::decide(
+    let p = crate::app::promotions::decide(
         &state.db,
         &page.user,
         path_id(&id)?,
@@ -383,7 +386,7 @@ async fn reject(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     let id = path_id(&id)?;
-    match db::promotions::decide(
+    match crate::app::promotions::decide(
         &state.db,
         &page.user,
         id,
@@ -400,7 +403,7 @@ async fn reject(
             let message = errors.get("reason").unwrap_or("Bitte prüfen.").to_owned();
             let error = Some((id, message));
             let mut response = if form.zurueck == "stufen" {
-                let p = db::promotions::get(&state.db.pool, &page.user, id).await?;
+                let p = crate::app::promotions::get(&state.db, &page.user, id).await?;
                 render(&pipeline_page(&state, &page, p.application_id, None, error).await?)?
             } else {
                 render(&inbox_page(&state, &page, None, error).await?)?
@@ -418,7 +421,8 @@ async fn withdraw(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let p = db::promotions::withdraw(&state.db, &page.user, path_id(&id)?, db::now()).await?;
+    let p =
+        crate::app::promotions::withdraw(&state.db, &page.user, path_id(&id)?, db::now()).await?;
     Ok(back_to(&form.zurueck, &p, "zurueckgezogen"))
 }
 
@@ -427,8 +431,9 @@ async fn retry(
     page: PageUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let new = db::deployments::retry(&state.db, &page.user, path_id(&id)?, db::now()).await?;
-    let d = db::deployments::get(&state.db.pool, &page.user, new).await?;
+    let new =
+        crate::app::deployments::retry(&state.db, &page.user, path_id(&id)?, db::now()).await?;
+    let d = crate::app::deployments::get(&state.db, &page.user, new).await?;
     Ok(see_other(&format!(
         "/verfahren/{}/stufen?hinweis=wiederholt",
         d.application_id

@@ -132,7 +132,7 @@ where
         }
         let user = db::users::by_id(&state.db.pool, user_id, Via::Session)
             .await
-            .map_err(|e| PageError::from(crate::error::Error::from(e)))?
+            .map_err(|e| PageError::from(crate::app::error::Error::from(e)))?
             .ok_or(PageError::LoginRequired)?;
         let csrf = csrf_token(&session).await?;
         Ok(PageUser {

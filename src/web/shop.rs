@@ -16,10 +16,11 @@ use super::{
     view::{UsageBar, gib, usage_bars, vcpu},
 };
 use crate::{
-    db::{self, applications::Application, bookings::NewBooking, catalog::ProductWithSizes},
+    app::bookings::NewBooking,
+    app::error::{Error, FieldErrors},
+    db::{self, applications::Application, catalog::ProductWithSizes},
     domain::actor::Scope,
     domain::{Cents, HourlyRate, Size, Stage},
-    error::{Error, FieldErrors},
     state::AppState,
 };
 
@@ -74,7 +75,7 @@ impl BookingForm {
 }
 
 pub struct SizeCard {
-    pub size: String,
+    pub size: Size,
     pub resources: String,
     pub per_hour: Option<String>,
     pub per_month: Option<String>,
@@ -98,7 +99,7 @@ fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
                 .sizes
                 .iter()
                 .map(|s| SizeCard {
-                    size: s.size.clone(),
+                    size: s.size,
                     resources: describe(&s.resources()),
                     per_hour: s.rate().map(|r| r.to_string()),
                     per_month: s.rate().map(|r| r.monthly().to_string()),
@@ -261,7 +262,7 @@ async fn confirm(
         Err(errors) => return refuse(&state, &page, form, Error::Validation(errors)).await,
     };
     let now = db::now();
-    let plan = match db::bookings::preview(&state.db, &page.user, &request, now).await {
+    let plan = match crate::app::bookings::preview(&state.db, &page.user, &request, now).await {
         Ok(plan) => plan,
         Err(e) => return refuse(&state, &page, form, e).await,
     };
@@ -291,7 +292,7 @@ async fn book(
         Ok(r) => r,
         Err(errors) => return refuse(&state, &page, form, Error::Validation(errors)).await,
     };
-    match db::bookings::book(&state.db, &page.user, &request, None, db::now()).await {
+    match crate::app::bookings::book(&state.db, &page.user, &request, None, db::now()).await {
         Ok(created) => Ok(see_other(&format!("/buchungen/{}?gebucht=1", created.id()))),
         Err(e) => refuse(&state, &page, form, e).await,
     }

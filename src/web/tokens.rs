@@ -14,9 +14,9 @@ use serde::Deserialize;
 
 use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
 use crate::{
+    app::error::FieldErrors,
     db::{self, api_tokens::TokenRow},
     domain::calendar,
-    error::FieldErrors,
     state::AppState,
 };
 

@@ -13,12 +13,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 use kontor::{
+    app::Error,
     db::{
         self, applications, catalog, contracts, customers, seed,
         statements::{CloseReport, close_month},
     },
     domain::{Role, Stage, billing::Month},
-    error::Error,
     export::COLUMNS,
 };
 use reqwest::{Method, StatusCode, header};

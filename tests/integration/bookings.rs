@@ -109,10 +109,10 @@ async fn a_new_booking_is_active_with_one_open_period_and_an_audit_entry(app: Te
         .unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].action, "booking.created");
-    assert_eq!(log[0].via, "token");
+    assert_eq!(log[0].via.as_str(), "token");
     assert!(log[0].actor.contains(&t.login), "actor {:?}", log[0].actor);
     assert_eq!(log[1].action, "booking.provisioned");
-    assert_eq!(log[1].via, "system");
+    assert_eq!(log[1].via.as_str(), "system");
 }
 
 async fn a_resize_closes_the_current_period_and_opens_the_next(app: TestApp) {

@@ -408,7 +408,7 @@ async fn a_booking_creates_its_namespace_with_quota_limits_network_policy_and_ac
             .filter(|r| r.action == "booking.provisioned")
             .collect();
         assert_eq!(provisioned.len(), 1, "one booking.provisioned entry");
-        assert_eq!(provisioned[0].via, "system");
+        assert_eq!(provisioned[0].via.as_str(), "system");
     }
 
     // Server-side apply, as field manager `kontor`, the namespace first;

@@ -9,12 +9,12 @@ use axum::{
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
+    app::error::{Error, FieldErrors},
     db::{
         self,
         catalog::{PriceInput, PriceVersion, ProductInput, SizeInput, SizeRow},
     },
     domain::{HourlyRate, calendar::format_berlin},
-    error::{Error, FieldErrors},
     state::AppState,
     web::{Layout, Nav, PageError, render, see_other, session::PageUser},
 };

@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
+    app::error::FieldErrors,
     db::{
         self,
         contracts::{Contract, ContractInput},
         customers::Customer,
     },
     domain::actor::Scope,
-    error::FieldErrors,
     state::AppState,
     web::{
         Layout, Nav, PageError, render, see_other,

@@ -9,6 +9,7 @@ use axum::{
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
+    app::error::FieldErrors,
     db::{
         self,
         applications::{Application, ApplicationInput},
@@ -16,7 +17,6 @@ use crate::{
         customers::{Customer, CustomerInput},
     },
     domain::actor::Scope,
-    error::FieldErrors,
     state::AppState,
     web::{Layout, Nav, PageError, render, see_other, session::PageUser},
 };

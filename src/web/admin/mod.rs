@@ -34,9 +34,11 @@ pub fn path_id(raw: &str) -> Result<i64, PageError> {
 }
 
 /// Turns a refused form into its field messages; other errors propagate.
-pub fn field_errors(e: crate::error::Error) -> Result<crate::error::FieldErrors, PageError> {
+pub fn field_errors(
+    e: crate::app::error::Error,
+) -> Result<crate::app::error::FieldErrors, PageError> {
     match e {
-        crate::error::Error::Validation(errors) => Ok(errors),
+        crate::app::error::Error::Validation(errors) => Ok(errors),
         other => Err(other.into()),
     }
 }

@@ -82,11 +82,7 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
         .into_iter()
         .map(|p| QueueRow {
             environment_id: p.environment_id,
-            namespace: namespace_name(
-                &p.namespace_customer,
-                &p.namespace_application,
-                p.stage.parse().unwrap_or(Stage::Vorpruefung),
-            ),
+            namespace: namespace_name(&p.namespace_customer, &p.namespace_application, p.stage),
             customer: p.customer_name,
             attempts: p.attempts,
             due: format_berlin(p.due_at_ms / 1000),

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::domain::KontingentExceeded;
+use crate::domain::{KontingentExceeded, policy::Denied};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -110,5 +110,17 @@ impl Error {
     /// database error that is the user's to fix (a name already taken).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+impl From<Denied> for Error {
+    fn from(denied: Denied) -> Error {
+        match denied {
+            Denied::NotVisible => Error::NotFound,
+            Denied::NotAllowed => Error::Forbidden,
+            Denied::OwnRequest => Error::FourEyes(
+                "Den eigenen Antrag entscheidet eine andere Person (Vier-Augen-Prinzip).".into(),
+            ),
+        }
     }
 }

@@ -1,0 +1,342 @@
+//! Booking, resizing and cancelling quotas (Buchungen). Every change is
+//! checked against the contract's Kontingent under a lock on the contract
+//! (a row lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so a hundred
+//! simultaneous bookings against room for ten give exactly ten.
+
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::{Begun, Change, Created, Error, Result, environments};
+use crate::{
+    db::{self, Db, audit, bookings::Booking, catalog, contracts},
+    domain::{
+        BookingState, HourlyRate, Size, Stage, actor::CurrentUser, idempotency::Key,
+        kontingent::Commitment, policy,
+    },
+};
+
+/// A booking request, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub application_id: i64,
+    pub stage: Stage,
+    pub product: String,
+    pub size: Size,
+}
+
+/// A booking request checked against role, contract, catalogue and
+/// Kontingent: what the confirmation page shows and what `book` writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub customer_id: i64,
+    pub contract: contracts::Contract,
+    pub product: catalog::Product,
+    pub size: catalog::SizeRow,
+    pub rate: HourlyRate,
+    pub committed: Commitment,
+    pub change: Commitment,
+}
+
+/// The rate a size may be booked at; a size without a price is not for sale.
+fn bookable(size: &catalog::SizeRow) -> Result<HourlyRate> {
+    size.rate().ok_or_else(|| {
+        Error::validation(
+            "size",
+            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
+        )
+    })
+}
+
+async fn plan(
+    db: &Db,
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    req: &NewBooking,
+    now: i64,
+    lock: bool,
+) -> Result<Plan> {
+    let (customer_id, contract_id) = db::applications::owner(conn, req.application_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::book(user, customer_id)?;
+    let contract = contracts::load(db, conn, contract_id, lock)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !contract.is_valid_at(now) {
+        return Err(Error::ContractNotValid(format!(
+            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
+            contract.number, contract.valid_from, contract.valid_until
+        )));
+    }
+    let (product, size) = catalog::size(conn, &req.product, req.size, now)
+        .await?
+        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
+    let rate = bookable(&size)?;
+    let committed = contracts::usage(&mut *conn, &contract, now).await?;
+    let change = Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
+    };
+    contract
+        .kontingent()
+        .admit(&committed, &change)
+        .map_err(Error::Kontingent)?;
+    Ok(Plan {
+        customer_id,
+        contract,
+        product,
+        size,
+        rate,
+        committed,
+        change,
+    })
+}
+
+/// Checks a booking request without writing anything (confirmation page).
+pub async fn preview(db: &Db, user: &CurrentUser, req: &NewBooking, now: i64) -> Result<Plan> {
+    let mut conn = db.pool.acquire().await?;
+    plan(db, &mut conn, user, req, now, false).await
+}
+
+/// Bucht: a new booking in `beantragt`; the reconciler makes it `aktiv`
+/// once the cluster has it.
+pub async fn book(
+    db: &Db,
+    user: &CurrentUser,
+    req: &NewBooking,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
+    let plan = plan(db, change.conn(), user, req, now, true).await?;
+    let environment_id =
+        db::environments::id_of(change.conn(), req.application_id, req.stage).await?;
+    let generation = environments::booking_changed(&mut change, environment_id, true).await?;
+    let state = BookingState::Beantragt;
+    let id = db::bookings::insert(
+        change.tx(),
+        &db::bookings::NewRow {
+            customer_id: plan.customer_id,
+            contract_id: plan.contract.id,
+            application_id: req.application_id,
+            environment_id,
+            stage: req.stage,
+            product_id: plan.product.id,
+            size: req.size,
+            state,
+            created_by: user.id,
+            sync_generation: generation,
+            now,
+        },
+    )
+    .await?;
+    db::bookings::open_period(change.tx(), id, &plan.size, now).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(plan.customer_id),
+            action: "booking.created",
+            object_type: "booking",
+            object_id: id,
+            before: None,
+            after: Some(json!({
+                "application_id": req.application_id, "stage": req.stage,
+                "product": plan.product.slug, "size": req.size, "state": state,
+            })),
+        })
+        .await?;
+    change.commit_created(id).await
+}
+
+/// A booking the user may see; another tenant's id is `NotFound`.
+pub async fn get(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
+    let mut conn = db.pool.acquire().await?;
+    let booking = db::bookings::find(&mut conn, id, now)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, booking.customer_id)?;
+    Ok(booking)
+}
+
+/// A booking with its periods (the size history).
+pub async fn with_periods(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    now: i64,
+) -> Result<(Booking, Vec<db::bookings::Period>)> {
+    let booking = get(db, user, id, now).await?;
+    let periods = db::bookings::periods(&db.pool, id).await?;
+    Ok((booking, periods))
+}
+
+/// The bookings the user may see, filtered and paged.
+pub async fn list(
+    db: &Db,
+    user: &CurrentUser,
+    filter: &db::bookings::Filter,
+    limit: i64,
+    offset: i64,
+    now: i64,
+) -> Result<db::bookings::Page> {
+    Ok(db::bookings::list(&db.pool, user.scope(), filter, limit, offset, now).await?)
+}
+
+/// Loads a booking for a change, after locking its contract when `lock`.
+async fn load_for_change(
+    db: &Db,
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    id: i64,
+    now: i64,
+    lock: bool,
+) -> Result<(Booking, contracts::Contract)> {
+    let (customer_id, contract_id) = db::bookings::owner(conn, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::book(user, customer_id)?;
+    let contract = contracts::load(db, conn, contract_id, lock)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let booking = db::bookings::find(conn, id, now)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !booking.state.is_open() {
+        return Err(Error::Conflict(
+            "Diese Buchung ist bereits gekündigt.".into(),
+        ));
+    }
+    Ok((booking, contract))
+}
+
+/// A booking that `user` may resize or cancel now (the forms and
+/// confirmation pages); the change itself checks again under the lock.
+pub async fn changeable(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
+    let mut conn = db.pool.acquire().await?;
+    Ok(load_for_change(db, &mut conn, user, id, now, false)
+        .await?
+        .0)
+}
+
+/// A resize checked against contract, catalogue and Kontingent.
+#[derive(Debug, Clone)]
+pub struct ResizePlan {
+    pub booking: Booking,
+    pub contract: contracts::Contract,
+    pub size: catalog::SizeRow,
+    pub rate: HourlyRate,
+    pub old: Commitment,
+    pub new: Commitment,
+    pub committed: Commitment,
+}
+
+async fn plan_resize(
+    db: &Db,
+    conn: &mut AnyConnection,
+    user: &CurrentUser,
+    id: i64,
+    new_size: Size,
+    now: i64,
+    lock: bool,
+) -> Result<ResizePlan> {
+    let (booking, contract) = load_for_change(db, conn, user, id, now, lock).await?;
+    if booking.size == new_size {
+        return Err(Error::validation(
+            "size",
+            format!("Die Buchung hat bereits die Größe {new_size}."),
+        ));
+    }
+    let (_, size) = catalog::size(conn, &booking.product_slug, new_size, now)
+        .await?
+        .ok_or_else(|| Error::validation("size", "Diese Größe gibt es für das Produkt nicht."))?;
+    let rate = bookable(&size)?;
+    let old = Commitment {
+        resources: booking.resources(),
+        monthly_exact: booking.rate().monthly_exact(),
+    };
+    let new = Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
+    };
+    let growing = new.resources.millicpu > old.resources.millicpu
+        || new.resources.memory_mib > old.resources.memory_mib
+        || new.resources.storage_gib > old.resources.storage_gib
+        || new.monthly_exact > old.monthly_exact;
+    if growing && !contract.is_valid_at(now) {
+        return Err(Error::ContractNotValid(format!(
+            "Der Vertrag {} gilt vom {} bis {}; vergrößern ist heute nicht möglich.",
+            contract.number, contract.valid_from, contract.valid_until
+        )));
+    }
+    let committed = contracts::usage(&mut *conn, &contract, now).await?;
+    contract
+        .kontingent()
+        .admit(&committed, &(new - old))
+        .map_err(Error::Kontingent)?;
+    Ok(ResizePlan {
+        booking,
+        contract,
+        size,
+        rate,
+        old,
+        new,
+        committed,
+    })
+}
+
+/// Checks a resize without writing anything (confirmation page).
+pub async fn preview_resize(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    new_size: Size,
+    now: i64,
+) -> Result<ResizePlan> {
+    let mut conn = db.pool.acquire().await?;
+    plan_resize(db, &mut conn, user, id, new_size, now, false).await
+}
+
+/// Größe ändern: closes the current period and opens one with the new size.
+pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
+    let mut change = Change::begin(db, user, now).await?;
+    let plan = plan_resize(db, change.conn(), user, id, new_size, now, true).await?;
+    db::bookings::close_period(change.tx(), id, now).await?;
+    db::bookings::open_period(change.tx(), id, &plan.size, now).await?;
+    let generation =
+        environments::booking_changed(&mut change, plan.booking.environment_id, false).await?;
+    db::bookings::set_size(change.tx(), id, new_size, generation).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(plan.booking.customer_id),
+            action: "booking.resized",
+            object_type: "booking",
+            object_id: id,
+            before: Some(json!({"size": plan.booking.size})),
+            after: Some(json!({"size": new_size})),
+        })
+        .await?;
+    change.commit().await
+}
+
+/// Kündigen: ends the booking now; its periods stay for billing.
+pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
+    let mut change = Change::begin(db, user, now).await?;
+    let (booking, _) = load_for_change(db, change.conn(), user, id, now, true).await?;
+    db::bookings::close_period(change.tx(), id, now).await?;
+    let generation =
+        environments::booking_changed(&mut change, booking.environment_id, false).await?;
+    db::bookings::set_cancelled(change.tx(), id, now, generation).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(booking.customer_id),
+            action: "booking.cancelled",
+            object_type: "booking",
+            object_id: id,
+            before: Some(json!({"state": booking.state})),
+            after: Some(json!({"state": BookingState::Gekuendigt})),
+        })
+        .await?;
+    change.commit().await
+}

@@ -1,0 +1,21 @@
+//! Use cases: one public function per thing a person does (book, resize,
+//! cancel, deliver, approve, …), called by the pages (`web`), the REST API
+//! (`api`) and the command line alike. Each one checks the person against
+//! `domain::policy`, and every change runs through [`Change`]: one
+//! transaction holding the change, its audit entry and its provisioning
+//! work, with the reconciler woken after the commit.
+//!
+//! Below this layer `db` knows only SQL and rows, `domain` only rules.
+
+pub mod error;
+
+mod change;
+
+pub use change::{Begun, Change, Created};
+pub use error::{Error, FieldErrors, Result};
+
+pub mod bookings;
+pub mod deployments;
+pub mod environments;
+pub mod promotions;
+pub mod releases;

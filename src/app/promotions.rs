@@ -1,0 +1,291 @@
+//! Freigaben: requests to move a release one stage on, decided by another
+//! person with the role the target stage needs. An approval starts the
+//! deployment in the same change; of two people approving at once, exactly
+//! one succeeds.
+
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments};
+use crate::{
+    db::{self, Db, audit, promotions::Promotion},
+    domain::{
+        Role, Stage,
+        actor::CurrentUser,
+        idempotency::Key,
+        policy,
+        release::{Checkup, PromotionState},
+    },
+};
+
+/// The promotion rule: a release enters a stage from the stage before,
+/// where it runs successfully now — or returns to a stage it has run in
+/// successfully before (a rollback). Nothing else: no skipping.
+async fn may_enter(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    release_id: i64,
+    from: Stage,
+    to: Stage,
+) -> Result<bool> {
+    Ok(
+        db::promotions::running_release(conn, application_id, from).await? == Some(release_id)
+            || db::promotions::ran_in(conn, application_id, to, release_id).await?,
+    )
+}
+
+fn not_running(version: &str, stage: Stage) -> Error {
+    Error::Conflict(format!(
+        "Release {version} läuft in {} nicht erfolgreich; befördert wird nur, was in der Stufe davor läuft (oder in der Zielstufe schon einmal lief).",
+        stage.label()
+    ))
+}
+
+/// Requests moving `release_id` into `to` (from the stage before it). With
+/// an `Idempotency-Key` a retry gets the first request back.
+pub async fn request(
+    db: &Db,
+    user: &CurrentUser,
+    application_id: i64,
+    release_id: i64,
+    to: Stage,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
+    let (customer_id, _) = db::applications::owner(change.conn(), application_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::request_promotion(user, customer_id)?;
+    let Some(from) = to.previous() else {
+        return Err(Error::Validation(FieldErrors::single(
+            "to_stage",
+            "In die Vorprüfung kommt ein Release durch Lieferung, nicht durch Freigabe.",
+        )));
+    };
+    let version = db::promotions::release_of(change.conn(), application_id, release_id)
+        .await?
+        .filter(|(_, checkup)| *checkup == Checkup::Bestanden)
+        .map(|(version, _)| version)
+        .ok_or_else(|| {
+            Error::Validation(FieldErrors::single(
+                "release_id",
+                "Dieses Verfahren hat kein angenommenes Release mit dieser Id.",
+            ))
+        })?;
+    if !may_enter(change.conn(), application_id, release_id, from, to).await? {
+        return Err(not_running(&version, from));
+    }
+    if db::promotions::running_release(change.conn(), application_id, to).await? == Some(release_id)
+    {
+        return Err(Error::Conflict(format!(
+            "Release {version} läuft in {} bereits.",
+            to.label()
+        )));
+    }
+    let inserted = db::promotions::insert(
+        change.tx(),
+        &db::promotions::NewRow {
+            customer_id,
+            application_id,
+            release_id,
+            from,
+            to,
+            requested_by: user.id,
+            now,
+        },
+    )
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::Conflict(format!(
+                "Für {} gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
+                to.label()
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    change
+        .audit(audit::Entry {
+            customer_id: Some(customer_id),
+            action: "promotion.requested",
+            object_type: "promotion",
+            object_id: id,
+            before: None,
+            after: Some(json!({"release": release_id, "version": version,
+                "from": from, "to": to})),
+        })
+        .await?;
+    change.commit_created(id).await
+}
+
+/// Loads a request for a change, under a row lock on PostgreSQL.
+async fn load_for_change(
+    change: &mut Change<'_>,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Promotion> {
+    let lock = !change.db().for_update().is_empty();
+    let p = db::promotions::find(change.conn(), id, lock)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, p.customer_id)?;
+    Ok(p)
+}
+
+fn already_decided(p: &Promotion) -> Error {
+    Error::Conflict(match p.state {
+        PromotionState::Genehmigt => "Dieser Antrag ist bereits genehmigt.".into(),
+        PromotionState::Abgelehnt => "Dieser Antrag ist bereits abgelehnt.".into(),
+        _ => "Dieser Antrag wurde zurückgezogen.".into(),
+    })
+}
+
+/// Approves (`approve`) or rejects with `reason`.
+pub async fn decide(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    approve: bool,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<Promotion> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let mut change = Change::begin(db, user, now).await?;
+    let p = load_for_change(&mut change, user, id).await?;
+    policy::decide_promotion(user, p.customer_id, p.to_stage, p.requested_by)?;
+    if !p.is_open() {
+        return Err(already_decided(&p));
+    }
+    // The reason is looked at only once it is clear that this person may
+    // decide this request: to anyone else the request does not exist or
+    // is not theirs, whatever they wrote.
+    if !approve && reason.is_none() {
+        return Err(Error::Validation(FieldErrors::single(
+            "reason",
+            "Bitte die Ablehnung begründen; die Begründung sehen die Antragstellenden.",
+        )));
+    }
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(Error::Validation(FieldErrors::single(
+            "reason",
+            "Höchstens 2000 Zeichen.",
+        )));
+    }
+    let mut deployment = None;
+    if approve {
+        if !may_enter(
+            change.conn(),
+            p.application_id,
+            p.release_id,
+            p.from_stage,
+            p.to_stage,
+        )
+        .await?
+        {
+            return Err(not_running(&p.version, p.from_stage));
+        }
+        let environment_id =
+            db::environments::id_of(change.conn(), p.application_id, p.to_stage).await?;
+        deployment = Some(deployments::start(&mut change, environment_id, p.release_id).await?);
+    }
+    let state = if approve {
+        PromotionState::Genehmigt
+    } else {
+        PromotionState::Abgelehnt
+    };
+    // The state condition makes a second, simultaneous decision a no-op
+    // (its transaction waits for the first and then finds nothing open).
+    if !db::promotions::close(change.tx(), id, state, user.id, now, reason, deployment).await? {
+        return Err(Error::Conflict(
+            "Dieser Antrag ist bereits entschieden.".into(),
+        ));
+    }
+    change
+        .audit(audit::Entry {
+            customer_id: Some(p.customer_id),
+            action: if approve {
+                "promotion.approved"
+            } else {
+                "promotion.rejected"
+            },
+            object_type: "promotion",
+            object_id: id,
+            before: Some(json!({"state": PromotionState::Offen})),
+            after: Some(
+                json!({"state": state, "reason": reason, "deployment": deployment,
+                "release": p.release_id, "to": p.to_stage}),
+            ),
+        })
+        .await?;
+    change.commit().await?;
+    get(db, user, id).await
+}
+
+/// The requester takes an open request back.
+pub async fn withdraw(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Promotion> {
+    let mut change = Change::begin(db, user, now).await?;
+    let p = load_for_change(&mut change, user, id).await?;
+    policy::withdraw_promotion(user, p.customer_id, p.requested_by)?;
+    if !p.is_open() {
+        return Err(already_decided(&p));
+    }
+    let state = PromotionState::Zurueckgezogen;
+    db::promotions::close(change.tx(), id, state, user.id, now, None, None).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(p.customer_id),
+            action: "promotion.withdrawn",
+            object_type: "promotion",
+            object_id: id,
+            before: Some(json!({"state": PromotionState::Offen})),
+            after: Some(json!({"state": state})),
+        })
+        .await?;
+    change.commit().await?;
+    get(db, user, id).await
+}
+
+/// A request the user may see; another tenant's id is `NotFound`.
+pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Promotion> {
+    let mut conn = db.pool.acquire().await?;
+    let p = db::promotions::find(&mut conn, id, false)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, p.customer_id)?;
+    Ok(p)
+}
+
+/// Requests the user may see, newest first; only open ones with `open`.
+pub async fn list(
+    db: &Db,
+    user: &CurrentUser,
+    application_id: Option<i64>,
+    open: bool,
+) -> Result<Vec<Promotion>> {
+    Ok(db::promotions::list(&db.pool, user.scope(), application_id, open).await?)
+}
+
+/// Whether `user` may decide `p` now: open, the right role, not their own.
+pub fn decidable_by(p: &Promotion, user: &CurrentUser) -> bool {
+    p.is_open()
+        && policy::allows(policy::decide_promotion(
+            user,
+            p.customer_id,
+            p.to_stage,
+            p.requested_by,
+        ))
+}
+
+/// Who may decide requests into a stage, for messages.
+pub fn approver_label(to: Stage) -> &'static str {
+    match to.approver() {
+        Some(Role::Verfahrensverantwortlicher) => "Verfahrensverantwortliche:r",
+        Some(_) => "Systempfleger:in",
+        None => "niemand",
+    }
+}

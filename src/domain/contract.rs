@@ -1,0 +1,86 @@
+//! Contracts (Dienstleistungsvereinbarungen): their billing model, the
+//! period they are valid in, and the Leitweg-ID that routes their invoices.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::ids::id_enum;
+
+id_enum! {
+    /// How a contract is billed.
+    #[derive(Serialize, utoipa::ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum BillingModel ("unbekanntes Abrechnungsmodell") {
+        /// Pay-as-you-go only.
+        Nutzung = "nutzung",
+        /// A fixed monthly base fee plus pay-as-you-go (Mischmodell).
+        Gemischt = "gemischt",
+    }
+}
+
+impl BillingModel {
+    pub fn label(self) -> &'static str {
+        match self {
+            BillingModel::Nutzung => "nutzungsabhängig",
+            BillingModel::Gemischt => "Mischmodell (Grundgebühr + Nutzung)",
+        }
+    }
+}
+
+/// The days a contract is valid, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub from: Date,
+    pub until: Date,
+}
+
+impl Validity {
+    /// Whether `day` lies within the contract's period.
+    pub fn covers(self, day: Date) -> bool {
+        self.from <= day && day <= self.until
+    }
+}
+
+/// A Leitweg-ID (XRechnung routing id): coarse address, optional fine
+/// address, check digits, separated by dashes, e.g. `04011000-1234512345-06`.
+pub fn is_leitweg_id(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    let alnum = |p: &str| p.bytes().all(|b| b.is_ascii_alphanumeric());
+    let coarse = |p: &str| (2..=12).contains(&p.len()) && digits(p);
+    let check = |p: &str| p.len() == 2 && digits(p);
+    match parts.as_slice() {
+        [c, k] => coarse(c) && check(k),
+        [c, fine, k] => coarse(c) && (1..=30).contains(&fine.len()) && alnum(fine) && check(k),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    #[test]
+    fn leitweg_ids_follow_the_xrechnung_shape() {
+        assert!(is_leitweg_id("04011000-1234512345-06"));
+        assert!(is_leitweg_id("991-01234-44"));
+        assert!(is_leitweg_id("05315000-44"));
+        assert!(!is_leitweg_id("04011000"));
+        assert!(!is_leitweg_id("0401A000-12-06"));
+        assert!(!is_leitweg_id("04011000-12-6"));
+    }
+
+    #[test]
+    fn a_contract_is_valid_on_its_first_and_last_day() {
+        let v = Validity {
+            from: date(2026, 1, 1),
+            until: date(2026, 12, 31),
+        };
+        assert!(v.covers(date(2026, 1, 1)));
+        assert!(v.covers(date(2026, 12, 31)));
+        assert!(!v.covers(date(2027, 1, 1)));
+        assert!(!v.covers(date(2025, 12, 31)));
+    }
+}
