@@ -2,7 +2,7 @@
 # Billing benchmark of Kontor on PostgreSQL (see docs/benchmarks.md,
 # "Billing run and CSV export").
 #
-#   1. cargo build --release
+#   1. cargo build --release --features bench-seed
 #   2. fresh database kontor_bench_billing (dropped if it exists),
 #      `kontor seed bench` (200 customers, 2,000 applications, 20,000 bookings)
 #   3. billing run: `kontor billing close --month M` for the previous calendar
@@ -97,8 +97,8 @@ fi
 
 # --- build -------------------------------------------------------------------
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release"
-  (cd "$REPO_ROOT" && cargo build --release --quiet)
+  log "cargo build --release --features bench-seed"
+  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
 fi
 [ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load benchmark of Kontor on PostgreSQL (see docs/benchmarks.md).
 #
-#   1. cargo build --release
+#   1. cargo build --release --features bench-seed
 #   2. fresh database kontor_bench (dropped if it exists), `kontor seed bench`
 #      (200 customers, 2,000 applications, 20,000 bookings by default)
 #   3. API tokens for bench-sp-1 (a tenant's Systempfleger:in) and bench-betreiber
@@ -71,8 +71,8 @@ fi
 
 # --- build -------------------------------------------------------------------
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release"
-  (cd "$REPO_ROOT" && cargo build --release --quiet)
+  log "cargo build --release --features bench-seed"
+  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
 fi
 [ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
 

@@ -108,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     // empty and the resync below is the whole job.
     let db = Db::connect(&database_url, 8).await?;
     db.migrate().await?;
-    let summary = db::bench_seed::generate(
+    let summary = kontor::seed::bench::generate(
         &db,
         applications.div_ceil(10),
         applications,

@@ -242,8 +242,8 @@ run_role() {
 }
 
 ensure_schemathesis
-log "cargo build --bin kontor"
-cargo build --quiet --bin kontor
+log "cargo build --features bench-seed --bin kontor"
+cargo build --quiet --features bench-seed --bin kontor
 [ -x "$KONTOR_BIN" ] || die "$KONTOR_BIN missing after cargo build"
 
 OUT_DIR="$(mktemp -d "${TMPDIR:-/tmp}/schemathesis-out.XXXXXX")"

@@ -16,8 +16,13 @@ scripts/ensure-deps.sh
 step "cargo fmt --check"
 cargo fmt --check
 
+# The benchmark dataset generator is a feature (never in a production
+# build); the suite tests it, and every cargo step below uses the same
+# features so that nothing is compiled twice.
+FEATURES=(--features bench-seed)
+
 step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets "${FEATURES[@]}" -- -D warnings
 
 # Each PostgreSQL test creates its own database; remove those of earlier runs.
 step "dropping leftover test databases"
@@ -27,17 +32,17 @@ psql -X -q -h 127.0.0.1 -U postgres -d postgres -Atc \
 
 step "cargo test (unit tests; integration tests on SQLite and PostgreSQL)"
 export KONTOR_TEST_POSTGRES_URL="${KONTOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-cargo test --all-targets
+cargo test --all-targets "${FEATURES[@]}"
 
 if [[ -n "${KUBECONFIG:-}" ]]; then
   step "end-to-end tests against the cluster in KUBECONFIG"
-  cargo test --test integration real_cluster -- --ignored
+  cargo test "${FEATURES[@]}" --test integration real_cluster -- --ignored
 fi
 
 step "schemathesis against /api/v1/openapi.json of a running Kontor"
 scripts/schemathesis.sh
 
 step "browser tests (Playwright + axe-core, headless Chromium)"
-cargo build --bin kontor
+cargo build "${FEATURES[@]}" --bin kontor
 export KONTOR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kontor"
 (cd tests/browser && node --test)

@@ -102,7 +102,9 @@ enum BillingCommand {
 enum SeedCommand {
     /// Demo customers, contracts, bookings and one demo user per role.
     Demo,
-    /// A large generated dataset for benchmarks.
+    /// A large generated dataset for benchmarks (built with the
+    /// `bench-seed` feature).
+    #[cfg(feature = "bench-seed")]
     Bench {
         #[arg(long, default_value_t = 200)]
         customers: usize,
@@ -178,13 +180,14 @@ pub async fn run() -> anyhow::Result<()> {
             what: SeedCommand::Demo,
         } => {
             let db = connect(&settings).await?;
-            if db::seed::demo(&db).await? {
+            if crate::seed::demo(&db).await? {
                 println!("Demo-Daten angelegt.");
             } else {
                 println!("Die Datenbank enthält bereits Daten; nichts geändert.");
             }
             Ok(())
         }
+        #[cfg(feature = "bench-seed")]
         Command::Seed {
             what:
                 SeedCommand::Bench {
@@ -194,7 +197,8 @@ pub async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let db = connect(&settings).await?;
-            let summary = db::bench_seed::generate(&db, customers, applications, bookings).await?;
+            let summary =
+                crate::seed::bench::generate(&db, customers, applications, bookings).await?;
             println!("{summary}");
             Ok(())
         }
@@ -225,7 +229,10 @@ pub async fn run() -> anyhow::Result<()> {
 }
 
 async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()> {
-    use crate::{db::statements, domain::billing::Month, export};
+    use crate::{
+        billing::{close, csv as export, statements},
+        domain::billing::Month,
+    };
     let db = connect(settings).await?;
     let now = db::now();
     let parse = |m: &str| {
@@ -234,7 +241,7 @@ async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()
     match what {
         BillingCommand::Close { month } => {
             let month = parse(&month)?;
-            let report = statements::close_month(&db, month, now)
+            let report = close::close_month(&db, month, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

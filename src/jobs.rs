@@ -8,7 +8,7 @@
 
 use std::{future::Future, time::Duration};
 
-use crate::db::{self, Db, statements};
+use crate::db::{self, Db};
 
 /// Runs `job` once per slot of `every`, on whichever replica claims the
 /// slot: first in the slot the process starts in (unless another replica
@@ -45,30 +45,6 @@ where
             // A little past the boundary, so clocks a few ms apart agree on
             // the slot.
             tokio::time::sleep(Duration::from_secs(wait) + Duration::from_millis(50)).await;
-        }
-    })
-}
-
-/// Closes finished billing months, once per `every` across all replicas.
-pub fn spawn_billing_close(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
-    let job_db = db.clone();
-    spawn_scheduled(db, "billing-close", every, move || {
-        let db = job_db.clone();
-        async move {
-            let started = std::time::Instant::now();
-            let outcome = statements::close_due(&db, db::now()).await;
-            crate::metrics::billing_run(started.elapsed().as_secs_f64());
-            match outcome {
-                Ok(r) if r.closed > 0 => tracing::info!(
-                    statements = r.closed,
-                    lines = r.lines,
-                    "closed finished billing months"
-                ),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "closing billing months failed; retrying next slot")
-                }
-            }
         }
     })
 }

@@ -66,7 +66,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
         db.migrate().await?;
-        if settings.seed_demo && db::seed::demo(&db).await? {
+        if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
         let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
@@ -114,7 +114,7 @@ impl Application {
         tracing::info!(address = %self.listener.local_addr()?, "Kontor listening");
         let billing_close_every = self.settings.billing_close_every_minutes;
         if billing_close_every > 0 {
-            crate::jobs::spawn_billing_close(
+            crate::billing::close::spawn_scheduled(
                 self.db.clone(),
                 std::time::Duration::from_secs(billing_close_every * 60),
             );

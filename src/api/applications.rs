@@ -67,6 +67,6 @@ pub async fn show(
     PathId(id): PathId,
 ) -> Result<Json<ApplicationView>, Problem> {
     Ok(Json(view(
-        db::applications::get(&state.db.pool, &user, id).await?,
+        crate::app::applications::get(&state.db, &user, id).await?,
     )))
 }

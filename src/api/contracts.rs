@@ -60,12 +60,12 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
         customer_id: k.customer_id,
         number: k.number.clone(),
         title: k.title.clone(),
-        valid_from: k.valid_from.clone(),
-        valid_until: k.valid_until.clone(),
+        valid_from: k.valid_from.to_string(),
+        valid_until: k.valid_until.to_string(),
         kostenstelle: k.kostenstelle.clone(),
         haushaltsstelle: k.haushaltsstelle.clone(),
         leitweg_id: k.leitweg_id.clone(),
-        billing_model: k.billing_model.clone(),
+        billing_model: k.billing_model.as_str().into(),
         base_fee_cents: k.base_fee_cents,
         kontingent: Amounts {
             vcpu_millicores: kontingent.millicpu,
@@ -124,7 +124,7 @@ pub async fn show(
     PathId(id): PathId,
 ) -> Result<Json<ContractView>, Problem> {
     let pool = &state.db.pool;
-    let contract = db::contracts::get(pool, &user, id).await?;
+    let contract = crate::app::contracts::get(&state.db, &user, id).await?;
     let used = db::contracts::usage(pool, &contract, db::now()).await?;
     Ok(Json(view(&contract, &used)))
 }

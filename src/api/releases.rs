@@ -296,7 +296,7 @@ pub async fn pipeline(
     PathId(application_id): PathId,
 ) -> Result<Json<PipelineView>, Problem> {
     let pool = &state.db.pool;
-    db::applications::get(pool, &user, application_id).await?;
+    crate::app::applications::get(&state.db, &user, application_id).await?;
     let deployments = db::deployments::of_application(pool, application_id).await?;
     let mut open = db::promotions::list(pool, user.scope(), Some(application_id), true).await?;
     let stages = Stage::ALL

@@ -10,17 +10,19 @@ use super::{
     problem::Problem,
 };
 use crate::{
-    db::{
-        self,
-        statements::{self, Statement, Summary},
+    billing::{
+        BudgetWatch, Statement, Summary, csv as export,
+        rating::hours_e4,
+        statements::{self},
     },
+    db,
     domain::{
         Stage,
-        billing::{BudgetWatch, LineItem, Month, hours_e4},
+        billing::{LineItem, Month},
         calendar::rfc3339,
         money::format_plain,
+        policy,
     },
-    export,
     state::AppState,
 };
 
@@ -135,7 +137,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> Result<Json<StatementList>, Problem> {
     let now = db::now();
-    if !statements::may_read(&user) {
+    if !policy::allows(policy::read_billing(&user)) {
         return Err(crate::app::error::Error::Forbidden.into());
     }
     let month = match q.month.as_deref() {
@@ -300,7 +302,7 @@ pub async fn show(
     let id = path_id(params.get("id"))?;
     let pool = &state.db.pool;
     // The contract first: another tenant's id is 404 whatever the month.
-    let k = statements::readable_contract(pool, &user, id).await?;
+    let k = statements::readable_contract(&state.db, &user, id).await?;
     let month = statements::parse_month(params.get("month"), now)?;
     let s = statements::statement(pool, &k, month, now).await?;
     Ok(Json(statement_view(&s)))
@@ -322,7 +324,7 @@ pub async fn budget(
 ) -> Result<Json<BudgetView>, Problem> {
     let now = db::now();
     let pool = &state.db.pool;
-    let k = statements::readable_contract(pool, &user, id).await?;
+    let k = statements::readable_contract(&state.db, &user, id).await?;
     let w = statements::budget_of(pool, &k, Month::containing(now), now).await?;
     Ok(Json(budget_view(&w)))
 }
@@ -355,7 +357,7 @@ pub async fn export_contract(
     ApiUser(user): ApiUser,
     params: PathParams,
     ApiQuery(q): ApiQuery<FormatQuery>,
-) -> Result<export::Download, Problem> {
+) -> Result<export::Export, Problem> {
     let id = path_id(params.get("id"))?;
     let month = params.get("month");
     Ok(export::start(
@@ -388,7 +390,7 @@ pub async fn export_month(
     ApiUser(user): ApiUser,
     params: PathParams,
     ApiQuery(q): ApiQuery<FormatQuery>,
-) -> Result<export::Download, Problem> {
+) -> Result<export::Export, Problem> {
     let month = params.get("month");
     Ok(export::start(
         &state.db,

@@ -14,7 +14,10 @@
 
 use std::fmt;
 
-use crate::domain::{KontingentExceeded, policy::Denied};
+use crate::{
+    db::constraints::{Unique, violated},
+    domain::{KontingentExceeded, policy::Denied},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -95,21 +98,48 @@ impl Error {
         Error::Validation(FieldErrors::single(field, message))
     }
 
-    /// A unique-constraint violation becomes a message on `field` (the name
-    /// is taken); any other database error passes through.
-    pub fn taken(e: sqlx::Error, field: &str, message: &str) -> Error {
-        let e = Error::from(e);
-        if e.is_unique_violation() {
-            Error::validation(field, message)
-        } else {
-            e
-        }
-    }
-
     /// Whether a database error is a unique-constraint violation, the one
     /// database error that is the user's to fix (a name already taken).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// The message a person sees on the field whose unique rule they broke.
+fn unique_field(rule: Unique) -> (&'static str, &'static str) {
+    match rule {
+        Unique::CustomerSlug => ("slug", "Dieses Kürzel ist schon vergeben."),
+        Unique::ContractNumber => ("number", "Diese Vertragsnummer ist schon vergeben."),
+        Unique::ApplicationSlug => (
+            "slug",
+            "Dieses Kürzel hat der Kunde schon für ein anderes Verfahren.",
+        ),
+        Unique::ProductSlug => ("slug", "Dieses Kürzel ist schon vergeben."),
+        Unique::PriceValidFrom => (
+            "valid_from",
+            "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.",
+        ),
+        Unique::UserLogin => ("login", "Dieser Anmeldename ist schon vergeben."),
+        Unique::OpenPromotion => (
+            "to_stage",
+            "Für diese Stufe gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
+        ),
+        Unique::AcceptedReleaseVersion => (
+            "version",
+            "Diese Version wurde für dieses Verfahren bereits geliefert.",
+        ),
+    }
+}
+
+/// A database error, with a broken unique rule turned into the message on
+/// its field (the way realworld-axum-sqlx's `on_constraint` does).
+pub fn on_constraint(e: sqlx::Error) -> Error {
+    match violated(&e) {
+        Some(rule) => {
+            let (field, message) = unique_field(rule);
+            Error::validation(field, message)
+        }
+        None => Error::Database(e),
     }
 }
 

@@ -14,7 +14,11 @@ mod change;
 pub use change::{Begun, Change, Created};
 pub use error::{Error, FieldErrors, Result};
 
+pub mod applications;
 pub mod bookings;
+pub mod catalog;
+pub mod contracts;
+pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod promotions;

@@ -8,7 +8,11 @@ use sqlx::AnyConnection;
 
 use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments};
 use crate::{
-    db::{self, Db, audit, promotions::Promotion},
+    db::{
+        self, Db, audit,
+        constraints::{Unique, violated},
+        promotions::Promotion,
+    },
     domain::{
         Role, Stage,
         actor::CurrentUser,
@@ -101,7 +105,7 @@ pub async fn request(
     .await;
     let id = match inserted {
         Ok(id) => id,
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        Err(e) if violated(&e) == Some(Unique::OpenPromotion) => {
             return Err(Error::Conflict(format!(
                 "Für {} gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
                 to.label()

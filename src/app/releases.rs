@@ -7,7 +7,11 @@ use serde_json::json;
 
 use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments};
 use crate::{
-    db::{self, Db, audit, releases::Release},
+    db::{
+        self, Db, audit,
+        constraints::{Unique, violated},
+        releases::Release,
+    },
     domain::{
         Stage,
         actor::CurrentUser,
@@ -121,7 +125,7 @@ pub async fn deliver(
         Ok(id) => id,
         // The same version delivered twice at the same moment: the other
         // one won; this one is refused like any duplicate, and recorded.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        Err(e) if violated(&e) == Some(Unique::AcceptedReleaseVersion) => {
             drop(change);
             let refusal = Refusal::DuplicateVersion(version.clone());
             return refuse(db, user, &attempt, refusal, now).await;

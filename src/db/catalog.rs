@@ -1,17 +1,9 @@
 //! The catalogue: products in S/M/L/XL with versioned hourly prices.
 
-use serde_json::json;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
-use super::{Db, audit};
-use crate::{
-    app::error::{Error, FieldErrors, Result},
-    domain::actor::CurrentUser,
-    domain::{
-        HourlyRate, Resources, Size, Slug,
-        calendar::{berlin_date, berlin_midnight, parse_date},
-    },
-};
+use super::Tx;
+use crate::domain::{HourlyRate, Resources, Size};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Product {
@@ -123,71 +115,31 @@ pub async fn price_versions(pool: &AnyPool) -> sqlx::Result<Vec<PriceVersion>> {
     .await
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct PriceInput {
-    pub product_size_id: String,
-    pub valid_from: String,
-    pub rate: String,
-}
-
-/// Adds a price version. Prices start at a German midnight, not before
-/// tomorrow: a past price is what was billed and must not change.
-pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Result<i64> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let mut e = FieldErrors::default();
-    let size_id = input
-        .product_size_id
-        .trim()
-        .parse::<i64>()
-        .unwrap_or_else(|_| {
-            e.add("product_size_id", "Bitte eine Größe wählen.");
-            0
-        });
-    let now = super::now();
-    let today = berlin_date(now);
-    let date = parse_date(&input.valid_from);
-    // The first price of a new size may start today: nothing can have been
-    // booked (let alone billed) without a price.
-    let (priced,): (i64,) =
+/// How many price versions a size has.
+pub async fn price_count(conn: &mut AnyConnection, size_id: i64) -> sqlx::Result<i64> {
+    let (n,): (i64,) =
         sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM prices WHERE product_size_id = $1")
             .bind(size_id)
-            .fetch_one(&db.pool)
+            .fetch_one(conn)
             .await?;
-    let earliest = if priced == 0 {
-        today
-    } else {
-        today.tomorrow().unwrap_or(today)
-    };
-    match date {
-        None => e.add(
-            "valid_from",
-            "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-        ),
-        Some(d) if d < earliest => e.add(
-            "valid_from",
-            "Ein neuer Preis gilt frühestens ab morgen; vergangene Preise sind abgerechnet.",
-        ),
-        Some(_) => {}
-    }
-    let rate = HourlyRate::parse(&input.rate)
-        .map_err(|err| e.add("rate", err.to_string()))
-        .ok();
-    e.into_result()?;
-    let valid_from = berlin_midnight(date.expect("checked"));
-    let rate = rate.expect("checked");
-    let mut tx = db.begin_write().await?;
-    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM product_sizes WHERE id = $1")
+    Ok(n)
+}
+
+pub async fn size_exists(conn: &mut AnyConnection, size_id: i64) -> sqlx::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM product_sizes WHERE id = $1")
         .bind(size_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(conn)
         .await?;
-    if exists.is_none() {
-        return Err(Error::validation(
-            "product_size_id",
-            "Diese Größe gibt es nicht.",
-        ));
-    }
+    Ok(row.is_some())
+}
+
+pub async fn insert_price(
+    tx: &mut Tx,
+    size_id: i64,
+    valid_from: i64,
+    rate: HourlyRate,
+    now: i64,
+) -> sqlx::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO prices (product_size_id, valid_from, rate, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -195,131 +147,48 @@ pub async fn add_price(db: &Db, user: &CurrentUser, input: &PriceInput) -> Resul
     .bind(valid_from)
     .bind(rate.0)
     .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| {
-        Error::taken(e, "valid_from", "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.")
-    })?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: None,
-            action: "price.created",
-            object_type: "price",
-            object_id: id,
-            before: None,
-            after: Some(
-                json!({"product_size_id": size_id, "valid_from": valid_from, "rate": rate.0}),
-            ),
-        },
-    )
+    .fetch_one(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
-/// Changes the rate of a price version that has not started yet.
-pub async fn update_price(db: &Db, user: &CurrentUser, id: i64, rate_input: &str) -> Result<()> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let rate =
-        HourlyRate::parse(rate_input).map_err(|e| Error::validation("rate", e.to_string()))?;
-    let now = super::now();
-    let mut tx = db.begin_write().await?;
-    let before: Option<PriceVersion> = sqlx::query_as(super::sql(format!(
-        "SELECT id, product_size_id, valid_from, rate FROM prices WHERE id = $1{}",
-        db.for_update()
+/// A price version, its row locked with `lock` (`Db::for_update`).
+pub async fn price_for_update(
+    conn: &mut AnyConnection,
+    id: i64,
+    lock: &str,
+) -> sqlx::Result<Option<PriceVersion>> {
+    sqlx::query_as(super::sql(format!(
+        "SELECT id, product_size_id, valid_from, rate FROM prices WHERE id = $1{lock}"
     )))
     .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let before = before.ok_or(Error::NotFound)?;
-    if before.valid_from <= now {
-        return Err(Error::Conflict(
-            "Dieser Preis gilt schon und ist abgerechnet; bitte eine neue Preisversion anlegen."
-                .into(),
-        ));
-    }
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_rate(tx: &mut Tx, id: i64, rate: HourlyRate) -> sqlx::Result<()> {
     sqlx::query("UPDATE prices SET rate = $1 WHERE id = $2")
         .bind(rate.0)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: None,
-            action: "price.updated",
-            object_type: "price",
-            object_id: id,
-            before: Some(json!({"rate": before.rate})),
-            after: Some(json!({"rate": rate.0})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct SizeInput {
-    pub vcpu: String,
-    pub memory_gib: String,
-    pub storage_gib: String,
-    pub pods: String,
+/// One size with the price valid at `now`.
+pub async fn size_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: i64,
+) -> sqlx::Result<Option<SizeRow>> {
+    sqlx::query_as(super::sql(format!("{SIZE_SQL} WHERE ps.id = $2")))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
-fn parse_count(e: &mut FieldErrors, field: &str, value: &str, max: i64) -> i64 {
-    match value.trim().parse::<i64>() {
-        Ok(n) if (0..=max).contains(&n) => n,
-        _ => {
-            e.add(
-                field,
-                format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
-            );
-            0
-        }
-    }
-}
-
-impl SizeInput {
-    pub fn validate(&self) -> Result<Resources> {
-        let mut e = FieldErrors::default();
-        let vcpu = parse_count(&mut e, "vcpu", &self.vcpu, 1024);
-        let memory = parse_count(&mut e, "memory_gib", &self.memory_gib, 16_384);
-        let storage = parse_count(&mut e, "storage_gib", &self.storage_gib, 1_000_000);
-        let pods = parse_count(&mut e, "pods", &self.pods, 10_000);
-        e.into_result()?;
-        Ok(Resources {
-            millicpu: vcpu * 1000,
-            memory_mib: memory * 1024,
-            storage_gib: storage,
-            pods,
-        })
-    }
-}
-
-/// Changes what a size grants from now on. Existing bookings keep the vector
-/// they were booked with (their periods hold a copy).
-pub async fn update_size(db: &Db, user: &CurrentUser, id: i64, input: &SizeInput) -> Result<()> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let r = input.validate()?;
-    let now = super::now();
-    let mut tx = db.begin_write().await?;
-    let before: Option<SizeRow> =
-        sqlx::query_as(super::sql(format!("{SIZE_SQL} WHERE ps.id = $2")))
-            .bind(now)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let before = before.ok_or(Error::NotFound)?;
+pub async fn set_resources(tx: &mut Tx, id: i64, r: &Resources) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE product_sizes SET millicpu = $1, memory_mib = $2, storage_gib = $3, pods = $4 WHERE id = $5",
     )
@@ -328,89 +197,37 @@ pub async fn update_size(db: &Db, user: &CurrentUser, id: i64, input: &SizeInput
     .bind(r.storage_gib)
     .bind(r.pods)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: None,
-            action: "product_size.updated",
-            object_type: "product_size",
-            object_id: id,
-            before: Some(serde_json::to_value(before.resources()).unwrap_or_default()),
-            after: Some(serde_json::to_value(r).unwrap_or_default()),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ProductInput {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-}
-
-/// Creates a product with its four sizes, all zero and without price; the
-/// Betreiber then sets each size's resources and first price.
-pub async fn create_product(db: &Db, user: &CurrentUser, input: &ProductInput) -> Result<i64> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let mut e = FieldErrors::default();
-    let slug = Slug::parse(&input.slug)
-        .map_err(|err| e.add("slug", err.to_string()))
-        .ok();
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        e.add("name", "Bitte einen Namen mit 1 bis 120 Zeichen angeben.");
-    }
-    let description = input.description.trim();
-    if description.chars().count() > 1000 {
-        e.add("description", "Höchstens 1000 Zeichen.");
-    }
-    e.into_result()?;
-    let slug = slug.expect("checked");
-    let now = super::now();
-    let mut tx = db.begin_write().await?;
+/// A product with its four sizes, all zero and without price.
+pub async fn insert_product(
+    tx: &mut Tx,
+    slug: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO products (slug, name, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
-    .bind(slug.as_str())
+    .bind(slug)
     .bind(name)
     .bind(description)
     .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| Error::taken(e, "slug", "Dieses Kürzel ist schon vergeben."))?;
+    .fetch_one(&mut **tx)
+    .await?;
     for size in Size::ALL {
         sqlx::query(
             "INSERT INTO product_sizes (product_id, size, millicpu, memory_mib, storage_gib, pods) \
              VALUES ($1, $2, 0, 0, 0, 0)",
         )
         .bind(id)
-        .bind(size.as_str())
-        .execute(&mut *tx)
+        .bind(size)
+        .execute(&mut **tx)
         .await?;
     }
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: None,
-            action: "product.created",
-            object_type: "product",
-            object_id: id,
-            before: None,
-            after: Some(json!({"slug": slug.as_str(), "name": name})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(id)
 }

@@ -1,17 +1,19 @@
+//! Contracts (Dienstleistungsvereinbarungen): rows, what is committed under
+//! each, and the statements that write them.
+
 use std::collections::HashMap;
 
-use serde_json::json;
-use sqlx::{AnyPool, Executor};
+use jiff::civil::Date;
+use sqlx::{AnyConnection, AnyPool, Executor};
 
-use super::{Db, audit};
-use crate::{
-    app::error::{Error, FieldErrors, Result},
-    domain::actor::{CurrentUser, Scope},
-    domain::{
-        Cents, Kontingent, Resources,
-        calendar::{berlin_date, parse_date},
-        kontingent::Commitment,
-    },
+use super::{Db, Tx, codec::DateText};
+use crate::domain::{
+    Cents, Kontingent, Resources,
+    actor::Scope,
+    calendar::berlin_date,
+    contract::{BillingModel, Terms, Validity},
+    kontingent::Commitment,
+    text::Text,
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,12 +23,14 @@ pub struct Contract {
     pub customer_name: String,
     pub number: String,
     pub title: String,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[sqlx(try_from = "DateText")]
+    pub valid_from: Date,
+    #[sqlx(try_from = "DateText")]
+    pub valid_until: Date,
     pub kostenstelle: String,
     pub haushaltsstelle: String,
     pub leitweg_id: String,
-    pub billing_model: String,
+    pub billing_model: BillingModel,
     pub base_fee_cents: i64,
     pub max_millicpu: i64,
     pub max_memory_mib: i64,
@@ -49,18 +53,37 @@ impl Contract {
         }
     }
 
+    pub fn validity(&self) -> Validity {
+        Validity {
+            from: self.valid_from,
+            until: self.valid_until,
+        }
+    }
+
     /// Whether bookings may be made on the German civil date of `now`.
     pub fn is_valid_at(&self, now: i64) -> bool {
-        let today = berlin_date(now).to_string();
-        self.valid_from <= today && today <= self.valid_until
+        self.validity().covers(berlin_date(now))
     }
 
     pub fn billing_model_label(&self) -> &'static str {
-        if self.billing_model == "gemischt" {
-            "Mischmodell (Grundgebühr + Nutzung)"
-        } else {
-            "nutzungsabhängig"
-        }
+        self.billing_model.label()
+    }
+
+    /// The contract's terms as they are stored. Stored text was checked when
+    /// it was written; text that no longer passes (a limit tightened since)
+    /// is an error, not silently cut.
+    pub fn terms(&self) -> Result<Terms, crate::domain::text::TextError> {
+        Ok(Terms {
+            number: Text::parse(&self.number, usize::MAX)?,
+            title: Text::parse(&self.title, usize::MAX)?,
+            validity: self.validity(),
+            kostenstelle: Text::parse(&self.kostenstelle, usize::MAX)?,
+            haushaltsstelle: Text::parse(&self.haushaltsstelle, usize::MAX)?,
+            leitweg_id: Text::parse(&self.leitweg_id, usize::MAX)?,
+            billing_model: self.billing_model,
+            base_fee: self.base_fee(),
+            kontingent: self.kontingent(),
+        })
     }
 
     pub fn base_fee(&self) -> Cents {
@@ -89,17 +112,22 @@ pub async fn list(pool: &AnyPool, scope: Scope) -> sqlx::Result<Vec<Contract>> {
     }
 }
 
-/// A contract the user may see; another tenant's id is `NotFound`.
-pub async fn get(pool: &AnyPool, user: &CurrentUser, id: i64) -> Result<Contract> {
-    let contract: Option<Contract> = sqlx::query_as(super::sql(format!(
+pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Contract>> {
+    sqlx::query_as(super::sql(format!(
         "SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id WHERE k.id = $1"
     )))
     .bind(id)
     .fetch_optional(pool)
-    .await?;
-    contract
-        .filter(|k| user.can_see(k.customer_id))
-        .ok_or(Error::NotFound)
+    .await
+}
+
+/// The customer a contract belongs to.
+pub async fn customer_of(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT customer_id FROM contracts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(c,)| c))
 }
 
 /// Loads a contract inside a transaction. With `lock`, the row stays locked
@@ -235,363 +263,55 @@ pub async fn usage_of_all(
         .collect())
 }
 
-/// Input of the Betreiber's contract form (all text, as typed).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ContractInput {
-    #[serde(default)]
-    pub customer_id: String,
-    pub number: String,
-    pub title: String,
-    pub valid_from: String,
-    pub valid_until: String,
-    pub kostenstelle: String,
-    pub haushaltsstelle: String,
-    pub leitweg_id: String,
-    pub billing_model: String,
-    pub base_fee: String,
-    pub max_vcpu: String,
-    pub max_memory_gib: String,
-    pub max_storage_gib: String,
-    pub monthly_budget: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct ValidContract {
-    pub customer_id: i64,
-    pub number: String,
-    pub title: String,
-    pub valid_from: String,
-    pub valid_until: String,
-    pub kostenstelle: String,
-    pub haushaltsstelle: String,
-    pub leitweg_id: String,
-    pub billing_model: &'static str,
-    pub base_fee_cents: i64,
-    pub max_millicpu: i64,
-    pub max_memory_mib: i64,
-    pub max_storage_gib: i64,
-    pub monthly_budget_cents: i64,
-}
-
-fn required(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.add(field, "Bitte ausfüllen.");
-    } else if v.chars().count() > max {
-        errors.add(field, format!("Höchstens {max} Zeichen."));
-    }
-    v.to_owned()
-}
-
-fn whole_number(errors: &mut FieldErrors, field: &str, value: &str, max: i64) -> i64 {
-    match value.trim().parse::<i64>() {
-        Ok(n) if (0..=max).contains(&n) => n,
-        Ok(_) => {
-            errors.add(
-                field,
-                format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
-            );
-            0
-        }
-        Err(_) => {
-            errors.add(field, "Bitte eine ganze Zahl angeben.");
-            0
-        }
-    }
-}
-
-/// A Leitweg-ID (XRechnung routing id): coarse address, optional fine
-/// address, check digits, separated by dashes, e.g. `04011000-1234512345-06`.
-fn valid_leitweg_id(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let alnum = |p: &str| p.bytes().all(|b| b.is_ascii_alphanumeric());
-    match parts.as_slice() {
-        [coarse, check] => {
-            (2..=12).contains(&coarse.len())
-                && coarse.bytes().all(|b| b.is_ascii_digit())
-                && check.len() == 2
-                && check.bytes().all(|b| b.is_ascii_digit())
-        }
-        [coarse, fine, check] => {
-            (2..=12).contains(&coarse.len())
-                && coarse.bytes().all(|b| b.is_ascii_digit())
-                && (1..=30).contains(&fine.len())
-                && alnum(fine)
-                && check.len() == 2
-                && check.bytes().all(|b| b.is_ascii_digit())
-        }
-        _ => false,
-    }
-}
-
-impl ContractInput {
-    pub fn validate(&self) -> Result<ValidContract> {
-        let mut e = FieldErrors::default();
-        let customer_id = self.customer_id.trim().parse::<i64>().unwrap_or_else(|_| {
-            e.add("customer_id", "Bitte einen Kunden wählen.");
-            0
-        });
-        let number = required(&mut e, "number", &self.number, 40);
-        if !number.is_empty()
-            && !number
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
-        {
-            e.add(
-                "number",
-                "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.",
-            );
-        }
-        let title = required(&mut e, "title", &self.title, 200);
-        let from = parse_date(&self.valid_from);
-        if from.is_none() {
-            e.add(
-                "valid_from",
-                "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-            );
-        }
-        let until = parse_date(&self.valid_until);
-        if until.is_none() {
-            e.add(
-                "valid_until",
-                "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-            );
-        }
-        if let (Some(f), Some(u)) = (from, until)
-            && u < f
-        {
-            e.add("valid_until", "Das Vertragsende liegt vor dem Beginn.");
-        }
-        let kostenstelle = required(&mut e, "kostenstelle", &self.kostenstelle, 40);
-        let haushaltsstelle = required(&mut e, "haushaltsstelle", &self.haushaltsstelle, 60);
-        let leitweg_id = required(&mut e, "leitweg_id", &self.leitweg_id, 46);
-        if !leitweg_id.is_empty() && !valid_leitweg_id(&leitweg_id) {
-            e.add(
-                "leitweg_id",
-                "Keine gültige Leitweg-ID (Beispiel: 04011000-1234512345-06).",
-            );
-        }
-        let billing_model = match self.billing_model.as_str() {
-            "nutzung" => "nutzung",
-            "gemischt" => "gemischt",
-            _ => {
-                e.add("billing_model", "Bitte ein Abrechnungsmodell wählen.");
-                "nutzung"
-            }
-        };
-        let base_fee_cents = if self.base_fee.trim().is_empty() {
-            0
-        } else {
-            Cents::parse(&self.base_fee)
-                .map(|c| c.0)
-                .unwrap_or_else(|err| {
-                    e.add("base_fee", err.to_string());
-                    0
-                })
-        };
-        if billing_model == "nutzung" && base_fee_cents > 0 {
-            e.add("base_fee", "Eine Grundgebühr gibt es nur im Mischmodell.");
-        }
-        let max_vcpu = whole_number(&mut e, "max_vcpu", &self.max_vcpu, 100_000);
-        let max_memory_gib =
-            whole_number(&mut e, "max_memory_gib", &self.max_memory_gib, 1_000_000);
-        let max_storage_gib = whole_number(
-            &mut e,
-            "max_storage_gib",
-            &self.max_storage_gib,
-            100_000_000,
-        );
-        let monthly_budget_cents = Cents::parse(&self.monthly_budget)
-            .map(|c| c.0)
-            .unwrap_or_else(|err| {
-                e.add("monthly_budget", err.to_string());
-                0
-            });
-        e.into_result()?;
-        Ok(ValidContract {
-            customer_id,
-            number,
-            title,
-            valid_from: from.expect("checked").to_string(),
-            valid_until: until.expect("checked").to_string(),
-            kostenstelle,
-            haushaltsstelle,
-            leitweg_id,
-            billing_model,
-            base_fee_cents,
-            max_millicpu: max_vcpu * 1000,
-            max_memory_mib: max_memory_gib * 1024,
-            max_storage_gib,
-            monthly_budget_cents,
-        })
-    }
-}
-
-impl Contract {
-    /// The form pre-filled with this contract, for editing.
-    pub fn to_input(&self) -> ContractInput {
-        ContractInput {
-            customer_id: self.customer_id.to_string(),
-            number: self.number.clone(),
-            title: self.title.clone(),
-            valid_from: self.valid_from.clone(),
-            valid_until: self.valid_until.clone(),
-            kostenstelle: self.kostenstelle.clone(),
-            haushaltsstelle: self.haushaltsstelle.clone(),
-            leitweg_id: self.leitweg_id.clone(),
-            billing_model: self.billing_model.clone(),
-            base_fee: Cents(self.base_fee_cents).to_input(),
-            max_vcpu: (self.max_millicpu / 1000).to_string(),
-            max_memory_gib: (self.max_memory_mib / 1024).to_string(),
-            max_storage_gib: self.max_storage_gib.to_string(),
-            monthly_budget: Cents(self.monthly_budget_cents).to_input(),
-        }
-    }
-}
-
-fn snapshot(v: &ValidContract) -> serde_json::Value {
-    json!({
-        "number": v.number, "title": v.title, "valid_from": v.valid_from,
-        "valid_until": v.valid_until, "kostenstelle": v.kostenstelle,
-        "haushaltsstelle": v.haushaltsstelle, "leitweg_id": v.leitweg_id,
-        "billing_model": v.billing_model, "base_fee_cents": v.base_fee_cents,
-        "max_millicpu": v.max_millicpu, "max_memory_mib": v.max_memory_mib,
-        "max_storage_gib": v.max_storage_gib, "monthly_budget_cents": v.monthly_budget_cents,
-    })
-}
-
-fn number_taken(e: Error) -> Error {
-    if e.is_unique_violation() {
-        Error::validation("number", "Diese Vertragsnummer ist schon vergeben.")
-    } else {
-        e
-    }
-}
-
-pub async fn create(db: &Db, user: &CurrentUser, input: &ContractInput) -> Result<i64> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let v = input.validate()?;
-    let now = super::now();
-    let mut tx = db.begin_write().await?;
-    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM customers WHERE id = $1")
-        .bind(v.customer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_none() {
-        return Err(Error::validation(
-            "customer_id",
-            "Diesen Kunden gibt es nicht.",
-        ));
-    }
+pub async fn insert(tx: &mut Tx, customer_id: i64, terms: &Terms, now: i64) -> sqlx::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO contracts (customer_id, number, title, valid_from, valid_until, kostenstelle, \
          haushaltsstelle, leitweg_id, billing_model, base_fee_cents, max_millicpu, max_memory_mib, \
          max_storage_gib, monthly_budget_cents, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
-    .bind(v.customer_id)
-    .bind(&v.number)
-    .bind(&v.title)
-    .bind(&v.valid_from)
-    .bind(&v.valid_until)
-    .bind(&v.kostenstelle)
-    .bind(&v.haushaltsstelle)
-    .bind(&v.leitweg_id)
-    .bind(v.billing_model)
-    .bind(v.base_fee_cents)
-    .bind(v.max_millicpu)
-    .bind(v.max_memory_mib)
-    .bind(v.max_storage_gib)
-    .bind(v.monthly_budget_cents)
+    .bind(customer_id)
+    .bind(terms.number.as_str())
+    .bind(terms.title.as_str())
+    .bind(terms.validity.from.to_string())
+    .bind(terms.validity.until.to_string())
+    .bind(terms.kostenstelle.as_str())
+    .bind(terms.haushaltsstelle.as_str())
+    .bind(terms.leitweg_id.as_str())
+    .bind(terms.billing_model)
+    .bind(terms.base_fee.0)
+    .bind(terms.kontingent.millicpu)
+    .bind(terms.kontingent.memory_mib)
+    .bind(terms.kontingent.storage_gib)
+    .bind(terms.kontingent.monthly_budget.0)
     .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| number_taken(e.into()))?;
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(v.customer_id),
-            action: "contract.created",
-            object_type: "contract",
-            object_id: id,
-            before: None,
-            after: Some(snapshot(&v)),
-        },
-    )
+    .fetch_one(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 
-/// Changes a contract. The customer of a contract never changes.
-pub async fn update(db: &Db, user: &CurrentUser, id: i64, input: &ContractInput) -> Result<()> {
-    if !user.is_betreiber() {
-        return Err(Error::Forbidden);
-    }
-    let now = super::now();
-    let mut tx = db.begin_write().await?;
-    let before = load(db, &mut tx, id, true).await?.ok_or(Error::NotFound)?;
-    let mut input = input.clone();
-    input.customer_id = before.customer_id.to_string();
-    let v = input.validate()?;
+pub async fn update(tx: &mut Tx, id: i64, terms: &Terms) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE contracts SET number = $1, title = $2, valid_from = $3, valid_until = $4, \
          kostenstelle = $5, haushaltsstelle = $6, leitweg_id = $7, billing_model = $8, \
          base_fee_cents = $9, max_millicpu = $10, max_memory_mib = $11, max_storage_gib = $12, \
          monthly_budget_cents = $13 WHERE id = $14",
     )
-    .bind(&v.number)
-    .bind(&v.title)
-    .bind(&v.valid_from)
-    .bind(&v.valid_until)
-    .bind(&v.kostenstelle)
-    .bind(&v.haushaltsstelle)
-    .bind(&v.leitweg_id)
-    .bind(v.billing_model)
-    .bind(v.base_fee_cents)
-    .bind(v.max_millicpu)
-    .bind(v.max_memory_mib)
-    .bind(v.max_storage_gib)
-    .bind(v.monthly_budget_cents)
+    .bind(terms.number.as_str())
+    .bind(terms.title.as_str())
+    .bind(terms.validity.from.to_string())
+    .bind(terms.validity.until.to_string())
+    .bind(terms.kostenstelle.as_str())
+    .bind(terms.haushaltsstelle.as_str())
+    .bind(terms.leitweg_id.as_str())
+    .bind(terms.billing_model)
+    .bind(terms.base_fee.0)
+    .bind(terms.kontingent.millicpu)
+    .bind(terms.kontingent.memory_mib)
+    .bind(terms.kontingent.storage_gib)
+    .bind(terms.kontingent.monthly_budget.0)
     .bind(id)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| number_taken(e.into()))?;
-    let before_input = before.to_input();
-    let before_valid = before_input.validate().ok();
-    audit::record(
-        &mut tx,
-        user,
-        now,
-        audit::Entry {
-            customer_id: Some(before.customer_id),
-            action: "contract.updated",
-            object_type: "contract",
-            object_id: id,
-            before: before_valid.as_ref().map(snapshot),
-            after: Some(snapshot(&v)),
-        },
-    )
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn leitweg_ids_follow_the_xrechnung_shape() {
-        assert!(valid_leitweg_id("04011000-1234512345-06"));
-        assert!(valid_leitweg_id("991-01234-44"));
-        assert!(valid_leitweg_id("05315000-44"));
-        assert!(!valid_leitweg_id("04011000"));
-        assert!(!valid_leitweg_id("0401A000-12-06"));
-        assert!(!valid_leitweg_id("04011000-12-6"));
-    }
 }

@@ -110,6 +110,16 @@ pub async fn revive(tx: &mut Tx, environment_id: i64) -> sqlx::Result<bool> {
     Ok(revived.rows_affected() > 0)
 }
 
+/// A new application's environment in one stage (nothing booked yet).
+pub async fn insert(tx: &mut Tx, application_id: i64, stage: Stage) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO environments (application_id, stage) VALUES ($1, $2)")
+        .bind(application_id)
+        .bind(stage)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The environment of an application in a stage (every application has one
 /// per stage).
 pub async fn id_of(

@@ -1,23 +1,15 @@
-//! Monthly statements: rated live from the booking periods while a month is
-//! open, written once and never changed again when it is closed.
+//! Monthly statements in the database: the booking periods and prices they
+//! are rated from, and the closed statements with their lines, written once
+//! and never changed (triggers refuse it). The rules are in `billing`.
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::json;
 use sqlx::{AnyPool, Row as _, any::AnyRow};
 
-use super::{Db, Tx, audit, contracts::Contract, seed};
-use crate::{
-    app::error::{Error, FieldErrors, Result},
-    domain::actor::{CurrentUser, Scope},
-    domain::{
-        Cents, HourlyRate, Stage,
-        billing::{
-            self, BudgetWatch, LineItem, LineKind, Month, Period, Prices, Totals, base_fee_line,
-            rate_month,
-        },
-        calendar::parse_date,
-    },
+use super::{Tx, contracts::Contract};
+use crate::domain::{
+    Cents, HourlyRate, Stage,
+    billing::{LineItem, LineKind, Month, Period},
 };
 
 /// The contract data a statement is addressed with. For a closed month it is
@@ -49,123 +41,8 @@ impl Header {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Statement {
-    pub header: Header,
-    pub month: Month,
-    /// Set once the month is closed; the statement is final then.
-    pub closed_at: Option<i64>,
-    pub lines: Vec<LineItem>,
-    pub totals: Totals,
-    /// Live for an open month; for a closed one its total against the budget
-    /// it was closed with, so nothing about a final statement changes when
-    /// the contract does.
-    pub budget: BudgetWatch,
-}
-
-impl Statement {
-    pub fn is_final(&self) -> bool {
-        self.closed_at.is_some()
-    }
-}
-
-/// A statement without its lines, for lists.
-#[derive(Debug, Clone)]
-pub struct Summary {
-    pub header: Header,
-    pub month: Month,
-    pub closed_at: Option<i64>,
-    pub total: Cents,
-    pub line_count: i64,
-    pub budget: BudgetWatch,
-}
-
-/// Who may read statements: the provider's staff, and of a customer those
-/// who answer for its cost. Developers see no money.
-pub fn may_read(user: &CurrentUser) -> bool {
-    use crate::domain::Role::*;
-    [
-        Betreiber,
-        Finanzen,
-        Systempfleger,
-        Verfahrensverantwortlicher,
-    ]
-    .iter()
-    .any(|r| user.has(*r))
-}
-
-/// Who may download the finance exports.
-pub fn may_export(user: &CurrentUser) -> bool {
-    use crate::domain::Role::*;
-    user.has(Betreiber) || user.has(Finanzen)
-}
-
-/// Checks a month a user asks for: well-formed, not in the future, and (for
-/// one contract) within the contract's validity.
-pub fn parse_month(input: &str, now: i64) -> Result<Month> {
-    let month = Month::parse(input).ok_or_else(|| {
-        Error::validation(
-            "month",
-            format!(
-                "„{}“ ist kein Monat im Format JJJJ-MM (Beispiel: 2026-11).",
-                input.chars().take(20).collect::<String>()
-            ),
-        )
-    })?;
-    if month > Month::containing(now) {
-        return Err(Error::validation(
-            "month",
-            format!(
-                "Für {} gibt es noch keine Abrechnung; der Monat hat nicht begonnen.",
-                month.label()
-            ),
-        ));
-    }
-    Ok(month)
-}
-
-fn validity(k: &Contract) -> Option<(jiff::civil::Date, jiff::civil::Date)> {
-    Some((parse_date(&k.valid_from)?, parse_date(&k.valid_until)?))
-}
-
-/// Whether the contract is valid on any day of the month.
-pub fn covers(k: &Contract, month: Month) -> bool {
-    validity(k).is_some_and(|(from, until)| from <= month.last_day() && until >= month.first_day())
-}
-
-/// The months for which a contract has statements, newest first, up to the
-/// current one.
-pub fn months_of(k: &Contract, now: i64) -> Vec<Month> {
-    let Some((from, until)) = validity(k) else {
-        return Vec::new();
-    };
-    let last = Month::of(until).min(Month::containing(now));
-    let mut months = Vec::new();
-    let mut m = Month::of(from);
-    while m <= last {
-        months.push(m);
-        m = m.next();
-    }
-    months.reverse();
-    months
-}
-
-fn not_covered(k: &Contract, month: Month) -> Error {
-    Error::validation(
-        "month",
-        format!(
-            "Der Vertrag {} gilt im {} nicht (gültig {} bis {}).",
-            k.number,
-            month.label(),
-            k.valid_from,
-            k.valid_until
-        ),
-    )
-}
-
-// ----- rating from the bookings ----------------------------------------------
-
-pub async fn prices<'e, E>(executor: E) -> sqlx::Result<Prices>
+/// Every price version: `(product_size_id, valid_from, rate)`.
+pub async fn prices<'e, E>(executor: E) -> sqlx::Result<Vec<(i64, i64, HourlyRate)>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -173,21 +50,22 @@ where
         sqlx::query_as("SELECT product_size_id, valid_from, rate FROM prices")
             .fetch_all(executor)
             .await?;
-    Ok(Prices::new(
-        rows.into_iter().map(|(s, f, r)| (s, f, HourlyRate(r))),
-    ))
+    Ok(rows
+        .into_iter()
+        .map(|(s, f, r)| (s, f, HourlyRate(r)))
+        .collect())
 }
 
 /// Which contracts' periods to load.
 #[derive(Debug, Clone, Copy)]
-enum Of {
+pub enum Of {
     Contract(i64),
     Customer(i64),
     All,
 }
 
 /// The booking periods that overlap `[from, to)`, by contract.
-async fn periods<'e, E>(
+pub async fn periods<'e, E>(
     executor: E,
     of: Of,
     from: i64,
@@ -233,62 +111,7 @@ where
     Ok(out)
 }
 
-/// The lines of a contract's month from its bookings, up to `until`.
-fn rate(
-    k: &Contract,
-    periods: &[Period],
-    prices: &Prices,
-    month: Month,
-    until: i64,
-) -> Vec<LineItem> {
-    let fee = match (k.billing_model.as_str(), validity(k)) {
-        ("gemischt", Some((from, to))) => base_fee_line(k.base_fee(), from, to, month),
-        _ => None,
-    };
-    rate_month(periods, prices, fee, month, until)
-}
-
-fn watch(k: &Contract, periods: &[Period], prices: &Prices, month: Month, now: i64) -> BudgetWatch {
-    let so_far = billing::totals(&rate(k, periods, prices, month, now)).total;
-    let forecast = if now < month.end() {
-        billing::totals(&rate(k, periods, prices, month, month.end())).total
-    } else {
-        so_far
-    };
-    BudgetWatch {
-        month,
-        so_far,
-        forecast,
-        budget: Cents(k.monthly_budget_cents),
-    }
-}
-
-/// The current month's cost so far and forecast of each contract.
-pub async fn budgets(
-    pool: &AnyPool,
-    contracts: &[Contract],
-    now: i64,
-) -> sqlx::Result<HashMap<i64, BudgetWatch>> {
-    let month = Month::containing(now);
-    let of = match contracts {
-        [one] => Of::Contract(one.id),
-        [first, rest @ ..] if rest.iter().all(|k| k.customer_id == first.customer_id) => {
-            Of::Customer(first.customer_id)
-        }
-        _ => Of::All,
-    };
-    let periods = periods(pool, of, month.start(), month.end()).await?;
-    let prices = prices(pool).await?;
-    Ok(contracts
-        .iter()
-        .map(|k| {
-            let p = periods.get(&k.id).map_or(&[][..], Vec::as_slice);
-            (k.id, watch(k, p, &prices, month, now))
-        })
-        .collect())
-}
-
-// ----- reading statements -------------------------------------------------------
+// ----- closed statements ----------------------------------------------------
 
 const LINES_SQL: &str = "SELECT kind, booking_id, application_name, stage, product_name, size, \
      starts_at, ends_at, seconds, rate, amount_cents \
@@ -364,7 +187,7 @@ pub async fn closed(
     row.as_ref().map(closed_from_row).transpose()
 }
 
-async fn closed_of_month(pool: &AnyPool, month: Month) -> sqlx::Result<HashMap<i64, Closed>> {
+pub async fn closed_of_month(pool: &AnyPool, month: Month) -> sqlx::Result<HashMap<i64, Closed>> {
     let rows = sqlx::query(super::sql(format!(
         "SELECT {CLOSED_COLUMNS} FROM statements WHERE month = $1"
     )))
@@ -385,301 +208,36 @@ pub fn closed_lines(
     sqlx::query(LINES_SQL).bind(statement_id).fetch(pool)
 }
 
-/// A contract the user may see, with the role check for statements:
-/// another tenant's contract is 404, a role without access to money 403.
-pub async fn readable_contract(pool: &AnyPool, user: &CurrentUser, id: i64) -> Result<Contract> {
-    let k = super::contracts::get(pool, user, id).await?;
-    if !may_read(user) {
-        return Err(Error::Forbidden);
-    }
-    Ok(k)
-}
-
-/// One statement of a month of a contract from [`readable_contract`]: the
-/// closed one, or rated live up to now.
-pub async fn statement(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> Result<Statement> {
-    let closed = closed(pool, k.id, month).await?;
-    // A closed statement stays readable even if the contract's validity was
-    // edited afterwards so that it no longer covers the month.
-    if closed.is_none() && !covers(k, month) {
-        return Err(not_covered(k, month));
-    }
-    if let Some(c) = closed {
-        let lines = sqlx::query(LINES_SQL)
-            .bind(c.id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(line_from_row)
-            .collect::<sqlx::Result<Vec<_>>>()?;
-        let totals = billing::totals(&lines);
-        return Ok(Statement {
-            header: c.header,
-            month,
-            closed_at: Some(c.closed_at),
-            budget: BudgetWatch {
-                month,
-                so_far: totals.total,
-                forecast: totals.total,
-                budget: c.budget,
-            },
-            lines,
-            totals,
-        });
-    }
-    let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
-    let periods = periods.get(&k.id).map_or(&[][..], Vec::as_slice);
-    let prices = prices(pool).await?;
-    let lines = rate(k, periods, &prices, month, now);
-    let totals = billing::totals(&lines);
-    Ok(Statement {
-        header: Header::of(k),
-        month,
-        closed_at: None,
-        budget: watch(k, periods, &prices, month, now),
-        lines,
-        totals,
-    })
-}
-
-/// The budget watch of a contract's month: so far and forecast for the
-/// current month, the month's total for a past one.
-pub async fn budget_of(
-    pool: &AnyPool,
-    k: &Contract,
-    month: Month,
-    now: i64,
-) -> Result<BudgetWatch> {
-    let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
-    let prices = prices(pool).await?;
-    Ok(watch(
-        k,
-        periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        &prices,
-        month,
-        now,
-    ))
-}
-
-/// The statements of a month for every contract the user may see that is
-/// valid in it, ordered by customer and contract number.
-pub async fn summaries(
-    pool: &AnyPool,
-    user: &CurrentUser,
-    month: Month,
-    now: i64,
-) -> Result<Vec<Summary>> {
-    if !may_read(user) {
-        return Err(Error::Forbidden);
-    }
-    let scope = user.scope();
-    let closed = closed_of_month(pool, month).await?;
-    let contracts: Vec<Contract> = super::contracts::list(pool, scope)
+/// The lines of a closed statement, all at once.
+pub async fn lines_of(pool: &AnyPool, statement_id: i64) -> sqlx::Result<Vec<LineItem>> {
+    sqlx::query(LINES_SQL)
+        .bind(statement_id)
+        .fetch_all(pool)
         .await?
-        .into_iter()
-        .filter(|k| covers(k, month) || closed.contains_key(&k.id))
-        .collect();
-    let of = match scope {
-        Scope::Customer(id) => Of::Customer(id),
-        _ => Of::All,
-    };
-    let open_needed = contracts.iter().any(|k| !closed.contains_key(&k.id));
-    let periods = if open_needed {
-        periods(pool, of, month.start(), month.end()).await?
-    } else {
-        HashMap::new()
-    };
-    let prices = prices(pool).await?;
-    Ok(contracts
         .iter()
-        .map(|k| {
-            let p = periods.get(&k.id).map_or(&[][..], Vec::as_slice);
-            match closed.get(&k.id) {
-                Some(c) => Summary {
-                    header: c.header.clone(),
-                    month,
-                    closed_at: Some(c.closed_at),
-                    total: c.total,
-                    line_count: c.line_count,
-                    budget: BudgetWatch {
-                        month,
-                        so_far: c.total,
-                        forecast: c.total,
-                        budget: c.budget,
-                    },
-                },
-                None => {
-                    let lines = rate(k, p, &prices, month, now);
-                    Summary {
-                        header: Header::of(k),
-                        month,
-                        closed_at: None,
-                        total: billing::totals(&lines).total,
-                        line_count: lines.len() as i64,
-                        budget: watch(k, p, &prices, month, now),
-                    }
-                }
-            }
-        })
-        .collect())
+        .map(line_from_row)
+        .collect()
 }
 
-/// The contracts whose statements of `month` a user may export: one, or all
-/// visible ones valid in the month.
-pub async fn exportable(
-    pool: &AnyPool,
-    user: &CurrentUser,
-    contract_id: Option<i64>,
-    month: Month,
-) -> Result<Vec<Contract>> {
-    match contract_id {
-        Some(id) => {
-            let k = super::contracts::get(pool, user, id).await?;
-            if !may_export(user) {
-                return Err(Error::Forbidden);
-            }
-            if !covers(&k, month) && closed(pool, k.id, month).await?.is_none() {
-                return Err(not_covered(&k, month));
-            }
-            Ok(vec![k])
-        }
-        None => {
-            if !may_export(user) {
-                return Err(Error::Forbidden);
-            }
-            let closed = closed_of_month(pool, month).await?;
-            Ok(super::contracts::list(pool, user.scope())
-                .await?
-                .into_iter()
-                .filter(|k| covers(k, month) || closed.contains_key(&k.id))
-                .collect())
-        }
-    }
-}
-
-/// The live lines of one contract's month, for an export of an open month.
-pub async fn live_lines(
-    pool: &AnyPool,
-    k: &Contract,
-    prices: &Prices,
-    month: Month,
-    now: i64,
-) -> Result<Vec<LineItem>> {
-    let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
-    Ok(rate(
-        k,
-        periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        prices,
-        month,
-        now,
-    ))
-}
-
-// ----- closing months -------------------------------------------------------
-
-/// What a closing run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CloseReport {
-    /// Statements written now.
-    pub closed: usize,
-    /// Statements that were already final (by an earlier run or another
-    /// replica) and were left as they are.
-    pub already: usize,
-    /// Line items written.
-    pub lines: usize,
-}
-
-impl std::ops::AddAssign for CloseReport {
-    fn add_assign(&mut self, o: CloseReport) {
-        self.closed += o.closed;
-        self.already += o.already;
-        self.lines += o.lines;
-    }
-}
-
-/// Closes `month` for every contract valid in it. Only a month that is over
-/// can be closed; closing it again changes nothing.
-pub async fn close_month(db: &Db, month: Month, now: i64) -> Result<CloseReport> {
-    if month.end() > now {
-        return Err(Error::Validation(FieldErrors::single(
-            "month",
-            format!(
-                "{} ist noch nicht zu Ende und kann nicht abgeschlossen werden.",
-                month.label()
-            ),
-        )));
-    }
-    let system = seed::system_user(db).await?;
-    let prices = prices(&db.pool).await?;
-    let contracts = super::contracts::list(&db.pool, Scope::All).await?;
-    let done: HashSet<i64> = closed_of_month(&db.pool, month)
-        .await?
-        .into_keys()
-        .collect();
-    let mut report = CloseReport::default();
-    for k in contracts.iter().filter(|k| covers(k, month)) {
-        if done.contains(&k.id) {
-            report.already += 1;
-        } else {
-            report += close_one(db, &system, k, month, &prices, now).await?;
-        }
-    }
-    Ok(report)
-}
-
-/// Closes every month that is over and not yet closed, for every contract:
-/// the scheduled job. With nothing due it costs two reads.
-pub async fn close_due(db: &Db, now: i64) -> Result<CloseReport> {
-    let last = Month::containing(now).prev();
-    let contracts = super::contracts::list(&db.pool, Scope::All).await?;
+/// Every `(contract, month)` that has a closed statement.
+pub async fn closed_months(pool: &AnyPool) -> sqlx::Result<HashSet<(i64, String)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT contract_id, month FROM statements")
-        .fetch_all(&db.pool)
+        .fetch_all(pool)
         .await?;
-    let done: HashSet<(i64, String)> = rows.into_iter().collect();
-    let mut due: Vec<(&Contract, Month)> = Vec::new();
-    for k in &contracts {
-        for m in months_of(k, now).into_iter().rev().filter(|m| *m <= last) {
-            if !done.contains(&(k.id, m.to_string())) {
-                due.push((k, m));
-            }
-        }
-    }
-    let mut report = CloseReport::default();
-    if due.is_empty() {
-        return Ok(report);
-    }
-    let system = seed::system_user(db).await?;
-    let prices = prices(&db.pool).await?;
-    for (k, m) in due {
-        report += close_one(db, &system, k, m, &prices, now).await?;
-    }
-    Ok(report)
+    Ok(rows.into_iter().collect())
 }
 
-/// At most this many lines per `INSERT` (13 values each, below SQLite's
-/// limit of 32 766 bound values).
-const LINES_PER_INSERT: usize = 1_000;
-
-async fn close_one(
-    db: &Db,
-    system: &CurrentUser,
+/// Writes a closed statement's head, copying the contract's data as it is
+/// now; `None` when the month of this contract is closed already (another
+/// replica came first: the unique key lets exactly one through).
+pub async fn insert(
+    tx: &mut Tx,
     k: &Contract,
     month: Month,
-    prices: &Prices,
+    total: Cents,
+    line_count: i64,
     now: i64,
-) -> Result<CloseReport> {
-    let mut tx = db.begin_write().await?;
-    let periods = periods(&mut *tx, Of::Contract(k.id), month.start(), month.end()).await?;
-    let lines = rate(
-        k,
-        periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        prices,
-        month,
-        month.end(),
-    );
-    let total = billing::totals(&lines).total;
-    // Another replica may close the same month at the same moment: the
-    // unique key lets exactly one insert through, the other one backs off.
+) -> sqlx::Result<Option<i64>> {
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO statements (contract_id, month, customer_id, customer_name, contract_number, \
            contract_title, kostenstelle, haushaltsstelle, leitweg_id, total_cents, line_count, closed_at, \
@@ -697,47 +255,19 @@ async fn close_one(
     .bind(&k.haushaltsstelle)
     .bind(&k.leitweg_id)
     .bind(total.0)
-    .bind(lines.len() as i64)
+    .bind(line_count)
     .bind(now)
     .bind(k.monthly_budget_cents)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    let Some((statement_id,)) = inserted else {
-        tx.rollback().await?;
-        return Ok(CloseReport {
-            already: 1,
-            ..CloseReport::default()
-        });
-    };
-    insert_lines(&mut tx, statement_id, &lines).await?;
-    audit::record(
-        &mut tx,
-        system,
-        now,
-        audit::Entry {
-            customer_id: Some(k.customer_id),
-            action: "statement.closed",
-            object_type: "statement",
-            object_id: statement_id,
-            before: None,
-            after: Some(json!({
-                "contract_id": k.id,
-                "month": month.to_string(),
-                "total_cents": total.0,
-                "lines": lines.len(),
-            })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(CloseReport {
-        closed: 1,
-        already: 0,
-        lines: lines.len(),
-    })
+    Ok(inserted.map(|(id,)| id))
 }
 
-async fn insert_lines(tx: &mut Tx, statement_id: i64, lines: &[LineItem]) -> sqlx::Result<()> {
+/// At most this many lines per `INSERT` (13 values each, below SQLite's
+/// limit of 32 766 bound values).
+const LINES_PER_INSERT: usize = 1_000;
+
+pub async fn insert_lines(tx: &mut Tx, statement_id: i64, lines: &[LineItem]) -> sqlx::Result<()> {
     for (chunk_no, chunk) in lines.chunks(LINES_PER_INSERT).enumerate() {
         let mut sql = String::from(
             "INSERT INTO statement_lines (statement_id, line_no, kind, booking_id, application_name, \

@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use super::ids::id_enum;
+use super::{Cents, Kontingent, ids::id_enum, text::Text};
 
 id_enum! {
     /// How a contract is billed.
@@ -39,6 +39,48 @@ impl Validity {
     pub fn covers(self, day: Date) -> bool {
         self.from <= day && day <= self.until
     }
+}
+
+/// What the Betreiber agrees with a customer: everything of a contract but
+/// its customer, which never changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
+    pub number: Text,
+    pub title: Text,
+    pub validity: Validity,
+    pub kostenstelle: Text,
+    pub haushaltsstelle: Text,
+    /// Checked with [`is_leitweg_id`].
+    pub leitweg_id: Text,
+    pub billing_model: BillingModel,
+    /// Only in the Mischmodell; zero otherwise.
+    pub base_fee: Cents,
+    pub kontingent: Kontingent,
+}
+
+impl Terms {
+    /// The terms as the audit log records them.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "number": self.number, "title": self.title,
+            "valid_from": self.validity.from.to_string(),
+            "valid_until": self.validity.until.to_string(),
+            "kostenstelle": self.kostenstelle, "haushaltsstelle": self.haushaltsstelle,
+            "leitweg_id": self.leitweg_id, "billing_model": self.billing_model,
+            "base_fee_cents": self.base_fee.0,
+            "max_millicpu": self.kontingent.millicpu, "max_memory_mib": self.kontingent.memory_mib,
+            "max_storage_gib": self.kontingent.storage_gib,
+            "monthly_budget_cents": self.kontingent.monthly_budget.0,
+        })
+    }
+}
+
+/// Whether a contract number has only letters, digits, `-` and `/`.
+pub fn is_contract_number(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
 }
 
 /// A Leitweg-ID (XRechnung routing id): coarse address, optional fine

@@ -20,6 +20,7 @@ pub mod role;
 pub mod size;
 pub mod slug;
 pub mod stage;
+pub mod text;
 
 pub use booking::BookingState;
 pub use environment::Lifecycle;

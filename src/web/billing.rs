@@ -19,20 +19,17 @@ use super::{
 };
 use crate::{
     app::error::Error,
-    db::{
-        self,
-        metering::EnvironmentUsage,
-        statements::{self, Statement, Summary},
-    },
-    domain::actor::Scope,
+    billing::{self, DayCost, Statement, Summary, csv as export, rating::hours_e4, statements},
+    db::{self, metering::EnvironmentUsage},
     domain::{
         Cents, Resources, Stage,
-        billing::{self, DayCost, LineItem, Month, hours_e4},
+        actor::Scope,
+        billing::{LineItem, Month},
         calendar::format_berlin,
         money::format_plain,
+        policy,
         resources::{format_gib, format_vcpu},
     },
-    export,
     state::AppState,
 };
 
@@ -105,7 +102,7 @@ async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let user = &page.user;
-    if !statements::may_read(user) {
+    if !policy::allows(policy::read_billing(user)) {
         return Err(PageError::Forbidden);
     }
     let now = db::now();
@@ -137,7 +134,7 @@ async fn list(
         month_error,
         rows,
         total,
-        can_export: statements::may_export(user),
+        can_export: policy::allows(policy::export_billing(user)),
     })
 }
 
@@ -222,7 +219,7 @@ async fn show(
     let now = db::now();
     let pool = &state.db.pool;
     let id = parse_id(&id)?;
-    let k = statements::readable_contract(pool, &page.user, id).await?;
+    let k = statements::readable_contract(&state.db, &page.user, id).await?;
     let month = statements::parse_month(&month, now)?;
     let statement = statements::statement(pool, &k, month, now).await?;
     let daily: Vec<DayCost> = billing::daily_by_stage(&statement.lines, month);
@@ -268,7 +265,7 @@ async fn show(
         lines,
         stages: Stage::ALL,
         stand: format_berlin(now),
-        can_export: statements::may_export(&page.user),
+        can_export: policy::allows(policy::export_billing(&page.user)),
         usage,
         statement,
     })
@@ -284,7 +281,7 @@ async fn export_contract(
     page: PageUser,
     Path((month, id)): Path<(String, String)>,
     Query(params): Query<FormatParams>,
-) -> Result<export::Download, PageError> {
+) -> Result<export::Export, PageError> {
     let id = parse_id(&id)?;
     let format = params.format.as_deref();
     Ok(export::start(&state.db, &page.user, Some(id), &month, format, db::now()).await?)
@@ -295,7 +292,7 @@ async fn export_month(
     page: PageUser,
     Path(month): Path<String>,
     Query(params): Query<FormatParams>,
-) -> Result<export::Download, PageError> {
+) -> Result<export::Export, PageError> {
     let format = params.format.as_deref();
     Ok(export::start(&state.db, &page.user, None, &month, format, db::now()).await?)
 }

@@ -7,7 +7,10 @@
 //! chart is decoration over the data table printed beside it; all it needs
 //! is rectangles, a scale and a legend.
 
-use crate::domain::{Cents, Stage, billing::DayCost};
+use crate::{
+    billing::DayCost,
+    domain::{Cents, Stage},
+};
 
 pub const WIDTH: i64 = 720;
 pub const HEIGHT: i64 = 260;

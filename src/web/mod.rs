@@ -6,8 +6,10 @@ pub mod billing;
 pub mod bookings;
 pub mod chart;
 pub mod csrf;
+pub mod download;
 pub mod environments;
 pub mod error;
+pub mod form;
 pub mod login;
 pub mod overview;
 pub mod releases;
@@ -96,7 +98,7 @@ impl Layout {
     pub fn can_read_billing(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(crate::db::statements::may_read)
+            .is_some_and(|u| crate::domain::policy::allows(crate::domain::policy::read_billing(u)))
     }
 }
 

@@ -112,12 +112,14 @@ async fn show(
             all_customers,
         });
     };
-    let customer = db::customers::get(pool, &page.user, customer_id).await?;
+    let customer = crate::app::customers::get(&state.db, &page.user, customer_id).await?;
     let scope = Scope::Customer(customer.id);
     let contracts = db::contracts::list(pool, scope).await?;
     let usage = db::contracts::usage_of_all(pool, &contracts, scope, now).await?;
-    let budgets = if db::statements::may_read(&page.user) && !contracts.is_empty() {
-        db::statements::budgets(pool, &contracts, now).await?
+    let budgets = if crate::domain::policy::allows(crate::domain::policy::read_billing(&page.user))
+        && !contracts.is_empty()
+    {
+        crate::billing::statements::budgets(pool, &contracts, now).await?
     } else {
         HashMap::new()
     };

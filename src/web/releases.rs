@@ -160,7 +160,7 @@ async fn pipeline_page(
 ) -> Result<PipelinePage, PageError> {
     let pool = &state.db.pool;
     let user = &page.user;
-    let app = db::applications::get(pool, user, id).await?;
+    let app = crate::app::applications::get(&state.db, user, id).await?;
     let all_deployments = db::deployments::of_application(pool, id).await?;
     let history = db::promotions::list(pool, user.scope(), Some(id), false).await?;
     let may_request = policy::allows(policy::request_promotion(user, app.customer_id));
@@ -259,8 +259,7 @@ async fn releases(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = path_id(&id)?;
-    let pool = &state.db.pool;
-    let app = db::applications::get(pool, &page.user, id).await?;
+    let app = crate::app::applications::get(&state.db, &page.user, id).await?;
     let rows = crate::app::releases::of_application(&state.db, &page.user, id)
         .await?
         .into_iter()

@@ -267,7 +267,7 @@ async fn confirm(
         Err(e) => return refuse(&state, &page, form, e).await,
     };
     let application =
-        db::applications::get(&state.db.pool, &page.user, request.application_id).await?;
+        crate::app::applications::get(&state.db, &page.user, request.application_id).await?;
     let after = usage_bars(&plan.contract.kontingent(), &(plan.committed + plan.change));
     render(&ConfirmPage {
         layout: page.layout("Buchung bestätigen", Nav::Shop),

@@ -1,10 +1,12 @@
 //! Small view models shared by pages: usage bars, formatted figures.
 
-use crate::domain::{
-    Cents, Kontingent,
+use crate::{
     billing::{BudgetLevel, BudgetWatch},
-    kontingent::Commitment,
-    resources::{format_gib, format_vcpu},
+    domain::{
+        Cents, Kontingent,
+        kontingent::Commitment,
+        resources::{format_gib, format_vcpu},
+    },
 };
 
 /// One Kontingent dimension as a bar with numbers.

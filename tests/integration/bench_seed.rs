@@ -2,7 +2,7 @@
 //! so the benchmark cannot rot unnoticed: it fills an empty database with
 //! consistent data on both backends and refuses one that has data.
 
-use kontor::db::bench_seed;
+use kontor::seed::bench as bench_seed;
 
 use crate::support::{Backend, TestApp};
 

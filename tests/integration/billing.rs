@@ -13,14 +13,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 use kontor::{
-    app::Error,
-    db::{
-        self, applications, catalog, contracts, customers, seed,
-        statements::{CloseReport, close_month},
+    app::{self, Error, applications::NewApplication, catalog::NewProduct},
+    billing::{
+        close::{CloseReport, close_month},
+        csv::COLUMNS,
     },
-    domain::{Role, Stage, billing::Month},
-    export::COLUMNS,
+    db,
+    domain::{Role, Slug, Stage, billing::Month},
+    seed,
 };
+
+use crate::support::text as fixture_text;
 use reqwest::{Method, StatusCode, header};
 use serde_json::Value;
 
@@ -579,14 +582,15 @@ async fn march_has_743_hours_and_october_745(app: TestApp) {
 async fn a_price_change_mid_month_splits_the_line_at_the_change(app: TestApp) {
     // A product of its own, so the price versions are this test's alone.
     let system = seed::system_user(app.db()).await.unwrap();
-    let product = catalog::create_product(
+    let product = app::catalog::create_product(
         app.db(),
         &system,
-        &catalog::ProductInput {
-            slug: "preiswechsel".into(),
-            name: "Preiswechsel".into(),
-            description: "Nur für den Test".into(),
+        &NewProduct {
+            slug: Slug::parse("preiswechsel").unwrap(),
+            name: fixture_text("Preiswechsel"),
+            description: Some(fixture_text("Nur für den Test")),
         },
+        db::now(),
     )
     .await
     .expect("product");
@@ -848,17 +852,24 @@ async fn a_closed_month_is_final_and_nothing_changes_it(app: TestApp) {
     )
     .await;
     let system = seed::system_user(app.db()).await.unwrap();
-    customers::update_name(app.db(), &system, t.customer_id, "Umbenannter Kunde")
-        .await
-        .unwrap();
-    let mut changed = contracts::get(&app.db().pool, &system, t.contract_id)
+    app::customers::rename(
+        app.db(),
+        &system,
+        t.customer_id,
+        &fixture_text("Umbenannter Kunde"),
+        db::now(),
+    )
+    .await
+    .unwrap();
+    let mut changed = app::contracts::get(app.db(), &system, t.contract_id)
         .await
         .unwrap()
-        .to_input();
-    changed.title = "Neuer Titel".into();
-    changed.kostenstelle = "9999-9".into();
-    changed.leitweg_id = "04011000-77777-11".into();
-    contracts::update(app.db(), &system, t.contract_id, &changed)
+        .terms()
+        .unwrap();
+    changed.title = fixture_text("Neuer Titel");
+    changed.kostenstelle = fixture_text("9999-9");
+    changed.leitweg_id = fixture_text("04011000-77777-11");
+    app::contracts::update(app.db(), &system, t.contract_id, &changed, db::now())
         .await
         .expect("contract data changed");
 
@@ -939,12 +950,13 @@ async fn a_closed_statement_stays_readable_when_the_contract_is_changed_later(ap
     assert_eq!(closed["totals"]["total_cents"], 4136);
 
     let system = seed::system_user(app.db()).await.unwrap();
-    let mut later = contracts::get(&app.db().pool, &system, t.contract_id)
+    let mut later = app::contracts::get(app.db(), &system, t.contract_id)
         .await
         .unwrap()
-        .to_input();
-    later.valid_from = "2026-07-01".into();
-    if contracts::update(app.db(), &system, t.contract_id, &later)
+        .terms()
+        .unwrap();
+    later.validity.from = "2026-07-01".parse().unwrap();
+    if app::contracts::update(app.db(), &system, t.contract_id, &later, db::now())
         .await
         .is_err()
     {
@@ -1532,22 +1544,26 @@ async fn text_a_spreadsheet_would_run_as_a_formula_is_neutralised(app: TestApp) 
     const CUSTOMER: &str = "=HYPERLINK(\"http://evil.example\",\"klick\")";
     let t = app.contract_with_room(10).await;
     let system = seed::system_user(app.db()).await.unwrap();
-    customers::update_name(app.db(), &system, t.customer_id, CUSTOMER)
-        .await
-        .expect("rename");
+    app::customers::rename(
+        app.db(),
+        &system,
+        t.customer_id,
+        &fixture_text(CUSTOMER),
+        db::now(),
+    )
+    .await
+    .expect("rename");
     let mut tenants = vec![t.clone()];
     for (slug, name) in [("summe", "+SUM(1)"), ("kommando", "@cmd")] {
-        let application_id = applications::create(
-            app.db(),
-            &system,
-            &applications::ApplicationInput {
-                contract_id: t.contract_id.to_string(),
-                slug: slug.into(),
-                name: name.into(),
-            },
-        )
-        .await
-        .expect("application");
+        let application = NewApplication {
+            contract_id: t.contract_id,
+            slug: Slug::parse(slug).unwrap(),
+            name: fixture_text(name),
+        };
+        let application_id =
+            app::applications::create(app.db(), &system, t.customer_id, &application, db::now())
+                .await
+                .expect("application");
         tenants.push(Tenant {
             application_id,
             ..t.clone()

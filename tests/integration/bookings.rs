@@ -1,7 +1,7 @@
 //! The booking lifecycle through the API: book, resize (periods history),
 //! cancel, and the audit entry each change leaves.
 
-use kontor::db::{audit, contracts, seed};
+use kontor::{app, db::audit, seed};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 
@@ -37,15 +37,15 @@ fn periods(booking: &Value) -> &Vec<Value> {
 async fn change_contract(
     app: &TestApp,
     contract_id: i64,
-    change: impl FnOnce(&mut contracts::ContractInput),
+    change: impl FnOnce(&mut kontor::domain::contract::Terms),
 ) {
     let system = seed::system_user(app.db()).await.unwrap();
-    let contract = contracts::get(&app.db().pool, &system, contract_id)
+    let contract = app::contracts::get(app.db(), &system, contract_id)
         .await
         .unwrap();
-    let mut input = contract.to_input();
-    change(&mut input);
-    contracts::update(app.db(), &system, contract_id, &input)
+    let mut terms = contract.terms().unwrap();
+    change(&mut terms);
+    app::contracts::update(app.db(), &system, contract_id, &terms, kontor::db::now())
         .await
         .unwrap();
 }
@@ -236,7 +236,7 @@ async fn shrinking_always_works_even_below_a_lowered_ceiling_or_after_the_contra
         )
         .await; // 16
     // The Betreiber lowers the ceiling below what is booked.
-    change_contract(&app, t.contract_id, |c| c.max_vcpu = "4".into()).await;
+    change_contract(&app, t.contract_id, |c| c.kontingent.millicpu = 4_000).await;
 
     let shrunk = expect_json(app.resize(&t.token, id(&b), "L").await, StatusCode::OK).await;
     assert_eq!(shrunk["size"], "L");
@@ -253,9 +253,9 @@ async fn shrinking_always_works_even_below_a_lowered_ceiling_or_after_the_contra
 
     // The contract ends; shrinking still works, growing does not.
     change_contract(&app, t.contract_id, |c| {
-        c.max_vcpu = "100".into();
-        c.valid_from = "2020-01-01".into();
-        c.valid_until = "2020-12-31".into();
+        c.kontingent.millicpu = 100_000;
+        c.validity.from = "2020-01-01".parse().unwrap();
+        c.validity.until = "2020-12-31".parse().unwrap();
     })
     .await;
     expect_json(app.resize(&t.token, id(&b), "M").await, StatusCode::OK).await;

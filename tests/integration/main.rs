@@ -11,6 +11,7 @@
 mod support;
 
 mod bad_input;
+#[cfg(feature = "bench-seed")]
 mod bench_seed;
 mod billing;
 mod bookings;

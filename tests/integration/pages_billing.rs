@@ -19,7 +19,7 @@ fn current_month() -> Month {
 
 /// Closes a month that is over, as the scheduled job would.
 async fn close(app: &TestApp, month: Month) {
-    kontor::db::statements::close_month(app.db(), month, kontor::db::now())
+    kontor::billing::close::close_month(app.db(), month, kontor::db::now())
         .await
         .expect("close the month");
 }

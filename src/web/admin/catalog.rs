@@ -9,15 +9,96 @@ use axum::{
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
-    app::error::{Error, FieldErrors},
+    app::{
+        self,
+        catalog::{NewPrice, NewProduct},
+        error::{Error, FieldErrors},
+    },
     db::{
         self,
-        catalog::{PriceInput, PriceVersion, ProductInput, SizeInput, SizeRow},
+        catalog::{PriceVersion, SizeRow},
     },
-    domain::{HourlyRate, calendar::format_berlin},
+    domain::{HourlyRate, Resources, Slug, calendar::format_berlin},
     state::AppState,
-    web::{Layout, Nav, PageError, render, see_other, session::PageUser},
+    web::{Layout, Nav, PageError, form::Fields, render, see_other, session::PageUser},
 };
+
+/// The form for a new price version, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PriceInput {
+    pub product_size_id: String,
+    pub valid_from: String,
+    pub rate: String,
+}
+
+impl PriceInput {
+    fn parse(&self) -> Result<NewPrice, FieldErrors> {
+        let mut f = Fields::default();
+        let size = f.choice(
+            "product_size_id",
+            &self.product_size_id,
+            "Bitte eine Größe wählen.",
+        );
+        let valid_from = f.date("valid_from", &self.valid_from);
+        let rate = HourlyRate::parse(&self.rate)
+            .map_err(|e| f.add("rate", e.to_string()))
+            .ok();
+        f.finish(|| NewPrice {
+            product_size_id: size.expect("checked"),
+            valid_from: valid_from.expect("checked"),
+            rate: rate.expect("checked"),
+        })
+    }
+}
+
+/// The form of a size's resources, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SizeInput {
+    pub vcpu: String,
+    pub memory_gib: String,
+    pub storage_gib: String,
+    pub pods: String,
+}
+
+impl SizeInput {
+    fn parse(&self) -> Result<Resources, FieldErrors> {
+        let mut f = Fields::default();
+        let vcpu = f.whole_number("vcpu", &self.vcpu, 1024);
+        let memory = f.whole_number("memory_gib", &self.memory_gib, 16_384);
+        let storage = f.whole_number("storage_gib", &self.storage_gib, 1_000_000);
+        let pods = f.whole_number("pods", &self.pods, 10_000);
+        f.finish(|| Resources {
+            millicpu: vcpu.expect("checked") * 1000,
+            memory_mib: memory.expect("checked") * 1024,
+            storage_gib: storage.expect("checked"),
+            pods: pods.expect("checked"),
+        })
+    }
+}
+
+/// The form for a new product, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProductInput {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+impl ProductInput {
+    fn parse(&self) -> Result<NewProduct, FieldErrors> {
+        let mut f = Fields::default();
+        let slug = Slug::parse(&self.slug)
+            .map_err(|e| f.add("slug", e.to_string()))
+            .ok();
+        let name = f.text("name", &self.name, 120);
+        let description = f.lines("description", &self.description, 1000);
+        f.finish(|| NewProduct {
+            slug: slug.expect("checked"),
+            name: name.expect("checked"),
+            description: description.expect("checked"),
+        })
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -182,7 +263,11 @@ async fn create_product(
     Form(form): Form<ProductInput>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    match db::catalog::create_product(&state.db, &page.user, &form).await {
+    let created = match form.parse() {
+        Ok(new) => app::catalog::create_product(&state.db, &page.user, &new, db::now()).await,
+        Err(errors) => Err(Error::Validation(errors)),
+    };
+    match created {
         Ok(_) => Ok(see_other("/betrieb/katalog")),
         Err(e) => {
             let errors = field_errors(e)?;
@@ -207,7 +292,11 @@ async fn update_size(
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    match db::catalog::update_size(&state.db, &page.user, id, &form).await {
+    let updated = match form.parse() {
+        Ok(r) => app::catalog::update_size(&state.db, &page.user, id, &r, db::now()).await,
+        Err(errors) => Err(Error::Validation(errors)),
+    };
+    match updated {
         Ok(()) => Ok(see_other(&format!("/betrieb/katalog#groesse-{id}"))),
         Err(e) => {
             let errors = field_errors(e)?;
@@ -230,7 +319,11 @@ async fn add_price(
     Form(form): Form<PriceInput>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    match db::catalog::add_price(&state.db, &page.user, &form).await {
+    let added = match form.parse() {
+        Ok(new) => app::catalog::add_price(&state.db, &page.user, &new, db::now()).await,
+        Err(errors) => Err(Error::Validation(errors)),
+    };
+    match added {
         Ok(_) => Ok(see_other("/betrieb/katalog")),
         Err(e) => {
             let errors = field_errors(e)?;
@@ -261,7 +354,11 @@ async fn update_price(
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    match db::catalog::update_price(&state.db, &page.user, id, &form.rate).await {
+    let updated = match HourlyRate::parse(&form.rate) {
+        Ok(rate) => app::catalog::update_price(&state.db, &page.user, id, rate, db::now()).await,
+        Err(e) => Err(Error::validation("rate", e.to_string())),
+    };
+    match updated {
         Ok(()) => Ok(see_other("/betrieb/katalog")),
         Err(Error::Validation(e)) => {
             let message = e.get("rate").unwrap_or("Ungültiger Preis.").to_owned();

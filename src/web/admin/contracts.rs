@@ -10,20 +10,141 @@ use serde::Deserialize;
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
+    app,
     app::error::FieldErrors,
-    db::{
-        self,
-        contracts::{Contract, ContractInput},
-        customers::Customer,
+    db::{self, contracts::Contract, customers::Customer},
+    domain::{
+        Kontingent,
+        actor::Scope,
+        contract::{BillingModel, Terms, Validity, is_contract_number, is_leitweg_id},
     },
-    domain::actor::Scope,
     state::AppState,
     web::{
-        Layout, Nav, PageError, render, see_other,
+        Layout, Nav, PageError,
+        form::Fields,
+        render, see_other,
         session::PageUser,
         view::{UsageBar, usage_bars},
     },
 };
+
+/// The Betreiber's contract form, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ContractForm {
+    #[serde(default)]
+    pub customer_id: String,
+    pub number: String,
+    pub title: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub kostenstelle: String,
+    pub haushaltsstelle: String,
+    pub leitweg_id: String,
+    pub billing_model: String,
+    pub base_fee: String,
+    pub max_vcpu: String,
+    pub max_memory_gib: String,
+    pub max_storage_gib: String,
+    pub monthly_budget: String,
+}
+
+impl ContractForm {
+    /// The form pre-filled with a contract, for editing.
+    pub fn of(k: &Contract) -> ContractForm {
+        ContractForm {
+            customer_id: k.customer_id.to_string(),
+            number: k.number.clone(),
+            title: k.title.clone(),
+            valid_from: k.valid_from.to_string(),
+            valid_until: k.valid_until.to_string(),
+            kostenstelle: k.kostenstelle.clone(),
+            haushaltsstelle: k.haushaltsstelle.clone(),
+            leitweg_id: k.leitweg_id.clone(),
+            billing_model: k.billing_model.as_str().into(),
+            base_fee: k.base_fee().to_input(),
+            max_vcpu: (k.max_millicpu / 1000).to_string(),
+            max_memory_gib: (k.max_memory_mib / 1024).to_string(),
+            max_storage_gib: k.max_storage_gib.to_string(),
+            monthly_budget: k.kontingent().monthly_budget.to_input(),
+        }
+    }
+
+    /// The customer chosen and the terms, or every field's message.
+    pub fn parse(&self) -> Result<(i64, Terms), FieldErrors> {
+        let mut f = Fields::default();
+        let customer_id = f.choice(
+            "customer_id",
+            &self.customer_id,
+            "Bitte einen Kunden wählen.",
+        );
+        let number = f.text("number", &self.number, 40);
+        if number
+            .as_ref()
+            .is_some_and(|n| !is_contract_number(n.as_str()))
+        {
+            f.add(
+                "number",
+                "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.",
+            );
+        }
+        let title = f.text("title", &self.title, 200);
+        let from = f.date("valid_from", &self.valid_from);
+        let until = f.date("valid_until", &self.valid_until);
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            f.add("valid_until", "Das Vertragsende liegt vor dem Beginn.");
+        }
+        let kostenstelle = f.text("kostenstelle", &self.kostenstelle, 40);
+        let haushaltsstelle = f.text("haushaltsstelle", &self.haushaltsstelle, 60);
+        let leitweg_id = f.text("leitweg_id", &self.leitweg_id, 46);
+        if leitweg_id
+            .as_ref()
+            .is_some_and(|l| !is_leitweg_id(l.as_str()))
+        {
+            f.add(
+                "leitweg_id",
+                "Keine gültige Leitweg-ID (Beispiel: 04011000-1234512345-06).",
+            );
+        }
+        let billing_model = self.billing_model.parse::<BillingModel>().ok();
+        if billing_model.is_none() {
+            f.add("billing_model", "Bitte ein Abrechnungsmodell wählen.");
+        }
+        let base_fee = f.money("base_fee", &self.base_fee, true);
+        if billing_model == Some(BillingModel::Nutzung) && base_fee.is_some_and(|c| c.0 > 0) {
+            f.add("base_fee", "Eine Grundgebühr gibt es nur im Mischmodell.");
+        }
+        let max_vcpu = f.whole_number("max_vcpu", &self.max_vcpu, 100_000);
+        let max_memory_gib = f.whole_number("max_memory_gib", &self.max_memory_gib, 1_000_000);
+        let max_storage_gib = f.whole_number("max_storage_gib", &self.max_storage_gib, 100_000_000);
+        let monthly_budget = f.money("monthly_budget", &self.monthly_budget, false);
+        f.finish(|| {
+            (
+                customer_id.expect("checked"),
+                Terms {
+                    number: number.expect("checked"),
+                    title: title.expect("checked"),
+                    validity: Validity {
+                        from: from.expect("checked"),
+                        until: until.expect("checked"),
+                    },
+                    kostenstelle: kostenstelle.expect("checked"),
+                    haushaltsstelle: haushaltsstelle.expect("checked"),
+                    leitweg_id: leitweg_id.expect("checked"),
+                    billing_model: billing_model.expect("checked"),
+                    base_fee: base_fee.expect("checked"),
+                    kontingent: Kontingent {
+                        millicpu: max_vcpu.expect("checked") * 1000,
+                        memory_mib: max_memory_gib.expect("checked") * 1024,
+                        storage_gib: max_storage_gib.expect("checked"),
+                        monthly_budget: monthly_budget.expect("checked"),
+                    },
+                },
+            )
+        })
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -72,7 +193,7 @@ struct FormPage {
     /// `None` for a new contract.
     id: Option<i64>,
     customers: Vec<Customer>,
-    form: ContractInput,
+    form: ContractForm,
     errors: FieldErrors,
 }
 
@@ -80,7 +201,7 @@ async fn form_page(
     state: &AppState,
     page: &PageUser,
     id: Option<i64>,
-    form: ContractInput,
+    form: ContractForm,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let customers = db::customers::list(&state.db.pool, Scope::All).await?;
@@ -114,10 +235,10 @@ async fn new(
     Query(p): Query<NewParams>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    let form = ContractInput {
+    let form = ContractForm {
         customer_id: p.kunde.unwrap_or_default(),
-        billing_model: "nutzung".into(),
-        ..ContractInput::default()
+        billing_model: BillingModel::Nutzung.as_str().into(),
+        ..ContractForm::default()
     };
     form_page(&state, &page, None, form, FieldErrors::default()).await
 }
@@ -125,10 +246,16 @@ async fn new(
 async fn create(
     State(state): State<AppState>,
     page: PageUser,
-    Form(form): Form<ContractInput>,
+    Form(form): Form<ContractForm>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    match db::contracts::create(&state.db, &page.user, &form).await {
+    let created = match form.parse() {
+        Ok((customer_id, terms)) => {
+            app::contracts::create(&state.db, &page.user, customer_id, &terms, db::now()).await
+        }
+        Err(errors) => Err(app::Error::Validation(errors)),
+    };
+    match created {
         Ok(_) => Ok(see_other("/betrieb/vertraege")),
         Err(e) => form_page(&state, &page, None, form, field_errors(e)?).await,
     }
@@ -141,12 +268,12 @@ async fn edit(
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    let contract = db::contracts::get(&state.db.pool, &page.user, id).await?;
+    let contract = app::contracts::get(&state.db, &page.user, id).await?;
     form_page(
         &state,
         &page,
         Some(id),
-        contract.to_input(),
+        ContractForm::of(&contract),
         FieldErrors::default(),
     )
     .await
@@ -156,11 +283,21 @@ async fn update(
     State(state): State<AppState>,
     page: PageUser,
     Path(id): Path<String>,
-    Form(form): Form<ContractInput>,
+    Form(mut form): Form<ContractForm>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    match db::contracts::update(&state.db, &page.user, id, &form).await {
+    // The customer of a contract never changes: what the form says of it
+    // does not count.
+    let contract = app::contracts::get(&state.db, &page.user, id).await?;
+    form.customer_id = contract.customer_id.to_string();
+    let updated = match form.parse() {
+        Ok((_, terms)) => {
+            app::contracts::update(&state.db, &page.user, id, &terms, db::now()).await
+        }
+        Err(errors) => Err(app::Error::Validation(errors)),
+    };
+    match updated {
         Ok(()) => Ok(see_other("/betrieb/vertraege")),
         Err(e) => form_page(&state, &page, Some(id), form, field_errors(e)?).await,
     }

@@ -9,17 +9,66 @@ use axum::{
 
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
-    app::error::FieldErrors,
-    db::{
+    app::{
         self,
-        applications::{Application, ApplicationInput},
-        contracts::Contract,
-        customers::{Customer, CustomerInput},
+        applications::NewApplication,
+        customers::{MAX_NAME, NewCustomer},
+        error::FieldErrors,
     },
-    domain::actor::Scope,
+    db::{self, applications::Application, contracts::Contract, customers::Customer},
+    domain::{Slug, actor::Scope},
     state::AppState,
-    web::{Layout, Nav, PageError, render, see_other, session::PageUser},
+    web::{Layout, Nav, PageError, form::Fields, render, see_other, session::PageUser},
 };
+
+/// The Betreiber's customer form, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CustomerInput {
+    pub slug: String,
+    pub name: String,
+}
+
+impl CustomerInput {
+    fn parse(&self) -> Result<NewCustomer, FieldErrors> {
+        let mut f = Fields::default();
+        let slug = Slug::parse(&self.slug)
+            .map_err(|e| f.add("slug", e.to_string()))
+            .ok();
+        let name = f.text("name", &self.name, MAX_NAME);
+        f.finish(|| NewCustomer {
+            slug: slug.expect("checked"),
+            name: name.expect("checked"),
+        })
+    }
+}
+
+/// The form for a new application of the customer, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ApplicationInput {
+    pub contract_id: String,
+    pub slug: String,
+    pub name: String,
+}
+
+impl ApplicationInput {
+    fn parse(&self) -> Result<NewApplication, FieldErrors> {
+        let mut f = Fields::default();
+        let contract_id = f.choice(
+            "contract_id",
+            &self.contract_id,
+            "Bitte einen Vertrag wählen.",
+        );
+        let slug = Slug::parse(&self.slug)
+            .map_err(|e| f.add("slug", e.to_string()))
+            .ok();
+        let name = f.text("name", &self.name, MAX_NAME);
+        f.finish(|| NewApplication {
+            contract_id: contract_id.expect("checked"),
+            slug: slug.expect("checked"),
+            name: name.expect("checked"),
+        })
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,7 +125,11 @@ async fn create(
     Form(form): Form<CustomerInput>,
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    match db::customers::create(&state.db, &page.user, &form).await {
+    let created = match form.parse() {
+        Ok(new) => app::customers::create(&state.db, &page.user, &new, db::now()).await,
+        Err(errors) => Err(app::Error::Validation(errors)),
+    };
+    match created {
         Ok(id) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
         Err(e) => list_page(&state, &page, form, field_errors(e)?).await,
     }
@@ -103,7 +156,7 @@ async fn detail_page(
     app: Option<(ApplicationInput, FieldErrors)>,
 ) -> Result<Response, PageError> {
     let pool = &state.db.pool;
-    let customer = db::customers::get(pool, &page.user, id).await?;
+    let customer = app::customers::get(&state.db, &page.user, id).await?;
     let contracts = db::contracts::list(pool, Scope::Customer(id)).await?;
     let applications = db::applications::list_for_customer(pool, id).await?;
     let failed = name.as_ref().is_some_and(|(_, e)| !e.is_empty())
@@ -150,7 +203,12 @@ async fn rename(
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    match db::customers::update_name(&state.db, &page.user, id, &form.name).await {
+    let mut f = Fields::default();
+    let renamed = match f.text("name", &form.name, MAX_NAME) {
+        Some(name) => app::customers::rename(&state.db, &page.user, id, &name, db::now()).await,
+        None => Err(app::Error::Validation(f.errors)),
+    };
+    match renamed {
         Ok(()) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
         Err(e) => detail_page(&state, &page, id, Some((form.name, field_errors(e)?)), None).await,
     }
@@ -164,17 +222,11 @@ async fn create_application(
 ) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     let id = path_id(&id)?;
-    // The contract must belong to this customer.
-    let contracts = db::contracts::list(&state.db.pool, Scope::Customer(id)).await?;
-    if !contracts
-        .iter()
-        .any(|k| k.id.to_string() == form.contract_id)
-    {
-        let errors =
-            FieldErrors::single("contract_id", "Bitte einen Vertrag dieses Kunden wählen.");
-        return detail_page(&state, &page, id, None, Some((form, errors))).await;
-    }
-    match db::applications::create(&state.db, &page.user, &form).await {
+    let created = match form.parse() {
+        Ok(new) => app::applications::create(&state.db, &page.user, id, &new, db::now()).await,
+        Err(errors) => Err(app::Error::Validation(errors)),
+    };
+    match created {
         Ok(_) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
         Err(e) => detail_page(&state, &page, id, None, Some((form, field_errors(e)?))).await,
     }

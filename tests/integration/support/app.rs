@@ -395,7 +395,7 @@ pub async fn spawn_on(
         configure(settings);
     })
     .await;
-    db::seed::catalogue(app.db(), 0)
+    kontor::seed::catalogue(app.db(), 0)
         .await
         .expect("the catalogue goes into an empty database");
     app

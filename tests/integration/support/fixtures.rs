@@ -2,11 +2,62 @@
 //! through the portal's own functions where one exists.
 
 use kontor::{
-    db::{self, applications, contracts, customers, seed, users},
-    domain::Role,
+    app::{self, applications::NewApplication, customers::NewCustomer},
+    db::{self, users},
+    domain::{
+        Cents, Kontingent, Role, Slug,
+        contract::{BillingModel, Terms, Validity},
+        text::Text,
+    },
+    seed,
 };
 
 use super::{TestApp, unique};
+
+/// Text of a fixture, known to be valid.
+pub fn text(s: &str) -> Text {
+    Text::parse(s, 200).expect("fixture text")
+}
+
+/// A contract's terms as the tests write them: German decimals for money,
+/// `JJJJ-MM-TT` for dates.
+#[allow(clippy::too_many_arguments)]
+fn terms(
+    number: String,
+    title: &str,
+    (valid_from, valid_until): (&str, &str),
+    (kostenstelle, haushaltsstelle, leitweg_id): (&str, &str, &str),
+    billing_model: &str,
+    base_fee: &str,
+    (max_vcpu, max_memory_gib, max_storage_gib): (i64, i64, i64),
+    monthly_budget: &str,
+) -> Terms {
+    Terms {
+        number: text(&number),
+        title: text(title),
+        validity: Validity {
+            from: valid_from.parse().expect("fixture date"),
+            until: valid_until.parse().expect("fixture date"),
+        },
+        kostenstelle: text(kostenstelle),
+        haushaltsstelle: text(haushaltsstelle),
+        leitweg_id: text(leitweg_id),
+        billing_model: billing_model
+            .parse::<BillingModel>()
+            .expect("fixture model"),
+        base_fee: if base_fee.is_empty() {
+            Cents(0)
+        } else {
+            Cents::parse(base_fee).expect("fixture fee")
+        },
+        kontingent: Kontingent {
+            millicpu: max_vcpu * 1000,
+            memory_mib: max_memory_gib * 1024,
+            storage_gib: max_storage_gib,
+            monthly_budget: Cents::parse(monthly_budget).expect("fixture budget"),
+        },
+    }
+}
 
 impl TestApp {
     // ----- identities and fixtures ----------------------------------------
@@ -42,49 +93,36 @@ impl TestApp {
         let system = seed::system_user(self.db()).await.expect("system user");
         let tag = unique();
         let slug = format!("kunde{tag}");
-        let customer_id = customers::create(
-            self.db(),
-            &system,
-            &customers::CustomerInput {
-                slug: slug.clone(),
-                name: format!("Testkunde {tag}"),
-            },
-        )
-        .await
-        .expect("customer");
-        let contract_id = contracts::create(
-            self.db(),
-            &system,
-            &contracts::ContractInput {
-                customer_id: customer_id.to_string(),
-                number: format!("DLV-T-{tag}"),
-                title: "Testvertrag".into(),
-                valid_from: spec.valid_from,
-                valid_until: spec.valid_until,
-                kostenstelle: "4711-1".into(),
-                haushaltsstelle: "0610.53100".into(),
-                leitweg_id: "04011000-1234512345-06".into(),
-                billing_model: "nutzung".into(),
-                base_fee: String::new(),
-                max_vcpu: spec.max_vcpu.to_string(),
-                max_memory_gib: spec.max_memory_gib.to_string(),
-                max_storage_gib: spec.max_storage_gib.to_string(),
-                monthly_budget: spec.monthly_budget,
-            },
-        )
-        .await
-        .expect("contract");
-        let application_id = applications::create(
-            self.db(),
-            &system,
-            &applications::ApplicationInput {
-                contract_id: contract_id.to_string(),
-                slug: "fachverfahren".into(),
-                name: "Testverfahren".into(),
-            },
-        )
-        .await
-        .expect("application");
+        let now = db::now();
+        let customer = NewCustomer {
+            slug: Slug::parse(&slug).expect("fixture slug"),
+            name: text(&format!("Testkunde {tag}")),
+        };
+        let customer_id = app::customers::create(self.db(), &system, &customer, now)
+            .await
+            .expect("customer");
+        let contract = terms(
+            format!("DLV-T-{tag}"),
+            "Testvertrag",
+            (&spec.valid_from, &spec.valid_until),
+            ("4711-1", "0610.53100", "04011000-1234512345-06"),
+            "nutzung",
+            "",
+            (spec.max_vcpu, spec.max_memory_gib, spec.max_storage_gib),
+            &spec.monthly_budget,
+        );
+        let contract_id = app::contracts::create(self.db(), &system, customer_id, &contract, now)
+            .await
+            .expect("contract");
+        let application = NewApplication {
+            contract_id,
+            slug: Slug::parse("fachverfahren").expect("fixture slug"),
+            name: text("Testverfahren"),
+        };
+        let application_id =
+            app::applications::create(self.db(), &system, customer_id, &application, now)
+                .await
+                .expect("application");
         let login = format!("sp-{slug}");
         let mut tx = self.db().begin_write().await.expect("transaction");
         users::create(
@@ -294,39 +332,30 @@ impl TestApp {
         (valid_from, valid_until): (&str, &str),
     ) -> Tenant {
         let system = seed::system_user(self.db()).await.expect("system user");
-        let contract_id = contracts::create(
-            self.db(),
-            &system,
-            &contracts::ContractInput {
-                customer_id: of.customer_id.to_string(),
-                number: format!("DLV-Z-{}", unique()),
-                title: "Zweitvertrag".into(),
-                valid_from: valid_from.into(),
-                valid_until: valid_until.into(),
-                kostenstelle: "4711-2".into(),
-                haushaltsstelle: "0610.53200".into(),
-                leitweg_id: "04011000-99999-42".into(),
-                billing_model: billing_model.into(),
-                base_fee: base_fee.into(),
-                max_vcpu: "100".into(),
-                max_memory_gib: "10000".into(),
-                max_storage_gib: "100000".into(),
-                monthly_budget: "100000,00".into(),
-            },
-        )
-        .await
-        .expect("second contract");
-        let application_id = applications::create(
-            self.db(),
-            &system,
-            &applications::ApplicationInput {
-                contract_id: contract_id.to_string(),
-                slug: format!("zweit-{}", unique()),
-                name: "Zweitverfahren".into(),
-            },
-        )
-        .await
-        .expect("application of the second contract");
+        let now = db::now();
+        let contract = terms(
+            format!("DLV-Z-{}", unique()),
+            "Zweitvertrag",
+            (valid_from, valid_until),
+            ("4711-2", "0610.53200", "04011000-99999-42"),
+            billing_model,
+            base_fee,
+            (100, 10_000, 100_000),
+            "100000,00",
+        );
+        let contract_id =
+            app::contracts::create(self.db(), &system, of.customer_id, &contract, now)
+                .await
+                .expect("second contract");
+        let application = NewApplication {
+            contract_id,
+            slug: Slug::parse(&format!("zweit-{}", unique())).expect("fixture slug"),
+            name: text("Zweitverfahren"),
+        };
+        let application_id =
+            app::applications::create(self.db(), &system, of.customer_id, &application, now)
+                .await
+                .expect("application of the second contract");
         Tenant {
             contract_id,
             application_id,

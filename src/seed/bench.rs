@@ -23,7 +23,7 @@ use rand::{
 use serde_json::json;
 use sqlx::Row as _;
 
-use super::{Db, Tx};
+use crate::db::{self, Backend, Db, Tx};
 use crate::domain::{
     Role, Stage,
     calendar::{berlin_date, berlin_midnight},
@@ -284,7 +284,7 @@ async fn insert(
         if let Some(r) = returning {
             let _ = write!(sql, " RETURNING {r}");
         }
-        let mut query = sqlx::query(super::sql(sql));
+        let mut query = sqlx::query(db::sql(sql));
         for row in chunk {
             for v in row {
                 query = match v {
@@ -442,7 +442,7 @@ pub async fn generate(
         anyhow::bail!("Buchungen brauchen Verfahren: --applications muss mindestens 1 sein");
     }
     for table in ["customers", "users", "products"] {
-        let (n,): (i64,) = sqlx::query_as(super::sql(format!(
+        let (n,): (i64,) = sqlx::query_as(db::sql(format!(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"
         )))
         .fetch_one(&db.pool)
@@ -459,7 +459,7 @@ pub async fn generate(
 
     let mut rng = StdRng::seed_from_u64(SEED);
     let start = berlin_midnight(jiff::civil::date(2025, 1, 1));
-    let now = super::now();
+    let now = db::now();
     if now < start + 30 * 86_400 {
         anyhow::bail!(
             "die Systemuhr steht vor Februar 2025; die Bench-Daten beginnen am 1. Januar 2025"
@@ -467,7 +467,7 @@ pub async fn generate(
     }
     let valid_until = format!("{}-12-31", berlin_date(now).year() + 2);
 
-    super::seed::catalogue(db, start)
+    super::demo::catalogue(db, start)
         .await
         .context("seeding catalogue")?;
     let catalogue: Vec<CatalogueRow> = sqlx::query_as(
@@ -1084,8 +1084,8 @@ pub async fn generate(
     // the state autovacuum reaches a minute later anyway, so every benchmark
     // run starts from the same one instead of racing it.
     let maintenance = match db.backend {
-        super::Backend::Postgres => "VACUUM ANALYZE",
-        super::Backend::Sqlite => "ANALYZE",
+        Backend::Postgres => "VACUUM ANALYZE",
+        Backend::Sqlite => "ANALYZE",
     };
     sqlx::query(maintenance).execute(&db.pool).await?;
 

@@ -4,10 +4,16 @@
 
 use anyhow::Context as _;
 
-use super::{Db, applications, contracts, customers, users};
+use crate::db::{self, Db, users};
 use crate::{
-    domain::actor::{CurrentUser, Via},
-    domain::{Role, Size, Stage, calendar::berlin_midnight},
+    app::{self, applications::NewApplication, customers::NewCustomer},
+    domain::{
+        Cents, Kontingent, Role, Size, Slug, Stage,
+        actor::{CurrentUser, Via},
+        calendar::berlin_midnight,
+        contract::{BillingModel, Terms, Validity},
+        text::Text,
+    },
 };
 
 /// Catalogue: (slug, name, description, [(size, vCPU, GiB memory, GiB storage, pods, rate)]).
@@ -105,7 +111,7 @@ pub async fn system_user(db: &Db) -> anyhow::Result<CurrentUser> {
                 None,
                 &[Role::Betreiber],
                 false,
-                super::now(),
+                db::now(),
             )
             .await?;
             tx.commit().await?;
@@ -126,8 +132,13 @@ pub async fn system_user(db: &Db) -> anyhow::Result<CurrentUser> {
 struct DemoCustomer {
     slug: &'static str,
     name: &'static str,
-    contract: contracts::ContractInput,
+    contract: Terms,
     applications: &'static [(&'static str, &'static str)],
+}
+
+/// Text of the demo, known to be valid.
+fn text(s: &str) -> Text {
+    Text::parse(s, 200).expect("demo text")
 }
 
 fn contract(
@@ -138,27 +149,34 @@ fn contract(
     leitweg_id: &str,
     base_fee: &str,
     limits: (i64, i64, i64, &str),
-) -> contracts::ContractInput {
-    contracts::ContractInput {
-        customer_id: String::new(),
-        number: number.into(),
-        title: title.into(),
-        valid_from: "2026-01-01".into(),
-        valid_until: "2028-12-31".into(),
-        kostenstelle: kostenstelle.into(),
-        haushaltsstelle: haushaltsstelle.into(),
-        leitweg_id: leitweg_id.into(),
+) -> Terms {
+    let money = |s: &str| Cents::parse(s).expect("demo amount");
+    Terms {
+        number: text(number),
+        title: text(title),
+        validity: Validity {
+            from: "2026-01-01".parse().expect("demo date"),
+            until: "2028-12-31".parse().expect("demo date"),
+        },
+        kostenstelle: text(kostenstelle),
+        haushaltsstelle: text(haushaltsstelle),
+        leitweg_id: text(leitweg_id),
         billing_model: if base_fee.is_empty() {
-            "nutzung"
+            BillingModel::Nutzung
         } else {
-            "gemischt"
-        }
-        .into(),
-        base_fee: base_fee.into(),
-        max_vcpu: limits.0.to_string(),
-        max_memory_gib: limits.1.to_string(),
-        max_storage_gib: limits.2.to_string(),
-        monthly_budget: limits.3.into(),
+            BillingModel::Gemischt
+        },
+        base_fee: if base_fee.is_empty() {
+            Cents(0)
+        } else {
+            money(base_fee)
+        },
+        kontingent: Kontingent {
+            millicpu: limits.0 * 1000,
+            memory_mib: limits.1 * 1024,
+            storage_gib: limits.2,
+            monthly_budget: money(limits.3),
+        },
     }
 }
 
@@ -223,34 +241,25 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     let start = date("2026-01-01");
     catalogue(db, start).await.context("seeding catalogue")?;
     let system = system_user(db).await?;
-    let now = super::now();
+    let now = db::now();
 
     let mut customer_ids = Vec::new();
     let mut app_ids = Vec::new();
     for demo in demo_customers() {
-        let customer_id = customers::create(
-            db,
-            &system,
-            &customers::CustomerInput {
-                slug: demo.slug.into(),
-                name: demo.name.into(),
-            },
-        )
-        .await?;
-        let mut input = demo.contract.clone();
-        input.customer_id = customer_id.to_string();
-        let contract_id = contracts::create(db, &system, &input).await?;
+        let customer = NewCustomer {
+            slug: Slug::parse(demo.slug)?,
+            name: text(demo.name),
+        };
+        let customer_id = app::customers::create(db, &system, &customer, now).await?;
+        let contract_id =
+            app::contracts::create(db, &system, customer_id, &demo.contract, now).await?;
         for (slug, name) in demo.applications {
-            let id = applications::create(
-                db,
-                &system,
-                &applications::ApplicationInput {
-                    contract_id: contract_id.to_string(),
-                    slug: (*slug).into(),
-                    name: (*name).into(),
-                },
-            )
-            .await?;
+            let application = NewApplication {
+                contract_id,
+                slug: Slug::parse(slug)?,
+                name: text(name),
+            };
+            let id = app::applications::create(db, &system, customer_id, &application, now).await?;
             app_ids.push(id);
         }
         customer_ids.push(customer_id);
@@ -451,13 +460,13 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     };
     let mut first_booking = None;
     for (app, stage, product, size, at) in plan {
-        let booking = crate::app::bookings::NewBooking {
+        let booking = app::bookings::NewBooking {
             application_id: app_ids[app],
             stage,
             product: product.into(),
             size,
         };
-        let id = crate::app::bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)
+        let id = app::bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)
             .await
             .with_context(|| format!("demo booking {product} {size} for application {app}"))?
             .id();
@@ -465,10 +474,8 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
     }
     // A little history: the first booking was resized once.
     if let Some(id) = first_booking {
-        crate::app::bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600)
-            .await?;
-        crate::app::bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600)
-            .await?;
+        app::bookings::resize(db, owner(0), id, Size::M, date("2026-10-05") + 10 * 3600).await?;
+        app::bookings::resize(db, owner(0), id, Size::S, date("2026-11-02") + 10 * 3600).await?;
     }
     demo_usage(db, now).await.context("demo usage samples")?;
     Ok(true)
@@ -546,7 +553,7 @@ async fn demo_usage(db: &Db, now: i64) -> anyhow::Result<()> {
                 b + 6
             ));
         }
-        let mut query = sqlx::query(super::sql(sql));
+        let mut query = sqlx::query(db::sql(sql));
         for (at, used) in samples {
             query = query
                 .bind(env)

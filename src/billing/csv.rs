@@ -16,24 +16,23 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axum::{
-    body::Body,
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
-};
 use futures_util::TryStreamExt as _;
 use tokio::sync::mpsc;
 
+use super::{
+    rating::hours_e4,
+    statements::{self, exportable, parse_month},
+};
 use crate::{
-    app::error::{Error, Result},
+    app::{self, Error, Result},
     db::{
-        Db,
+        self, Db,
         contracts::Contract,
-        statements::{self, Header},
+        statements::{Header, line_from_row},
     },
-    domain::actor::CurrentUser,
     domain::{
-        billing::{LineItem, LineKind, Month, hours_e4},
+        actor::CurrentUser,
+        billing::{LineItem, LineKind, Month},
         calendar::berlin,
         money::format_plain,
     },
@@ -270,20 +269,14 @@ async fn run(
     // Loaded once, and only if an open month needs rating.
     let mut prices = None;
     for k in contracts {
-        let closed = statements::closed(&db.pool, k.id, month).await?;
+        let closed = db::statements::closed(&db.pool, k.id, month).await?;
         match closed {
             Some(c) => {
-                let mut rows = statements::closed_lines(&db.pool, c.id);
+                let mut rows = db::statements::closed_lines(&db.pool, c.id);
                 let mut no = 0;
                 while let Some(row) = rows.try_next().await? {
                     no += 1;
-                    w.line(
-                        &c.header,
-                        month,
-                        true,
-                        no,
-                        &statements::line_from_row(&row)?,
-                    );
+                    w.line(&c.header, month, true, no, &line_from_row(&row)?);
                     if send(tx, &mut w, false).await.is_err() {
                         return Ok(());
                     }
@@ -309,8 +302,9 @@ async fn run(
     Ok(())
 }
 
-/// A CSV download, started: the chunks arrive on `rx`.
-pub struct Download {
+/// An export, started: the chunks arrive on `rx`. `web::download` makes
+/// it an HTTP download.
+pub struct Export {
     pub rx: mpsc::Receiver<Chunk>,
     pub file_name: String,
 }
@@ -325,45 +319,26 @@ pub async fn start(
     month: &str,
     format: Option<&str>,
     now: i64,
-) -> Result<Download> {
+) -> Result<Export> {
     if let Some(id) = contract_id {
-        crate::db::contracts::get(&db.pool, user, id).await?;
+        app::contracts::get(db, user, id).await?;
     }
-    let month = statements::parse_month(month, now)?;
+    let month = parse_month(month, now)?;
     let format = Format::parse(format).ok_or_else(|| {
         Error::validation(
             "format",
             "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
         )
     })?;
-    let contracts = statements::exportable(&db.pool, user, contract_id, month).await?;
+    let contracts = exportable(db, user, contract_id, month).await?;
     let number = contract_id
         .and(contracts.first())
         .map(|k| k.number.as_str());
     let file_name = file_name(number, month);
-    Ok(Download {
+    Ok(Export {
         rx: spawn(db.clone(), contracts, month, format, now),
         file_name,
     })
-}
-
-impl IntoResponse for Download {
-    fn into_response(self) -> Response {
-        let mut rx = self.rx;
-        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-        let mut response = Body::from_stream(stream).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.file_name))
-        {
-            headers.insert(header::CONTENT_DISPOSITION, v);
-        }
-        response
-    }
 }
 
 /// A file name for the download: `abrechnung-2026-11.csv` or

@@ -1,0 +1,77 @@
+//! Applications (IT-Fachverfahren): created by the Betreiber under a
+//! contract of the customer, with one environment per stage.
+
+use serde_json::json;
+
+use super::{Change, Error, Result, error::on_constraint};
+use crate::{
+    db::{self, Db, applications::Application, audit},
+    domain::{Slug, Stage, actor::CurrentUser, policy, text::Text},
+};
+
+/// A new application, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub contract_id: i64,
+    pub slug: Slug,
+    pub name: Text,
+}
+
+/// Creates an application under a contract of `customer_id`.
+pub async fn create(
+    db: &Db,
+    user: &CurrentUser,
+    customer_id: i64,
+    new: &NewApplication,
+    now: i64,
+) -> Result<i64> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let contract_customer = db::contracts::customer_of(change.conn(), new.contract_id).await?;
+    if contract_customer != Some(customer_id) {
+        return Err(Error::validation(
+            "contract_id",
+            "Bitte einen Vertrag dieses Kunden wählen.",
+        ));
+    }
+    let id = db::applications::insert(
+        change.tx(),
+        customer_id,
+        new.contract_id,
+        new.slug.as_str(),
+        new.name.as_str(),
+        now,
+    )
+    .await
+    .map_err(on_constraint)?;
+    for stage in Stage::ALL {
+        db::environments::insert(change.tx(), id, stage).await?;
+    }
+    change
+        .audit(audit::Entry {
+            customer_id: Some(customer_id),
+            action: "application.created",
+            object_type: "application",
+            object_id: id,
+            before: None,
+            after: Some(json!({"slug": new.slug.as_str(), "name": new.name,
+                "contract_id": new.contract_id})),
+        })
+        .await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// An application the user may see; another tenant's id is `NotFound`.
+pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Application> {
+    let app = db::applications::find(&db.pool, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, app.customer_id)?;
+    Ok(app)
+}
+
+/// The applications the user may see.
+pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Application>> {
+    Ok(db::applications::list(&db.pool, user.scope()).await?)
+}

@@ -1,0 +1,92 @@
+//! Contracts (Dienstleistungsvereinbarungen) with their Kontingent: created
+//! and changed by the Betreiber, read by the customer's people.
+
+use std::collections::HashMap;
+
+use super::{Change, Error, Result, error::on_constraint};
+use crate::{
+    db::{self, Db, audit, contracts::Contract},
+    domain::{actor::CurrentUser, contract::Terms, kontingent::Commitment, policy},
+};
+
+pub async fn create(
+    db: &Db,
+    user: &CurrentUser,
+    customer_id: i64,
+    terms: &Terms,
+    now: i64,
+) -> Result<i64> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    if db::customers::find(&db.pool, customer_id).await?.is_none() {
+        return Err(Error::validation(
+            "customer_id",
+            "Diesen Kunden gibt es nicht.",
+        ));
+    }
+    let id = db::contracts::insert(change.tx(), customer_id, terms, now)
+        .await
+        .map_err(on_constraint)?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(customer_id),
+            action: "contract.created",
+            object_type: "contract",
+            object_id: id,
+            before: None,
+            after: Some(terms.snapshot()),
+        })
+        .await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// Changes a contract's terms. The customer of a contract never changes.
+pub async fn update(db: &Db, user: &CurrentUser, id: i64, terms: &Terms, now: i64) -> Result<()> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let before = db::contracts::load(db, change.conn(), id, true)
+        .await?
+        .ok_or(Error::NotFound)?;
+    db::contracts::update(change.tx(), id, terms)
+        .await
+        .map_err(on_constraint)?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(before.customer_id),
+            action: "contract.updated",
+            object_type: "contract",
+            object_id: id,
+            before: before.terms().ok().map(|t| t.snapshot()),
+            after: Some(terms.snapshot()),
+        })
+        .await?;
+    change.commit().await
+}
+
+/// A contract the user may see; another tenant's id is `NotFound`.
+pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Contract> {
+    let contract = db::contracts::find(&db.pool, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, contract.customer_id)?;
+    Ok(contract)
+}
+
+/// The contracts the user may see.
+pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Contract>> {
+    Ok(db::contracts::list(&db.pool, user.scope()).await?)
+}
+
+/// The contracts the user may see with what is committed under each at
+/// `now`.
+pub async fn list_with_usage(
+    db: &Db,
+    user: &CurrentUser,
+    now: i64,
+) -> Result<(Vec<Contract>, HashMap<i64, Commitment>)> {
+    let scope = user.scope();
+    let contracts = db::contracts::list(&db.pool, scope).await?;
+    let usage = db::contracts::usage_of_all(&db.pool, &contracts, scope, now).await?;
+    Ok((contracts, usage))
+}

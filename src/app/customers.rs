@@ -1,0 +1,76 @@
+//! Customers (Kunden): the public authorities the provider serves. The
+//! Betreiber creates and renames them; the slug is part of Kubernetes names
+//! and never changes.
+
+use serde_json::json;
+
+use super::{Change, Error, Result, error::on_constraint};
+use crate::{
+    db::{self, Db, audit, customers::Customer},
+    domain::{Slug, actor::CurrentUser, policy, text::Text},
+};
+
+/// A new customer, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub slug: Slug,
+    pub name: Text,
+}
+
+/// Longest name of a customer or an application.
+pub const MAX_NAME: usize = 200;
+
+pub async fn create(db: &Db, user: &CurrentUser, new: &NewCustomer, now: i64) -> Result<i64> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let id = db::customers::insert(change.tx(), new.slug.as_str(), new.name.as_str(), now)
+        .await
+        .map_err(on_constraint)?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(id),
+            action: "customer.created",
+            object_type: "customer",
+            object_id: id,
+            before: None,
+            after: Some(json!({"slug": new.slug.as_str(), "name": new.name})),
+        })
+        .await?;
+    change.commit().await?;
+    Ok(id)
+}
+
+/// Renames a customer.
+pub async fn rename(db: &Db, user: &CurrentUser, id: i64, name: &Text, now: i64) -> Result<()> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let before = db::customers::name_for_update(change.conn(), id, db.for_update())
+        .await?
+        .ok_or(Error::NotFound)?;
+    db::customers::set_name(change.tx(), id, name.as_str()).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(id),
+            action: "customer.updated",
+            object_type: "customer",
+            object_id: id,
+            before: Some(json!({"name": before})),
+            after: Some(json!({"name": name})),
+        })
+        .await?;
+    change.commit().await
+}
+
+/// A customer the user may see; another's id is `NotFound`.
+pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Customer> {
+    let customer = db::customers::find(&db.pool, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    policy::see(user, customer.id)?;
+    Ok(customer)
+}
+
+/// The customers the user may see.
+pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Customer>> {
+    Ok(db::customers::list(&db.pool, user.scope()).await?)
+}

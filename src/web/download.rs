@@ -1,0 +1,29 @@
+//! A billing export as an HTTP download: the CSV streams out as the
+//! exporting task produces it, for the pages and the API alike.
+
+use axum::{
+    body::Body,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::billing::csv::Export;
+
+impl IntoResponse for Export {
+    fn into_response(self) -> Response {
+        let mut rx = self.rx;
+        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        let mut response = Body::from_stream(stream).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.file_name))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+        response
+    }
+}
