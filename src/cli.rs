@@ -314,7 +314,7 @@ pub async fn create_token(
     let expires_at = expires_days.map(|d| now + i64::from(d) * 86_400);
     let token = crate::auth::tokens::generate();
     let mut tx = db.begin_write().await?;
-    db::users::create_token(&mut tx, user.id, name, &token.hash, now, expires_at).await?;
+    db::api_tokens::insert(&mut tx, user.id, name, &token.hash, now, expires_at).await?;
     tx.commit().await?;
     Ok(token.secret)
 }

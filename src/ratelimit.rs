@@ -43,17 +43,8 @@ impl RateLimiter {
         if let Some(until) = self.remembered(bucket, now) {
             return Err(RetryAfter((until - now).max(1)));
         }
-        let hits: i64 = match sqlx::query_as::<_, (i64,)>(
-            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
-             ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1 \
-             RETURNING hits",
-        )
-        .bind(bucket)
-        .bind(window_start)
-        .fetch_one(&self.pool)
-        .await
-        {
-            Ok((hits,)) => hits,
+        let hits = match crate::db::rate_limits::hit(&self.pool, bucket, window_start).await {
+            Ok(hits) => hits,
             Err(e) => {
                 tracing::warn!(error = %e, bucket, "rate limit counter not available");
                 return Ok(());
@@ -82,11 +73,7 @@ impl RateLimiter {
     /// Removes the counters of windows long past; a scheduled job does it
     /// for all buckets at once, so a request never deletes.
     pub async fn prune(&self, now: i64) -> sqlx::Result<u64> {
-        let done = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
-            .bind(now - 10 * WINDOW_SECS)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        crate::db::rate_limits::prune(&self.pool, now - 10 * WINDOW_SECS).await
     }
 }
 

@@ -13,8 +13,9 @@ use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
 use crate::{
+    app::identities::{self, Resolved},
     auth::{groups, jwt, oidc::Identity, tokens},
-    db::{self, identities::Resolved},
+    db,
     domain::actor::{CurrentUser, Via},
     state::AppState,
 };
@@ -121,8 +122,8 @@ async fn access_token_user(
         subject: claims.sub,
     };
     let names = crate::auth::groups::GroupNames::from_settings(&state.settings);
-    match db::identities::resolve(&state.db, &identity, &names).await? {
-        Resolved::Granted { customer_id, roles } => Ok(db::identities::sync(
+    match identities::resolve(&state.db, &identity, &names).await? {
+        Resolved::Granted { customer_id, roles } => Ok(identities::sync(
             &state.db,
             oidc.issuer(),
             &identity,

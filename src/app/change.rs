@@ -142,6 +142,13 @@ impl<'a> Change<'a> {
         Ok(())
     }
 
+    /// Records an audit entry of `person` in a change that began without
+    /// one (a person's own record, created as they log in).
+    pub async fn audit_by(&mut self, person: &CurrentUser, entry: audit::Entry<'_>) -> Result<()> {
+        audit::record(&mut self.tx, person, self.now, entry).await?;
+        Ok(())
+    }
+
     /// Records an audit entry of Kontor itself inside a person's change
     /// (e.g. a deployment that fails at once because nothing is booked).
     pub async fn audit_system(&mut self, entry: audit::Entry<'_>) -> Result<()> {

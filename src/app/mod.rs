@@ -21,5 +21,7 @@ pub mod contracts;
 pub mod customers;
 pub mod deployments;
 pub mod environments;
+pub mod identities;
 pub mod promotions;
 pub mod releases;
+pub mod tokens;

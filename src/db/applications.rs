@@ -2,7 +2,7 @@
 
 use sqlx::AnyPool;
 
-use super::Tx;
+use super::{Tx, Visible};
 use crate::domain::actor::Scope;
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
@@ -19,22 +19,14 @@ const SELECT: &str = "SELECT a.id, a.customer_id, a.contract_id, k.number AS con
     FROM applications a JOIN contracts k ON k.id = a.contract_id";
 
 pub async fn list(pool: &AnyPool, scope: Scope) -> sqlx::Result<Vec<Application>> {
-    match scope {
-        Scope::All => {
-            sqlx::query_as(super::sql(format!("{SELECT} ORDER BY a.name, a.id")))
-                .fetch_all(pool)
-                .await
-        }
-        Scope::Customer(id) => {
-            sqlx::query_as(super::sql(format!(
-                "{SELECT} WHERE a.customer_id = $1 ORDER BY a.name, a.id"
-            )))
-            .bind(id)
-            .fetch_all(pool)
-            .await
-        }
-        Scope::Nothing => Ok(Vec::new()),
-    }
+    let Some(visible) = Visible::to(scope, "a.customer_id") else {
+        return Ok(Vec::new());
+    };
+    let sql = format!("{SELECT}{} ORDER BY a.name, a.id", visible.sql());
+    visible
+        .bind(sqlx::query_as(super::sql(sql)))
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn list_for_customer(pool: &AnyPool, customer_id: i64) -> sqlx::Result<Vec<Application>> {

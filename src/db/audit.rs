@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Tx;
-use crate::domain::actor::{CurrentUser, Via};
+use crate::domain::actor::{CurrentUser, SYSTEM_ACTOR, Via};
 
 /// One entry to append.
 pub struct Entry<'a> {
@@ -36,10 +36,6 @@ pub async fn record(
     )
     .await
 }
-
-/// How Kontor itself appears in the log when no person acted (the
-/// provisioning layer reporting back).
-pub const SYSTEM_ACTOR: &str = "Kontor (Bereitstellung)";
 
 /// An entry of Kontor itself, e.g. a booking the cluster now has.
 pub async fn record_system(tx: &mut Tx, at: i64, entry: Entry<'_>) -> sqlx::Result<()> {
@@ -96,29 +92,6 @@ pub struct AuditRow {
     pub object_id: i64,
     pub before_json: Option<String>,
     pub after_json: Option<String>,
-}
-
-impl AuditRow {
-    pub fn action_label(&self) -> &str {
-        match self.action.as_str() {
-            "booking.created" => "gebucht",
-            "booking.resized" => "Größe geändert",
-            "booking.cancelled" => "gekündigt",
-            "booking.provisioned" => "bereitgestellt",
-            "environment.dissolved" => "Umgebung aufgelöst",
-            "release.delivered" => "geliefert",
-            "release.refused" => "Lieferung abgelehnt",
-            "promotion.requested" => "Freigabe beantragt",
-            "promotion.approved" => "Freigabe erteilt",
-            "promotion.rejected" => "Freigabe abgelehnt",
-            "promotion.withdrawn" => "Antrag zurückgezogen",
-            "deployment.succeeded" => "bereitgestellt",
-            "deployment.failed" => "Bereitstellung fehlgeschlagen",
-            "deployment.superseded" => "Bereitstellung abgelöst",
-            "deployment.retried" => "Bereitstellung wiederholt",
-            other => other,
-        }
-    }
 }
 
 pub async fn for_object(

@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
-use super::{Tx, catalog};
+use super::{Tx, Visible, catalog};
 use crate::domain::{
     BookingState, HourlyRate, Resources, Size, Stage, actor::Scope, environment::SyncState,
 };
@@ -107,62 +107,18 @@ pub struct Filter {
     pub size: Option<Size>,
 }
 
-enum Param {
-    Int(i64),
-    Text(String),
-}
-
-/// Binds the filter values after `now` (`$1`), in placeholder order.
-fn bind_params<'q, O>(
-    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    params: &[Param],
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    for p in params {
-        query = match p {
-            Param::Int(v) => query.bind(*v),
-            Param::Text(v) => query.bind(v.clone()),
-        };
-    }
-    query
-}
-
-/// WHERE clause with numbered placeholders; `$1` is always `now`.
-fn where_clause(scope: Scope, filter: &Filter) -> (String, Vec<Param>) {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut params: Vec<Param> = Vec::new();
-    let mut push = |column: &str, param: Param| {
-        params.push(param);
-        clauses.push(format!("{column} = ${}", params.len() + 1));
-    };
-    match scope {
-        Scope::Customer(id) => push("b.customer_id", Param::Int(id)),
-        Scope::Nothing => push("b.customer_id", Param::Int(-1)),
-        Scope::All => {}
-    }
-    if let Some(id) = filter.customer_id {
-        push("b.customer_id", Param::Int(id));
-    }
-    if let Some(id) = filter.application_id {
-        push("b.application_id", Param::Int(id));
-    }
-    if let Some(stage) = filter.stage {
-        push("b.stage", Param::Text(stage.as_str().into()));
-    }
-    if let Some(state) = filter.state {
-        push("b.state", Param::Text(state.as_str().into()));
-    }
-    if let Some(product) = &filter.product {
-        push("p.slug", Param::Text(product.clone()));
-    }
-    if let Some(size) = filter.size {
-        push("b.size", Param::Text(size.as_str().into()));
-    }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    };
-    (sql, params)
+/// What `scope` may see of the bookings, narrowed by `filter`; `$1` is
+/// always `now`, the filter's placeholders follow.
+fn visible(scope: Scope, filter: &Filter) -> Option<Visible> {
+    Some(
+        Visible::after(1, scope, "b.customer_id")?
+            .id("b.customer_id", filter.customer_id)
+            .id("b.application_id", filter.application_id)
+            .value("b.stage", filter.stage.map(Stage::as_str))
+            .value("b.state", filter.state.map(BookingState::as_str))
+            .text("p.slug", filter.product.as_deref())
+            .value("b.size", filter.size.map(Size::as_str)),
+    )
 }
 
 pub struct Page {
@@ -189,8 +145,14 @@ pub async fn list(
     offset: i64,
     now: i64,
 ) -> sqlx::Result<Page> {
-    let (where_sql, params) = where_clause(scope, filter);
-    let n = params.len();
+    let Some(visible) = visible(scope, filter) else {
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+        });
+    };
+    let where_sql = visible.sql();
+    let n = visible.len();
     let limit = limit.clamp(1, MAX_LIMIT);
     let offset = offset.max(0);
     // The count needs the product join only when filtering by product.
@@ -215,10 +177,7 @@ pub async fn list(
     if offset > 0 {
         items_sql.push_str(&format!(" OFFSET ${}", n + 2));
     }
-    let mut items = bind_params(
-        sqlx::query_as::<_, Listed>(super::sql(items_sql)).bind(now),
-        &params,
-    );
+    let mut items = visible.bind(sqlx::query_as::<_, Listed>(super::sql(items_sql)).bind(now));
     if offset > 0 {
         items = items.bind(offset);
     }
@@ -230,10 +189,10 @@ pub async fn list(
         None => {
             let count_sql = format!(
                 "SELECT CAST(COUNT(*) AS BIGINT){count_from} WHERE $1 = $1{}",
-                where_sql.replacen(" WHERE ", " AND ", 1)
+                visible.and_sql()
             );
             let count = sqlx::query_as::<_, (i64,)>(super::sql(count_sql)).bind(now);
-            bind_params(count, &params).fetch_one(pool).await?.0
+            visible.bind(count).fetch_one(pool).await?.0
         }
     };
     Ok(Page {
@@ -411,4 +370,21 @@ pub async fn open_in_environment(
     .fetch_one(conn)
     .await?;
     Ok(n)
+}
+
+/// Makes the bookings of an environment `aktiv` that a provisioned
+/// generation carried; their ids and customers.
+pub async fn activate_provisioned(
+    tx: &mut Tx,
+    environment_id: i64,
+    generation: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "UPDATE bookings SET state = 'aktiv' WHERE environment_id = $1 \
+         AND state = 'beantragt' AND sync_generation <= $2 RETURNING id, customer_id",
+    )
+    .bind(environment_id)
+    .bind(generation)
+    .fetch_all(&mut **tx)
+    .await
 }

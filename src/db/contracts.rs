@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use sqlx::{AnyConnection, AnyPool, Executor};
 
-use super::{Db, Tx, codec::DateText};
+use super::{Db, Tx, Visible, codec::DateText};
 use crate::domain::{
     Cents, Kontingent, Resources,
     actor::Scope,
@@ -92,24 +92,18 @@ impl Contract {
 }
 
 pub async fn list(pool: &AnyPool, scope: Scope) -> sqlx::Result<Vec<Contract>> {
-    let base =
-        format!("SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id");
-    match scope {
-        Scope::All => {
-            sqlx::query_as(super::sql(format!("{base} ORDER BY c.name, k.number")))
-                .fetch_all(pool)
-                .await
-        }
-        Scope::Customer(id) => {
-            sqlx::query_as(super::sql(format!(
-                "{base} WHERE k.customer_id = $1 ORDER BY k.number"
-            )))
-            .bind(id)
-            .fetch_all(pool)
-            .await
-        }
-        Scope::Nothing => Ok(Vec::new()),
-    }
+    let Some(visible) = Visible::to(scope, "k.customer_id") else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contracts k JOIN customers c ON c.id = k.customer_id{} \
+         ORDER BY c.name, k.number",
+        visible.sql()
+    );
+    visible
+        .bind(sqlx::query_as(super::sql(sql)))
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Contract>> {
@@ -229,23 +223,15 @@ pub async fn usage_of_all(
     scope: Scope,
     now: i64,
 ) -> sqlx::Result<HashMap<i64, Commitment>> {
-    let rows: Vec<UsageRow> = match scope {
-        Scope::Customer(id) => {
-            sqlx::query_as(super::sql(
-                USAGE_SQL.replace("{FILTER}", "AND b.customer_id = $2"),
-            ))
-            .bind(now)
-            .bind(id)
-            .fetch_all(pool)
-            .await?
-        }
-        Scope::All => {
-            sqlx::query_as(super::sql(USAGE_SQL.replace("{FILTER}", "")))
-                .bind(now)
+    let rows: Vec<UsageRow> = match Visible::after(1, scope, "b.customer_id") {
+        Some(visible) => {
+            let sql = USAGE_SQL.replace("{FILTER}", &visible.and_sql());
+            visible
+                .bind(sqlx::query_as(super::sql(sql)).bind(now))
                 .fetch_all(pool)
                 .await?
         }
-        Scope::Nothing => Vec::new(),
+        None => Vec::new(),
     };
     let by_id: HashMap<i64, &UsageRow> = rows.iter().map(|r| (r.contract_id, r)).collect();
     Ok(contracts

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyConnection, AnyPool};
 
-use super::Tx;
+use super::{Tx, Visible};
 use crate::domain::actor::Scope;
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -13,20 +13,17 @@ pub struct Customer {
 }
 
 pub async fn list(pool: &AnyPool, scope: Scope) -> sqlx::Result<Vec<Customer>> {
-    match scope {
-        Scope::All => {
-            sqlx::query_as("SELECT id, slug, name FROM customers ORDER BY name")
-                .fetch_all(pool)
-                .await
-        }
-        Scope::Customer(id) => {
-            sqlx::query_as("SELECT id, slug, name FROM customers WHERE id = $1")
-                .bind(id)
-                .fetch_all(pool)
-                .await
-        }
-        Scope::Nothing => Ok(Vec::new()),
-    }
+    let Some(visible) = Visible::to(scope, "id") else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT id, slug, name FROM customers{} ORDER BY name",
+        visible.sql()
+    );
+    visible
+        .bind(sqlx::query_as(super::sql(sql)))
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Customer>> {

@@ -14,10 +14,10 @@ pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod idempotency;
-pub mod identities;
 pub mod metering;
 pub mod outbox;
 pub mod promotions;
+pub mod rate_limits;
 pub mod releases;
 pub mod schedule;
 pub mod sessions;
@@ -33,6 +33,8 @@ use sqlx::{
     any::{Any, AnyPoolOptions},
 };
 use tokio::sync::Notify;
+
+use crate::domain::actor::Scope;
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -196,38 +198,75 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A value bound to a placeholder of a [`Visible`] clause.
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Text(&'static str),
+    Owned(String),
+}
+
 /// The WHERE clause of a list query: what a scope may see, and further
-/// conditions on ids, with the ids bound in placeholder order.
+/// conditions, with the values bound in placeholder order. The one place
+/// where the tenant filter is written.
 pub struct Visible {
     clauses: Vec<String>,
-    binds: Vec<i64>,
+    binds: Vec<Bind>,
+    /// Placeholders bound before this clause's (e.g. `$1` = now).
+    before: usize,
 }
 
 impl Visible {
     /// Rows of `customer_column` the scope may see; `None` when it sees
     /// nothing at all.
-    pub fn to(scope: crate::domain::actor::Scope, customer_column: &str) -> Option<Visible> {
+    pub fn to(scope: Scope, customer_column: &str) -> Option<Visible> {
+        Visible::after(0, scope, customer_column)
+    }
+
+    /// Like [`Visible::to`], numbering its placeholders after `before`
+    /// bound by the caller first.
+    pub fn after(before: usize, scope: Scope, customer_column: &str) -> Option<Visible> {
         let visible = Visible {
             clauses: Vec::new(),
             binds: Vec::new(),
+            before,
         };
         match scope {
-            crate::domain::actor::Scope::All => Some(visible),
-            crate::domain::actor::Scope::Customer(id) => {
-                Some(visible.id(customer_column, Some(id)))
-            }
-            crate::domain::actor::Scope::Nothing => None,
+            Scope::All => Some(visible),
+            Scope::Customer(id) => Some(visible.id(customer_column, Some(id))),
+            Scope::Nothing => None,
         }
     }
 
-    /// Also `column = id`, when there is an id.
-    pub fn id(mut self, column: &str, id: Option<i64>) -> Visible {
-        if let Some(id) = id {
-            self.binds.push(id);
-            self.clauses
-                .push(format!("{column} = ${}", self.binds.len()));
-        }
+    fn push(mut self, column: &str, bind: Bind) -> Visible {
+        self.binds.push(bind);
+        self.clauses
+            .push(format!("{column} = ${}", self.before + self.binds.len()));
         self
+    }
+
+    /// Also `column = id`, when there is an id.
+    pub fn id(self, column: &str, id: Option<i64>) -> Visible {
+        match id {
+            Some(id) => self.push(column, Bind::Int(id)),
+            None => self,
+        }
+    }
+
+    /// Also `column = value` for an id value (a stage, a state), when given.
+    pub fn value(self, column: &str, value: Option<&'static str>) -> Visible {
+        match value {
+            Some(v) => self.push(column, Bind::Text(v)),
+            None => self,
+        }
+    }
+
+    /// Also `column = text`, when given.
+    pub fn text(self, column: &str, text: Option<&str>) -> Visible {
+        match text {
+            Some(t) => self.push(column, Bind::Owned(t.to_owned())),
+            None => self,
+        }
     }
 
     /// Also a fixed condition (static SQL, no input).
@@ -236,6 +275,15 @@ impl Visible {
             self.clauses.push(condition.to_owned());
         }
         self
+    }
+
+    /// How many placeholders the clause binds.
+    pub fn len(&self) -> usize {
+        self.binds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.binds.is_empty()
     }
 
     /// ` WHERE …`, or nothing.
@@ -247,12 +295,22 @@ impl Visible {
         }
     }
 
+    /// The conditions joined with ` AND `, for a query that has its own
+    /// WHERE; empty when there are none.
+    pub fn and_sql(&self) -> String {
+        self.clauses.iter().map(|c| format!(" AND {c}")).collect()
+    }
+
     pub fn bind<'q, O>(
-        self,
+        &self,
         mut query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
     ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
-        for id in self.binds {
-            query = query.bind(id);
+        for b in &self.binds {
+            query = match b {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(*v),
+                Bind::Owned(v) => query.bind(v.clone()),
+            };
         }
         query
     }

@@ -1,8 +1,12 @@
+//! Users: who they are, their roles, and the lookups by id, login, the
+//! OpenID provider's subject and a token's hash.
+
 use sqlx::AnyPool;
 
-use crate::{
-    domain::Role,
-    domain::actor::{CurrentUser, Via},
+use super::Tx;
+use crate::domain::{
+    Role,
+    actor::{CurrentUser, Via},
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -231,24 +235,99 @@ pub async fn create(
     Ok(id)
 }
 
-pub async fn create_token(
-    tx: &mut super::Tx,
-    user_id: i64,
-    name: &str,
-    hash: &str,
+/// The customers of these slugs that exist: `(id, slug)`.
+pub async fn customers_by_slug(pool: &AnyPool, slugs: &[&str]) -> sqlx::Result<Vec<(i64, String)>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=slugs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, slug FROM customers WHERE slug IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(super::sql(sql));
+    for slug in slugs {
+        query = query.bind(*slug);
+    }
+    query.fetch_all(pool).await
+}
+
+/// What the OpenID provider says about a person.
+pub struct Profile<'a> {
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub customer_id: Option<i64>,
+}
+
+/// Brings a user up to date with the provider; `login_at` records a browser
+/// login.
+pub async fn update_profile(
+    tx: &mut Tx,
+    id: i64,
+    p: &Profile<'_>,
+    login_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET display_name = $1, email = $2, customer_id = $3, \
+         last_login_at = COALESCE($4, last_login_at) WHERE id = $5",
+    )
+    .bind(p.display_name)
+    .bind(p.email)
+    .bind(p.customer_id)
+    .bind(login_at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A user who came from the OpenID provider `(issuer, subject)`.
+pub async fn insert_from_provider(
+    tx: &mut Tx,
+    login: &str,
+    p: &Profile<'_>,
+    (issuer, subject): (&str, &str),
+    login_at: Option<i64>,
     now: i64,
-    expires_at: Option<i64>,
 ) -> sqlx::Result<i64> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO users (login, display_name, customer_id, demo, created_at, \
+         oidc_issuer, oidc_subject, email, last_login_at) \
+         VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(user_id)
-    .bind(name)
-    .bind(hash)
+    .bind(login)
+    .bind(p.display_name)
+    .bind(p.customer_id)
     .bind(now)
-    .bind(expires_at)
+    .bind(issuer)
+    .bind(subject)
+    .bind(p.email)
+    .bind(login_at)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// Replaces a user's roles.
+pub async fn set_roles(tx: &mut Tx, id: i64, roles: &[Role]) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn login_taken(conn: &mut sqlx::AnyConnection, login: &str) -> sqlx::Result<bool> {
+    let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE login = $1")
+        .bind(login)
+        .fetch_optional(conn)
+        .await?;
+    Ok(taken.is_some())
 }

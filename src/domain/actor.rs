@@ -24,6 +24,10 @@ id_enum! {
     }
 }
 
+/// How Kontor itself appears in the audit log when no person acted (the
+/// provisioning layer reporting back, scheduled jobs).
+pub const SYSTEM_ACTOR: &str = "Kontor (Bereitstellung)";
+
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,

@@ -16,13 +16,10 @@ pub async fn collect(
     every_seconds: i64,
 ) -> sqlx::Result<usize> {
     let at = now - now.rem_euclid(every_seconds.max(1));
-    let known: HashSet<i64> =
-        sqlx::query_as::<_, (i64,)>("SELECT id FROM environments WHERE lifecycle = 'aktiv'")
-            .fetch_all(&db.pool)
-            .await?
-            .into_iter()
-            .map(|(id,)| id)
-            .collect();
+    let known: HashSet<i64> = crate::db::environments::active_ids(&db.pool)
+        .await?
+        .into_iter()
+        .collect();
     let mut taken = 0;
     for target in provisioner.targets().iter().filter(|t| t.is_cluster()) {
         let usage = match target.usage().await {

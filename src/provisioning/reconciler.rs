@@ -222,14 +222,9 @@ impl Reconciler {
             // Someone took the claim over meanwhile; they record it.
             return Ok(());
         }
-        let activated: Vec<(i64, i64)> = sqlx::query_as(
-            "UPDATE bookings SET state = 'aktiv' WHERE environment_id = $1 \
-             AND state = 'beantragt' AND sync_generation <= $2 RETURNING id, customer_id",
-        )
-        .bind(claim.environment_id)
-        .bind(claim.generation)
-        .fetch_all(&mut *tx)
-        .await?;
+        let activated =
+            db::bookings::activate_provisioned(&mut tx, claim.environment_id, claim.generation)
+                .await?;
         for (id, customer_id) in activated {
             audit::record_system(
                 &mut tx,

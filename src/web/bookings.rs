@@ -223,7 +223,7 @@ fn audit_view(a: &AuditRow) -> AuditView {
     AuditView {
         at: format_berlin(a.at),
         actor: a.actor.clone(),
-        action: a.action_label().to_owned(),
+        action: super::view::action_label(&a.action).to_owned(),
         change: describe_change(a.before_json.as_deref(), a.after_json.as_deref()),
     }
 }

@@ -17,8 +17,9 @@ use tower_sessions::Session;
 
 use super::{Layout, Nav, PageError, render, see_other, session};
 use crate::{
+    app::identities::{self, Resolved},
     auth::oidc::{PENDING_LOGIN_SECS, PendingLogin},
-    db::{self, identities::Resolved, users::DemoUser},
+    db::{self, users::DemoUser},
     domain::actor::Via,
     state::AppState,
 };
@@ -254,7 +255,7 @@ async fn callback(
     };
     let identity = &login.identity;
     let names = crate::auth::groups::GroupNames::from_settings(&state.settings);
-    let (customer_id, roles) = match db::identities::resolve(&state.db, identity, &names).await? {
+    let (customer_id, roles) = match identities::resolve(&state.db, identity, &names).await? {
         Resolved::Granted { customer_id, roles } => (customer_id, roles),
         denied => {
             tracing::info!(subject = %identity.subject, groups = ?identity.groups, "login without Kontor access");
@@ -284,7 +285,7 @@ async fn callback(
             return Ok(response);
         }
     };
-    let user = db::identities::sync(
+    let user = identities::sync(
         &state.db,
         oidc.issuer(),
         identity,

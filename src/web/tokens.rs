@@ -16,7 +16,10 @@ use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::
 use crate::{
     app::error::FieldErrors,
     db::{self, api_tokens::TokenRow},
-    domain::calendar,
+    domain::{
+        calendar,
+        text::{Text, TextError},
+    },
     state::AppState,
 };
 
@@ -100,7 +103,7 @@ async fn page(
     created: Option<(String, String)>,
 ) -> Result<Response, PageError> {
     let now = db::now();
-    let tokens = db::api_tokens::list(&state.db, page.user.id)
+    let tokens = crate::app::tokens::list(&state.db, &page.user)
         .await?
         .into_iter()
         .map(|t| TokenView::new(t, now))
@@ -145,17 +148,26 @@ async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response,
 
 /// The token's name and the end of its last day (Berlin time), or the
 /// messages for the fields.
-fn validate(form: &TokenForm, now: i64) -> Result<(String, i64), FieldErrors> {
+fn validate(form: &TokenForm, now: i64) -> Result<(Text, i64), FieldErrors> {
     let mut errors = FieldErrors::default();
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.add(
-            "name",
-            "Bitte geben Sie dem Token einen Namen, z. B. den des Systems, das es nutzt.",
-        );
-    } else if name.chars().count() > 80 {
-        errors.add("name", "Der Name darf höchstens 80 Zeichen lang sein.");
-    }
+    let name = match Text::parse(&form.name, 80) {
+        Ok(name) => Some(name),
+        Err(TextError::Empty) => {
+            errors.add(
+                "name",
+                "Bitte geben Sie dem Token einen Namen, z. B. den des Systems, das es nutzt.",
+            );
+            None
+        }
+        Err(TextError::TooLong(_)) => {
+            errors.add("name", "Der Name darf höchstens 80 Zeichen lang sein.");
+            None
+        }
+        Err(e) => {
+            errors.add("name", e.to_string());
+            None
+        }
+    };
     let today = calendar::berlin_date(now);
     let expires = match form.expires_on.trim().parse::<jiff::civil::Date>() {
         Err(_) => {
@@ -179,8 +191,8 @@ fn validate(form: &TokenForm, now: i64) -> Result<(String, i64), FieldErrors> {
         }
         Ok(date) => date.tomorrow().ok().map(calendar::berlin_midnight),
     };
-    match (errors.is_empty(), expires) {
-        (true, Some(at)) => Ok((name.to_owned(), at)),
+    match (errors.is_empty(), name, expires) {
+        (true, Some(name), Some(at)) => Ok((name, at)),
         _ => Err(errors),
     }
 }
@@ -194,14 +206,15 @@ async fn create(
     match validate(&form, now) {
         Ok((name, expires_at)) => {
             let secret =
-                db::api_tokens::create(&state.db, &user.user, &name, expires_at, now).await?;
+                crate::app::tokens::create(&state.db, &user.user, &name, Some(expires_at), now)
+                    .await?;
             tracing::info!(login = %user.user.login, token = %name, "API token created");
             let mut response = page(
                 &state,
                 &user,
                 TokenForm::default(),
                 FieldErrors::default(),
-                Some((name, secret)),
+                Some((name.into_string(), secret)),
             )
             .await?;
             *response.status_mut() = StatusCode::CREATED;
@@ -217,7 +230,7 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = path_id(&id)?;
-    if !db::api_tokens::revoke(&state.db, &user.user, id, db::now()).await? {
+    if !crate::app::tokens::revoke(&state.db, &user.user, id, db::now()).await? {
         return Err(PageError::NotFound);
     }
     Ok(see_other("/api-tokens"))
@@ -240,7 +253,7 @@ mod tests {
     #[test]
     fn a_token_expires_at_the_end_of_its_last_day_in_berlin() {
         let (name, at) = validate(&form(" CI ", "2026-12-31"), NOW).unwrap();
-        assert_eq!(name, "CI");
+        assert_eq!(name.as_str(), "CI");
         assert_eq!(at, calendar::berlin_midnight("2027-01-01".parse().unwrap()));
     }
 

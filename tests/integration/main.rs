@@ -10,6 +10,7 @@
 #[macro_use]
 mod support;
 
+mod architecture;
 mod bad_input;
 #[cfg(feature = "bench-seed")]
 mod bench_seed;

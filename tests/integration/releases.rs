@@ -10,8 +10,8 @@ use std::{collections::BTreeMap, time::Duration};
 
 use futures_util::future::join_all;
 use kontor::{
-    db::audit::{self, AuditRow, SYSTEM_ACTOR},
-    domain::Role,
+    db::audit::{self, AuditRow},
+    domain::{Role, actor::SYSTEM_ACTOR},
 };
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
