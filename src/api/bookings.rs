@@ -20,7 +20,9 @@ use crate::{
         bookings::{Booking, Filter},
     },
     domain::idempotency,
-    domain::{BookingState, Resources, Size, Stage, calendar::rfc3339, environment::SyncState},
+    domain::{
+        BookingState, Resources, Size, Slug, Stage, calendar::rfc3339, environment::SyncState,
+    },
     state::AppState,
 };
 
@@ -281,14 +283,20 @@ pub async fn create(
     if input.application_id <= 0 {
         e.add("application_id", "Bitte eine positive ganze Zahl angeben.");
     }
-    if input.product.trim().is_empty() {
+    let product = if input.product.trim().is_empty() {
         e.add("product", "Bitte ein Produkt angeben.");
-    }
+        None
+    } else {
+        // A name that cannot be a product's slug names no product.
+        Slug::parse(&input.product)
+            .map_err(|_| e.add("product", "Dieses Produkt gibt es nicht im Katalog."))
+            .ok()
+    };
     e.into_result().map_err(Problem::from)?;
     let request = NewBooking {
         application_id: input.application_id,
         stage: stage.expect("checked"),
-        product: input.product,
+        product: product.expect("checked"),
         size: size.expect("checked"),
     };
     let created =

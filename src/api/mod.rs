@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod applications;
+pub mod body;
 pub mod bookings;
 pub mod catalog;
 pub mod contracts;
@@ -194,4 +195,5 @@ pub fn router() -> Router<AppState> {
                 "Diese Adresse unterstützt die Methode nicht.",
             )
         })
+        .layer(axum::middleware::from_fn(body::read_whole))
 }

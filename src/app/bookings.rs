@@ -10,7 +10,7 @@ use super::{Begun, Change, Created, Error, Result, environments};
 use crate::{
     db::{self, Db, audit, bookings::Booking, catalog, contracts},
     domain::{
-        BookingState, HourlyRate, Size, Stage, actor::CurrentUser, idempotency::Key,
+        BookingState, HourlyRate, Size, Slug, Stage, actor::CurrentUser, idempotency::Key,
         kontingent::Commitment, policy,
     },
 };
@@ -20,7 +20,8 @@ use crate::{
 pub struct NewBooking {
     pub application_id: i64,
     pub stage: Stage,
-    pub product: String,
+    /// The product's slug (no product has another shape of name).
+    pub product: Slug,
     pub size: Size,
 }
 
@@ -68,7 +69,7 @@ async fn plan(
             contract.number, contract.valid_from, contract.valid_until
         )));
     }
-    let (product, size) = catalog::size(conn, &req.product, req.size, now)
+    let (product, size) = catalog::size(conn, req.product.as_str(), req.size, now)
         .await?
         .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
     let rate = bookable(&size)?;

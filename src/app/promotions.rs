@@ -19,8 +19,12 @@ use crate::{
         idempotency::Key,
         policy,
         release::{Checkup, PromotionState},
+        text::Text,
     },
 };
+
+/// Longest reason of a decision.
+pub const MAX_REASON: usize = 2000;
 
 /// The promotion rule: a release enters a stage from the stage before,
 /// where it runs successfully now — or returns to a stage it has run in
@@ -158,7 +162,6 @@ pub async fn decide(
     reason: Option<&str>,
     now: i64,
 ) -> Result<Promotion> {
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let mut change = Change::begin(db, user, now).await?;
     let p = load_for_change(&mut change, user, id).await?;
     policy::decide_promotion(user, p.customer_id, p.to_stage, p.requested_by)?;
@@ -168,18 +171,15 @@ pub async fn decide(
     // The reason is looked at only once it is clear that this person may
     // decide this request: to anyone else the request does not exist or
     // is not theirs, whatever they wrote.
+    let reason = Text::optional_lines(reason.unwrap_or_default(), MAX_REASON)
+        .map_err(|e| Error::validation("reason", e.to_string()))?;
     if !approve && reason.is_none() {
         return Err(Error::Validation(FieldErrors::single(
             "reason",
             "Bitte die Ablehnung begründen; die Begründung sehen die Antragstellenden.",
         )));
     }
-    if reason.is_some_and(|r| r.chars().count() > 2000) {
-        return Err(Error::Validation(FieldErrors::single(
-            "reason",
-            "Höchstens 2000 Zeichen.",
-        )));
-    }
+    let reason = reason.as_ref().map(Text::as_str);
     let mut deployment = None;
     if approve {
         if !may_enter(

@@ -18,6 +18,7 @@ use crate::{
         idempotency::Key,
         policy,
         release::{self, Checkup, Refusal},
+        text::{Text, TextError},
     },
 };
 
@@ -28,6 +29,11 @@ pub struct Delivery {
     pub image: String,
     pub checksums: BTreeMap<String, String>,
 }
+
+/// Longest image reference a delivery may name.
+const MAX_IMAGE: usize = 1000;
+/// Longest name of a checksum (`app`, `sbom`).
+const MAX_CHECKSUM_NAME: usize = 100;
 
 /// A delivery as it is recorded, accepted or not.
 struct Attempt<'a> {
@@ -92,11 +98,33 @@ pub async fn deliver(
     let version = release::valid_version(&delivery.version)
         .map_err(|m| Error::Validation(FieldErrors::single("version", m)))?
         .to_owned();
-    if delivery.image.trim().is_empty() {
-        return Err(Error::Validation(FieldErrors::single(
-            "image",
-            "Bitte eine Image-Referenz angeben.",
-        )));
+    // What is refused is recorded with the reference as given, so it must
+    // be text a record can hold; its shape is the Checkup's business.
+    match Text::parse(&delivery.image, MAX_IMAGE) {
+        Ok(_) => {}
+        Err(TextError::Empty) => {
+            return Err(Error::Validation(FieldErrors::single(
+                "image",
+                "Bitte eine Image-Referenz angeben.",
+            )));
+        }
+        Err(e) => return Err(Error::validation("image", e.to_string())),
+    }
+    if let Some(name) = delivery
+        .checksums
+        .keys()
+        .find(|name| Text::parse(name, MAX_CHECKSUM_NAME).is_err())
+    {
+        return Err(Error::validation(
+            "checksums",
+            format!(
+                "Der Name einer Prüfsumme ist leer, länger als {MAX_CHECKSUM_NAME} Zeichen oder enthält Steuerzeichen: „{}“.",
+                name.chars()
+                    .filter(|c| !c.is_control())
+                    .take(40)
+                    .collect::<String>()
+            ),
+        ));
     }
     let attempt = Attempt {
         customer_id,

@@ -463,7 +463,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         let booking = app::bookings::NewBooking {
             application_id: app_ids[app],
             stage,
-            product: product.into(),
+            product: Slug::parse(product)?,
             size,
         };
         let id = app::bookings::book(db, owner(app), &booking, None, date(at) + 9 * 3600)

@@ -35,7 +35,17 @@ pub async fn protect(request: Request, next: Next) -> Response {
     };
     let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => return PageError::BadForm("Das Formular ist zu groß.".into()).into_response(),
+        Err(_) => {
+            // The rest of the body is not read: the connection cannot carry
+            // another request.
+            let mut response =
+                PageError::BadForm("Das Formular ist zu groß.".into()).into_response();
+            response.headers_mut().insert(
+                header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return response;
+        }
     };
     let from_header = parts
         .headers

@@ -41,6 +41,28 @@ pub fn router() -> Router<AppState> {
         .merge(releases::router())
         .merge(billing::router())
         .merge(admin::router())
+        .layer(axum::middleware::from_fn(refuse_control_in_query))
+}
+
+/// Query parameters reach list filters and lookups; a control character
+/// (a NUL byte, which PostgreSQL refuses in text) never names anything, so
+/// the request is answered here, before any handler sees it.
+async fn refuse_control_in_query(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let bad = request.uri().query().is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| {
+            crate::domain::text::has_control(&k) || crate::domain::text::has_control(&v)
+        })
+    });
+    if bad {
+        return PageError::BadForm(
+            "Die Adresse enthält Steuerzeichen (etwa Null-Bytes); bitte ohne sie aufrufen.".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Main navigation entries.

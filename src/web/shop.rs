@@ -20,7 +20,7 @@ use crate::{
     app::error::{Error, FieldErrors},
     db::{self, applications::Application, catalog::ProductWithSizes},
     domain::actor::Scope,
-    domain::{Cents, HourlyRate, Size, Stage},
+    domain::{Cents, HourlyRate, Size, Slug, Stage},
     state::AppState,
 };
 
@@ -55,7 +55,8 @@ impl BookingForm {
         if stage.is_none() {
             e.add("stage", "Bitte eine Stufe wählen.");
         }
-        if self.product.is_empty() {
+        let product = Slug::parse(&self.product).ok();
+        if product.is_none() {
             e.add("product", "Bitte ein Produkt wählen.");
         }
         let size = self.size.parse::<Size>().ok();
@@ -68,7 +69,7 @@ impl BookingForm {
         Ok(NewBooking {
             application_id: application_id.expect("checked"),
             stage: stage.expect("checked"),
-            product: self.product.clone(),
+            product: product.expect("checked"),
             size: size.expect("checked"),
         })
     }

@@ -16,6 +16,7 @@ mod bad_input;
 mod bench_seed;
 mod billing;
 mod bookings;
+mod control_characters;
 mod deploy;
 mod fake_kube_selftest;
 mod health;

@@ -6,11 +6,13 @@
 
 mod app;
 mod assert;
+mod browser;
 pub mod fake_kube;
 mod fixtures;
 
 pub use app::*;
 pub use assert::*;
+pub use browser::Browser;
 pub use fixtures::*;
 
 /// Runs each test, written once as `async fn name(app: TestApp)`, on both
