@@ -22,6 +22,8 @@
 # (default ~/.cache/kontor), KONTOR_KEYCLOAK_JAVA (a java binary, version 21
 # or newer), KONTOR_KEYCLOAK_START_TIMEOUT (seconds, default 300).
 set -euo pipefail
+# die() inside $(…) must end the script too.
+shopt -s inherit_errexit
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="${KONTOR_KEYCLOAK_VERSION:-26.7.3}"
@@ -166,9 +168,10 @@ fetch_and_unpack() {
   local tmp
   tmp="$(mktemp -d "$CACHE/.keycloak-$VERSION.XXXXXX")"
   log "fetching org.keycloak:keycloak-quarkus-dist:$VERSION (tar.gz, about 170 MB) with Maven"
+  # Debian's Maven 3.8 prints colour resets even in batch mode: sed drops them.
   mvn -B -q -Dstyle.color=never dependency:copy \
     -Dartifact="org.keycloak:keycloak-quarkus-dist:$VERSION:tar.gz" \
-    -DoutputDirectory="$tmp" </dev/null >&2 \
+    -DoutputDirectory="$tmp" </dev/null 2>&1 | sed -E 's/\x1b\[[0-9;]*m//g' >&2 \
     || die "Maven could not fetch org.keycloak:keycloak-quarkus-dist:$VERSION:tar.gz"
   log "unpacking into $HOME_DIR"
   tar -xzf "$tmp/keycloak-quarkus-dist-$VERSION.tar.gz" -C "$tmp"
