@@ -8,6 +8,8 @@
 #      OpenID provider) in step with their package-lock.json
 #   d) python3 that can make a venv (scripts/schemathesis.sh installs
 #      Schemathesis into one)
+#   e) Maven and curl, with which scripts/keycloak.sh fetches and checks
+#      Keycloak (it finds the Java 21+ Keycloak needs itself)
 #
 # Meant for Debian bookworm-like machines, run as root (or with sudo), without
 # a terminal (CI=true, no stdin). It never stops or restarts a running server.
@@ -206,9 +208,19 @@ ensure_python_venv() {
   fi
 }
 
+# --------------------------------------------------------- Keycloak's tools
+ensure_keycloak_tools() {
+  local missing=()
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  log "Maven and curl present (scripts/keycloak.sh)"
+}
+
 ensure_postgres
 ensure_chromium
 ensure_node_modules tests/browser
 ensure_node_modules tests/oidc
 ensure_python_venv
+ensure_keycloak_tools
 log "done"

@@ -4,7 +4,8 @@
 # Chromium, the Node packages of the browser tests), then checks formatting
 # and lints, runs the Rust unit and integration tests against SQLite and
 # PostgreSQL, Schemathesis against the REST API of a running Kontor, and the
-# browser tests (Playwright + axe-core) against a real headless Chromium.
+# browser tests (Playwright + axe-core) against a real headless Chromium. The
+# login tests run against a real Keycloak (scripts/keycloak.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,6 +30,24 @@ step "dropping leftover test databases"
 psql -X -q -h 127.0.0.1 -U postgres -d postgres -Atc \
   "SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\";' FROM pg_database WHERE datname LIKE 'kontor\_test\_%'" \
   | psql -X -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+
+# ---- Keycloak (tests/keycloak/README.md) ----------------------------------
+# Fetched from Maven Central and prepared in ~/.cache/kontor when missing,
+# then one Keycloak for the Rust and the browser tests of this run; it stops
+# when this script ends, however it ends (--exit-with-pid).
+step "Keycloak: fetch and prepare when missing, start one for this run"
+scripts/keycloak.sh ensure
+keycloak_ready="$(mktemp)"
+scripts/keycloak.sh serve --exit-with-pid $$ >"$keycloak_ready" &
+keycloak_pid=$!
+until [ -s "$keycloak_ready" ]; do
+  kill -0 "$keycloak_pid" 2>/dev/null || { echo "Keycloak did not start (messages above)" >&2; exit 1; }
+  sleep 0.5
+done
+KONTOR_TEST_KEYCLOAK_URL="$(sed -E 's/.*"url":"([^"]+)".*/\1/' "$keycloak_ready")"
+export KONTOR_TEST_KEYCLOAK_URL
+rm -f "$keycloak_ready"
+# ---------------------------------------------------------------------------
 
 step "cargo test (unit tests; integration tests on SQLite and PostgreSQL)"
 export KONTOR_TEST_POSTGRES_URL="${KONTOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -22,6 +22,8 @@ pub enum JwtError {
     UnknownKey,
     #[error("Das Token wurde abgelehnt: {0}")]
     Invalid(String),
+    #[error("Das Token ist ein ID-Token, kein Zugriffstoken.")]
+    IdToken,
     #[error(transparent)]
     Provider(#[from] OidcError),
 }
@@ -73,7 +75,26 @@ pub async fn verify(oidc: &Oidc, audience: &str, token: &str) -> Result<AccessCl
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let data = decode::<AccessClaims>(token, &key, &validation)
         .map_err(|e| JwtError::Invalid(reason(&e)))?;
+    if is_id_token(&data.claims) {
+        return Err(JwtError::IdToken);
+    }
     Ok(data.claims)
+}
+
+/// An ID token proves a login to Kontor; it is no credential for the API,
+/// even when its audience is the one access tokens carry (the client id, as
+/// with Keycloak's Audience mapper). It also travels through the browser, in
+/// the logout redirect's `id_token_hint`. Every ID token of a Kontor login
+/// carries the `nonce` Kontor sent, which access tokens never do; Keycloak
+/// also names the kind in `typ` (`Bearer` for access tokens, `ID` for ID
+/// tokens).
+fn is_id_token(claims: &AccessClaims) -> bool {
+    claims.other.contains_key("nonce")
+        || claims
+            .other
+            .get("typ")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("ID"))
 }
 
 fn reason(e: &jsonwebtoken::errors::Error) -> String {
@@ -103,6 +124,25 @@ mod tests {
         assert!(looks_like_jwt("a.b.c"));
         assert!(!looks_like_jwt("kontor_abc"));
         assert!(!looks_like_jwt("a.b"));
+    }
+
+    fn claims(other: serde_json::Value) -> AccessClaims {
+        let mut all = serde_json::json!({"sub": "s"});
+        all.as_object_mut()
+            .unwrap()
+            .extend(other.as_object().unwrap().clone());
+        serde_json::from_value(all).unwrap()
+    }
+
+    #[test]
+    fn id_tokens_are_not_taken_for_access_tokens() {
+        assert!(is_id_token(&claims(
+            serde_json::json!({"typ": "ID", "nonce": "n"})
+        )));
+        assert!(is_id_token(&claims(serde_json::json!({"nonce": "n"}))));
+        assert!(is_id_token(&claims(serde_json::json!({"typ": "ID"}))));
+        assert!(!is_id_token(&claims(serde_json::json!({"typ": "Bearer"}))));
+        assert!(!is_id_token(&claims(serde_json::json!({}))));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The integration suite: the REST API, the pages over HTTP, provisioning
 //! against fake and real clusters, the deployment manifests, several
-//! replicas. One test binary (linking one binary per file would cost minutes
-//! on every build). Every test runs twice, against a fresh
-//! SQLite file and a fresh PostgreSQL database; see `api_tests!` in `support`.
+//! replicas, login through `oidc-provider` and a real Keycloak. One test
+//! binary (linking one binary per file would cost minutes on every build).
+//! Every test runs twice, against a fresh SQLite file and a fresh PostgreSQL
+//! database; see `api_tests!` in `support`.
 //!
 //! `cargo test --test integration` runs all; add `sqlite` or `postgres` to pick a
 //! backend, or a module name (`kontingent`, `tenants`, …) to pick a topic.
@@ -22,6 +23,8 @@ mod fake_kube_selftest;
 mod health;
 mod idempotency;
 mod identity;
+mod identity_keycloak;
+mod keycloak;
 mod kontingent;
 mod listing;
 mod metering;
