@@ -43,7 +43,6 @@ fn view(a: Application) -> ApplicationView {
 #[utoipa::path(get, path = "/api/v1/applications", tag = "Verfahren",
     responses(
         (status = 200, body = Vec<ApplicationView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -58,8 +57,6 @@ pub async fn list(
     params(("id" = i64, Path, description = "Verfahrens-Id")),
     responses(
         (status = 200, body = ApplicationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
     State(state): State<AppState>,

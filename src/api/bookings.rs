@@ -185,8 +185,6 @@ where
     params(ListParams),
     responses(
         (status = 200, body = BookingPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -255,13 +253,10 @@ pub struct CreateBooking {
     responses(
         (status = 201, body = BookingView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -314,8 +309,6 @@ pub async fn create(
     params(("id" = i64, Path, description = "Buchungs-Id")),
     responses(
         (status = 200, body = BookingView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
     State(state): State<AppState>,
@@ -340,13 +333,9 @@ pub struct ResizeBooking {
     responses(
         (status = 200, body = BookingView),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resize(
     State(state): State<AppState>,
@@ -367,9 +356,6 @@ pub async fn resize(
     params(("id" = i64, Path, description = "Buchungs-Id")),
     responses(
         (status = 200, body = BookingView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already cancelled"),
     ))]
 pub async fn cancel(

@@ -36,7 +36,6 @@ pub struct ProductView {
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "Katalog",
     responses(
         (status = 200, body = Vec<ProductView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,

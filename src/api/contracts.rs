@@ -92,7 +92,6 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "Verträge",
     responses(
         (status = 200, body = Vec<ContractView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -115,8 +114,6 @@ pub async fn list(
     params(("id" = i64, Path, description = "Vertrags-Id")),
     responses(
         (status = 200, body = ContractView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
     State(state): State<AppState>,

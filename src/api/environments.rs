@@ -80,7 +80,6 @@ pub struct ListParams {
     params(ListParams),
     responses(
         (status = 200, body = Vec<EnvironmentView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`application_id` is not an id"),
     ))]
 pub async fn list(
@@ -108,8 +107,6 @@ pub async fn list(
     params(("id" = i64, Path, description = "Umgebungs-Id")),
     responses(
         (status = 200, body = EnvironmentView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
     State(state): State<AppState>,
@@ -128,9 +125,6 @@ pub async fn show(
     params(("id" = i64, Path, description = "Umgebungs-Id")),
     responses(
         (status = 202, body = EnvironmentView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "bookings left, or nothing to dissolve"),
     ))]
 pub async fn dissolve(

@@ -94,39 +94,65 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Answers every authenticated operation may give whatever it does: 429
-/// when the caller is over the rate limit, 503 when the caller's access
-/// token cannot be checked because the OpenID provider is unreachable.
+/// The problem answers every operation may give, declared here once
+/// instead of on each handler (a handler's own entry, with a description
+/// that says more, wins): 401 and 403 for whoever is not let in, 404 where
+/// the path names an object, 422 where the request carries input, 429 over
+/// the rate limit (with `Retry-After`), 503 when an access token cannot be
+/// checked because the OpenID provider is unreachable.
 struct CommonAnswers;
 
 impl Modify for CommonAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{
-            ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder, schema::Type,
+            ContentBuilder, Ref, Response, ResponseBuilder, header::HeaderBuilder, schema::Type,
         };
-        let problem = || {
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
+        let problem = |description: &str| -> Response {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
                 .build()
         };
-        let rate_limited = ResponseBuilder::new()
-            .description("Zu viele Anfragen (`rate-limited`); erneut nach `Retry-After` Sekunden")
-            .header(
-                "Retry-After",
-                HeaderBuilder::new()
-                    .schema(Some(
-                        utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer),
-                    ))
-                    .description(Some("Sekunden bis zum nächsten Zeitfenster"))
-                    .build(),
-            )
-            .content("application/problem+json", problem())
-            .build();
-        let unavailable = ResponseBuilder::new()
-            .description("Der Anmeldedienst ist nicht erreichbar, das Access Token kann nicht geprüft werden (`provider-unavailable`)")
-            .content("application/problem+json", problem())
-            .build();
-        for item in openapi.paths.paths.values_mut() {
+        let mut rate_limited =
+            problem("Zu viele Anfragen (`rate-limited`); erneut nach `Retry-After` Sekunden");
+        rate_limited.headers.insert(
+            "Retry-After".into(),
+            HeaderBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer),
+                ))
+                .description(Some("Sekunden bis zum nächsten Zeitfenster"))
+                .build()
+                .into(),
+        );
+        let common = [
+            (
+                "401",
+                problem("Keine oder eine ungültige Anmeldung (`unauthorized`)"),
+            ),
+            (
+                "403",
+                problem(
+                    "Die Rolle erlaubt das nicht, oder kein Zugang zu Kontor (`forbidden`, `no-access`)",
+                ),
+            ),
+            ("429", rate_limited),
+            (
+                "503",
+                problem(
+                    "Der Anmeldedienst ist nicht erreichbar, das Access Token kann nicht geprüft werden (`provider-unavailable`)",
+                ),
+            ),
+        ];
+        let not_found = problem("Nicht gefunden, auch für Ids eines anderen Kunden (`not-found`)");
+        let invalid = problem("Ungültige Eingabe, mit einer Meldung je Feld (`validation`)");
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_an_object = path.contains('{');
             for operation in [
                 &mut item.get,
                 &mut item.post,
@@ -141,13 +167,25 @@ impl Modify for CommonAnswers {
                 if operation.security.as_ref().is_some_and(|s| s.is_empty()) {
                     continue;
                 }
+                let takes_input = names_an_object
+                    || operation.request_body.is_some()
+                    || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let answers = &mut operation.responses.responses;
-                answers
-                    .entry("429".into())
-                    .or_insert_with(|| rate_limited.clone().into());
-                answers
-                    .entry("503".into())
-                    .or_insert_with(|| unavailable.clone().into());
+                for (status, response) in &common {
+                    answers
+                        .entry((*status).into())
+                        .or_insert_with(|| response.clone().into());
+                }
+                if names_an_object {
+                    answers
+                        .entry("404".into())
+                        .or_insert_with(|| not_found.clone().into());
+                }
+                if takes_input {
+                    answers
+                        .entry("422".into())
+                        .or_insert_with(|| invalid.clone().into());
+                }
             }
         }
     }

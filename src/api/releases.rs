@@ -75,8 +75,8 @@ fn release_view(r: Release) -> ReleaseView {
     ReleaseView {
         id: r.id,
         application_id: r.application_id,
-        checksums: r.checksums(),
         pinned_image: r.accepted().then(|| r.pinned_image.clone()),
+        checksums: r.checksums,
         refusal: r.refusal_code.map(|reason| RefusalView {
             reason,
             message: r.refusal.unwrap_or_default(),
@@ -111,9 +111,6 @@ pub struct DeliverRelease {
     responses(
         (status = 201, body = ReleaseView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
@@ -175,8 +172,6 @@ fn idempotency_key(
     params(("id" = i64, Path, description = "Verfahrens-Id")),
     responses(
         (status = 200, body = Vec<ReleaseView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_releases(
     State(state): State<AppState>,
@@ -287,8 +282,6 @@ pub struct PipelineView {
     params(("id" = i64, Path, description = "Verfahrens-Id")),
     responses(
         (status = 200, body = PipelineView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn pipeline(
     State(state): State<AppState>,
@@ -338,13 +331,9 @@ pub struct RequestPromotion {
     responses(
         (status = 201, body = PromotionView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn request(
     State(state): State<AppState>,
@@ -406,8 +395,6 @@ fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
     params(PromotionParams),
     responses(
         (status = 200, body = Vec<PromotionView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_promotions(
     State(state): State<AppState>,
@@ -440,8 +427,6 @@ pub async fn list_promotions(
     params(("id" = i64, Path, description = "Antrags-Id")),
     responses(
         (status = 200, body = PromotionView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show_promotion(
     State(state): State<AppState>,
@@ -468,9 +453,7 @@ pub struct Decision {
     responses(
         (status = 200, body = PromotionView),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, or the release no longer runs in the stage before"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "a body not sent as application/json"),
@@ -503,9 +486,7 @@ pub async fn approve(
     responses(
         (status = 200, body = PromotionView),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
@@ -534,9 +515,6 @@ pub async fn reject(
     params(("id" = i64, Path, description = "Antrags-Id")),
     responses(
         (status = 200, body = PromotionView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
     ))]
 pub async fn withdraw(
@@ -553,8 +531,6 @@ pub async fn withdraw(
     params(("id" = i64, Path, description = "Bereitstellungs-Id")),
     responses(
         (status = 200, body = DeploymentView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show_deployment(
     State(state): State<AppState>,
@@ -571,9 +547,6 @@ pub async fn show_deployment(
     params(("id" = i64, Path, description = "Bereitstellungs-Id")),
     responses(
         (status = 201, body = DeploymentView, headers(("Location" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "not failed, or superseded"),
     ))]
 pub async fn retry(

@@ -127,9 +127,6 @@ pub struct MonthQuery {
     params(MonthQuery),
     responses(
         (status = 200, body = StatementList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -288,10 +285,6 @@ pub fn statement_view(s: &Statement) -> StatementView {
     ),
     responses(
         (status = 200, body = StatementView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn show(
     State(state): State<AppState>,
@@ -313,9 +306,6 @@ pub async fn show(
     params(("id" = i64, Path, description = "Vertrags-Id")),
     responses(
         (status = 200, body = BudgetView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn budget(
     State(state): State<AppState>,
@@ -347,10 +337,6 @@ pub struct FormatQuery {
     responses(
         (status = 200, content_type = "text/csv", body = String,
          description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_contract(
     State(state): State<AppState>,
@@ -381,9 +367,6 @@ pub async fn export_contract(
     responses(
         (status = 200, content_type = "text/csv", body = String,
          description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn export_month(
     State(state): State<AppState>,

@@ -79,3 +79,28 @@ impl TryFrom<DateText> for jiff::civil::Date {
         text.0.parse()
     }
 }
+
+/// A JSON document stored as text; rows read it as the value it holds
+/// through `#[sqlx(try_from = "JsonText")]`, so a document that does not
+/// parse is a decode error, not an empty value.
+#[derive(Debug, Clone)]
+pub struct JsonText(String);
+
+impl Type<Any> for JsonText {
+    fn type_info() -> AnyTypeInfo {
+        <str as Type<Any>>::type_info()
+    }
+}
+
+impl<'r> Decode<'r, Any> for JsonText {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(JsonText(<String as Decode<'r, Any>>::decode(value)?))
+    }
+}
+
+impl TryFrom<JsonText> for std::collections::BTreeMap<String, String> {
+    type Error = serde_json::Error;
+    fn try_from(text: JsonText) -> Result<Self, Self::Error> {
+        serde_json::from_str(&text.0)
+    }
+}

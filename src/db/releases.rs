@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, AnyPool};
 
-use super::Tx;
+use super::{Tx, codec::JsonText};
 use crate::domain::release::{Checkup, Refusal};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,7 +16,8 @@ pub struct Release {
     pub version: String,
     pub image: String,
     pub pinned_image: String,
-    pub checksums_json: String,
+    #[sqlx(rename = "checksums_json", try_from = "JsonText")]
+    pub checksums: BTreeMap<String, String>,
     pub checkup: Checkup,
     pub refusal_code: Option<String>,
     pub refusal: Option<String>,
@@ -27,9 +28,6 @@ pub struct Release {
 impl Release {
     pub fn accepted(&self) -> bool {
         self.checkup == Checkup::Bestanden
-    }
-    pub fn checksums(&self) -> BTreeMap<String, String> {
-        serde_json::from_str(&self.checksums_json).unwrap_or_default()
     }
 }
 

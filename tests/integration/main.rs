@@ -37,4 +37,5 @@ mod real_cluster;
 mod releases;
 mod replicas;
 mod role_matrix;
+mod schema_parity;
 mod tenants;
