@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, error::on_constraint};
+use super::{Change, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, applications::Application, audit},
     domain::{Slug, Stage, actor::CurrentUser, policy, text::Text},
@@ -64,11 +64,8 @@ pub async fn create(
 
 /// An application the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Application> {
-    let app = db::applications::find(&db.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, app.customer_id)?;
-    Ok(app)
+    let row = db::applications::find(&db.pool, id).await?;
+    visible(user, row, |app| app.customer_id)
 }
 
 /// The applications the user may see.

@@ -6,7 +6,7 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{Begun, Change, Created, Error, Result, environments};
+use super::{Begun, Change, Created, Error, Result, environments, visible};
 use crate::{
     db::{self, Db, audit, bookings::Booking, catalog, contracts},
     domain::{
@@ -154,11 +154,8 @@ pub async fn book(
 /// A booking the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Booking> {
     let mut conn = db.pool.acquire().await?;
-    let booking = db::bookings::find(&mut conn, id, now)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, booking.customer_id)?;
-    Ok(booking)
+    let row = db::bookings::find(&mut conn, id, now).await?;
+    visible(user, row, |booking| booking.customer_id)
 }
 
 /// A booking with its periods (the size history).

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Change, Error, Result, error::on_constraint};
+use super::{Change, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, audit, contracts::Contract},
     domain::{actor::CurrentUser, contract::Terms, kontingent::Commitment, policy},
@@ -66,11 +66,8 @@ pub async fn update(db: &Db, user: &CurrentUser, id: i64, terms: &Terms, now: i6
 
 /// A contract the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Contract> {
-    let contract = db::contracts::find(&db.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, contract.customer_id)?;
-    Ok(contract)
+    let row = db::contracts::find(&db.pool, id).await?;
+    visible(user, row, |contract| contract.customer_id)
 }
 
 /// The contracts the user may see.

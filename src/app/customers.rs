@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, error::on_constraint};
+use super::{Change, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, audit, customers::Customer},
     domain::{Slug, actor::CurrentUser, policy, text::Text},
@@ -63,11 +63,8 @@ pub async fn rename(db: &Db, user: &CurrentUser, id: i64, name: &Text, now: i64)
 
 /// A customer the user may see; another's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Customer> {
-    let customer = db::customers::find(&db.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, customer.id)?;
-    Ok(customer)
+    let row = db::customers::find(&db.pool, id).await?;
+    visible(user, row, |customer| customer.id)
 }
 
 /// The customers the user may see.

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result};
+use super::{Change, Error, Result, visible};
 use crate::{
     db::{self, Db, audit, deployments::Deployment, deployments::Running, outbox},
     domain::{actor::CurrentUser, policy, release::DeploymentState},
@@ -102,11 +102,8 @@ pub async fn supersede(change: &mut Change<'_>, environment_id: i64, message: &s
 /// A deployment the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Deployment> {
     let mut conn = db.pool.acquire().await?;
-    let d = db::deployments::find(&mut conn, id, "")
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, d.customer_id)?;
-    Ok(d)
+    let row = db::deployments::find(&mut conn, id, "").await?;
+    visible(user, row, |d| d.customer_id)
 }
 
 /// Retries a failed deployment: the same release, a new rollout.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, deployments};
+use super::{Change, Error, Result, deployments, visible};
 use crate::{
     db::{self, Db, audit, environments::Environment, outbox},
     domain::{Lifecycle, actor::CurrentUser, policy},
@@ -28,11 +28,8 @@ pub async fn booking_changed(
 
 /// An environment the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Environment> {
-    let env = db::environments::find(&db.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, env.customer_id)?;
-    Ok(env)
+    let row = db::environments::find(&db.pool, id).await?;
+    visible(user, row, |env| env.customer_id)
 }
 
 /// The environments the user may see, optionally of one application.

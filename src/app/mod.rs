@@ -25,3 +25,15 @@ pub mod identities;
 pub mod promotions;
 pub mod releases;
 pub mod tokens;
+
+/// A row the person may see. A missing row and another customer's row
+/// answer alike (`NotFound`), so no one learns what exists elsewhere.
+fn visible<T>(
+    user: &crate::domain::actor::CurrentUser,
+    row: Option<T>,
+    customer_of: impl FnOnce(&T) -> i64,
+) -> Result<T> {
+    let row = row.ok_or(Error::NotFound)?;
+    crate::domain::policy::see(user, customer_of(&row))?;
+    Ok(row)
+}

@@ -6,7 +6,7 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments};
+use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments, visible};
 use crate::{
     db::{
         self, Db, audit,
@@ -138,11 +138,8 @@ async fn load_for_change(
     id: i64,
 ) -> Result<Promotion> {
     let lock = !change.db().for_update().is_empty();
-    let p = db::promotions::find(change.conn(), id, lock)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, p.customer_id)?;
-    Ok(p)
+    let row = db::promotions::find(change.conn(), id, lock).await?;
+    visible(user, row, |p| p.customer_id)
 }
 
 fn already_decided(p: &Promotion) -> Error {
@@ -257,11 +254,8 @@ pub async fn withdraw(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
 /// A request the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Promotion> {
     let mut conn = db.pool.acquire().await?;
-    let p = db::promotions::find(&mut conn, id, false)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, p.customer_id)?;
-    Ok(p)
+    let row = db::promotions::find(&mut conn, id, false).await?;
+    visible(user, row, |p| p.customer_id)
 }
 
 /// Requests the user may see, newest first; only open ones with `open`.

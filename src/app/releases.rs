@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments};
+use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments, visible};
 use crate::{
     db::{
         self, Db, audit,
@@ -204,11 +204,8 @@ async fn refuse(
 
 /// A release the user may see; another tenant's id is `NotFound`.
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Release> {
-    let r = db::releases::find(&db.pool, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    policy::see(user, r.customer_id)?;
-    Ok(r)
+    let row = db::releases::find(&db.pool, id).await?;
+    visible(user, row, |r| r.customer_id)
 }
 
 /// An application's deliveries, newest first, refused ones included.

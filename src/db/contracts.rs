@@ -249,55 +249,76 @@ pub async fn usage_of_all(
         .collect())
 }
 
+/// Binds a contract's terms to `$first` … `$first + 12` in the column order
+/// of [`TERMS_COLUMNS`].
+fn bind_terms<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    terms: &'q Terms,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    query
+        .bind(terms.number.as_str())
+        .bind(terms.title.as_str())
+        .bind(terms.validity.from.to_string())
+        .bind(terms.validity.until.to_string())
+        .bind(terms.kostenstelle.as_str())
+        .bind(terms.haushaltsstelle.as_str())
+        .bind(terms.leitweg_id.as_str())
+        .bind(terms.billing_model)
+        .bind(terms.base_fee.0)
+        .bind(terms.kontingent.millicpu)
+        .bind(terms.kontingent.memory_mib)
+        .bind(terms.kontingent.storage_gib)
+        .bind(terms.kontingent.monthly_budget.0)
+}
+
+/// The columns of a contract's terms, in the order [`bind_terms`] binds.
+const TERMS_COLUMNS: [&str; 13] = [
+    "number",
+    "title",
+    "valid_from",
+    "valid_until",
+    "kostenstelle",
+    "haushaltsstelle",
+    "leitweg_id",
+    "billing_model",
+    "base_fee_cents",
+    "max_millicpu",
+    "max_memory_mib",
+    "max_storage_gib",
+    "monthly_budget_cents",
+];
+
 pub async fn insert(tx: &mut Tx, customer_id: i64, terms: &Terms, now: i64) -> sqlx::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO contracts (customer_id, number, title, valid_from, valid_until, kostenstelle, \
-         haushaltsstelle, leitweg_id, billing_model, base_fee_cents, max_millicpu, max_memory_mib, \
-         max_storage_gib, monthly_budget_cents, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-    )
-    .bind(customer_id)
-    .bind(terms.number.as_str())
-    .bind(terms.title.as_str())
-    .bind(terms.validity.from.to_string())
-    .bind(terms.validity.until.to_string())
-    .bind(terms.kostenstelle.as_str())
-    .bind(terms.haushaltsstelle.as_str())
-    .bind(terms.leitweg_id.as_str())
-    .bind(terms.billing_model)
-    .bind(terms.base_fee.0)
-    .bind(terms.kontingent.millicpu)
-    .bind(terms.kontingent.memory_mib)
-    .bind(terms.kontingent.storage_gib)
-    .bind(terms.kontingent.monthly_budget.0)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
+    let placeholders: Vec<String> = (1..=TERMS_COLUMNS.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO contracts ({}, customer_id, created_at) VALUES ({}, ${}, ${}) RETURNING id",
+        TERMS_COLUMNS.join(", "),
+        placeholders.join(", "),
+        TERMS_COLUMNS.len() + 1,
+        TERMS_COLUMNS.len() + 2,
+    );
+    let (id,): (i64,) = bind_terms(sqlx::query_as(super::sql(sql)), terms)
+        .bind(customer_id)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(id)
 }
 
 pub async fn update(tx: &mut Tx, id: i64, terms: &Terms) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE contracts SET number = $1, title = $2, valid_from = $3, valid_until = $4, \
-         kostenstelle = $5, haushaltsstelle = $6, leitweg_id = $7, billing_model = $8, \
-         base_fee_cents = $9, max_millicpu = $10, max_memory_mib = $11, max_storage_gib = $12, \
-         monthly_budget_cents = $13 WHERE id = $14",
-    )
-    .bind(terms.number.as_str())
-    .bind(terms.title.as_str())
-    .bind(terms.validity.from.to_string())
-    .bind(terms.validity.until.to_string())
-    .bind(terms.kostenstelle.as_str())
-    .bind(terms.haushaltsstelle.as_str())
-    .bind(terms.leitweg_id.as_str())
-    .bind(terms.billing_model)
-    .bind(terms.base_fee.0)
-    .bind(terms.kontingent.millicpu)
-    .bind(terms.kontingent.memory_mib)
-    .bind(terms.kontingent.storage_gib)
-    .bind(terms.kontingent.monthly_budget.0)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+    let sets: Vec<String> = TERMS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE contracts SET {} WHERE id = ${} RETURNING id",
+        sets.join(", "),
+        TERMS_COLUMNS.len() + 1
+    );
+    bind_terms(sqlx::query_as::<_, (i64,)>(super::sql(sql)), terms)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(())
 }
