@@ -1,7 +1,10 @@
 //! Releases, the stage pipeline, promotion requests and their decisions,
 //! and deployments (retry).
 
-use crate::domain::release::{Checkup, DeploymentState, PromotionState};
+use crate::domain::{
+    approval::ApprovalState,
+    release::{Checkup, DeploymentState},
+};
 use std::collections::BTreeMap;
 
 use axum::{
@@ -222,7 +225,7 @@ pub struct PromotionView {
     pub version: String,
     pub from_stage: Stage,
     pub to_stage: Stage,
-    pub state: PromotionState,
+    pub state: ApprovalState,
     pub requested_by: String,
     pub requested_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]

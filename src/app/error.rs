@@ -120,9 +120,9 @@ fn unique_field(rule: Unique) -> (&'static str, &'static str) {
             "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.",
         ),
         Unique::UserLogin => ("login", "Dieser Anmeldename ist schon vergeben."),
-        Unique::OpenPromotion => (
-            "to_stage",
-            "Für diese Stufe gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
+        Unique::OpenApproval => (
+            "body",
+            "Darüber ist bereits ein Antrag offen; bitte dessen Entscheidung abwarten.",
         ),
         Unique::AcceptedReleaseVersion => (
             "version",

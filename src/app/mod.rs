@@ -15,6 +15,7 @@ pub use change::{Begun, Change, Created};
 pub use error::{Error, FieldErrors, Result};
 
 pub mod applications;
+pub mod approvals;
 pub mod bookings;
 pub mod catalog;
 pub mod contracts;

@@ -6,7 +6,7 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{Begun, Change, Created, Error, FieldErrors, Result, deployments, visible};
+use super::{Begun, Change, Created, Error, FieldErrors, Result, approvals, deployments, visible};
 use crate::{
     db::{
         self, Db, audit,
@@ -16,15 +16,12 @@ use crate::{
     domain::{
         Role, Stage,
         actor::CurrentUser,
+        approval::{ApprovalKind, Step},
         idempotency::Key,
         policy,
-        release::{Checkup, PromotionState},
-        text::Text,
+        release::Checkup,
     },
 };
-
-/// Longest reason of a decision.
-pub const MAX_REASON: usize = 2000;
 
 /// The promotion rule: a release enters a stage from the stage before,
 /// where it runs successfully now — or returns to a stage it has run in
@@ -109,7 +106,7 @@ pub async fn request(
     .await;
     let id = match inserted {
         Ok(id) => id,
-        Err(e) if violated(&e) == Some(Unique::OpenPromotion) => {
+        Err(e) if violated(&e) == Some(Unique::OpenApproval) => {
             return Err(Error::Conflict(format!(
                 "Für {} gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
                 to.label()
@@ -142,14 +139,6 @@ async fn load_for_change(
     visible(user, row, |p| p.customer_id)
 }
 
-fn already_decided(p: &Promotion) -> Error {
-    Error::Conflict(match p.state {
-        PromotionState::Genehmigt => "Dieser Antrag ist bereits genehmigt.".into(),
-        PromotionState::Abgelehnt => "Dieser Antrag ist bereits abgelehnt.".into(),
-        _ => "Dieser Antrag wurde zurückgezogen.".into(),
-    })
-}
-
 /// Approves (`approve`) or rejects with `reason`.
 pub async fn decide(
     db: &Db,
@@ -159,24 +148,12 @@ pub async fn decide(
     reason: Option<&str>,
     now: i64,
 ) -> Result<Promotion> {
+    let step = if approve { Step::Approve } else { Step::Reject };
     let mut change = Change::begin(db, user, now).await?;
     let p = load_for_change(&mut change, user, id).await?;
     policy::decide_promotion(user, p.customer_id, p.to_stage, p.requested_by)?;
-    if !p.is_open() {
-        return Err(already_decided(&p));
-    }
-    // The reason is looked at only once it is clear that this person may
-    // decide this request: to anyone else the request does not exist or
-    // is not theirs, whatever they wrote.
-    let reason = Text::optional_lines(reason.unwrap_or_default(), MAX_REASON)
-        .map_err(|e| Error::validation("reason", e.to_string()))?;
-    if !approve && reason.is_none() {
-        return Err(Error::Validation(FieldErrors::single(
-            "reason",
-            "Bitte die Ablehnung begründen; die Begründung sehen die Antragstellenden.",
-        )));
-    }
-    let reason = reason.as_ref().map(Text::as_str);
+    approvals::next(p.state, step)?;
+    let reason = approvals::reason(step, reason)?;
     let mut deployment = None;
     if approve {
         if !may_enter(
@@ -192,37 +169,20 @@ pub async fn decide(
         }
         let environment_id =
             db::environments::id_of(change.conn(), p.application_id, p.to_stage).await?;
-        deployment = Some(deployments::start(&mut change, environment_id, p.release_id).await?);
+        let started = deployments::start(&mut change, environment_id, p.release_id).await?;
+        db::promotions::set_deployment(change.tx(), id, started).await?;
+        deployment = Some(started);
     }
-    let state = if approve {
-        PromotionState::Genehmigt
-    } else {
-        PromotionState::Abgelehnt
-    };
-    // The state condition makes a second, simultaneous decision a no-op
-    // (its transaction waits for the first and then finds nothing open).
-    if !db::promotions::close(change.tx(), id, state, user.id, now, reason, deployment).await? {
-        return Err(Error::Conflict(
-            "Dieser Antrag ist bereits entschieden.".into(),
-        ));
-    }
-    change
-        .audit(audit::Entry {
-            customer_id: Some(p.customer_id),
-            action: if approve {
-                "promotion.approved"
-            } else {
-                "promotion.rejected"
-            },
-            object_type: "promotion",
-            object_id: id,
-            before: Some(json!({"state": PromotionState::Offen})),
-            after: Some(
-                json!({"state": state, "reason": reason, "deployment": deployment,
-                "release": p.release_id, "to": p.to_stage}),
-            ),
-        })
-        .await?;
+    approvals::close(
+        &mut change,
+        ApprovalKind::Promotion,
+        id,
+        p.customer_id,
+        step,
+        reason.as_ref(),
+        json!({"deployment": deployment, "release": p.release_id, "to": p.to_stage}),
+    )
+    .await?;
     change.commit().await?;
     get(db, user, id).await
 }
@@ -232,21 +192,17 @@ pub async fn withdraw(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
     let mut change = Change::begin(db, user, now).await?;
     let p = load_for_change(&mut change, user, id).await?;
     policy::withdraw_promotion(user, p.customer_id, p.requested_by)?;
-    if !p.is_open() {
-        return Err(already_decided(&p));
-    }
-    let state = PromotionState::Zurueckgezogen;
-    db::promotions::close(change.tx(), id, state, user.id, now, None, None).await?;
-    change
-        .audit(audit::Entry {
-            customer_id: Some(p.customer_id),
-            action: "promotion.withdrawn",
-            object_type: "promotion",
-            object_id: id,
-            before: Some(json!({"state": PromotionState::Offen})),
-            after: Some(json!({"state": state})),
-        })
-        .await?;
+    approvals::next(p.state, Step::Withdraw)?;
+    approvals::close(
+        &mut change,
+        ApprovalKind::Promotion,
+        id,
+        p.customer_id,
+        Step::Withdraw,
+        None,
+        json!({}),
+    )
+    .await?;
     change.commit().await?;
     get(db, user, id).await
 }

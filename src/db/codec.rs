@@ -9,9 +9,10 @@ use sqlx::{
 use crate::domain::{
     BookingState, Lifecycle, Role, Size, Stage,
     actor::Via,
+    approval::{ApprovalKind, ApprovalState},
     billing::LineKind,
     contract::BillingModel,
-    release::{Checkup, DeploymentState, PromotionState},
+    release::{Checkup, DeploymentState},
 };
 
 /// Stores an id enum (see `domain::ids`) as its text id.
@@ -52,7 +53,8 @@ text_column!(
     LineKind,
     BillingModel,
     Checkup,
-    PromotionState,
+    ApprovalState,
+    ApprovalKind,
     DeploymentState,
 );
 

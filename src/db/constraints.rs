@@ -12,7 +12,7 @@ pub enum Unique {
     ProductSlug,
     PriceValidFrom,
     UserLogin,
-    OpenPromotion,
+    OpenApproval,
     AcceptedReleaseVersion,
 }
 
@@ -38,9 +38,9 @@ pub const UNIQUE: &[(Unique, &str, &str)] = &[
     ),
     (Unique::UserLogin, "users_login_key", "users.login"),
     (
-        Unique::OpenPromotion,
-        "promotions_open_key",
-        "promotions.application_id, promotions.to_stage",
+        Unique::OpenApproval,
+        "approvals_open_key",
+        "approvals.open_key",
     ),
     (
         Unique::AcceptedReleaseVersion,

@@ -4,6 +4,7 @@
 
 pub mod api_tokens;
 pub mod applications;
+pub mod approvals;
 pub mod audit;
 pub mod bookings;
 pub mod catalog;

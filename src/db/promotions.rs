@@ -8,7 +8,8 @@ use super::Tx;
 use crate::domain::{
     Stage,
     actor::Scope,
-    release::{Checkup, DeploymentState, PromotionState},
+    approval::{ApprovalKind, ApprovalState},
+    release::{Checkup, DeploymentState},
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,7 +22,7 @@ pub struct Promotion {
     pub version: String,
     pub from_stage: Stage,
     pub to_stage: Stage,
-    pub state: PromotionState,
+    pub state: ApprovalState,
     pub requested_by: i64,
     pub requested_by_name: String,
     pub requested_at: i64,
@@ -38,13 +39,14 @@ impl Promotion {
     }
 }
 
-const SELECT: &str = "SELECT p.id, p.customer_id, p.application_id, a.name AS application_name, \
-    p.release_id, r.version, p.from_stage, p.to_stage, p.state, p.requested_by, \
-    ru.display_name AS requested_by_name, p.requested_at, p.decided_by, \
-    du.display_name AS decided_by_name, p.decided_at, p.reason, p.deployment_id \
-    FROM promotions p JOIN applications a ON a.id = p.application_id \
-    JOIN releases r ON r.id = p.release_id JOIN users ru ON ru.id = p.requested_by \
-    LEFT JOIN users du ON du.id = p.decided_by";
+const SELECT: &str = "SELECT p.id, ap.customer_id, p.application_id, a.name AS application_name, \
+    p.release_id, r.version, p.from_stage, p.to_stage, ap.state, ap.requested_by, \
+    ru.display_name AS requested_by_name, ap.requested_at, ap.decided_by, \
+    du.display_name AS decided_by_name, ap.decided_at, ap.reason, p.deployment_id \
+    FROM promotions p JOIN approvals ap ON ap.id = p.id \
+    JOIN applications a ON a.id = p.application_id \
+    JOIN releases r ON r.id = p.release_id JOIN users ru ON ru.id = ap.requested_by \
+    LEFT JOIN users du ON du.id = ap.decided_by";
 
 /// One request; `lock` locks its row until the commit (PostgreSQL).
 pub async fn find(
@@ -52,8 +54,9 @@ pub async fn find(
     id: i64,
     lock: bool,
 ) -> sqlx::Result<Option<Promotion>> {
-    // FOR UPDATE cannot lock the nullable side of an outer join.
-    let lock = if lock { " FOR UPDATE OF p" } else { "" };
+    // FOR UPDATE cannot lock the nullable side of an outer join; the
+    // request's state is in `approvals`.
+    let lock = if lock { " FOR UPDATE OF ap" } else { "" };
     sqlx::query_as(super::sql(format!("{SELECT} WHERE p.id = $1{lock}")))
         .bind(id)
         .fetch_optional(conn)
@@ -67,12 +70,12 @@ pub async fn list(
     application_id: Option<i64>,
     open: bool,
 ) -> sqlx::Result<Vec<Promotion>> {
-    let Some(visible) = super::Visible::to(scope, "p.customer_id") else {
+    let Some(visible) = super::Visible::to(scope, "ap.customer_id") else {
         return Ok(Vec::new());
     };
     let visible = visible
         .id("p.application_id", application_id)
-        .and("p.state = 'offen'", open);
+        .and("ap.state = 'offen'", open);
     let sql = format!("{SELECT}{} ORDER BY p.id DESC LIMIT 500", visible.sql());
     visible
         .bind(sqlx::query_as::<_, Promotion>(super::sql(sql)))
@@ -133,7 +136,7 @@ pub async fn release_of(
         .await
 }
 
-/// A new open request's row.
+/// What a new promotion request is about.
 pub struct NewRow {
     pub customer_id: i64,
     pub application_id: i64,
@@ -144,46 +147,44 @@ pub struct NewRow {
     pub now: i64,
 }
 
-/// Inserts an open request; a unique violation means one is open already.
+/// The subject of an open promotion request: one per application and
+/// target stage.
+pub fn subject(application_id: i64, to: Stage) -> String {
+    format!("promotion:{application_id}:{to}")
+}
+
+/// Opens a promotion request; a unique violation on `approvals_open_key`
+/// means one is open already for this application and stage.
 pub async fn insert(tx: &mut Tx, row: &NewRow) -> sqlx::Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO promotions (customer_id, application_id, release_id, from_stage, to_stage, \
-         state, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, 'offen', $6, $7) RETURNING id",
+    let id = super::approvals::insert(
+        tx,
+        ApprovalKind::Promotion,
+        row.customer_id,
+        &subject(row.application_id, row.to),
+        row.requested_by,
+        row.now,
     )
-    .bind(row.customer_id)
+    .await?;
+    sqlx::query(
+        "INSERT INTO promotions (id, application_id, release_id, from_stage, to_stage) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
     .bind(row.application_id)
     .bind(row.release_id)
     .bind(row.from)
     .bind(row.to)
-    .bind(row.requested_by)
-    .bind(row.now)
-    .fetch_one(&mut **tx)
+    .execute(&mut **tx)
     .await?;
     Ok(id)
 }
 
-/// Closes an open request (decided or withdrawn); false when it was no
-/// longer open (a simultaneous decision came first).
-pub async fn close(
-    tx: &mut Tx,
-    id: i64,
-    state: PromotionState,
-    by: i64,
-    now: i64,
-    reason: Option<&str>,
-    deployment_id: Option<i64>,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE promotions SET state = $1, decided_by = $2, decided_at = $3, reason = $4, \
-         deployment_id = $5 WHERE id = $6 AND state = 'offen'",
-    )
-    .bind(state)
-    .bind(by)
-    .bind(now)
-    .bind(reason)
-    .bind(deployment_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// The deployment an approval started.
+pub async fn set_deployment(tx: &mut Tx, id: i64, deployment_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE promotions SET deployment_id = $1 WHERE id = $2")
+        .bind(deployment_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

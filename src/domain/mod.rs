@@ -2,6 +2,7 @@
 //! edge (`FromStr`/`parse`) and trusted everywhere else.
 
 pub mod actor;
+pub mod approval;
 pub mod billing;
 pub mod booking;
 pub mod calendar;

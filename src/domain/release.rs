@@ -21,28 +21,6 @@ id_enum! {
 }
 
 id_enum! {
-    /// The state of a promotion request (Freigabeantrag).
-    #[derive(Serialize, utoipa::ToSchema)]
-    #[serde(rename_all = "lowercase")]
-    pub enum PromotionState ("unbekannter Antragsstatus") {
-        /// Waiting for a decision.
-        Offen = "offen",
-        /// Approved; the deployment started with the decision.
-        Genehmigt = "genehmigt",
-        /// Rejected, with a reason.
-        Abgelehnt = "abgelehnt",
-        /// Taken back by the requester.
-        Zurueckgezogen = "zurueckgezogen",
-    }
-}
-
-impl PromotionState {
-    pub fn is_open(self) -> bool {
-        self == PromotionState::Offen
-    }
-}
-
-id_enum! {
     /// The state of a deployment (Bereitstellung) of a release into a stage.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]

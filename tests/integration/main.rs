@@ -28,6 +28,7 @@ mod keycloak;
 mod kontingent;
 mod listing;
 mod metering;
+mod migrations;
 mod oidc_provider;
 mod openapi;
 mod pages;

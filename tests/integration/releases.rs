@@ -364,7 +364,8 @@ async fn written(app: &TestApp) -> Written {
             .await
             .unwrap(),
         promotions: sqlx::query_as(
-            "SELECT id, state, decided_by, deployment_id FROM promotions ORDER BY id",
+            "SELECT p.id, ap.state, ap.decided_by, p.deployment_id FROM promotions p \
+             JOIN approvals ap ON ap.id = p.id ORDER BY p.id",
         )
         .fetch_all(pool)
         .await

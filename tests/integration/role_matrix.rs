@@ -609,7 +609,7 @@ const FINGERPRINT: [(&str, &str); 16] = [
     ),
     (
         "promotion",
-        "SELECT id, state || '|' || COALESCE(CAST(decided_by AS TEXT), '-') || '|' || COALESCE(reason, '-') FROM promotions",
+        "SELECT id, state || '|' || COALESCE(CAST(decided_by AS TEXT), '-') || '|' || COALESCE(reason, '-') FROM approvals",
     ),
     (
         "deployment",
@@ -1060,7 +1060,7 @@ async fn booking_state(app: &TestApp, booking: i64) -> String {
 }
 
 async fn promotion_state(app: &TestApp, promotion: i64) -> String {
-    one_value(app, "SELECT state FROM promotions WHERE id = $1", promotion).await
+    one_value(app, "SELECT state FROM approvals WHERE id = $1", promotion).await
 }
 
 async fn lifecycle(app: &TestApp, environment: i64) -> String {

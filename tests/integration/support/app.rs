@@ -31,7 +31,7 @@ pub fn postgres_admin_url() -> String {
 }
 
 /// The URL of database `name` on the same server.
-fn postgres_url_for(name: &str) -> String {
+pub fn postgres_url_for(name: &str) -> String {
     let mut url =
         url::Url::parse(&postgres_admin_url()).expect("KONTOR_TEST_POSTGRES_URL is a URL");
     url.set_path(name);

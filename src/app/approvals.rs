@@ -1,0 +1,89 @@
+//! The steps every request shares, whatever it is about: the state machine
+//! (`domain::approval`), the reason of a decision, closing it once even when
+//! two people decide at the same moment, and the audit entry. Promotions
+//! and Kontingent requests add what their kind does on approval.
+
+use serde_json::json;
+
+use super::{Change, Error, FieldErrors, Result};
+use crate::{
+    db::{self, audit},
+    domain::{
+        approval::{self, ApprovalKind, ApprovalState, Step},
+        text::Text,
+    },
+};
+
+/// Longest reason of a decision.
+pub const MAX_REASON: usize = 2000;
+
+/// The reason given with a step. Rejecting needs one: the requester reads
+/// it. Called only once it is clear that this person may take the step, so
+/// no one else learns anything from the message.
+pub fn reason(step: Step, raw: Option<&str>) -> Result<Option<Text>> {
+    let reason = Text::optional_lines(raw.unwrap_or_default(), MAX_REASON)
+        .map_err(|e| Error::validation("reason", e.to_string()))?;
+    if step == Step::Reject && reason.is_none() {
+        return Err(Error::Validation(FieldErrors::single(
+            "reason",
+            "Bitte die Ablehnung begründen; die Begründung sehen die Antragstellenden.",
+        )));
+    }
+    Ok(reason)
+}
+
+/// The state `step` leads to from `state`, or the conflict of a request
+/// that is closed already.
+pub fn next(state: ApprovalState, step: Step) -> Result<ApprovalState> {
+    approval::next(state, step).map_err(|closed| Error::Conflict(closed.to_string()))
+}
+
+/// Closes the request with `step` in `change` and records it: the state
+/// condition makes a second, simultaneous decision a conflict (its
+/// transaction waits for the first and then finds nothing open).
+pub async fn close(
+    change: &mut Change<'_>,
+    kind: ApprovalKind,
+    id: i64,
+    customer_id: i64,
+    step: Step,
+    reason: Option<&Text>,
+    details: serde_json::Value,
+) -> Result<ApprovalState> {
+    let state = next(ApprovalState::Offen, step)?;
+    let by = change.person().id;
+    let now = change.now;
+    let reason = reason.map(Text::as_str);
+    if !db::approvals::close(change.tx(), id, state, by, now, reason).await? {
+        return Err(Error::Conflict(
+            "Dieser Antrag ist bereits entschieden.".into(),
+        ));
+    }
+    let mut after = json!({"state": state, "reason": reason});
+    if let (Some(after), serde_json::Value::Object(more)) = (after.as_object_mut(), details) {
+        after.extend(more);
+    }
+    change
+        .audit(audit::Entry {
+            customer_id: Some(customer_id),
+            action: action(kind, step),
+            object_type: kind.as_str(),
+            object_id: id,
+            before: Some(json!({"state": ApprovalState::Offen})),
+            after: Some(after),
+        })
+        .await?;
+    Ok(state)
+}
+
+/// The audit action of a step on a request of `kind`.
+fn action(kind: ApprovalKind, step: Step) -> &'static str {
+    match (kind, step) {
+        (ApprovalKind::Promotion, Step::Approve) => "promotion.approved",
+        (ApprovalKind::Promotion, Step::Reject) => "promotion.rejected",
+        (ApprovalKind::Promotion, Step::Withdraw) => "promotion.withdrawn",
+        (ApprovalKind::Kontingent, Step::Approve) => "kontingent_request.approved",
+        (ApprovalKind::Kontingent, Step::Reject) => "kontingent_request.rejected",
+        (ApprovalKind::Kontingent, Step::Withdraw) => "kontingent_request.withdrawn",
+    }
+}
