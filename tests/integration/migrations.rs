@@ -94,14 +94,7 @@ async fn promotions_of_an_older_schema_become_approvals_with_their_decisions(bac
     .await;
     let all = migrations(backend, "0008_approvals.sql");
     run(&mut conn, all.last().expect("0008")).await;
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<ApprovalRow> = sqlx::query_as(
         "SELECT ap.id, ap.kind, ap.state, ap.open_key, ap.decided_by, ap.reason \
              FROM approvals ap JOIN promotions p ON p.id = ap.id ORDER BY ap.id",
     )
