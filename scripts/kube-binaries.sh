@@ -8,6 +8,10 @@
 #   scripts/kube-binaries.sh          build when missing; print the directory
 #   scripts/kube-binaries.sh --dir    print the directory only (build nothing)
 #
+# Beside the binaries: kwok-stages.yaml, the "fast" node and pod stages that
+# the kwok module ships (kustomize/stage/...), which kwok needs to play a node
+# whose pods become Running and Ready; VERSIONS names what was built.
+#
 # The cache is ${XDG_CACHE_HOME:-~/.cache}/kontor/kube-<version>-<hash>/;
 # KONTOR_KUBE_BIN_DIR overrides it. The integration tests start these
 # binaries themselves (tests/integration/support/real_kube.rs).
@@ -21,12 +25,28 @@ module_version() { awk -v m="$1" '$1 == "require" { $1 = ""; $0 = $0 } $1 == m &
 kube_version="$(module_version k8s.io/kubernetes)"
 kwok_version="$(module_version sigs.k8s.io/kwok)"
 etcd_version="$(module_version go.etcd.io/etcd/server/v3)"
-hash="$(cat "$mod/go.mod" "$mod/go.sum" "$mod/cmd/etcd/main.go" "$0" | sha256sum | cut -c1-12)"
+# Raise when the build itself changes (flags, binaries), not only the pins.
+build_revision=1
+hash="$( (cat "$mod/go.mod" "$mod/go.sum" "$mod/cmd/etcd/main.go"; echo "$build_revision") | sha256sum | cut -c1-12)"
 dir="${KONTOR_KUBE_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kontor/kube-$kube_version-$hash}"
 
 complete() {
     [[ -f "$dir/VERSIONS" ]] || return 1
     for b in "${binaries[@]}"; do [[ -x "$dir/$b" ]] || return 1; done
+}
+
+# kwok's default stages, from the module as the proxy served it.
+write_stages() {
+    local kwok_dir
+    kwok_dir="$(cd "$mod" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+    {
+        for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+                 pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+            echo "---"
+            cat "$kwok_dir/kustomize/stage/$f"
+        done
+    } > "$1/kwok-stages.yaml.tmp"
+    mv "$1/kwok-stages.yaml.tmp" "$1/kwok-stages.yaml"
 }
 
 if [[ "${1:-}" == "--dir" ]]; then
@@ -35,6 +55,7 @@ if [[ "${1:-}" == "--dir" ]]; then
 fi
 
 if complete; then
+    [[ -f "$dir/kwok-stages.yaml" ]] || (cd "$mod" && go mod download sigs.k8s.io/kwok && write_stages "$dir")
     echo "$dir"
     exit 0
 fi
@@ -66,6 +87,7 @@ ldflags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok_version"
         k8s.io/kubernetes/cmd/kube-scheduler \
         sigs.k8s.io/kwok/cmd/kwok
 )
+write_stages "$tmp"
 printf 'kubernetes %s\netcd %s\nkwok %s\ngo %s\n' \
     "$kube_version" "$etcd_version" "$kwok_version" "$(go env GOVERSION)" > "$tmp/VERSIONS"
 rm -rf "$dir"

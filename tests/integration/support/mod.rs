@@ -8,6 +8,7 @@ mod app;
 mod assert;
 pub mod fake_kube;
 mod fixtures;
+pub mod real_kube;
 
 pub use app::*;
 pub use assert::*;
