@@ -1331,6 +1331,21 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
     let _ = Api::<Namespace>::all(admin.clone())
         .delete(&foreign, &DeleteParams::default())
         .await;
+
+    // The manifest directory measures nothing.
+    let manifests_only = kontor::config::Settings {
+        clusters: BTreeMap::new(),
+        stages: BTreeMap::new(),
+        kubeconfig: None,
+        ..app.settings.clone()
+    };
+    let manifests = Provisioner::from_settings(&manifests_only).await.unwrap();
+    assert!(manifests.targets().iter().all(|t| !t.is_cluster()));
+    let taken = collector::collect(app.db(), &manifests, at + 2 * every, every)
+        .await
+        .unwrap();
+    assert_eq!(taken, 0);
+    assert_eq!(samples().await.len(), 2);
 }
 
 // ----- Pod Security --------------------------------------------------------
@@ -1654,6 +1669,14 @@ async fn bookings_made_while_the_api_server_is_stopped_for_a_minute_all_arrive_w
         .find(|s| s.name == zone.name)
         .unwrap_or_else(|| panic!("no state of {}: {status:?}", zone.name));
     assert_eq!(state.reachable, 0, "{state:?}");
+    assert!(
+        state
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&zone.name),
+        "{state:?}"
+    );
     let depth = outbox::depth(&app.db().pool).await.unwrap();
     assert_eq!((depth.pending, depth.failing), (4, 4), "{depth:?}");
 
@@ -1694,6 +1717,34 @@ async fn bookings_made_while_the_api_server_is_stopped_for_a_minute_all_arrive_w
         .find(|s| s.name == zone.name)
         .unwrap();
     assert_eq!((state.reachable, state.message), (1, None));
+}
+
+/// Whether process `pid` has an established TCP connection to
+/// 127.0.0.1:`port` (its sockets' inodes, looked up in /proc/net/tcp).
+fn connected(pid: u32, port: u16) -> bool {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .filter_map(|target| {
+                    let target = target.to_string_lossy().into_owned();
+                    Some(
+                        target
+                            .strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let remote = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .any(|f| f.len() > 9 && f[2] == remote && f[3] == "01" && inodes.iter().any(|i| i == f[9]))
 }
 
 /// A `kontor serve` in a process of its own, supervised like the control
@@ -1775,8 +1826,14 @@ async fn a_process_killed_mid_reconcile_is_taken_over_by_its_successor(backend: 
         row.claimed_by.is_some().then_some(row)
     })
     .await;
-    // Its first call is under way.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Its first call is under way: it holds a connection to the frozen API
+    // server.
+    let port: u16 = zone.url.rsplit(':').next().unwrap().parse().unwrap();
+    until(
+        "the subprocess is in a call to the API server",
+        async || connected(process.child.id(), port).then_some(()),
+    )
+    .await;
     process.child.kill().expect("SIGKILL");
     process.child.wait().expect("the killed process is reaped");
     let row = outbox_row(&app, env).await;
