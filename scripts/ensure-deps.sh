@@ -8,6 +8,9 @@
 #      OpenID provider) in step with their package-lock.json
 #   d) python3 that can make a venv (scripts/schemathesis.sh installs
 #      Schemathesis into one)
+#   e) the openssl command and Go, for the real Kubernetes control plane of
+#      the tests (scripts/kube-binaries.sh builds it; the tests make their
+#      certificates with openssl)
 #
 # Meant for Debian bookworm-like machines, run as root (or with sudo), without
 # a terminal (CI=true, no stdin). It never stops or restarts a running server.
@@ -206,9 +209,20 @@ ensure_python_venv() {
   fi
 }
 
+# ---------------------------------------- real Kubernetes control plane
+# Go comes with the machine (the control plane is built from Go modules);
+# openssl makes the control plane's certificates per test run.
+ensure_kube_tools() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  command -v go >/dev/null 2>&1 \
+    || die "Go is needed to build the tests' Kubernetes control plane (scripts/kube-binaries.sh)"
+  log "openssl and $(go env GOVERSION) for the Kubernetes control plane"
+}
+
 ensure_postgres
 ensure_chromium
 ensure_node_modules tests/browser
 ensure_node_modules tests/oidc
 ensure_python_venv
+ensure_kube_tools
 log "done"
