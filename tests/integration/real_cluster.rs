@@ -50,9 +50,9 @@ use crate::support::{
     expect_json, id,
     real_kube::{
         ADMIN_MANAGER, Zone, allowed, apply_as_admin, concerns, control_plane, is_write,
-        spawn_on_kubeconfigs, spawn_on_zones, spawn_supervised,
+        spawn_supervised,
     },
-    serve_command, until, until_within,
+    serve_command, spawn_on_kubeconfigs, spawn_on_zones, until, until_within,
 };
 
 cluster_tests! {

@@ -15,6 +15,9 @@
 //! authorizer judges its least privilege. The tests' own checks use an admin
 //! (system:masters) kubeconfig.
 //!
+//! `benches/provisioning.rs` includes this file by path, so it depends on
+//! nothing else of the test support.
+//!
 //! Every process is started by one supervisor thread that lives as long as
 //! the test process, with `PR_SET_PDEATHSIG`: when the test process ends —
 //! done, panicked or SIGKILLed — the kernel kills them too.
@@ -33,7 +36,6 @@ use k8s_openapi::api::{
     authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec},
     core::v1::{Node, ServiceAccount},
 };
-use kontor::config::{ClusterSettings, Settings};
 use kube::{
     Api, Client, Config,
     api::{DynamicObject, Patch, PatchParams, PostParams},
@@ -41,8 +43,6 @@ use kube::{
     core::{ApiResource, GroupVersionKind},
 };
 use serde_json::{Value, json};
-
-use super::{Backend, TestApp};
 
 /// The field manager of the tests' own changes ("someone with kubectl").
 pub const ADMIN_MANAGER: &str = "kontor-tests";
@@ -878,57 +878,4 @@ pub async fn allowed(admin: &Client, user: &str, verb: &str, group: &str, resour
         .expect("a SubjectAccessReview")
         .status
         .is_some_and(|s| s.allowed)
-}
-
-/// A Kontor without demo data (but with the catalogue) whose stages are
-/// provisioned in the given zones of the real control plane, as Kontor's
-/// ServiceAccount; `configure` adjusts the rest.
-pub async fn spawn_on_zones(
-    backend: Backend,
-    zones: &[(&Zone, &[&str])],
-    configure: impl FnOnce(&mut Settings),
-) -> TestApp {
-    let kubeconfigs: Vec<(String, PathBuf, Vec<String>)> = zones
-        .iter()
-        .map(|(zone, stages)| {
-            (
-                zone.name.clone(),
-                zone.kontor_kubeconfig.clone(),
-                stages.iter().map(|s| (*s).to_owned()).collect(),
-            )
-        })
-        .collect();
-    spawn_on_kubeconfigs(backend, &kubeconfigs, configure).await
-}
-
-/// Like [`spawn_on_zones`], with kubeconfig files: `(cluster name, file,
-/// stages)`.
-pub async fn spawn_on_kubeconfigs(
-    backend: Backend,
-    clusters: &[(String, PathBuf, Vec<String>)],
-    configure: impl FnOnce(&mut Settings),
-) -> TestApp {
-    let app = TestApp::spawn_configured(backend, false, |settings| {
-        // A real API server on a busy machine: more patience than the fake.
-        settings.kube_timeout_seconds = 30;
-        for (name, kubeconfig, stages) in clusters {
-            settings.clusters.insert(
-                name.clone(),
-                ClusterSettings {
-                    kubeconfig: Some(kubeconfig.clone()),
-                    context: None,
-                    in_cluster: false,
-                },
-            );
-            for stage in stages {
-                settings.stages.insert(stage.clone(), name.clone());
-            }
-        }
-        configure(settings);
-    })
-    .await;
-    kontor::db::seed::catalogue(app.db(), 0)
-        .await
-        .expect("the catalogue goes into an empty database");
-    app
 }
