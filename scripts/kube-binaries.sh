@@ -80,7 +80,7 @@ ldflags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$kwok_version"
 (
     cd "$mod"
     go mod download
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
+    CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp/" \
         ./cmd/etcd \
         k8s.io/kubernetes/cmd/kube-apiserver \
         k8s.io/kubernetes/cmd/kube-controller-manager \
