@@ -35,7 +35,12 @@ use kontor::{
         quantity::Quantity,
     },
     provisioning::{
-        Provisioner, cluster::Cluster, collector, desired::manifests, resync, target::ErrorKind,
+        Provisioner,
+        cluster::{Cluster, used_resources},
+        collector,
+        desired::manifests,
+        resync,
+        target::ErrorKind,
     },
 };
 use kube::{
@@ -1270,7 +1275,8 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
     used("1500m", "1").await;
 
     // Another installation on the same cluster has an environment with the
-    // same id; its quota is not this one's to record.
+    // same id, and something runs there (7m, 7Mi, one pod); its quota is not
+    // this one's to record.
     let foreign = format!("fremd-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     apply_as_admin(
         &admin,
@@ -1282,33 +1288,83 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
         &json!({"apiVersion": "v1", "kind": "ResourceQuota",
                 "metadata": {"name": "kontor", "namespace": foreign, "labels": {
                     "app.kubernetes.io/managed-by": "kontor", "kontor/environment": env.to_string()}},
-                "spec": {"hard": {"pods": "5"}}}),
+                "spec": {"hard": {"pods": "5", "requests.cpu": "1", "requests.memory": "1Gi"}}}),
     )
     .await;
-    until("the foreign quota is counted", async || {
+    // A pod is admitted under a quota only once the quota controller has
+    // given the quota its status.
+    until(
+        "the foreign quota has a status and its namespace a default ServiceAccount",
+        async || {
+            let q = object::<ResourceQuota>(&admin, &foreign, "kontor").await?;
+            object::<ServiceAccount>(&admin, &foreign, "default").await?;
+            (q["status"]["used"]["pods"] == "0").then_some(())
+        },
+    )
+    .await;
+    let mut other = small_pod("fremd");
+    other.spec.as_mut().unwrap().service_account_name = None;
+    other.spec.as_mut().unwrap().containers[0].resources =
+        Some(serde_json::from_value(json!({"requests": {"cpu": "7m", "memory": "7Mi"}})).unwrap());
+    Api::<Pod>::namespaced(admin.clone(), &foreign)
+        .create(&PostParams::default(), &other)
+        .await
+        .expect("the foreign pod");
+    until("the foreign quota counts its pod", async || {
         let q = object::<ResourceQuota>(&admin, &foreign, "kontor").await?;
-        (q["status"]["used"]["pods"] == "0").then_some(())
+        (q["status"]["used"]["pods"] == "1").then_some(())
     })
     .await;
 
     let provisioner = Provisioner::from_settings(&app.settings).await.unwrap();
     let every = 300;
     let now = db::now();
-    let at = now - now.rem_euclid(every);
-    let samples = async || -> Vec<(i64, i64, i64, i64, i64, i64)> {
+    let sample_at = async |at: i64| -> Option<(i64, i64, i64, i64)> {
         sqlx::query_as(
-            "SELECT environment_id, sampled_at, millicpu, memory_mib, storage_gib, pods \
-             FROM usage_samples ORDER BY sampled_at",
+            "SELECT millicpu, memory_mib, storage_gib, pods FROM usage_samples \
+             WHERE environment_id = $1 AND sampled_at = $2",
         )
-        .fetch_all(&app.db().pool)
+        .bind(env)
+        .bind(at)
+        .fetch_optional(&app.db().pool)
         .await
         .unwrap()
     };
-    let taken = collector::collect(app.db(), &provisioner, now, every)
-        .await
-        .unwrap();
-    assert_eq!(taken, 1);
-    assert_eq!(samples().await, [(env, at, 1500, 1536, 10, 1)]);
+    let status_used = async || {
+        let q = object::<ResourceQuota>(&admin, &ns, "kontor")
+            .await
+            .unwrap();
+        used_resources(&q["status"]["used"])
+    };
+    // The quota controller may recount at any moment, from its caches; what
+    // a sample must hold is what the API server reported at that moment.
+    // So sample interval after interval, from `from`, until status.used
+    // stood at `expected` before and after the collection; that interval's
+    // sample must be exactly it.
+    let steady_sample = async |from: i64, expected: Resources| -> i64 {
+        for k in 0..10 {
+            let at = from + k * every;
+            let before = status_used().await;
+            collector::collect(app.db(), &provisioner, at, every)
+                .await
+                .unwrap();
+            if before == expected && status_used().await == expected {
+                return at;
+            }
+        }
+        panic!("status.used never stood at {expected:?}");
+    };
+    let first = steady_sample(
+        now - now.rem_euclid(every),
+        Resources {
+            millicpu: 1500,
+            memory_mib: 1536,
+            storage_gib: 10,
+            pods: 1,
+        },
+    )
+    .await;
+    assert_eq!(sample_at(first).await, Some((1500, 1536, 10, 1)));
 
     // The pod goes; the quota controller gives its share back.
     pods.delete("verbraucher", &DeleteParams::default().grace_period(0))
@@ -1316,17 +1372,37 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
         .expect("delete the pod");
     used("0", "0").await;
     // Later in the same interval (another replica, say): the first stays.
-    collector::collect(app.db(), &provisioner, at + every - 1, every)
+    collector::collect(app.db(), &provisioner, first + every - 1, every)
         .await
         .unwrap();
-    assert_eq!(samples().await, [(env, at, 1500, 1536, 10, 1)]);
-    // The next interval is a new sample.
-    collector::collect(app.db(), &provisioner, at + every, every)
-        .await
-        .unwrap();
-    assert_eq!(
-        samples().await,
-        [(env, at, 1500, 1536, 10, 1), (env, at + every, 0, 0, 10, 0)]
+    assert_eq!(sample_at(first).await, Some((1500, 1536, 10, 1)));
+    // A later interval is a new sample.
+    let second = steady_sample(
+        first + every,
+        Resources {
+            millicpu: 0,
+            memory_mib: 0,
+            storage_gib: 10,
+            pods: 0,
+        },
+    )
+    .await;
+    assert_eq!(sample_at(second).await, Some((0, 0, 10, 0)));
+    // One sample per interval, and never the other installation's.
+    let all: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT environment_id, sampled_at, millicpu, memory_mib, storage_gib, pods \
+         FROM usage_samples ORDER BY sampled_at",
+    )
+    .fetch_all(&app.db().pool)
+    .await
+    .unwrap();
+    let mut intervals: Vec<i64> = all.iter().map(|s| s.1).collect();
+    intervals.dedup();
+    assert_eq!(intervals.len(), all.len(), "{all:?}");
+    assert!(
+        all.iter()
+            .all(|s| s.0 == env && (s.2, s.3, s.5) != (7, 7, 1)),
+        "{all:?}"
     );
     let _ = Api::<Namespace>::all(admin.clone())
         .delete(&foreign, &DeleteParams::default())
@@ -1341,11 +1417,18 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
     };
     let manifests = Provisioner::from_settings(&manifests_only).await.unwrap();
     assert!(manifests.targets().iter().all(|t| !t.is_cluster()));
-    let taken = collector::collect(app.db(), &manifests, at + 2 * every, every)
+    let taken = collector::collect(app.db(), &manifests, second + every, every)
         .await
         .unwrap();
     assert_eq!(taken, 0);
-    assert_eq!(samples().await.len(), 2);
+    assert_eq!(
+        sqlx::query_as::<_, (i64,)>("SELECT CAST(COUNT(*) AS BIGINT) FROM usage_samples")
+            .fetch_one(&app.db().pool)
+            .await
+            .unwrap()
+            .0,
+        i64::try_from(all.len()).unwrap()
+    );
 }
 
 // ----- Pod Security --------------------------------------------------------
