@@ -10,6 +10,9 @@
 #      Schemathesis into one)
 #   e) Maven and curl, with which scripts/keycloak.sh fetches and checks
 #      Keycloak (it finds the Java 21+ Keycloak needs itself)
+#   f) the openssl command and Go, for the real Kubernetes control plane of
+#      the tests (scripts/kube-binaries.sh builds it; the tests make their
+#      certificates with openssl)
 #
 # Meant for Debian bookworm-like machines, run as root (or with sudo), without
 # a terminal (CI=true, no stdin). It never stops or restarts a running server.
@@ -217,10 +220,21 @@ ensure_keycloak_tools() {
   log "Maven and curl present (scripts/keycloak.sh)"
 }
 
+# ---------------------------------------- real Kubernetes control plane
+# Go comes with the machine (the control plane is built from Go modules);
+# openssl makes the control plane's certificates per test run.
+ensure_kube_tools() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  command -v go >/dev/null 2>&1 \
+    || die "Go is needed to build the tests' Kubernetes control plane (scripts/kube-binaries.sh)"
+  log "openssl and $(go env GOVERSION) for the Kubernetes control plane"
+}
+
 ensure_postgres
 ensure_chromium
 ensure_node_modules tests/browser
 ensure_node_modules tests/oidc
 ensure_python_venv
 ensure_keycloak_tools
+ensure_kube_tools
 log "done"

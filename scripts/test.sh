@@ -3,7 +3,8 @@
 # Installs or starts what the tests need when it is missing (PostgreSQL,
 # Chromium, the Node packages of the browser tests), then checks formatting
 # and lints, runs the Rust unit and integration tests against SQLite and
-# PostgreSQL, Schemathesis against the REST API of a running Kontor, and the
+# PostgreSQL and a real Kubernetes control plane (built from Go modules,
+# cached), Schemathesis against the REST API of a running Kontor, and the
 # browser tests (Playwright + axe-core) against a real headless Chromium. The
 # login tests run against a real Keycloak (scripts/keycloak.sh).
 set -euo pipefail
@@ -31,6 +32,15 @@ psql -X -q -h 127.0.0.1 -U postgres -d postgres -Atc \
   "SELECT 'DROP DATABASE IF EXISTS \"' || datname || '\";' FROM pg_database WHERE datname LIKE 'kontor\_test\_%'" \
   | psql -X -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
 
+# The real Kubernetes control plane of the integration tests (etcd,
+# kube-apiserver, kube-controller-manager, kube-scheduler, kwok), built from
+# Go modules once into ~/.cache/kontor/ (several minutes the first time, a
+# moment afterwards); the tests start it themselves.
+step "Kubernetes control plane for the tests (scripts/kube-binaries.sh)"
+kube_bin="$(scripts/kube-binaries.sh)"
+echo "binaries in $kube_bin:"
+sed 's/^/  /' "$kube_bin/VERSIONS"
+
 # ---- Keycloak (tests/keycloak/README.md) ----------------------------------
 # Fetched from Maven Central and prepared in ~/.cache/kontor when missing,
 # then one Keycloak for the Rust and the browser tests of this run; it stops
@@ -49,14 +59,9 @@ export KONTOR_TEST_KEYCLOAK_URL
 rm -f "$keycloak_ready"
 # ---------------------------------------------------------------------------
 
-step "cargo test (unit tests; integration tests on SQLite and PostgreSQL)"
+step "cargo test (unit tests; integration tests on SQLite and PostgreSQL, against the real control plane)"
 export KONTOR_TEST_POSTGRES_URL="${KONTOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo test --all-targets "${FEATURES[@]}"
-
-if [[ -n "${KUBECONFIG:-}" ]]; then
-  step "end-to-end tests against the cluster in KUBECONFIG"
-  cargo test "${FEATURES[@]}" --test integration real_cluster -- --ignored
-fi
 
 step "schemathesis against /api/v1/openapi.json of a running Kontor"
 scripts/schemathesis.sh

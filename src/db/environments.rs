@@ -270,11 +270,3 @@ pub async fn customer_of(conn: &mut AnyConnection, id: i64) -> sqlx::Result<i64>
     .await?;
     Ok(customer_id)
 }
-
-/// The environments whose namespace should exist.
-pub async fn active_ids(pool: &AnyPool) -> sqlx::Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM environments WHERE lifecycle = 'aktiv'")
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}

@@ -162,7 +162,8 @@ impl Cluster {
         Ok(live)
     }
 
-    pub async fn usage(&self) -> Result<Vec<(i64, Resources)>, ProvisionError> {
+    /// Each quota's environment id, namespace and `status.used`.
+    pub async fn usage(&self) -> Result<Vec<(i64, String, Resources)>, ProvisionError> {
         let params = ListParams::default().labels(&selector());
         let list = self
             .api(Kind::ResourceQuota, None)
@@ -174,8 +175,9 @@ impl Cluster {
             .iter()
             .filter_map(|quota| {
                 let env = quota.metadata.labels.as_ref()?.get(ENVIRONMENT_LABEL)?;
+                let namespace = quota.metadata.namespace.clone()?;
                 let used = quota.data.get("status")?.get("used")?;
-                Some((env.parse().ok()?, used_resources(used)))
+                Some((env.parse().ok()?, namespace, used_resources(used)))
             })
             .collect())
     }

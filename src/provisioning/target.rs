@@ -102,9 +102,9 @@ impl Target {
         }
     }
 
-    /// Each environment's used resources, as its quota reports them; a
-    /// manifest directory measures nothing.
-    pub async fn usage(&self) -> Result<Vec<(i64, Resources)>, ProvisionError> {
+    /// Each environment's used resources, as its quota reports them, with
+    /// the quota's namespace; a manifest directory measures nothing.
+    pub async fn usage(&self) -> Result<Vec<(i64, String, Resources)>, ProvisionError> {
         match &self.backend {
             Backend::Cluster(c) => c.usage().await,
             Backend::Manifests(_) => Ok(Vec::new()),

@@ -19,7 +19,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use sqlx::{Connection as _, Executor as _, postgres::PgConnection};
 
-use super::{expect_json, fake_kube::FakeKube};
+use super::{expect_json, fake_kube::FakeKube, real_kube::Zone};
 
 /// The PostgreSQL server the suite runs against; the test command
 /// guarantees it is there, so an unreachable server fails the tests.
@@ -426,4 +426,59 @@ pub async fn until_within<T>(
         assert!(Instant::now() < deadline, "gave up waiting: {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+// ----- the real control plane -------------------------------------------
+
+/// A Kontor without demo data (but with the catalogue) whose stages are
+/// provisioned in the given zones of the real control plane, as Kontor's
+/// ServiceAccount; `configure` adjusts the rest.
+pub async fn spawn_on_zones(
+    backend: Backend,
+    zones: &[(&Zone, &[&str])],
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let kubeconfigs: Vec<(String, PathBuf, Vec<String>)> = zones
+        .iter()
+        .map(|(zone, stages)| {
+            (
+                zone.name.clone(),
+                zone.kontor_kubeconfig.clone(),
+                stages.iter().map(|s| (*s).to_owned()).collect(),
+            )
+        })
+        .collect();
+    spawn_on_kubeconfigs(backend, &kubeconfigs, configure).await
+}
+
+/// Like [`spawn_on_zones`], with kubeconfig files: `(cluster name, file,
+/// stages)`.
+pub async fn spawn_on_kubeconfigs(
+    backend: Backend,
+    clusters: &[(String, PathBuf, Vec<String>)],
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let app = TestApp::spawn_configured(backend, false, |settings| {
+        // A real API server on a busy machine: more patience than the fake.
+        settings.kube_timeout_seconds = 30;
+        for (name, kubeconfig, stages) in clusters {
+            settings.clusters.insert(
+                name.clone(),
+                ClusterSettings {
+                    kubeconfig: Some(kubeconfig.clone()),
+                    context: None,
+                    in_cluster: false,
+                },
+            );
+            for stage in stages {
+                settings.stages.insert(stage.clone(), name.clone());
+            }
+        }
+        configure(settings);
+    })
+    .await;
+    kontor::seed::catalogue(app.db(), 0)
+        .await
+        .expect("the catalogue goes into an empty database");
+    app
 }
