@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError,
+    Layout, Nav, PageError, Route,
     chart::{self, Chart},
     render,
     session::PageUser,
@@ -35,10 +35,10 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/abrechnung", get(list))
-        .route("/abrechnung/{month}/csv", get(export_month))
-        .route("/abrechnung/{month}/vertrag/{id}", get(show))
-        .route("/abrechnung/{month}/vertrag/{id}/csv", get(export_contract))
+        .route(Route::Billing.pattern(), get(list))
+        .route(Route::MonthCsv.pattern(), get(export_month))
+        .route(Route::Statement.pattern(), get(show))
+        .route(Route::StatementCsv.pattern(), get(export_contract))
 }
 
 pub struct MonthOption {

@@ -11,9 +11,10 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, render, see_other,
+    Layout, Nav, PageError, Route, Url, render, see_other,
     session::PageUser,
     shop::describe,
+    urls::{BookingFilter, BookingNotice},
     view::{UsageBar, usage_bars},
 };
 use crate::{
@@ -31,15 +32,18 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/buchungen", get(list))
-        .route("/buchungen/{id}", get(detail))
-        .route("/buchungen/{id}/groesse", get(resize_form).post(resize))
+        .route(Route::Bookings.pattern(), get(list))
+        .route(Route::Booking.pattern(), get(detail))
         .route(
-            "/buchungen/{id}/groesse/pruefen",
+            Route::BookingResize.pattern(),
+            get(resize_form).post(resize),
+        )
+        .route(
+            Route::BookingResizeCheck.pattern(),
             axum::routing::post(resize_confirm),
         )
         .route(
-            "/buchungen/{id}/kuendigen",
+            Route::BookingCancel.pattern(),
             get(cancel_confirm).post(cancel),
         )
 }
@@ -108,7 +112,9 @@ struct ListPage {
     f_state: String,
     f_product: String,
     f_size: String,
-    query_base: String,
+    /// The neighbouring pages with the same filter, where there are some.
+    previous: Option<Url>,
+    next: Option<Url>,
 }
 
 async fn list(
@@ -155,20 +161,23 @@ async fn list(
         _ => Vec::new(),
     };
     let f = |v: &Option<String>| nonempty(v).unwrap_or_default().to_owned();
-    let query_base = format!(
-        "verfahren={}&stufe={}&status={}&produkt={}&groesse={}",
-        enc(&f(&p.verfahren)),
-        enc(&f(&p.stufe)),
-        enc(&f(&p.status)),
-        enc(&f(&p.produkt)),
-        enc(&f(&p.groesse)),
-    );
+    let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page_url = |page: i64| Url::BookingsPage {
+        filter: BookingFilter {
+            application: f(&p.verfahren),
+            stage: f(&p.stufe),
+            state: f(&p.status),
+            product: f(&p.produkt),
+            size: f(&p.groesse),
+        },
+        page,
+    };
     render(&ListPage {
         layout: page.layout("Buchungen", Nav::Bookings),
         rows: result.items.iter().map(row).collect(),
         total: result.total,
         page: current,
-        pages: ((result.total + PER_PAGE - 1) / PER_PAGE).max(1),
+        pages,
         applications,
         stages: Stage::ALL,
         states: BookingState::ALL,
@@ -180,12 +189,9 @@ async fn list(
         f_state: f(&p.status),
         f_product: f(&p.produkt),
         f_size: f(&p.groesse),
-        query_base,
+        previous: (current > 1).then(|| page_url(current - 1)),
+        next: (current < pages).then(|| page_url(current + 1)),
     })
-}
-
-fn enc(v: &str) -> String {
-    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 pub struct PeriodRow {
@@ -505,7 +511,7 @@ async fn resize(
         Err(e) => return resize_refused(&state, &page, id, form.size, e).await,
     };
     match crate::app::bookings::resize(&state.db, &page.user, id, size, db::now()).await {
-        Ok(()) => Ok(see_other(&format!("/buchungen/{id}?geaendert=1"))),
+        Ok(()) => Ok(see_other(Url::BookingNotice(id, BookingNotice::Resized))),
         Err(e) => resize_refused(&state, &page, id, form.size, e).await,
     }
 }
@@ -539,5 +545,5 @@ async fn cancel(
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     crate::app::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
-    Ok(see_other(&format!("/buchungen/{id}?gekuendigt=1")))
+    Ok(see_other(Url::BookingNotice(id, BookingNotice::Cancelled)))
 }

@@ -11,7 +11,9 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
+use super::{
+    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+};
 use crate::{
     db::{self, environments::Environment},
     domain::{Lifecycle, environment::EnvironmentSpec},
@@ -21,10 +23,10 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/umgebungen", get(list))
-        .route("/umgebungen/{id}", get(detail))
+        .route(Route::Environments.pattern(), get(list))
+        .route(Route::Environment.pattern(), get(detail))
         .route(
-            "/umgebungen/{id}/aufloesen",
+            Route::EnvironmentDissolve.pattern(),
             get(dissolve_confirm).post(dissolve),
         )
 }
@@ -194,5 +196,5 @@ async fn dissolve(
 ) -> Result<Response, PageError> {
     let e = dissolvable(&state, &page, &id).await?;
     crate::app::environments::dissolve(&state.db, &page.user, e.id, db::now()).await?;
-    Ok(see_other(&format!("/umgebungen/{}?aufgeloest=1", e.id)))
+    Ok(see_other(Url::EnvironmentDissolved(e.id)))
 }

@@ -4,10 +4,10 @@
 use askama::Template;
 use axum::{
     http::{HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Response},
 };
 
-use super::{Layout, Nav};
+use super::{Layout, Nav, Url, see_other};
 use crate::app::error::Error;
 
 #[derive(Debug)]
@@ -70,7 +70,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let mut retry_after = None;
         let (status, heading, message, error_id) = match self {
-            PageError::LoginRequired => return Redirect::to("/anmelden").into_response(),
+            PageError::LoginRequired => return see_other(Url::Login),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Nicht gefunden",

@@ -15,7 +15,9 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Layout, Nav, PageError, render, see_other, session};
+use super::{
+    Layout, Nav, PageError, Route, Url, render, see_other, see_other_at_provider, session,
+};
 use crate::{
     app::identities::{self, Resolved},
     auth::oidc::{PENDING_LOGIN_SECS, PendingLogin},
@@ -29,10 +31,10 @@ pub const ID_TOKEN: &str = "oidc_id_token";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/anmelden", get(show).post(log_in))
-        .route("/anmelden/oidc", get(begin))
-        .route("/anmelden/rueckkehr", get(callback))
-        .route("/abmelden", post(log_out))
+        .route(Route::Login.pattern(), get(show).post(log_in))
+        .route(Route::LoginWithProvider.pattern(), get(begin))
+        .route(Route::LoginReturn.pattern(), get(callback))
+        .route(Route::Logout.pattern(), post(log_out))
 }
 
 #[derive(Template)]
@@ -86,7 +88,7 @@ async fn login_page(
 
 async fn show(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
     if session::user_id(&session).await?.is_some() {
-        return Ok(see_other("/uebersicht"));
+        return Ok(see_other(Url::Overview));
     }
     login_page(&state, &session, StatusCode::OK, None).await
 }
@@ -130,7 +132,7 @@ async fn log_in(
     }
     session::log_in(&session, user.id).await?;
     tracing::info!(login = %user.login, "demo login");
-    Ok(see_other("/uebersicht"))
+    Ok(see_other(Url::Overview))
 }
 
 /// Sends the browser to the provider, remembering state, nonce and the
@@ -150,7 +152,7 @@ async fn begin(
                 .insert(PENDING, &pending)
                 .await
                 .map_err(PageError::session)?;
-            Ok(see_other(url.as_str()))
+            Ok(see_other_at_provider(url.as_str()))
         }
         Err(e) => {
             tracing::warn!(error = %e, "OpenID provider not available for a login");
@@ -302,7 +304,7 @@ async fn callback(
         .await
         .map_err(PageError::session)?;
     tracing::info!(login = %user.login, subject = %identity.subject, "login through the OpenID provider");
-    Ok(see_other("/uebersicht"))
+    Ok(see_other(Url::Overview))
 }
 
 /// Ends Kontor's session and, with a provider, the provider's session too
@@ -313,7 +315,7 @@ async fn log_out(State(state): State<AppState>, session: Session) -> Result<Resp
     if let Some(oidc) = &state.oidc
         && let Some(url) = oidc.logout_url(id_token.as_deref()).await
     {
-        return Ok(see_other(url.as_str()));
+        return Ok(see_other_at_provider(url.as_str()));
     }
-    Ok(see_other("/anmelden"))
+    Ok(see_other(Url::Login))
 }

@@ -16,6 +16,7 @@ pub mod releases;
 pub mod session;
 pub mod shop;
 pub mod tokens;
+pub mod urls;
 pub mod view;
 
 use askama::Template;
@@ -28,10 +29,14 @@ use axum::{
 use crate::{config::DemoMode, domain::actor::CurrentUser, state::AppState};
 
 pub use error::PageError;
+pub use urls::{Route, Url};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/uebersicht") }))
+        .route(
+            Route::Home.pattern(),
+            get(|| async { see_other(Url::Overview) }),
+        )
         .merge(login::router())
         .merge(tokens::router())
         .merge(overview::router())
@@ -132,7 +137,14 @@ pub fn render<T: Template>(template: &T) -> Result<Response, PageError> {
     Ok(Html(html).into_response())
 }
 
-/// 303 after a successful POST, so reload does not post again.
-pub fn see_other(location: &str) -> Response {
+/// 303 to a page of the portal, e.g. after a successful POST, so reload
+/// does not post again.
+pub fn see_other(to: Url) -> Response {
+    Redirect::to(&to.to_string()).into_response()
+}
+
+/// 303 to the identity provider (login and logout there); the portal's own
+/// pages go through [`see_other`].
+pub fn see_other_at_provider(location: &str) -> Response {
     Redirect::to(location).into_response()
 }

@@ -13,7 +13,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, render,
+    Layout, Nav, PageError, Route, render,
     session::PageUser,
     view::{BudgetBar, UsageBar, usage_bars},
 };
@@ -28,7 +28,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/uebersicht", get(show))
+    Router::new().route(Route::Overview.pattern(), get(show))
 }
 
 pub struct ContractView {

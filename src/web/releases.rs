@@ -14,7 +14,10 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
+use super::{
+    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+    urls::Hinweis,
+};
 use crate::{
     app::error::Error,
     app::promotions,
@@ -30,14 +33,14 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/verfahren/{id}/stufen", get(pipeline))
-        .route("/verfahren/{id}/releases", get(releases))
-        .route("/verfahren/{id}/freigaben", post(request))
-        .route("/freigaben", get(inbox))
-        .route("/freigaben/{id}/genehmigen", post(approve))
-        .route("/freigaben/{id}/ablehnen", post(reject))
-        .route("/freigaben/{id}/zurueckziehen", post(withdraw))
-        .route("/bereitstellungen/{id}/wiederholen", post(retry))
+        .route(Route::Pipeline.pattern(), get(pipeline))
+        .route(Route::Releases.pattern(), get(releases))
+        .route(Route::PromotionRequest.pattern(), post(request))
+        .route(Route::Approvals.pattern(), get(inbox))
+        .route(Route::PromotionApprove.pattern(), post(approve))
+        .route(Route::PromotionReject.pattern(), post(reject))
+        .route(Route::PromotionWithdraw.pattern(), post(withdraw))
+        .route(Route::DeploymentRetry.pattern(), post(retry))
 }
 
 /// A deployment as the pages show it.
@@ -139,13 +142,14 @@ struct Notice {
 
 fn notice_text(code: Option<&str>) -> Option<String> {
     Some(
-        match code? {
-            "beantragt" => "Die Freigabe ist beantragt; entscheiden muss eine andere Person.",
-            "genehmigt" => "Die Freigabe ist erteilt; die Bereitstellung läuft.",
-            "abgelehnt" => "Der Antrag ist abgelehnt; die Begründung steht in der Historie.",
-            "zurueckgezogen" => "Der Antrag ist zurückgezogen.",
-            "wiederholt" => "Die Bereitstellung wird wiederholt.",
-            _ => return None,
+        match Hinweis::parse(code?)? {
+            Hinweis::Beantragt => {
+                "Die Freigabe ist beantragt; entscheiden muss eine andere Person."
+            }
+            Hinweis::Genehmigt => "Die Freigabe ist erteilt; die Bereitstellung läuft.",
+            Hinweis::Abgelehnt => "Der Antrag ist abgelehnt; die Begründung steht in der Historie.",
+            Hinweis::Zurueckgezogen => "Der Antrag ist zurückgezogen.",
+            Hinweis::Wiederholt => "Die Bereitstellung wird wiederholt.",
         }
         .to_owned(),
     )
@@ -292,9 +296,7 @@ async fn request(
     let to: Stage = form.to_stage.parse().map_err(|_| PageError::NotFound)?;
     crate::app::promotions::request(&state.db, &page.user, id, release_id, to, None, db::now())
         .await?;
-    Ok(see_other(&format!(
-        "/verfahren/{id}/stufen?hinweis=beantragt"
-    )))
+    Ok(see_other(Url::PipelineNotice(id, Hinweis::Beantragt)))
 }
 
 #[derive(Template)]
@@ -348,14 +350,11 @@ struct DecisionForm {
 }
 
 /// After a decision: back to where the form was.
-fn back_to(form_origin: &str, p: &Promotion, code: &str) -> Response {
+fn back_to(form_origin: &str, p: &Promotion, hinweis: Hinweis) -> Response {
     if form_origin == "stufen" {
-        see_other(&format!(
-            "/verfahren/{}/stufen?hinweis={code}",
-            p.application_id
-        ))
+        see_other(Url::PipelineNotice(p.application_id, hinweis))
     } else {
-        see_other(&format!("/freigaben?hinweis={code}"))
+        see_other(Url::ApprovalsNotice(hinweis))
     }
 }
 
@@ -375,7 +374,7 @@ async fn approve(
         db::now(),
     )
     .await?;
-    Ok(back_to(&form.zurueck, &p, "genehmigt"))
+    Ok(back_to(&form.zurueck, &p, Hinweis::Genehmigt))
 }
 
 async fn reject(
@@ -395,7 +394,7 @@ async fn reject(
     )
     .await
     {
-        Ok(p) => Ok(back_to(&form.zurueck, &p, "abgelehnt")),
+        Ok(p) => Ok(back_to(&form.zurueck, &p, Hinweis::Abgelehnt)),
         // A missing reason goes back to the form, with the message beside
         // the field.
         Err(Error::Validation(errors)) => {
@@ -422,7 +421,7 @@ async fn withdraw(
 ) -> Result<Response, PageError> {
     let p =
         crate::app::promotions::withdraw(&state.db, &page.user, path_id(&id)?, db::now()).await?;
-    Ok(back_to(&form.zurueck, &p, "zurueckgezogen"))
+    Ok(back_to(&form.zurueck, &p, Hinweis::Zurueckgezogen))
 }
 
 async fn retry(
@@ -433,8 +432,8 @@ async fn retry(
     let new =
         crate::app::deployments::retry(&state.db, &page.user, path_id(&id)?, db::now()).await?;
     let d = crate::app::deployments::get(&state.db, &page.user, new).await?;
-    Ok(see_other(&format!(
-        "/verfahren/{}/stufen?hinweis=wiederholt",
-        d.application_id
+    Ok(see_other(Url::PipelineNotice(
+        d.application_id,
+        Hinweis::Wiederholt,
     )))
 }

@@ -11,8 +11,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, render, see_other,
+    Layout, Nav, PageError, Route, Url, render, see_other,
     session::PageUser,
+    urls::BookingNotice,
     view::{UsageBar, gib, usage_bars, vcpu},
 };
 use crate::{
@@ -26,9 +27,9 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/katalog", get(show))
-        .route("/katalog/pruefen", post(confirm))
-        .route("/buchungen/neu", post(book))
+        .route(Route::Shop.pattern(), get(show))
+        .route(Route::ShopCheck.pattern(), post(confirm))
+        .route(Route::Book.pattern(), post(book))
 }
 
 /// The booking form as typed (strings, so a bad value can be shown again).
@@ -294,7 +295,10 @@ async fn book(
         Err(errors) => return refuse(&state, &page, form, Error::Validation(errors)).await,
     };
     match crate::app::bookings::book(&state.db, &page.user, &request, None, db::now()).await {
-        Ok(created) => Ok(see_other(&format!("/buchungen/{}?gebucht=1", created.id()))),
+        Ok(created) => Ok(see_other(Url::BookingNotice(
+            created.id(),
+            BookingNotice::Booked,
+        ))),
         Err(e) => refuse(&state, &page, form, e).await,
     }
 }

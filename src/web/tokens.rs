@@ -12,7 +12,9 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, Nav, PageError, admin::path_id, render, see_other, session::PageUser};
+use super::{
+    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+};
 use crate::{
     app::error::FieldErrors,
     db::{self, api_tokens::TokenRow},
@@ -30,8 +32,8 @@ const DEFAULT_DAYS: i64 = 90;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api-tokens", get(list).post(create))
-        .route("/api-tokens/{id}/widerrufen", post(revoke))
+        .route(Route::Tokens.pattern(), get(list).post(create))
+        .route(Route::TokenRevoke.pattern(), post(revoke))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,7 +235,7 @@ async fn revoke(
     if !crate::app::tokens::revoke(&state.db, &user.user, id, db::now()).await? {
         return Err(PageError::NotFound);
     }
-    Ok(see_other("/api-tokens"))
+    Ok(see_other(Url::Tokens))
 }
 
 #[cfg(test)]

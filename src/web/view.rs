@@ -4,6 +4,7 @@ use crate::{
     billing::{BudgetLevel, BudgetWatch},
     domain::{
         Cents, Kontingent,
+        billing::Month,
         kontingent::Commitment,
         resources::{format_gib, format_vcpu},
     },
@@ -73,8 +74,8 @@ fn level_class(level: BudgetLevel) -> &'static str {
 /// A month's cost against the monthly budget, as a bar with numbers and, at
 /// 80 % and 100 %, a warning in words.
 pub struct BudgetBar {
-    /// `YYYY-MM`, for links to the statement.
-    pub month: String,
+    /// For links to the statement.
+    pub month: Month,
     pub label: String,
     pub text: String,
     pub percent: i64,
@@ -89,7 +90,7 @@ impl BudgetBar {
         let label = format!("Budget {}", w.month.label());
         if w.budget.0 <= 0 {
             return BudgetBar {
-                month: w.month.to_string(),
+                month: w.month,
                 label,
                 text: format!("{} – kein Monatsbudget vereinbart", w.forecast),
                 percent: 0,
@@ -139,7 +140,7 @@ impl BudgetBar {
             (text, message)
         };
         BudgetBar {
-            month: w.month.to_string(),
+            month: w.month,
             label,
             text,
             percent,

@@ -15,7 +15,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use kontor::domain::Role;
+use kontor::{domain::Role, web::urls::Route};
 use reqwest::{Method, Response, StatusCode, header, redirect::Policy};
 use serde_json::{Value, json};
 
@@ -363,7 +363,9 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `(path, handlers)` of every `.route("<path>", <handlers>)` in `source`.
+/// `(path, handlers)` of every `.route("<path>", <handlers>)` in `source`,
+/// and of every `.route(Route::<Name>.pattern(), <handlers>)` (the page
+/// routers name their paths in `kontor::web::urls::Route`).
 fn route_calls(source: &str) -> Vec<(String, String)> {
     const CALL: &str = ".route(";
     let mut calls = Vec::new();
@@ -371,13 +373,24 @@ fn route_calls(source: &str) -> Vec<(String, String)> {
     while let Some(at) = rest.find(CALL) {
         let after = &rest[at + CALL.len()..];
         let args = up_to_closing_paren(after);
-        let literal = args.trim_start().strip_prefix('"').unwrap_or_else(|| {
+        let first = args.trim_start();
+        if let Some(literal) = first.strip_prefix('"') {
+            let end = literal.find('"').expect("the end of the path literal");
+            calls.push((literal[..end].to_owned(), literal[end + 1..].to_owned()));
+        } else if let Some((name, handlers)) = first
+            .strip_prefix("Route::")
+            .and_then(|named| named.split_once(".pattern()"))
+        {
+            let route = Route::ALL
+                .iter()
+                .find(|r| format!("{r:?}") == name)
+                .unwrap_or_else(|| panic!("a .route( naming Route::{name}, which is no Route"));
+            calls.push((route.pattern().to_owned(), handlers.to_owned()));
+        } else {
             panic!(
-                "a .route( whose path is not a string literal, which this guard cannot read: {args}"
-            )
-        });
-        let end = literal.find('"').expect("the end of the path literal");
-        calls.push((literal[..end].to_owned(), literal[end + 1..].to_owned()));
+                "a .route( whose path is neither a string literal nor a Route, which this guard cannot read: {args}"
+            );
+        }
         rest = &after[args.len()..];
     }
     calls

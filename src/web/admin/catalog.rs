@@ -20,7 +20,7 @@ use crate::{
     },
     domain::{HourlyRate, Resources, Slug, calendar::format_berlin},
     state::AppState,
-    web::{Layout, Nav, PageError, form::Fields, render, see_other, session::PageUser},
+    web::{Layout, Nav, PageError, Route, Url, form::Fields, render, see_other, session::PageUser},
 };
 
 /// The form for a new price version, as typed.
@@ -102,11 +102,11 @@ impl ProductInput {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/betrieb/katalog", get(show))
-        .route("/betrieb/katalog/produkte", post(create_product))
-        .route("/betrieb/katalog/groessen/{id}", post(update_size))
-        .route("/betrieb/katalog/preise", post(add_price))
-        .route("/betrieb/katalog/preise/{id}", post(update_price))
+        .route(Route::Catalogue.pattern(), get(show))
+        .route(Route::ProductCreate.pattern(), post(create_product))
+        .route(Route::SizeUpdate.pattern(), post(update_size))
+        .route(Route::PriceAdd.pattern(), post(add_price))
+        .route(Route::PriceUpdate.pattern(), post(update_price))
 }
 
 pub struct PriceLine {
@@ -268,7 +268,7 @@ async fn create_product(
         Err(errors) => Err(Error::Validation(errors)),
     };
     match created {
-        Ok(_) => Ok(see_other("/betrieb/katalog")),
+        Ok(_) => Ok(see_other(Url::Catalogue)),
         Err(e) => {
             let errors = field_errors(e)?;
             page_with(
@@ -297,7 +297,7 @@ async fn update_size(
         Err(errors) => Err(Error::Validation(errors)),
     };
     match updated {
-        Ok(()) => Ok(see_other(&format!("/betrieb/katalog#groesse-{id}"))),
+        Ok(()) => Ok(see_other(Url::CatalogueSize(id))),
         Err(e) => {
             let errors = field_errors(e)?;
             page_with(
@@ -324,7 +324,7 @@ async fn add_price(
         Err(errors) => Err(Error::Validation(errors)),
     };
     match added {
-        Ok(_) => Ok(see_other("/betrieb/katalog")),
+        Ok(_) => Ok(see_other(Url::Catalogue)),
         Err(e) => {
             let errors = field_errors(e)?;
             page_with(
@@ -359,7 +359,7 @@ async fn update_price(
         Err(e) => Err(Error::validation("rate", e.to_string())),
     };
     match updated {
-        Ok(()) => Ok(see_other("/betrieb/katalog")),
+        Ok(()) => Ok(see_other(Url::Catalogue)),
         Err(Error::Validation(e)) => {
             let message = e.get("rate").unwrap_or("Ungültiger Preis.").to_owned();
             page_with(

@@ -20,7 +20,7 @@ use crate::{
     },
     state::AppState,
     web::{
-        Layout, Nav, PageError,
+        Layout, Nav, PageError, Route, Url,
         form::Fields,
         render, see_other,
         session::PageUser,
@@ -148,9 +148,9 @@ impl ContractForm {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/betrieb/vertraege", get(list).post(create))
-        .route("/betrieb/vertraege/neu", get(new))
-        .route("/betrieb/vertraege/{id}", get(edit).post(update))
+        .route(Route::Contracts.pattern(), get(list).post(create))
+        .route(Route::ContractNew.pattern(), get(new))
+        .route(Route::ContractEdit.pattern(), get(edit).post(update))
 }
 
 pub struct Line {
@@ -192,6 +192,8 @@ struct FormPage {
     layout: Layout,
     /// `None` for a new contract.
     id: Option<i64>,
+    /// Where the form posts: the contract, or the list for a new one.
+    action: Url,
     customers: Vec<Customer>,
     form: ContractForm,
     errors: FieldErrors,
@@ -213,6 +215,7 @@ async fn form_page(
     };
     let mut response = render(&FormPage {
         layout: page.layout(title, Nav::Contracts),
+        action: id.map_or(Url::Contracts, Url::ContractEdit),
         id,
         customers,
         form,
@@ -256,7 +259,7 @@ async fn create(
         Err(errors) => Err(app::Error::Validation(errors)),
     };
     match created {
-        Ok(_) => Ok(see_other("/betrieb/vertraege")),
+        Ok(_) => Ok(see_other(Url::Contracts)),
         Err(e) => form_page(&state, &page, None, form, field_errors(e)?).await,
     }
 }
@@ -298,7 +301,7 @@ async fn update(
         Err(errors) => Err(app::Error::Validation(errors)),
     };
     match updated {
-        Ok(()) => Ok(see_other("/betrieb/vertraege")),
+        Ok(()) => Ok(see_other(Url::Contracts)),
         Err(e) => form_page(&state, &page, Some(id), form, field_errors(e)?).await,
     }
 }

@@ -18,7 +18,7 @@ use crate::{
     db::{self, applications::Application, contracts::Contract, customers::Customer},
     domain::{Slug, actor::Scope},
     state::AppState,
-    web::{Layout, Nav, PageError, form::Fields, render, see_other, session::PageUser},
+    web::{Layout, Nav, PageError, Route, Url, form::Fields, render, see_other, session::PageUser},
 };
 
 /// The Betreiber's customer form, as typed.
@@ -72,9 +72,12 @@ impl ApplicationInput {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/betrieb/kunden", get(list).post(create))
-        .route("/betrieb/kunden/{id}", get(show).post(rename))
-        .route("/betrieb/kunden/{id}/verfahren", post(create_application))
+        .route(Route::Customers.pattern(), get(list).post(create))
+        .route(Route::Customer.pattern(), get(show).post(rename))
+        .route(
+            Route::CustomerApplications.pattern(),
+            post(create_application),
+        )
 }
 
 #[derive(Template)]
@@ -130,7 +133,7 @@ async fn create(
         Err(errors) => Err(app::Error::Validation(errors)),
     };
     match created {
-        Ok(id) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
+        Ok(id) => Ok(see_other(Url::Customer(id))),
         Err(e) => list_page(&state, &page, form, field_errors(e)?).await,
     }
 }
@@ -209,7 +212,7 @@ async fn rename(
         None => Err(app::Error::Validation(f.errors)),
     };
     match renamed {
-        Ok(()) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
+        Ok(()) => Ok(see_other(Url::Customer(id))),
         Err(e) => detail_page(&state, &page, id, Some((form.name, field_errors(e)?)), None).await,
     }
 }
@@ -227,7 +230,7 @@ async fn create_application(
         Err(errors) => Err(app::Error::Validation(errors)),
     };
     match created {
-        Ok(_) => Ok(see_other(&format!("/betrieb/kunden/{id}"))),
+        Ok(_) => Ok(see_other(Url::Customer(id))),
         Err(e) => detail_page(&state, &page, id, None, Some((form, field_errors(e)?))).await,
     }
 }

@@ -9,11 +9,11 @@ use crate::{
     db::{self, outbox::Depth},
     domain::{Stage, calendar::format_berlin, environment::namespace_name},
     state::AppState,
-    web::{Layout, Nav, PageError, render, session::PageUser},
+    web::{Layout, Nav, PageError, Route, render, session::PageUser},
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/betrieb/bereitstellung", get(page))
+    Router::new().route(Route::Provisioning.pattern(), get(page))
 }
 
 pub struct TargetRow {

@@ -1,0 +1,416 @@
+//! The portal's own addresses in one typed place (as kanidm's `Urls`): a
+//! [`Url`] is where a link, a form or a redirect goes, and [`Route`] is the
+//! pattern the page routers register for it. Templates and handlers build
+//! `Url` values instead of writing paths, so the portal's paths are spelt
+//! in this file; the tests (`urls/tests.rs`) check that every `Url` lands on
+//! its `Route`'s pattern and that every `Route` is registered once, so the
+//! two cannot drift apart. The one path spelt elsewhere is the login
+//! return in `auth/oidc.rs` (auth may not import web); a test compares it.
+//!
+//! Not here: the REST API under `/api/v1` (its own router and OpenAPI
+//! document) and the files under `/static`.
+
+use std::fmt::{self, Write};
+
+use url::form_urlencoded;
+
+use crate::domain::{Size, Stage, billing::Month};
+
+/// Declares [`Route`]: one variant per pattern, with its pattern and the
+/// list of all of them, from a single table.
+macro_rules! routes {
+    ($($(#[doc = $doc:literal])* $name:ident = $pattern:literal,)+) => {
+        /// A path pattern of the page router, in axum's syntax (`{id}` is an
+        /// object's number, `{month}` a billing month `YYYY-MM`). Each
+        /// router registers its paths with `Route::….pattern()`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Route {
+            $($(#[doc = $doc])* $name,)+
+        }
+
+        impl Route {
+            /// Every pattern, in the order of the table.
+            pub const ALL: &[Route] = &[$(Route::$name,)+];
+
+            /// The pattern as the router registers it.
+            pub const fn pattern(self) -> &'static str {
+                match self {
+                    $(Route::$name => $pattern,)+
+                }
+            }
+        }
+    };
+}
+
+routes! {
+    /// Sends the browser on to the overview.
+    Home = "/",
+    Overview = "/uebersicht",
+    /// The login page (GET) and the demo login (POST).
+    Login = "/anmelden",
+    /// Starts a login at the OpenID provider.
+    LoginWithProvider = "/anmelden/oidc",
+    /// Where the OpenID provider sends the browser back (the redirect URI).
+    LoginReturn = "/anmelden/rueckkehr",
+    Logout = "/abmelden",
+    Tokens = "/api-tokens",
+    TokenRevoke = "/api-tokens/{id}/widerrufen",
+    /// The catalogue with the booking form.
+    Shop = "/katalog",
+    /// The booking form's confirmation step.
+    ShopCheck = "/katalog/pruefen",
+    /// Books what the confirmation step showed.
+    Book = "/buchungen/neu",
+    Bookings = "/buchungen",
+    Booking = "/buchungen/{id}",
+    BookingResize = "/buchungen/{id}/groesse",
+    BookingResizeCheck = "/buchungen/{id}/groesse/pruefen",
+    BookingCancel = "/buchungen/{id}/kuendigen",
+    Environments = "/umgebungen",
+    Environment = "/umgebungen/{id}",
+    EnvironmentDissolve = "/umgebungen/{id}/aufloesen",
+    /// An application's stages (the `{id}` is the application's).
+    Pipeline = "/verfahren/{id}/stufen",
+    Releases = "/verfahren/{id}/releases",
+    PromotionRequest = "/verfahren/{id}/freigaben",
+    /// The Freigaben inbox.
+    Approvals = "/freigaben",
+    PromotionApprove = "/freigaben/{id}/genehmigen",
+    PromotionReject = "/freigaben/{id}/ablehnen",
+    PromotionWithdraw = "/freigaben/{id}/zurueckziehen",
+    DeploymentRetry = "/bereitstellungen/{id}/wiederholen",
+    Billing = "/abrechnung",
+    MonthCsv = "/abrechnung/{month}/csv",
+    /// One contract's statement (the `{id}` is the contract's).
+    Statement = "/abrechnung/{month}/vertrag/{id}",
+    StatementCsv = "/abrechnung/{month}/vertrag/{id}/csv",
+    Customers = "/betrieb/kunden",
+    Customer = "/betrieb/kunden/{id}",
+    CustomerApplications = "/betrieb/kunden/{id}/verfahren",
+    Contracts = "/betrieb/vertraege",
+    ContractNew = "/betrieb/vertraege/neu",
+    ContractEdit = "/betrieb/vertraege/{id}",
+    /// Katalogpflege.
+    Catalogue = "/betrieb/katalog",
+    ProductCreate = "/betrieb/katalog/produkte",
+    SizeUpdate = "/betrieb/katalog/groessen/{id}",
+    PriceAdd = "/betrieb/katalog/preise",
+    PriceUpdate = "/betrieb/katalog/preise/{id}",
+    Provisioning = "/betrieb/bereitstellung",
+}
+
+/// A page or form target of the portal, with its parameters. `Display`
+/// gives the address to put into `href`, `action` or `Location`: the path,
+/// then the query (percent-encoded) and the anchor where the variant has
+/// them. Unless said otherwise a variant is its [`Route`] of the same name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Url {
+    Home,
+    Overview,
+    /// The overview of one customer, as the Betreiber sees it (`?kunde=`).
+    CustomerOverview(i64),
+    Login,
+    LoginWithProvider,
+    LoginReturn,
+    Logout,
+    Tokens,
+    TokenRevoke(i64),
+    Shop,
+    /// The catalogue with a product and size chosen, at the booking form
+    /// (`?produkt=…&groesse=…#buchen`). The product is its slug.
+    ShopChoice {
+        product: String,
+        size: Size,
+    },
+    ShopCheck,
+    Book,
+    Bookings,
+    /// The bookings of one application in one stage (`?verfahren=…&stufe=…`).
+    BookingsOf {
+        application: i64,
+        stage: Stage,
+    },
+    /// One page of the filtered list (`?verfahren=…&…&seite=…`).
+    BookingsPage {
+        filter: BookingFilter,
+        page: i64,
+    },
+    Booking(i64),
+    /// A booking's page with the note of what just happened to it.
+    BookingNotice(i64, BookingNotice),
+    BookingResize(i64),
+    BookingResizeCheck(i64),
+    BookingCancel(i64),
+    Environments,
+    Environment(i64),
+    /// An environment's page after its dissolution began (`?aufgeloest=1`).
+    EnvironmentDissolved(i64),
+    EnvironmentDissolve(i64),
+    /// An application's stages; the number is the application's.
+    Pipeline(i64),
+    /// An application's stages with a note (`?hinweis=…`).
+    PipelineNotice(i64, Hinweis),
+    Releases(i64),
+    PromotionRequest(i64),
+    Approvals,
+    /// The inbox with a note (`?hinweis=…`).
+    ApprovalsNotice(Hinweis),
+    PromotionApprove(i64),
+    PromotionReject(i64),
+    PromotionWithdraw(i64),
+    DeploymentRetry(i64),
+    Billing,
+    /// The statements of one month (`?monat=…`).
+    BillingMonth(Month),
+    /// All contracts' lines of a month as CSV; `rfc4180` asks for commas and
+    /// decimal points (`?format=rfc4180`) instead of the spreadsheet dialect.
+    MonthCsv {
+        month: Month,
+        rfc4180: bool,
+    },
+    Statement {
+        month: Month,
+        contract: i64,
+    },
+    StatementCsv {
+        month: Month,
+        contract: i64,
+        rfc4180: bool,
+    },
+    Customers,
+    Customer(i64),
+    CustomerApplications(i64),
+    Contracts,
+    ContractNew,
+    /// The new-contract form with the customer chosen (`?kunde=…`).
+    ContractNewFor(i64),
+    ContractEdit(i64),
+    Catalogue,
+    /// Katalogpflege at one size's card (`#groesse-…`).
+    CatalogueSize(i64),
+    ProductCreate,
+    SizeUpdate(i64),
+    PriceAdd,
+    PriceUpdate(i64),
+    Provisioning,
+}
+
+/// The bookings list's filter as it was typed, so that paging keeps it
+/// (unknown values included: the list ignores them, the link keeps them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookingFilter {
+    pub application: String,
+    pub stage: String,
+    pub state: String,
+    pub product: String,
+    pub size: String,
+}
+
+/// What just happened to a booking, for the note on its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingNotice {
+    Booked,
+    Resized,
+    Cancelled,
+}
+
+impl BookingNotice {
+    /// The query parameter that carries it (its value is `1`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            BookingNotice::Booked => "gebucht",
+            BookingNotice::Resized => "geaendert",
+            BookingNotice::Cancelled => "gekuendigt",
+        }
+    }
+}
+
+/// The note after a promotion or deployment step (`?hinweis=…` on the
+/// stages and the inbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hinweis {
+    Beantragt,
+    Genehmigt,
+    Abgelehnt,
+    Zurueckgezogen,
+    Wiederholt,
+}
+
+impl Hinweis {
+    const ALL: [Hinweis; 5] = [
+        Hinweis::Beantragt,
+        Hinweis::Genehmigt,
+        Hinweis::Abgelehnt,
+        Hinweis::Zurueckgezogen,
+        Hinweis::Wiederholt,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Hinweis::Beantragt => "beantragt",
+            Hinweis::Genehmigt => "genehmigt",
+            Hinweis::Abgelehnt => "abgelehnt",
+            Hinweis::Zurueckgezogen => "zurueckgezogen",
+            Hinweis::Wiederholt => "wiederholt",
+        }
+    }
+
+    /// The note an address names; an unknown one (an old bookmark) is none.
+    pub fn parse(code: &str) -> Option<Hinweis> {
+        Hinweis::ALL.into_iter().find(|h| h.as_str() == code)
+    }
+}
+
+impl Route {
+    /// The pattern that serves `url`.
+    pub fn of(url: &Url) -> Route {
+        match url {
+            Url::Home => Route::Home,
+            Url::Overview | Url::CustomerOverview(_) => Route::Overview,
+            Url::Login => Route::Login,
+            Url::LoginWithProvider => Route::LoginWithProvider,
+            Url::LoginReturn => Route::LoginReturn,
+            Url::Logout => Route::Logout,
+            Url::Tokens => Route::Tokens,
+            Url::TokenRevoke(_) => Route::TokenRevoke,
+            Url::Shop | Url::ShopChoice { .. } => Route::Shop,
+            Url::ShopCheck => Route::ShopCheck,
+            Url::Book => Route::Book,
+            Url::Bookings | Url::BookingsOf { .. } | Url::BookingsPage { .. } => Route::Bookings,
+            Url::Booking(_) | Url::BookingNotice(..) => Route::Booking,
+            Url::BookingResize(_) => Route::BookingResize,
+            Url::BookingResizeCheck(_) => Route::BookingResizeCheck,
+            Url::BookingCancel(_) => Route::BookingCancel,
+            Url::Environments => Route::Environments,
+            Url::Environment(_) | Url::EnvironmentDissolved(_) => Route::Environment,
+            Url::EnvironmentDissolve(_) => Route::EnvironmentDissolve,
+            Url::Pipeline(_) | Url::PipelineNotice(..) => Route::Pipeline,
+            Url::Releases(_) => Route::Releases,
+            Url::PromotionRequest(_) => Route::PromotionRequest,
+            Url::Approvals | Url::ApprovalsNotice(_) => Route::Approvals,
+            Url::PromotionApprove(_) => Route::PromotionApprove,
+            Url::PromotionReject(_) => Route::PromotionReject,
+            Url::PromotionWithdraw(_) => Route::PromotionWithdraw,
+            Url::DeploymentRetry(_) => Route::DeploymentRetry,
+            Url::Billing | Url::BillingMonth(_) => Route::Billing,
+            Url::MonthCsv { .. } => Route::MonthCsv,
+            Url::Statement { .. } => Route::Statement,
+            Url::StatementCsv { .. } => Route::StatementCsv,
+            Url::Customers => Route::Customers,
+            Url::Customer(_) => Route::Customer,
+            Url::CustomerApplications(_) => Route::CustomerApplications,
+            Url::Contracts => Route::Contracts,
+            Url::ContractNew | Url::ContractNewFor(_) => Route::ContractNew,
+            Url::ContractEdit(_) => Route::ContractEdit,
+            Url::Catalogue | Url::CatalogueSize(_) => Route::Catalogue,
+            Url::ProductCreate => Route::ProductCreate,
+            Url::SizeUpdate(_) => Route::SizeUpdate,
+            Url::PriceAdd => Route::PriceAdd,
+            Url::PriceUpdate(_) => Route::PriceUpdate,
+            Url::Provisioning => Route::Provisioning,
+        }
+    }
+}
+
+impl Url {
+    /// The path: the route's pattern with the parameters filled in.
+    fn write_path(&self, f: &mut impl Write) -> fmt::Result {
+        match self {
+            Url::TokenRevoke(id) => write!(f, "/api-tokens/{id}/widerrufen"),
+            Url::Booking(id) | Url::BookingNotice(id, _) => write!(f, "/buchungen/{id}"),
+            Url::BookingResize(id) => write!(f, "/buchungen/{id}/groesse"),
+            Url::BookingResizeCheck(id) => write!(f, "/buchungen/{id}/groesse/pruefen"),
+            Url::BookingCancel(id) => write!(f, "/buchungen/{id}/kuendigen"),
+            Url::Environment(id) | Url::EnvironmentDissolved(id) => {
+                write!(f, "/umgebungen/{id}")
+            }
+            Url::EnvironmentDissolve(id) => write!(f, "/umgebungen/{id}/aufloesen"),
+            Url::Pipeline(id) | Url::PipelineNotice(id, _) => write!(f, "/verfahren/{id}/stufen"),
+            Url::Releases(id) => write!(f, "/verfahren/{id}/releases"),
+            Url::PromotionRequest(id) => write!(f, "/verfahren/{id}/freigaben"),
+            Url::PromotionApprove(id) => write!(f, "/freigaben/{id}/genehmigen"),
+            Url::PromotionReject(id) => write!(f, "/freigaben/{id}/ablehnen"),
+            Url::PromotionWithdraw(id) => write!(f, "/freigaben/{id}/zurueckziehen"),
+            Url::DeploymentRetry(id) => write!(f, "/bereitstellungen/{id}/wiederholen"),
+            Url::MonthCsv { month, .. } => write!(f, "/abrechnung/{month}/csv"),
+            Url::Statement { month, contract } => {
+                write!(f, "/abrechnung/{month}/vertrag/{contract}")
+            }
+            Url::StatementCsv {
+                month, contract, ..
+            } => write!(f, "/abrechnung/{month}/vertrag/{contract}/csv"),
+            Url::Customer(id) => write!(f, "/betrieb/kunden/{id}"),
+            Url::CustomerApplications(id) => write!(f, "/betrieb/kunden/{id}/verfahren"),
+            Url::ContractEdit(id) => write!(f, "/betrieb/vertraege/{id}"),
+            Url::SizeUpdate(id) => write!(f, "/betrieb/katalog/groessen/{id}"),
+            Url::PriceUpdate(id) => write!(f, "/betrieb/katalog/preise/{id}"),
+            // Without parameters in the path, the path is the pattern.
+            other => f.write_str(Route::of(other).pattern()),
+        }
+    }
+
+    /// The query parameters, in the order they are written.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let rfc4180 = |yes: &bool| match yes {
+            true => vec![("format", "rfc4180".to_owned())],
+            false => Vec::new(),
+        };
+        match self {
+            Url::CustomerOverview(id) | Url::ContractNewFor(id) => vec![("kunde", id.to_string())],
+            Url::ShopChoice { product, size } => {
+                vec![("produkt", product.clone()), ("groesse", size.to_string())]
+            }
+            Url::BookingsOf { application, stage } => vec![
+                ("verfahren", application.to_string()),
+                ("stufe", stage.as_str().to_owned()),
+            ],
+            Url::BookingsPage { filter, page } => vec![
+                ("verfahren", filter.application.clone()),
+                ("stufe", filter.stage.clone()),
+                ("status", filter.state.clone()),
+                ("produkt", filter.product.clone()),
+                ("groesse", filter.size.clone()),
+                ("seite", page.to_string()),
+            ],
+            Url::BookingNotice(_, notice) => vec![(notice.key(), "1".to_owned())],
+            Url::EnvironmentDissolved(_) => vec![("aufgeloest", "1".to_owned())],
+            Url::PipelineNotice(_, hinweis) | Url::ApprovalsNotice(hinweis) => {
+                vec![("hinweis", hinweis.as_str().to_owned())]
+            }
+            Url::BillingMonth(month) => vec![("monat", month.to_string())],
+            Url::MonthCsv { rfc4180: yes, .. } | Url::StatementCsv { rfc4180: yes, .. } => {
+                rfc4180(yes)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The anchor on the page, without its `#`.
+    fn anchor(&self) -> Option<String> {
+        match self {
+            Url::ShopChoice { .. } => Some("buchen".to_owned()),
+            Url::CatalogueSize(id) => Some(format!("groesse-{id}")),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_path(f)?;
+        let query = self.query();
+        if !query.is_empty() {
+            let encoded = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish();
+            write!(f, "?{encoded}")?;
+        }
+        if let Some(anchor) = self.anchor() {
+            write!(f, "#{anchor}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
