@@ -275,7 +275,15 @@ impl Reconciler {
             )
             .await?;
         }
-        tx.commit().await
+        let recovered = claim.attempts > 0;
+        if recovered {
+            self.notify(&mut tx, claim, true, "").await?;
+        }
+        tx.commit().await?;
+        if recovered {
+            self.db.wake_notifications();
+        }
+        Ok(())
     }
 
     /// Gives back this process's claims (at shutdown).
