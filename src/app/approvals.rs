@@ -9,8 +9,11 @@ use super::{Change, Error, FieldErrors, Result, notify};
 use crate::{
     db::{self, audit},
     domain::{
+        Stage,
+        actor::CurrentUser,
         approval::{self, ApprovalKind, ApprovalState, Step},
         notification::Audience,
+        policy,
         text::Text,
     },
 };
@@ -118,6 +121,26 @@ pub async fn close(
             .await?;
     }
     Ok(state)
+}
+
+/// How many open requests of every kind wait for `user`'s decision (the
+/// "Freigaben (N)" of the navigation): promotions into a stage whose
+/// approving role the person has, Kontingent requests for the Betreiber;
+/// never their own.
+pub async fn waiting_count(db: &crate::db::Db, user: &CurrentUser) -> Result<i64> {
+    let stages: Vec<Stage> = Stage::ALL
+        .into_iter()
+        .filter(|s| s.approver().is_some_and(|role| user.has(role)))
+        .collect();
+    let kontingent = policy::allows(policy::administer(user));
+    if stages.is_empty() && !kontingent {
+        return Ok(0);
+    }
+    let mut conn = db.pool.acquire().await?;
+    Ok(
+        db::approvals::waiting_for(&mut conn, user.id, user.customer_id, &stages, kontingent)
+            .await?,
+    )
 }
 
 /// The audit action of a step on a request of `kind`.
