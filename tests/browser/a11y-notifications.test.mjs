@@ -101,6 +101,10 @@ for (const { label, width } of WIDTHS) {
       assert.equal(await page.getByLabel('Signaturgeheimnis').count(), 0, 'the secret is shown once');
       assert.equal(await page.getByRole('button', { name: /Entfernen/ }).count(), 1);
       await check(page, `/webhooks listed${suffix}`, width);
+
+      // Removed again, so the next run of this test starts empty.
+      await press(page, 'Entfernen (https://127.0.0.1:9/kontor/ein/recht/langer/pfad/fuer/den/empfang)');
+      assert.match(await page.locator('main').innerText(), /noch kein Webhook/);
     });
 
     it('/webhooks of the Betreiber (a customer or all)', async () => {
@@ -127,14 +131,19 @@ describe('with a waiting request and failing deliveries', () => {
     // Vorprüfung; the developer asks for Abnahme: it waits for the
     // Systempfleger:in, whose e-mail cannot be delivered.
     const dev = await createToken(on, 'entwickler');
-    const delivered = await api(on, dev, 'POST', '/api/v1/applications/1/releases',
+    const { page } = await on.open('entwickler');
+    await page.goto('/uebersicht');
+    const href = await page.getByRole('link', { name: 'Bürgerservice-Portal', exact: true }).getAttribute('href');
+    const app = Number(href.match(/^\/verfahren\/(\d+)\/stufen$/)?.[1]);
+    assert.ok(app, `the Bürgerservice-Portal's link: ${href}`);
+    const delivered = await api(on, dev, 'POST', `/applications/${app}/releases`,
       { version: '9.9.9', image: pinned('notifications') });
     assert.equal(delivered.status, 201, JSON.stringify(delivered.body));
     await until(async () => {
-      const p = await api(on, dev, 'GET', '/api/v1/applications/1/pipeline');
+      const p = await api(on, dev, 'GET', `/applications/${app}/pipeline`);
       return p.body.stages.find((s) => s.stage === 'vorpruefung')?.deployment?.state === 'erfolgreich';
     }, 'the release runs in Vorprüfung');
-    const requested = await api(on, dev, 'POST', '/api/v1/applications/1/promotions',
+    const requested = await api(on, dev, 'POST', `/applications/${app}/promotions`,
       { release_id: delivered.body.id, to_stage: 'abnahme' });
     assert.equal(requested.status, 201, JSON.stringify(requested.body));
   })());
