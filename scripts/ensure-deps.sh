@@ -8,6 +8,8 @@
 #      OpenID provider) in step with their package-lock.json
 #   d) python3 that can make a venv (scripts/schemathesis.sh installs
 #      Schemathesis into one)
+#   d') the real SMTP server of the notification tests (aiosmtpd, pinned in
+#      tests/notifications/requirements.txt) in ~/.cache/kontor/notify-venv
 #   e) Maven and curl, with which scripts/keycloak.sh fetches and checks
 #      Keycloak (it finds the Java 21+ Keycloak needs itself)
 #   f) the openssl command and Go, for the real Kubernetes control plane of
@@ -211,6 +213,27 @@ ensure_python_venv() {
   fi
 }
 
+# ------------------------------------------ notification tests' SMTP server
+# aiosmtpd in a venv of its own (the tests start it as a process on
+# loopback; `cargo run` needs none of it). Remade when the pinned
+# requirements change.
+NOTIFY_VENV="${KONTOR_NOTIFY_VENV:-$HOME/.cache/kontor/notify-venv}"
+ensure_notify_venv() {
+  local req="$REPO_ROOT/tests/notifications/requirements.txt" stamp="$NOTIFY_VENV/.kontor-requirements.txt"
+  if [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
+    && "$NOTIFY_VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    log "aiosmtpd present in $NOTIFY_VENV"
+    return
+  fi
+  log "installing aiosmtpd into $NOTIFY_VENV"
+  mkdir -p "$(dirname "$NOTIFY_VENV")"
+  python3 -m venv --clear "$NOTIFY_VENV"
+  "$NOTIFY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    -r "$req" </dev/null
+  cp "$req" "$stamp"
+  log "aiosmtpd installed into $NOTIFY_VENV"
+}
+
 # --------------------------------------------------------- Keycloak's tools
 ensure_keycloak_tools() {
   local missing=()
@@ -235,6 +258,7 @@ ensure_chromium
 ensure_node_modules tests/browser
 ensure_node_modules tests/oidc
 ensure_python_venv
+ensure_notify_venv
 ensure_keycloak_tools
 ensure_kube_tools
 log "done"

@@ -30,6 +30,29 @@ pub struct ClusterSettings {
     pub in_cluster: bool,
 }
 
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the
+    /// server does not offer it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host, or tests.
+    None,
+}
+
+impl SmtpTls {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        }
+    }
+}
+
 /// Whether demo users may log in, which every page says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DemoMode {
@@ -137,6 +160,54 @@ pub struct Settings {
     /// Seconds a rollout may take before its deployment counts as failed
     /// (`KONTOR_ROLLOUT_TIMEOUT_SECONDS`).
     pub rollout_timeout_seconds: u64,
+    /// The mail server notifications are sent through (`KONTOR_SMTP_HOST`);
+    /// without it e-mail is off (and the pages say so).
+    pub smtp_host: Option<String>,
+    /// Its port (`KONTOR_SMTP_PORT`); default 587 with STARTTLS, 465 with
+    /// TLS, 25 without.
+    pub smtp_port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS, "SMTPS") or `none`
+    /// (`KONTOR_SMTP_TLS`; `none` only for a relay on the same host or a
+    /// test).
+    pub smtp_tls: SmtpTls,
+    /// Login at the mail server (`KONTOR_SMTP_USERNAME`,
+    /// `KONTOR_SMTP_PASSWORD`); none without.
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// The sender address, e.g. `Kontor <kontor@rz.example.de>`
+    /// (`KONTOR_SMTP_FROM`); needed with `KONTOR_SMTP_HOST`.
+    pub smtp_from: Option<String>,
+    /// Seconds one e-mail may take to send, connecting included
+    /// (`KONTOR_SMTP_TIMEOUT_SECONDS`): every send runs under a timeout of
+    /// its own, since the client's own timeout covers only the connection.
+    pub smtp_timeout_seconds: u64,
+    /// Seconds an idle pooled connection to the mail server is kept
+    /// (`KONTOR_SMTP_IDLE_SECONDS`); below the server's own idle limit.
+    pub smtp_idle_seconds: u64,
+    /// Seconds one webhook call may take (`KONTOR_WEBHOOK_TIMEOUT_SECONDS`).
+    pub webhook_timeout_seconds: u64,
+    /// Allow `http://` webhook endpoints (`KONTOR_WEBHOOK_ALLOW_HTTP`), for
+    /// test systems; default only `https://`.
+    pub webhook_allow_http: bool,
+    /// Deliveries sent at the same time per process
+    /// (`KONTOR_NOTIFY_WORKERS`); 0 switches the sender off.
+    pub notify_workers: usize,
+    /// Milliseconds between looks at the delivery outbox when nothing woke
+    /// the sender (`KONTOR_NOTIFY_POLL_MS`).
+    pub notify_poll_ms: u64,
+    /// How long a claim on a delivery holds before another replica may take
+    /// it over (`KONTOR_NOTIFY_LEASE_SECONDS`); longer than two sends.
+    pub notify_lease_seconds: u64,
+    /// First retry delay and ceiling of a failed delivery, in milliseconds
+    /// (`KONTOR_NOTIFY_RETRY_BASE_MS`, `KONTOR_NOTIFY_RETRY_MAX_MS`).
+    pub notify_retry_base_ms: u64,
+    pub notify_retry_max_ms: u64,
+    /// Hours a delivery is retried before it is given up
+    /// (`KONTOR_NOTIFY_GIVE_UP_HOURS`).
+    pub notify_give_up_hours: u64,
+    /// Seconds between looks at every contract's budget forecast
+    /// (`KONTOR_BUDGET_WATCH_EVERY_SECONDS`); 0 switches it off.
+    pub budget_watch_every_seconds: u64,
     /// Log filter in `tracing` syntax (`KONTOR_LOG`).
     pub log: String,
     /// Log as JSON lines (`KONTOR_LOG_JSON`).
@@ -182,6 +253,23 @@ impl Default for Settings {
             metering_every_seconds: 300,
             registries: "registry.rz.example".into(),
             rollout_timeout_seconds: 600,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: None,
+            smtp_timeout_seconds: 30,
+            smtp_idle_seconds: 30,
+            webhook_timeout_seconds: 10,
+            webhook_allow_http: false,
+            notify_workers: 4,
+            notify_poll_ms: 1000,
+            notify_lease_seconds: 120,
+            notify_retry_base_ms: 2000,
+            notify_retry_max_ms: 600_000,
+            notify_give_up_hours: 72,
+            budget_watch_every_seconds: 300,
             log: "info,sqlx=warn,tower_http=info".into(),
             log_json: false,
         }
@@ -223,7 +311,54 @@ impl Settings {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
         }
         self.check_oidc()?;
-        self.check_provisioning()
+        self.check_provisioning()?;
+        self.check_notifications()
+    }
+
+    fn check_notifications(&self) -> anyhow::Result<()> {
+        if let Some(host) = &self.smtp_host {
+            if host.trim().is_empty() {
+                anyhow::bail!("KONTOR_SMTP_HOST may not be empty");
+            }
+            let from = self.smtp_from.as_deref().unwrap_or_default();
+            if from.parse::<lettre::message::Mailbox>().is_err() {
+                anyhow::bail!(
+                    "KONTOR_SMTP_FROM must be a sender address such as \
+                     \"Kontor <kontor@rz.example.de>\" when KONTOR_SMTP_HOST is set"
+                );
+            }
+            if self.smtp_username.is_some() != self.smtp_password.is_some() {
+                anyhow::bail!("KONTOR_SMTP_USERNAME and KONTOR_SMTP_PASSWORD go together");
+            }
+        }
+        if self.smtp_timeout_seconds == 0 || self.webhook_timeout_seconds == 0 {
+            anyhow::bail!(
+                "KONTOR_SMTP_TIMEOUT_SECONDS and KONTOR_WEBHOOK_TIMEOUT_SECONDS must be at least 1"
+            );
+        }
+        // A claim must outlast a send and its one immediate retry, or a
+        // second replica could take it over while it is still being sent.
+        let longest = 2 * self.smtp_timeout_seconds.max(self.webhook_timeout_seconds);
+        if self.notify_lease_seconds <= longest {
+            anyhow::bail!(
+                "KONTOR_NOTIFY_LEASE_SECONDS must be longer than twice the longest send \
+                 timeout ({longest} s)"
+            );
+        }
+        if self.notify_retry_base_ms == 0 || self.notify_retry_max_ms < self.notify_retry_base_ms {
+            anyhow::bail!(
+                "KONTOR_NOTIFY_RETRY_BASE_MS must be at least 1 and at most KONTOR_NOTIFY_RETRY_MAX_MS"
+            );
+        }
+        if self.notify_poll_ms == 0 {
+            anyhow::bail!("KONTOR_NOTIFY_POLL_MS must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Whether e-mail is configured.
+    pub fn email_enabled(&self) -> bool {
+        self.smtp_host.is_some()
     }
 
     fn check_oidc(&self) -> anyhow::Result<()> {
@@ -437,5 +572,12 @@ mod tests {
             .contains("staging")
         );
         assert!(refused(|s| s.retry_base_ms = 0).contains("KONTOR_RETRY_BASE_MS"));
+        assert!(
+            refused(|s| s.smtp_host = Some("mail.example".into())).contains("KONTOR_SMTP_FROM")
+        );
+        assert!(
+            refused(|s| s.notify_lease_seconds = s.smtp_timeout_seconds)
+                .contains("KONTOR_NOTIFY_LEASE_SECONDS")
+        );
     }
 }

@@ -49,6 +49,19 @@ where
     })
 }
 
+/// Delay before attempt `attempts + 1`: doubling from `base` up to `max`,
+/// and then a random point in its upper half ("equal jitter"), so that the
+/// environments of a cluster that was down do not all come back at once.
+pub fn retry_delay(attempts: i64, base: Duration, max: Duration) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
+    let full = base
+        .checked_mul(2u32.saturating_pow(exponent))
+        .unwrap_or(max)
+        .min(max);
+    let half = full / 2;
+    half + half.mul_f64(rand::random::<f64>())
+}
+
 /// Clears rate-limit counters of long-past windows every ten minutes.
 pub fn spawn_rate_limit_prune(db: Db) -> tokio::task::JoinHandle<()> {
     let job_db = db.clone();

@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod provisioning;
 pub mod ratelimit;
 pub mod secret;

@@ -38,6 +38,12 @@ struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    channel: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
     kind: String,
@@ -54,6 +60,9 @@ struct Metrics {
     job_runs: Family<JobLabels, Counter>,
     queue_pending: Gauge,
     queue_failing: Gauge,
+    deliveries: Family<DeliveryLabels, Counter>,
+    notify_pending: Gauge,
+    notify_failing: Gauge,
 }
 
 fn latency_buckets() -> Histogram {
@@ -108,8 +117,29 @@ fn metrics() -> &'static Metrics {
             "Of those, the ones whose last attempt failed",
             queue_failing.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "notification_attempts",
+            "Delivery attempts of notifications by channel and outcome (zugestellt, fehler, abgelehnt)",
+            deliveries.clone(),
+        );
+        let notify_pending = Gauge::default();
+        registry.register(
+            "notification_queue_pending",
+            "Notification deliveries not sent yet (all replicas)",
+            notify_pending.clone(),
+        );
+        let notify_failing = Gauge::default();
+        registry.register(
+            "notification_queue_failing",
+            "Of those, the ones whose last attempt failed",
+            notify_failing.clone(),
+        );
         Metrics {
             registry,
+            deliveries,
+            notify_pending,
+            notify_failing,
             requests,
             latency,
             reconciles,
@@ -160,6 +190,17 @@ pub fn job_run(job: &str) {
         .inc();
 }
 
+/// One attempt to deliver a notification.
+pub fn notification(channel: &str, outcome: &str) {
+    metrics()
+        .deliveries
+        .get_or_create(&DeliveryLabels {
+            channel: channel.to_owned(),
+            outcome: outcome.to_owned(),
+        })
+        .inc();
+}
+
 /// One run of the billing-close job.
 pub fn billing_run(seconds: f64) {
     metrics().billing_runs.observe(seconds);
@@ -171,6 +212,10 @@ pub async fn render(db: &crate::db::Db) -> String {
     if let Ok(depth) = crate::db::outbox::depth(&db.pool).await {
         m.queue_pending.set(depth.pending);
         m.queue_failing.set(depth.failing);
+    }
+    if let Ok(counts) = crate::db::notifications::counts(&db.pool).await {
+        m.notify_pending.set(counts.pending);
+        m.notify_failing.set(counts.failing);
     }
     let mut text = String::new();
     // Writing into a String cannot fail.

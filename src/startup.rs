@@ -33,6 +33,9 @@ pub struct Application {
     db: Db,
     settings: Arc<Settings>,
     provisioner: Arc<Provisioner>,
+    /// Where links in messages point (`KONTOR_PUBLIC_URL`, else the
+    /// address listened on).
+    public_base: String,
 }
 
 /// Security headers for every response. The CSP forbids inline script and
@@ -78,6 +81,7 @@ impl Application {
             None => format!("http://{}", listener.local_addr()?),
         };
         let oidc = Oidc::from_settings(&settings, &public_base)?.map(Arc::new);
+        db.set_email_enabled(settings.email_enabled());
         let limiter = Arc::new(RateLimiter::new(db.pool.clone()));
         let state = AppState {
             db,
@@ -98,6 +102,7 @@ impl Application {
             db,
             settings,
             provisioner,
+            public_base,
         })
     }
 
@@ -121,6 +126,8 @@ impl Application {
         }
         let provisioning =
             crate::provisioning::spawn(self.db.clone(), self.provisioner, &self.settings);
+        let notifications =
+            crate::notifications::spawn(self.db.clone(), &self.settings, &self.public_base)?;
         crate::jobs::spawn_rate_limit_prune(self.db.clone());
         axum::serve(
             self.listener,
@@ -130,6 +137,7 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
         provisioning.stop().await;
+        notifications.stop().await;
         Ok(())
     }
 }

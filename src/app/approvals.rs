@@ -5,11 +5,15 @@
 
 use serde_json::json;
 
-use super::{Change, Error, FieldErrors, Result};
+use super::{Change, Error, FieldErrors, Result, notify};
 use crate::{
     db::{self, audit},
     domain::{
+        Stage,
+        actor::CurrentUser,
         approval::{self, ApprovalKind, ApprovalState, Step},
+        notification::Audience,
+        policy,
         text::Text,
     },
 };
@@ -36,6 +40,34 @@ pub fn reason(step: Step, raw: Option<&str>) -> Result<Option<Text>> {
 /// that is closed already.
 pub fn next(state: ApprovalState, step: Step) -> Result<ApprovalState> {
     approval::next(state, step).map_err(|closed| Error::Conflict(closed.to_string()))
+}
+
+/// A request was opened in `change`: tells those who may decide it
+/// (`deciders`, never the requester) that it waits for them. Every kind of
+/// request calls this once it has written its request; `what` says in a
+/// German sentence what it asks for, `link` is the page to decide it on.
+pub async fn opened(
+    change: &mut Change<'_>,
+    kind: ApprovalKind,
+    id: i64,
+    customer_id: i64,
+    deciders: Audience,
+    what: &str,
+    link: &str,
+) -> Result<()> {
+    let requested_by = change.person().id;
+    change
+        .notify(notify::waiting(
+            kind,
+            id,
+            customer_id,
+            requested_by,
+            deciders,
+            what,
+            link,
+        ))
+        .await?;
+    Ok(())
 }
 
 /// Closes the request with `step` in `change` and records it: the state
@@ -73,7 +105,42 @@ pub async fn close(
             after: Some(after),
         })
         .await?;
+    // A decision is told to the requester; a withdrawal was their own.
+    if step != Step::Withdraw
+        && let Some(head) = db::approvals::head(change.conn(), id, "").await?
+    {
+        change
+            .notify(notify::decided(
+                kind,
+                id,
+                customer_id,
+                head.requested_by,
+                state,
+                reason,
+            ))
+            .await?;
+    }
     Ok(state)
+}
+
+/// How many open requests of every kind wait for `user`'s decision (the
+/// "Freigaben (N)" of the navigation): promotions into a stage whose
+/// approving role the person has, Kontingent requests for the Betreiber;
+/// never their own.
+pub async fn waiting_count(db: &crate::db::Db, user: &CurrentUser) -> Result<i64> {
+    let stages: Vec<Stage> = Stage::ALL
+        .into_iter()
+        .filter(|s| s.approver().is_some_and(|role| user.has(role)))
+        .collect();
+    let kontingent = policy::allows(policy::administer(user));
+    if stages.is_empty() && !kontingent {
+        return Ok(0);
+    }
+    let mut conn = db.pool.acquire().await?;
+    Ok(
+        db::approvals::waiting_for(&mut conn, user.id, user.customer_id, &stages, kontingent)
+            .await?,
+    )
 }
 
 /// The audit action of a step on a request of `kind`.

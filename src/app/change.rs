@@ -28,6 +28,8 @@ pub struct Change<'a> {
     pub now: i64,
     key: Option<&'a Key>,
     provisioning: bool,
+    /// Whether the change recorded notifications, to wake the sender.
+    notifying: bool,
 }
 
 /// The outcome of a creating call: a new object, or the replay of an earlier
@@ -72,6 +74,7 @@ impl<'a> Change<'a> {
             now,
             key: None,
             provisioning: false,
+            notifying: false,
         })
     }
 
@@ -164,13 +167,21 @@ impl<'a> Change<'a> {
         Ok(outbox::enqueue(&mut self.tx, environment_id, scope).await?)
     }
 
-    /// Commits the change, then wakes this process's reconciler if the
-    /// change gave it work.
+    /// Notes that the change recorded notifications (`app::notify`).
+    pub(super) fn notified(&mut self) {
+        self.notifying = true;
+    }
+
+    /// Commits the change, then wakes this process's reconciler and
+    /// notification sender if the change gave them work.
     pub async fn commit(self) -> Result<()> {
-        let (db, provisioning) = (self.db, self.provisioning);
+        let (db, provisioning, notifying) = (self.db, self.provisioning, self.notifying);
         self.tx.commit().await?;
         if provisioning {
             db.wake_provisioning();
+        }
+        if notifying {
+            db.wake_notifications();
         }
         Ok(())
     }

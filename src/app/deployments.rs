@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, visible};
+use super::{Change, Error, Result, notify, visible};
 use crate::{
     db::{self, Db, audit, deployments::Deployment, deployments::Running, outbox},
     domain::{actor::CurrentUser, policy, release::DeploymentState},
@@ -51,6 +51,7 @@ pub async fn start(change: &mut Change<'_>, environment_id: i64, release_id: i64
                 after: Some(json!({"state": state, "message": message})),
             })
             .await?;
+        failed(change, id, environment_id, message).await?;
         return Ok(id);
     }
     let generation = change
@@ -71,6 +72,30 @@ pub async fn start(change: &mut Change<'_>, environment_id: i64, release_id: i64
     .await?;
     db::environments::set_deployment(change.tx(), environment_id, id).await?;
     Ok(id)
+}
+
+/// Tells of a failed deployment (in `change`).
+async fn failed(
+    change: &mut Change<'_>,
+    id: i64,
+    environment_id: i64,
+    message: &str,
+) -> Result<()> {
+    let Some(at) = db::environments::whereabouts(change.conn(), environment_id).await? else {
+        return Ok(());
+    };
+    let namespace = at.namespace();
+    let place = notify::Place {
+        customer_id: at.customer_id,
+        application_id: at.application_id,
+        application_name: &at.application_name,
+        stage: at.stage,
+        namespace: &namespace,
+    };
+    change
+        .notify(notify::deployment_failed(id, &place, message))
+        .await?;
+    Ok(())
 }
 
 /// Closes the environment's running deployments, whose rollout will never
@@ -172,6 +197,9 @@ pub async fn finish(
             after: Some(json!({"state": state, "message": message})),
         })
         .await?;
+    if !succeeded {
+        failed(&mut change, running.id, running.environment_id, message).await?;
+    }
     change.commit().await?;
     Ok(true)
 }

@@ -23,6 +23,8 @@ pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod identities;
+pub mod notifications;
+pub mod notify;
 pub mod promotions;
 pub mod releases;
 pub mod tokens;

@@ -18,6 +18,7 @@ use crate::{
         actor::CurrentUser,
         approval::{ApprovalKind, Step},
         idempotency::Key,
+        notification::Audience,
         policy,
         release::Checkup,
     },
@@ -125,7 +126,37 @@ pub async fn request(
                 "from": from, "to": to})),
         })
         .await?;
+    let deciders = match to.approver() {
+        Some(role) => Audience::CustomerRoles(customer_id, role_slice(role)),
+        None => Audience::Betreiber,
+    };
+    let application = db::applications::name_of(change.conn(), application_id).await?;
+    approvals::opened(
+        &mut change,
+        ApprovalKind::Promotion,
+        id,
+        customer_id,
+        deciders,
+        &format!(
+            "Release {version} des Verfahrens {application} von {} nach {} freigeben.",
+            from.label(),
+            to.label()
+        ),
+        "/freigaben",
+    )
+    .await?;
     change.commit_created(id).await
+}
+
+/// One role as the static list an `Audience` holds.
+fn role_slice(role: Role) -> &'static [Role] {
+    match role {
+        Role::Betreiber => &[Role::Betreiber],
+        Role::Systempfleger => &[Role::Systempfleger],
+        Role::Verfahrensverantwortlicher => &[Role::Verfahrensverantwortlicher],
+        Role::Entwickler => &[Role::Entwickler],
+        Role::Finanzen => &[Role::Finanzen],
+    }
 }
 
 /// Loads a request for a change, under a row lock on PostgreSQL.

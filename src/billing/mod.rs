@@ -11,6 +11,7 @@ pub mod close;
 pub mod csv;
 pub mod rating;
 pub mod statements;
+pub mod watch;
 
 pub use budget::{BudgetLevel, BudgetWatch};
 pub use rating::{DayCost, Prices, Totals, daily_by_stage, totals};

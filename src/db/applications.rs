@@ -70,3 +70,12 @@ pub async fn owner(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<Opti
         .fetch_optional(conn)
         .await
 }
+
+/// An application's name, for messages.
+pub async fn name_of(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<String> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(name)
+}

@@ -111,3 +111,45 @@ pub async fn open_count(
     .await?;
     Ok(n)
 }
+
+/// How many open requests wait for `user_id`'s decision: promotions of
+/// `customer_id` into one of `stages` (those whose approving role the
+/// person has), and with `kontingent` every open Kontingent request —
+/// never the person's own.
+pub async fn waiting_for(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    customer_id: Option<i64>,
+    stages: &[crate::domain::Stage],
+    kontingent: bool,
+) -> sqlx::Result<i64> {
+    let mut total = 0;
+    if let (Some(customer_id), false) = (customer_id, stages.is_empty()) {
+        let placeholders: Vec<String> = (0..stages.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals a JOIN promotions p ON p.id = a.id \
+             WHERE a.state = 'offen' AND a.customer_id = $1 AND a.requested_by <> $2 \
+             AND p.to_stage IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query_as(super::sql(sql))
+            .bind(customer_id)
+            .bind(user_id);
+        for stage in stages {
+            q = q.bind(*stage);
+        }
+        let (n,): (i64,) = q.fetch_one(&mut *conn).await?;
+        total += n;
+    }
+    if kontingent {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals WHERE kind = 'kontingent' \
+             AND state = 'offen' AND requested_by <> $1",
+        )
+        .bind(user_id)
+        .fetch_one(conn)
+        .await?;
+        total += n;
+    }
+    Ok(total)
+}

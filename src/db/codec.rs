@@ -12,6 +12,7 @@ use crate::domain::{
     approval::{ApprovalKind, ApprovalState},
     billing::LineKind,
     contract::BillingModel,
+    notification::{Channel, DeliveryState, EventKind},
     release::{Checkup, DeploymentState},
 };
 
@@ -56,6 +57,9 @@ text_column!(
     ApprovalState,
     ApprovalKind,
     DeploymentState,
+    EventKind,
+    Channel,
+    DeliveryState,
 );
 
 /// A civil date stored as `YYYY-MM-DD` text; rows read it as a

@@ -270,3 +270,33 @@ pub async fn customer_of(conn: &mut AnyConnection, id: i64) -> sqlx::Result<i64>
     .await?;
     Ok(customer_id)
 }
+
+/// Where an environment is, for messages: customer, application (id and
+/// name), stage and the namespace's parts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Whereabouts {
+    pub customer_id: i64,
+    pub customer_slug: String,
+    pub application_id: i64,
+    pub application_name: String,
+    pub application_slug: String,
+    pub stage: Stage,
+}
+
+impl Whereabouts {
+    pub fn namespace(&self) -> String {
+        namespace_name(&self.customer_slug, &self.application_slug, self.stage)
+    }
+}
+
+pub async fn whereabouts(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Whereabouts>> {
+    sqlx::query_as(
+        "SELECT a.customer_id, c.slug AS customer_slug, a.id AS application_id, \
+         a.name AS application_name, a.slug AS application_slug, e.stage \
+         FROM environments e JOIN applications a ON a.id = e.application_id \
+         JOIN customers c ON c.id = a.customer_id WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}

@@ -16,6 +16,7 @@ pub mod deployments;
 pub mod environments;
 pub mod idempotency;
 pub mod metering;
+pub mod notifications;
 pub mod outbox;
 pub mod promotions;
 pub mod rate_limits;
@@ -52,6 +53,12 @@ pub struct Db {
     /// Rung after a commit that enqueued provisioning work, so this
     /// process's reconciler starts at once instead of at its next poll.
     provisioning: Arc<Notify>,
+    /// Rung after a commit that recorded notifications, for this process's
+    /// sender.
+    notifications: Arc<Notify>,
+    /// Whether e-mail is configured (`KONTOR_SMTP_HOST`); without it no
+    /// e-mail deliveries are written.
+    email: Arc<std::sync::atomic::AtomicBool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -109,6 +116,8 @@ impl Db {
             pool,
             backend,
             provisioning: Arc::new(Notify::new()),
+            notifications: Arc::new(Notify::new()),
+            email: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
     }
 
@@ -158,6 +167,28 @@ impl Db {
     /// happened before anyone waited: the wake-up is kept).
     pub async fn provisioning_woken(&self) {
         self.provisioning.notified().await;
+    }
+
+    /// Tells this process's notification sender that deliveries were
+    /// committed.
+    pub fn wake_notifications(&self) {
+        self.notifications.notify_one();
+    }
+
+    /// Resolves when [`Db::wake_notifications`] was called (kept like the
+    /// provisioning wake-up).
+    pub async fn notifications_woken(&self) {
+        self.notifications.notified().await;
+    }
+
+    /// Says whether e-mail is configured (set once at start).
+    pub fn set_email_enabled(&self, enabled: bool) {
+        self.email
+            .store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn email_enabled(&self) -> bool {
+        self.email.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Row lock suffix for a `SELECT` inside a write transaction. SQLite

@@ -105,17 +105,18 @@ pub async fn complete(tx: &mut Tx, worker: &str, claim: Claim, now_ms: i64) -> s
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a failed attempt and when to try again.
+/// Records a failed attempt and when to try again; false when the claim
+/// had been lost.
 pub async fn fail(
-    pool: &AnyPool,
+    tx: &mut Tx,
     worker: &str,
     claim: Claim,
     kind: &str,
     message: &str,
     now_ms: i64,
     retry_at_ms: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "UPDATE provisioning_outbox SET attempts = attempts + 1, due_at_ms = $1, last_error = $2, \
          last_error_kind = $3, last_attempt_ms = $4, claimed_by = NULL, claimed_until_ms = NULL \
          WHERE environment_id = $5 AND claimed_by = $6",
@@ -126,9 +127,9 @@ pub async fn fail(
     .bind(now_ms)
     .bind(claim.environment_id)
     .bind(worker)
-    .execute(pool)
+    .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Gives back every claim of `worker` (at shutdown), so another replica

@@ -235,6 +235,16 @@ pub async fn create(
     Ok(id)
 }
 
+/// Sets the e-mail address of the user with `login` (demo data).
+pub async fn set_email(tx: &mut super::Tx, login: &str, email: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET email = $1 WHERE login = $2")
+        .bind(email)
+        .bind(login)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The customers of these slugs that exist: `(id, slug)`.
 pub async fn customers_by_slug(pool: &AnyPool, slugs: &[&str]) -> sqlx::Result<Vec<(i64, String)>> {
     if slugs.is_empty() {

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod kontingent;
 pub mod money;
+pub mod notification;
 pub mod policy;
 pub mod quantity;
 pub mod release;

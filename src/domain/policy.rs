@@ -118,6 +118,23 @@ pub fn administer(user: &CurrentUser) -> Decision {
     }
 }
 
+/// Managing webhooks: of a customer (`Some`), the Betreiber and the
+/// customer's Systempfleger:in, who runs its systems and can receive them;
+/// for every customer (`None`), only the Betreiber.
+pub fn manage_webhooks(user: &CurrentUser, customer_id: Option<i64>) -> Decision {
+    match customer_id {
+        None => administer(user),
+        Some(customer_id) if user.has(Role::Betreiber) => see(user, customer_id),
+        Some(customer_id) => own_customer_with(user, customer_id, &[Role::Systempfleger]),
+    }
+}
+
+/// Seeing the deliveries of notifications and their failures: the
+/// Betreiber.
+pub fn read_deliveries(user: &CurrentUser) -> Decision {
+    administer(user)
+}
+
 /// Reading statements: the provider's staff, and of a customer those who
 /// answer for its cost. Developers see no money.
 pub fn read_billing(user: &CurrentUser) -> Decision {
@@ -217,6 +234,19 @@ mod tests {
         let dev = user(1, Some(7), &[Role::Entwickler]);
         assert_eq!(deploy(&dev, 7, Stage::Vorpruefung), Ok(()));
         assert_eq!(deploy(&dev, 7, Stage::Abnahme), Err(Denied::NotAllowed));
+    }
+
+    #[test]
+    fn webhooks_are_the_betreibers_and_the_customers_systempflege() {
+        let b = user(1, None, &[Role::Betreiber]);
+        let sp = user(2, Some(7), &[Role::Systempfleger]);
+        let dev = user(3, Some(7), &[Role::Entwickler]);
+        assert_eq!(manage_webhooks(&b, None), Ok(()));
+        assert_eq!(manage_webhooks(&b, Some(7)), Ok(()));
+        assert_eq!(manage_webhooks(&sp, Some(7)), Ok(()));
+        assert_eq!(manage_webhooks(&sp, None), Err(Denied::NotAllowed));
+        assert_eq!(manage_webhooks(&sp, Some(8)), Err(Denied::NotVisible));
+        assert_eq!(manage_webhooks(&dev, Some(7)), Err(Denied::NotAllowed));
     }
 
     #[test]

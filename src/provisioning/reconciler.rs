@@ -14,6 +14,7 @@ use super::{
     target::ProvisionError,
 };
 use crate::{
+    app::notify,
     db::{self, Db, audit, environments, outbox},
     domain::Lifecycle,
 };
@@ -29,18 +30,7 @@ pub struct Options {
     pub retry_max: Duration,
 }
 
-/// Delay before attempt `attempts + 1`: doubling from `base` up to `max`,
-/// and then a random point in its upper half ("equal jitter"), so that the
-/// environments of a cluster that was down do not all come back at once.
-pub fn retry_delay(attempts: i64, base: Duration, max: Duration) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(0, 30)).unwrap_or(30);
-    let full = base
-        .checked_mul(2u32.saturating_pow(exponent))
-        .unwrap_or(max)
-        .min(max);
-    let half = full / 2;
-    half + half.mul_f64(rand::random::<f64>())
-}
+pub use crate::jobs::retry_delay;
 
 pub struct Reconciler {
     db: Db,
@@ -166,8 +156,9 @@ impl Reconciler {
                     attempts = claim.attempts + 1, retry_in_ms = delay.as_millis() as u64,
                     error = %e.message, "reconciliation failed");
                 let now = db::now_ms();
-                outbox::fail(
-                    &self.db.pool,
+                let mut tx = self.db.begin_write().await?;
+                let recorded = outbox::fail(
+                    &mut tx,
                     &self.worker,
                     claim,
                     e.kind.as_str(),
@@ -175,8 +166,52 @@ impl Reconciler {
                     now,
                     now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2),
                 )
-                .await
+                .await?;
+                // The first failure of a run is told; the retries are not.
+                let told = recorded && claim.attempts == 0;
+                if told {
+                    self.notify(&mut tx, claim, false, &e.message).await?;
+                }
+                tx.commit().await?;
+                if told {
+                    self.db.wake_notifications();
+                }
+                Ok(())
             }
+        }
+    }
+
+    /// Records that an environment's provisioning failed, or works again
+    /// after failing (`recovered`), in the transaction that records it.
+    async fn notify(
+        &self,
+        tx: &mut db::Tx,
+        claim: outbox::Claim,
+        recovered: bool,
+        message: &str,
+    ) -> sqlx::Result<()> {
+        let Some(at) = environments::whereabouts(tx, claim.environment_id).await? else {
+            return Ok(());
+        };
+        let namespace = at.namespace();
+        let place = notify::Place {
+            customer_id: at.customer_id,
+            application_id: at.application_id,
+            application_name: &at.application_name,
+            stage: at.stage,
+            namespace: &namespace,
+        };
+        let event = notify::provisioning(
+            claim.environment_id,
+            claim.generation,
+            &place,
+            recovered,
+            message,
+        );
+        match notify::record(tx, db::now(), &event, self.db.email_enabled()).await {
+            Ok(_) => Ok(()),
+            Err(crate::app::Error::Database(e)) => Err(e),
+            Err(e) => Err(sqlx::Error::Protocol(e.to_string())),
         }
     }
 
@@ -240,7 +275,15 @@ impl Reconciler {
             )
             .await?;
         }
-        tx.commit().await
+        let recovered = claim.attempts > 0;
+        if recovered {
+            self.notify(&mut tx, claim, true, "").await?;
+        }
+        tx.commit().await?;
+        if recovered {
+            self.db.wake_notifications();
+        }
+        Ok(())
     }
 
     /// Gives back this process's claims (at shutdown).

@@ -347,6 +347,23 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         now,
     )
     .await?;
+    // Addresses as the identity provider's `email` claim would give them,
+    // so notifications have somewhere to go.
+    for (login, email) in [
+        ("betreiber", "bettina.betrieb@rz.example"),
+        ("finanzen-rz", "frank.controlling@rz.example"),
+        ("systempfleger", "sabine.pfleger@musterhausen.example"),
+        (
+            "verfahrensverantwortliche",
+            "vera.verantwortlich@musterhausen.example",
+        ),
+        ("entwickler", "erik.entwickler@musterhausen.example"),
+        ("finanzen", "fiona.haushalt@musterhausen.example"),
+        ("systempfleger-nordkreis", "norbert.nord@nordkreis.example"),
+        ("systempfleger-lastat", "lara.statistik@lastat.example"),
+    ] {
+        users::set_email(&mut tx, login, email).await?;
+    }
     tx.commit().await?;
 
     // Demo bookings are made in the name of the customers' demo

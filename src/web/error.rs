@@ -121,6 +121,7 @@ impl IntoResponse for PageError {
                 user: None,
                 csrf: String::new(),
                 demo: crate::config::DemoMode::Off,
+                waiting: 0,
             },
             heading,
             message,

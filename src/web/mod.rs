@@ -11,6 +11,7 @@ pub mod environments;
 pub mod error;
 pub mod form;
 pub mod login;
+pub mod notifications;
 pub mod overview;
 pub mod releases;
 pub mod session;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(login::router())
         .merge(tokens::router())
+        .merge(notifications::router())
         .merge(overview::router())
         .merge(shop::router())
         .merge(bookings::router())
@@ -84,6 +86,9 @@ pub enum Nav {
     Contracts,
     Catalogue,
     Tokens,
+    Notifications,
+    Webhooks,
+    Deliveries,
     None,
 }
 
@@ -95,6 +100,8 @@ pub struct Layout {
     pub user: Option<CurrentUser>,
     pub csrf: String,
     pub demo: DemoMode,
+    /// Requests waiting for this person's decision ("Freigaben (N)").
+    pub waiting: i64,
 }
 
 impl Layout {
@@ -118,6 +125,13 @@ impl Layout {
         self.user
             .as_ref()
             .is_some_and(|u| u.has(crate::domain::Role::Systempfleger))
+    }
+    /// Webhooks are managed by the Betreiber and a customer's
+    /// Systempfleger:in.
+    pub fn can_manage_webhooks(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.is_betreiber() || u.has(crate::domain::Role::Systempfleger))
     }
     pub fn is_betreiber(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_betreiber())

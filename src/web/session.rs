@@ -79,6 +79,8 @@ pub struct PageUser {
     pub user: CurrentUser,
     pub csrf: String,
     pub demo: crate::config::DemoMode,
+    /// Requests waiting for this person's decision.
+    pub waiting: i64,
 }
 
 impl PageUser {
@@ -89,6 +91,7 @@ impl PageUser {
             user: Some(self.user.clone()),
             csrf: self.csrf.clone(),
             demo: self.demo,
+            waiting: self.waiting,
         }
     }
 }
@@ -135,10 +138,12 @@ where
             .map_err(|e| PageError::from(crate::app::error::Error::from(e)))?
             .ok_or(PageError::LoginRequired)?;
         let csrf = csrf_token(&session).await?;
+        let waiting = crate::app::approvals::waiting_count(&state.db, &user).await?;
         Ok(PageUser {
             user,
             csrf,
             demo: state.settings.demo_mode(),
+            waiting,
         })
     }
 }

@@ -97,6 +97,12 @@ routes! {
     PriceAdd = "/betrieb/katalog/preise",
     PriceUpdate = "/betrieb/katalog/preise/{id}",
     Provisioning = "/betrieb/bereitstellung",
+    /// Each person's choice of e-mails.
+    NotificationSettings = "/einstellungen/benachrichtigungen",
+    Webhooks = "/webhooks",
+    WebhookDelete = "/webhooks/{id}/entfernen",
+    /// The Betreiber's view of notification deliveries.
+    Deliveries = "/betrieb/benachrichtigungen",
 }
 
 /// A page or form target of the portal, with its parameters. `Display`
@@ -193,6 +199,10 @@ pub enum Url {
     PriceAdd,
     PriceUpdate(i64),
     Provisioning,
+    NotificationSettings,
+    Webhooks,
+    WebhookDelete(i64),
+    Deliveries,
 }
 
 /// The bookings list's filter as it was typed, so that paging keeps it
@@ -308,6 +318,10 @@ impl Route {
             Url::PriceAdd => Route::PriceAdd,
             Url::PriceUpdate(_) => Route::PriceUpdate,
             Url::Provisioning => Route::Provisioning,
+            Url::NotificationSettings => Route::NotificationSettings,
+            Url::Webhooks => Route::Webhooks,
+            Url::WebhookDelete(_) => Route::WebhookDelete,
+            Url::Deliveries => Route::Deliveries,
         }
     }
 }
@@ -344,6 +358,7 @@ impl Url {
             Url::ContractEdit(id) => write!(f, "/betrieb/vertraege/{id}"),
             Url::SizeUpdate(id) => write!(f, "/betrieb/katalog/groessen/{id}"),
             Url::PriceUpdate(id) => write!(f, "/betrieb/katalog/preise/{id}"),
+            Url::WebhookDelete(id) => write!(f, "/webhooks/{id}/entfernen"),
             // Without parameters in the path, the path is the pattern.
             other => f.write_str(Route::of(other).pattern()),
         }

@@ -27,6 +27,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "provisioning",
         &["app", "db", "domain", "config", "jobs", "secret", "metrics"],
     ),
+    (
+        "notifications",
+        &[
+            "app", "db", "domain", "config", "jobs", "secret", "metrics", "billing",
+        ],
+    ),
     ("client", &[]),
     (
         "state",

@@ -29,6 +29,7 @@ mod kontingent;
 mod listing;
 mod metering;
 mod migrations;
+mod notifications;
 mod oidc_provider;
 mod openapi;
 mod pages;

@@ -121,6 +121,13 @@ const OWNER_OF_APPLICATION: &[Who] = &[Who::Verfahrensverantwortlicher];
 /// Only the requester withdraws; in the test the Entwickler:in requested.
 const REQUESTER: &[Who] = &[Who::Entwickler];
 const BETREIBER: &[Who] = &[Who::Betreiber];
+/// Webhooks are added by the Betreiber (for any customer) and by a
+/// customer's Systempfleger:in (for their own customer, which for the user
+/// of another customer is that customer).
+const WEBHOOK_KEEPERS: &[Who] = &[Who::Betreiber, Who::Systempfleger, Who::OtherCustomer];
+/// A customer's webhook is removed by the Betreiber and the customer's
+/// Systempfleger:in.
+const CUSTOMER_WEBHOOKS: &[Who] = &[Who::Betreiber, Who::Systempfleger];
 
 const INTO_ABNAHME_OR_SCHULUNG: &str = "into Abnahme or Schulung";
 const INTO_PRODUKTION: &str = "into Produktion";
@@ -205,6 +212,9 @@ const RULES: &[Rule] = &[
     page("/abmelden",                           "",                        "-",                                         &EVERYONE,            303, Refusal::Nobody),
     page("/api-tokens",                         "",                        "name, expires_on",                          &EVERYONE,            201, Refusal::Nobody),
     page("/api-tokens/{id}/widerrufen",         OWN_TOKEN,                 "-",                                         SYSTEMPFLEGER,        303, Refusal::Owner),
+    page("/einstellungen/benachrichtigungen",   "",                        "email (once per kind left on)",             &EVERYONE,            200, Refusal::Nobody),
+    page("/webhooks",                           "",                        "url, description (Betreiber: customer)",    WEBHOOK_KEEPERS,      201, Refusal::Provider),
+    page("/webhooks/{id}/entfernen",            "",                        "-",                                         CUSTOMER_WEBHOOKS,    303, Refusal::Tenant),
     page("/katalog/pruefen",                    "",                        "application_id, stage, product, size",      SYSTEMPFLEGER,        200, Refusal::TenantForm),
     page("/buchungen/neu",                      "",                        "application_id, stage, product, size",      SYSTEMPFLEGER,        303, Refusal::TenantForm),
     page("/buchungen/{id}/groesse/pruefen",     "",                        "size",                                      SYSTEMPFLEGER,        200, Refusal::Tenant),
@@ -1501,6 +1511,67 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(app: TestApp)
     )
     .await;
     assert!(revoked_at.is_some(), "the token is revoked");
+
+    // Benachrichtigungen: everyone chooses their own e-mails.
+    for who in EVERYONE {
+        let answer = run
+            .allowed(
+                "/einstellungen/benachrichtigungen",
+                "",
+                who,
+                None,
+                &form(&[("email", "approval.waiting"), ("email", "budget.exceeded")]),
+            )
+            .await;
+        assert!(
+            answer.body.contains("Gespeichert"),
+            "{who:?}: {}",
+            answer.short()
+        );
+    }
+    // Webhooks: the Betreiber and the Systempfleger:innen add them (to a
+    // loopback port nothing listens on); the tenant's is removed by the
+    // Betreiber or its Systempfleger:in.
+    let tenant_field = t.customer_id.to_string();
+    let hook = form(&[
+        ("url", "https://127.0.0.1:9/kontor"),
+        ("description", "Rollenmatrix"),
+        ("customer", &tenant_field),
+    ]);
+    run.refused("/webhooks", "", None, &hook).await;
+    for who in WEBHOOK_KEEPERS {
+        let answer = run.allowed("/webhooks", "", *who, None, &hook).await;
+        assert!(answer.body.contains("whsec_"), "{who:?}: the secret, once");
+    }
+    let webhook: i64 =
+        sqlx::query_as::<_, (i64,)>("SELECT MAX(id) FROM webhooks WHERE customer_id = $1")
+            .bind(t.customer_id)
+            .fetch_one(&app.db().pool)
+            .await
+            .expect("the tenant's webhook")
+            .0;
+    run.refused("/webhooks/{id}/entfernen", "", Some(webhook), &Body::Empty)
+        .await;
+    for who in CUSTOMER_WEBHOOKS {
+        let one: i64 = sqlx::query_as::<_, (i64,)>(
+            "SELECT MAX(id) FROM webhooks WHERE customer_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(t.customer_id)
+        .fetch_one(&app.db().pool)
+        .await
+        .expect("a webhook of the tenant")
+        .0;
+        let answer = run
+            .allowed(
+                "/webhooks/{id}/entfernen",
+                "",
+                *who,
+                Some(one),
+                &Body::Empty,
+            )
+            .await;
+        assert_eq!(answer.location, "/webhooks");
+    }
 
     // The shop: the confirmation step writes nothing, the booking one.
     let application = t.application_id.to_string();

@@ -136,6 +136,13 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::PriceAdd, "/betrieb/katalog/preise"),
         (Url::PriceUpdate(13), "/betrieb/katalog/preise/13"),
         (Url::Provisioning, "/betrieb/bereitstellung"),
+        (
+            Url::NotificationSettings,
+            "/einstellungen/benachrichtigungen",
+        ),
+        (Url::Webhooks, "/webhooks"),
+        (Url::WebhookDelete(4), "/webhooks/4/entfernen"),
+        (Url::Deliveries, "/betrieb/benachrichtigungen"),
     ]
 }
 
@@ -215,7 +222,7 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 13] = [
+const ROUTERS: [&str; 14] = [
     include_str!("../mod.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
@@ -229,6 +236,7 @@ const ROUTERS: [&str; 13] = [
     include_str!("../admin/contracts.rs"),
     include_str!("../admin/catalog.rs"),
     include_str!("../admin/provisioning.rs"),
+    include_str!("../notifications.rs"),
 ];
 
 #[test]
@@ -357,4 +365,8 @@ const VARIANTS: usize = variants!(
     Url::PriceAdd,
     Url::PriceUpdate(_),
     Url::Provisioning,
+    Url::NotificationSettings,
+    Url::Webhooks,
+    Url::WebhookDelete(_),
+    Url::Deliveries,
 );

@@ -167,6 +167,11 @@ impl TestApp {
             retry_base_ms: 50,
             retry_max_ms: 1000,
             reconcile_poll_ms: 100,
+            // Tests that want the budget watch call it directly.
+            budget_watch_every_seconds: 0,
+            notify_retry_base_ms: 50,
+            notify_retry_max_ms: 1000,
+            notify_poll_ms: 100,
             ..Settings::default()
         };
         configure(&mut settings);
@@ -340,6 +345,7 @@ pub fn serve_command(settings: &Settings) -> std::process::Command {
         .env("KONTOR_RESYNC_EVERY_SECONDS", "0")
         .env("KONTOR_METERING_EVERY_SECONDS", "0")
         .env("KONTOR_BILLING_CLOSE_EVERY_MINUTES", "0")
+        .env("KONTOR_BUDGET_WATCH_EVERY_SECONDS", "0")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null());
     command

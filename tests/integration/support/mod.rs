@@ -9,6 +9,7 @@ mod assert;
 mod browser;
 pub mod fake_kube;
 mod fixtures;
+pub mod notify;
 pub mod real_kube;
 
 pub use app::*;
