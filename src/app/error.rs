@@ -30,7 +30,7 @@ pub enum Error {
     #[error("ungültige Eingabe: {0}")]
     Validation(FieldErrors),
     #[error("{0}")]
-    Kontingent(KontingentExceeded),
+    Kontingent(KontingentRefusal),
     #[error("{0}")]
     ContractNotValid(String),
     #[error("{0}")]
@@ -48,6 +48,20 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A change the Kontingent of a contract does not admit: which contract,
+/// so that the answer can offer the request for more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KontingentRefusal {
+    pub contract_id: i64,
+    pub exceeded: KontingentExceeded,
+}
+
+impl fmt::Display for KontingentRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.exceeded.fmt(f)
+    }
+}
 
 /// Messages for individual input fields, in German, keyed by the field name
 /// used in the form and in the JSON body.

@@ -184,6 +184,76 @@ pub struct Remaining {
     pub monthly_budget: Cents,
 }
 
+/// New values for some ceilings of a Kontingent (a change request); the
+/// others stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CeilingChange {
+    pub millicpu: Option<i64>,
+    pub memory_mib: Option<i64>,
+    pub storage_gib: Option<i64>,
+    pub monthly_budget: Option<Cents>,
+}
+
+impl CeilingChange {
+    /// Whether it names no ceiling at all.
+    pub fn is_empty(&self) -> bool {
+        *self == CeilingChange::default()
+    }
+
+    /// The Kontingent with these ceilings in place.
+    pub fn applied_to(&self, k: &Kontingent) -> Kontingent {
+        Kontingent {
+            millicpu: self.millicpu.unwrap_or(k.millicpu),
+            memory_mib: self.memory_mib.unwrap_or(k.memory_mib),
+            storage_gib: self.storage_gib.unwrap_or(k.storage_gib),
+            monthly_budget: self.monthly_budget.unwrap_or(k.monthly_budget),
+        }
+    }
+
+    /// Whether it would change anything of `k`.
+    pub fn changes(&self, k: &Kontingent) -> bool {
+        self.applied_to(k) != *k
+    }
+
+    /// Whether it raises the monthly budget of `k` (which may need a second
+    /// signature of the customer's finance).
+    pub fn raises_budget(&self, k: &Kontingent) -> bool {
+        self.monthly_budget.is_some_and(|b| b > k.monthly_budget)
+    }
+
+    /// The ceiling that would have let a refused change through: the
+    /// shortfall added to the ceiling it broke. The budget gets a cent more,
+    /// as the refusal reports it rounded to cents.
+    pub fn to_fit(refused: &KontingentExceeded) -> CeilingChange {
+        let needed = refused.ceiling + refused.requested - refused.remaining.max(0);
+        let mut change = CeilingChange::default();
+        match refused.limit {
+            Limit::Vcpu => change.millicpu = Some(needed),
+            Limit::Memory => change.memory_mib = Some(needed),
+            Limit::Storage => change.storage_gib = Some(needed),
+            Limit::MonthlyBudget => change.monthly_budget = Some(Cents(needed + 1)),
+        }
+        change
+    }
+}
+
+impl Kontingent {
+    /// The ceilings that are below what is committed now: lowering one there
+    /// blocks every new booking until use falls.
+    pub fn below(&self, committed: &Commitment) -> Vec<Limit> {
+        let rest = self.remaining(committed);
+        [
+            (Limit::Vcpu, rest.millicpu < 0),
+            (Limit::Memory, rest.memory_mib < 0),
+            (Limit::Storage, rest.storage_gib < 0),
+            (Limit::MonthlyBudget, rest.monthly_budget.0 < 0),
+        ]
+        .into_iter()
+        .filter_map(|(limit, below)| below.then_some(limit))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +322,55 @@ mod tests {
         let committed = ns(12000, HourlyRate(0));
         let shrink = ns(-2000, HourlyRate(0));
         assert_eq!(k.admit(&committed, &shrink), Ok(()));
+    }
+
+    #[test]
+    fn a_change_request_replaces_only_the_ceilings_it_names() {
+        let k = kontingent();
+        let change = CeilingChange {
+            millicpu: Some(16_000),
+            ..CeilingChange::default()
+        };
+        let after = change.applied_to(&k);
+        assert_eq!(after.millicpu, 16_000);
+        assert_eq!(after.memory_mib, k.memory_mib);
+        assert!(change.changes(&k));
+        assert!(!CeilingChange::default().changes(&k));
+        assert!(CeilingChange::default().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_suggests_the_ceiling_that_fits() {
+        let k = kontingent();
+        let refused = k
+            .admit(&ns(6000, HourlyRate(0)), &ns(4000, HourlyRate(0)))
+            .unwrap_err();
+        let fit = CeilingChange::to_fit(&refused);
+        assert_eq!(fit.millicpu, Some(10_000));
+        let bigger = fit.applied_to(&k);
+        assert_eq!(
+            bigger.admit(&ns(6000, HourlyRate(0)), &ns(4000, HourlyRate(0))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_budget_suggestion_makes_room_despite_rounding() {
+        let k = kontingent();
+        let change = ns(1000, HourlyRate(13_699));
+        let refused = k.admit(&Commitment::default(), &change).unwrap_err();
+        let fit = CeilingChange::to_fit(&refused).applied_to(&k);
+        assert_eq!(fit.admit(&Commitment::default(), &change), Ok(()));
+        assert!(CeilingChange::to_fit(&refused).raises_budget(&k));
+    }
+
+    #[test]
+    fn ceilings_below_use_are_named() {
+        let k = kontingent();
+        assert_eq!(
+            k.below(&ns(12_000, HourlyRate(0))),
+            vec![Limit::Vcpu, Limit::Memory]
+        );
+        assert!(k.below(&ns(1000, HourlyRate(0))).is_empty());
     }
 }
