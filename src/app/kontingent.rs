@@ -19,7 +19,9 @@ use crate::{
         approval::{ApprovalKind, ApprovalState, Step},
         idempotency::Key,
         kontingent::CeilingChange,
+        notification::Audience,
         policy,
+        resources::{format_gib, format_vcpu},
         text::Text,
     },
 };
@@ -33,6 +35,39 @@ pub fn ceilings(k: &Kontingent) -> Value {
         "vcpu_millicores": k.millicpu, "memory_mib": k.memory_mib,
         "storage_gib": k.storage_gib, "monthly_budget_cents": k.monthly_budget.0,
     })
+}
+
+/// The ceilings a change names, in words ("vCPU 8 → 16, Monatsbudget …").
+pub fn describe(change: &CeilingChange, current: &Kontingent) -> String {
+    let after = change.applied_to(current);
+    let mut parts = Vec::new();
+    if change.millicpu.is_some() {
+        parts.push(format!(
+            "vCPU {} → {}",
+            format_vcpu(current.millicpu),
+            format_vcpu(after.millicpu)
+        ));
+    }
+    if change.memory_mib.is_some() {
+        parts.push(format!(
+            "Arbeitsspeicher {} → {} GiB",
+            format_gib(current.memory_mib),
+            format_gib(after.memory_mib)
+        ));
+    }
+    if change.storage_gib.is_some() {
+        parts.push(format!(
+            "Speicher {} → {} GiB",
+            current.storage_gib, after.storage_gib
+        ));
+    }
+    if change.monthly_budget.is_some() {
+        parts.push(format!(
+            "Monatsbudget {} → {}",
+            current.monthly_budget, after.monthly_budget
+        ));
+    }
+    parts.join(", ")
 }
 
 /// Asks for new ceilings of `contract_id`.
@@ -94,6 +129,23 @@ pub async fn request(
                 "justification": justification})),
         })
         .await?;
+    let what = format!(
+        "Vertrag {} ({}): neue Obergrenzen {} – Begründung: {}",
+        contract.number,
+        contract.customer_name,
+        describe(asked, &current),
+        justification
+    );
+    approvals::opened(
+        &mut change,
+        ApprovalKind::Kontingent,
+        id,
+        contract.customer_id,
+        Audience::Betreiber,
+        &what,
+        "/freigaben",
+    )
+    .await?;
     change.commit_created(id).await
 }
 
