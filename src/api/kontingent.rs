@@ -131,14 +131,19 @@ pub struct KontingentRequestView {
     pub cosigned_by: Option<String>,
     /// Whether the caller may decide it now.
     pub may_decide: bool,
+    /// Whether it waits for the second signature of the customer's
+    /// Finanzen (a budget increase, where the provider asks for one).
+    pub awaits_cosign: bool,
     /// Whether the caller may co-sign it now.
     pub may_cosign: bool,
 }
 
-fn view(q: KontingentRequest, user: &CurrentUser) -> KontingentRequestView {
+fn view(q: KontingentRequest, user: &CurrentUser, state: &AppState) -> KontingentRequestView {
+    let cosign = state.settings.kontingent_budget_cosign;
     KontingentRequestView {
         may_decide: crate::app::kontingent::decidable_by(&q, user),
-        may_cosign: crate::app::kontingent::cosignable_by(&q, user),
+        awaits_cosign: q.awaits_cosign(cosign),
+        may_cosign: crate::app::kontingent::cosignable_by(&q, user, cosign),
         id: q.id,
         customer_id: q.customer_id,
         contract_id: q.contract_id,
@@ -198,7 +203,7 @@ pub async fn create(
     let id = outcome.id();
     let q = crate::app::kontingent::get(&state.db, &user, id).await?;
     Ok(super::created(
-        Json(view(q, &user)),
+        Json(view(q, &user, &state)),
         &format!("/api/v1/kontingent-requests/{id}"),
         outcome,
     ))
@@ -228,7 +233,9 @@ pub async fn list(
         ),
     };
     let list = crate::app::kontingent::list(&state.db, &user, wanted).await?;
-    Ok(Json(list.into_iter().map(|q| view(q, &user)).collect()))
+    Ok(Json(
+        list.into_iter().map(|q| view(q, &user, &state)).collect(),
+    ))
 }
 
 /// One Kontingent request.
@@ -241,7 +248,7 @@ pub async fn show(
     PathId(id): PathId,
 ) -> Result<Json<KontingentRequestView>, Problem> {
     let q = crate::app::kontingent::get(&state.db, &user, id).await?;
-    Ok(Json(view(q, &user)))
+    Ok(Json(view(q, &user, &state)))
 }
 
 /// A decision on a Kontingent request.
@@ -295,7 +302,7 @@ pub async fn approve(
         db::now(),
     )
     .await?;
-    Ok(Json(view(q, &user)))
+    Ok(Json(view(q, &user, &state)))
 }
 
 /// Rejects a request with a reason (Betreiber, not the requester).
@@ -319,7 +326,7 @@ pub async fn reject(
     let q =
         crate::app::kontingent::reject(&state.db, &user, id, decision.reason.as_deref(), db::now())
             .await?;
-    Ok(Json(view(q, &user)))
+    Ok(Json(view(q, &user, &state)))
 }
 
 /// Withdraws an open request (its requester only).
@@ -335,7 +342,7 @@ pub async fn withdraw(
     PathId(id): PathId,
 ) -> Result<Json<KontingentRequestView>, Problem> {
     let q = crate::app::kontingent::withdraw(&state.db, &user, id, db::now()).await?;
-    Ok(Json(view(q, &user)))
+    Ok(Json(view(q, &user, &state)))
 }
 
 /// Co-signs a budget increase (the customer's Finanzen, not the requester).
@@ -350,6 +357,13 @@ pub async fn cosign(
     ApiUser(user): ApiUser,
     PathId(id): PathId,
 ) -> Result<Json<KontingentRequestView>, Problem> {
-    let q = crate::app::kontingent::cosign(&state.db, &user, id, db::now()).await?;
-    Ok(Json(view(q, &user)))
+    let q = crate::app::kontingent::cosign(
+        &state.db,
+        &user,
+        id,
+        state.settings.kontingent_budget_cosign,
+        db::now(),
+    )
+    .await?;
+    Ok(Json(view(q, &user, &state)))
 }

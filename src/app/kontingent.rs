@@ -293,11 +293,27 @@ pub async fn withdraw(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
 }
 
 /// The customer's Finanzen sign a budget increase as well.
-pub async fn cosign(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<KontingentRequest> {
+///
+/// Only a request that needs it can be signed: with the setting on, one
+/// that raises the monthly budget.
+pub async fn cosign(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    cosign_required: bool,
+    now: i64,
+) -> Result<KontingentRequest> {
     let mut change = Change::begin(db, user, now).await?;
     let q = load_for_change(&mut change, user, id).await?;
     policy::cosign_kontingent(user, q.customer_id, q.requested_by)?;
     approvals::next(q.state, Step::Approve)?;
+    if !q.awaits_cosign(cosign_required) && q.cosigned_by.is_none() {
+        return Err(Error::Conflict(
+            "Dieser Antrag braucht keine Zweitunterschrift: nur eine Erhöhung des \
+             Monatsbudgets wird von den Finanzen des Kunden mitgezeichnet."
+                .into(),
+        ));
+    }
     if q.cosigned_by.is_some() || !db::approvals::cosign(change.tx(), id, user.id, now).await? {
         return Err(Error::Conflict(
             "Dieser Antrag ist bereits mitgezeichnet.".into(),
@@ -339,9 +355,8 @@ pub fn decidable_by(q: &KontingentRequest, user: &CurrentUser) -> bool {
 }
 
 /// Whether `user` may add the second signature to `q` now.
-pub fn cosignable_by(q: &KontingentRequest, user: &CurrentUser) -> bool {
-    q.is_open()
-        && q.cosigned_by.is_none()
+pub fn cosignable_by(q: &KontingentRequest, user: &CurrentUser, cosign_required: bool) -> bool {
+    q.awaits_cosign(cosign_required)
         && policy::allows(policy::cosign_kontingent(
             user,
             q.customer_id,

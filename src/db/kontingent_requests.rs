@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, AnyPool};
 
 use super::{Tx, Visible};
 use crate::domain::{
-    Cents,
+    Cents, Kontingent,
     actor::Scope,
     approval::{ApprovalKind, ApprovalState},
     kontingent::CeilingChange,
@@ -38,6 +38,11 @@ pub struct KontingentRequest {
     pub cosigned_by: Option<i64>,
     pub cosigned_by_name: Option<String>,
     pub cosigned_at: Option<i64>,
+    /// The contract's ceilings now (what an open request would change).
+    pub current_millicpu: i64,
+    pub current_memory_mib: i64,
+    pub current_storage_gib: i64,
+    pub current_monthly_budget_cents: i64,
 }
 
 impl KontingentRequest {
@@ -66,6 +71,25 @@ impl KontingentRequest {
     pub fn is_open(&self) -> bool {
         self.state.is_open()
     }
+
+    /// The contract's Kontingent as it is now.
+    pub fn current(&self) -> Kontingent {
+        Kontingent {
+            millicpu: self.current_millicpu,
+            memory_mib: self.current_memory_mib,
+            storage_gib: self.current_storage_gib,
+            monthly_budget: Cents(self.current_monthly_budget_cents),
+        }
+    }
+
+    /// Whether the request still waits for the customer's Finanzen to sign
+    /// (with the setting on: an open request that raises the budget).
+    pub fn awaits_cosign(&self, cosign_required: bool) -> bool {
+        cosign_required
+            && self.is_open()
+            && self.cosigned_by.is_none()
+            && self.asked().raises_budget(&self.current())
+    }
 }
 
 const SELECT: &str = "SELECT q.id, ap.customer_id, c.name AS customer_name, q.contract_id, \
@@ -74,7 +98,9 @@ const SELECT: &str = "SELECT q.id, ap.customer_id, c.name AS customer_name, q.co
     q.granted_storage_gib, q.granted_monthly_budget_cents, ap.requested_by, \
     ru.display_name AS requested_by_name, ap.requested_at, ap.decided_by, \
     du.display_name AS decided_by_name, ap.decided_at, ap.reason, ap.cosigned_by, \
-    cu.display_name AS cosigned_by_name, ap.cosigned_at \
+    cu.display_name AS cosigned_by_name, ap.cosigned_at, k.max_millicpu AS current_millicpu, \
+    k.max_memory_mib AS current_memory_mib, k.max_storage_gib AS current_storage_gib, \
+    k.monthly_budget_cents AS current_monthly_budget_cents \
     FROM kontingent_requests q JOIN approvals ap ON ap.id = q.id \
     JOIN contracts k ON k.id = q.contract_id JOIN customers c ON c.id = ap.customer_id \
     JOIN users ru ON ru.id = ap.requested_by \

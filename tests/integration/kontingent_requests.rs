@@ -489,6 +489,7 @@ async fn with_the_cosign_setting_a_budget_increase_needs_the_customers_finance_f
         StatusCode::CREATED,
     )
     .await;
+    assert_eq!(request["awaits_cosign"], true, "{request}");
     let path = format!("/api/v1/kontingent-requests/{}", id(&request));
     let b = betreiber(&app).await;
     let p = assert_problem(
@@ -518,6 +519,13 @@ async fn with_the_cosign_setting_a_budget_increase_needs_the_customers_finance_f
     )
     .await;
     assert!(signed["cosigned_by"].is_string(), "{signed}");
+    assert_eq!(signed["awaits_cosign"], false, "{signed}");
+    assert_problem(
+        app.post(&format!("{path}/cosign"), &finance).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
     let approved = expect_json(
         app.post_json(&format!("{path}/approve"), &b, &json!({}))
             .await,
@@ -525,8 +533,27 @@ async fn with_the_cosign_setting_a_budget_increase_needs_the_customers_finance_f
     )
     .await;
     assert_eq!(approved["state"], "genehmigt");
-    // A request that does not raise the budget needs no second signature.
+    // A request that does not raise the budget needs no second signature,
+    // and takes none.
     let more_cpu = ask_ok(&app, &t.token, t.contract_id, 8000).await;
+    assert_eq!(more_cpu["awaits_cosign"], false, "{more_cpu}");
+    let p = assert_problem(
+        app.post(
+            &format!("/api/v1/kontingent-requests/{}/cosign", id(&more_cpu)),
+            &finance,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("keine Zweitunterschrift"),
+        "{p}"
+    );
     expect_json(
         app.post_json(
             &format!("/api/v1/kontingent-requests/{}/approve", id(&more_cpu)),
