@@ -198,7 +198,6 @@ impl From<Error> for Problem {
                 p.limit = Some(k.limit);
                 p.requested = Some(k.requested);
                 p.remaining = Some(k.remaining.max(0));
-                let fit = crate::domain::kontingent::CeilingChange::to_fit(&k);
                 p.links.push(Link {
                     rel: "kontingent-request".into(),
                     method: "POST".into(),
@@ -207,7 +206,7 @@ impl From<Error> for Problem {
                         refusal.contract_id
                     ),
                     body: Some(serde_json::json!({
-                        "kontingent": super::kontingent::ceiling_body(&fit),
+                        "kontingent": super::kontingent::ceiling_body(&refusal.fit),
                         "reason": "",
                     })),
                 });
@@ -220,6 +219,12 @@ impl From<Error> for Problem {
                 m,
             ),
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
+            e @ Error::BelowUse(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "below-booked",
+                "Obergrenze unter dem Gebuchten",
+                e.to_string(),
+            ),
             Error::Checkup(refusal) => {
                 let mut p = Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

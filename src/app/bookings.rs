@@ -43,10 +43,21 @@ pub struct Plan {
     pub change: Commitment,
 }
 
-fn refused(contract: &contracts::Contract, exceeded: KontingentExceeded) -> Error {
+/// A change the Kontingent does not admit, with the ceilings that would.
+fn refused(
+    contract: &contracts::Contract,
+    committed: &Commitment,
+    change: &Commitment,
+    exceeded: KontingentExceeded,
+) -> Error {
     Error::Kontingent(KontingentRefusal {
         contract_id: contract.id,
         exceeded,
+        fit: crate::domain::kontingent::CeilingChange::to_fit(
+            &contract.kontingent(),
+            committed,
+            change,
+        ),
     })
 }
 
@@ -93,7 +104,7 @@ async fn plan(
     contract
         .kontingent()
         .admit(&committed, &change)
-        .map_err(|exceeded| refused(&contract, exceeded))?;
+        .map_err(|exceeded| refused(&contract, &committed, &change, exceeded))?;
     Ok(Plan {
         customer_id,
         contract,
@@ -284,7 +295,7 @@ async fn plan_resize(
     contract
         .kontingent()
         .admit(&committed, &(new - old))
-        .map_err(|exceeded| refused(&contract, exceeded))?;
+        .map_err(|exceeded| refused(&contract, &committed, &(new - old), exceeded))?;
     Ok(ResizePlan {
         booking,
         contract,

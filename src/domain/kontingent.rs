@@ -87,12 +87,41 @@ pub struct KontingentExceeded {
 
 impl KontingentExceeded {
     fn format(&self, value: i64) -> String {
-        match self.limit {
+        self.limit.format(value)
+    }
+}
+
+impl Limit {
+    /// A quantity in this limit's unit (millicores, MiB, GiB, cents), in words.
+    pub fn format(self, value: i64) -> String {
+        match self {
             Limit::Vcpu => format!("{} vCPU", format_vcpu(value)),
             Limit::Memory => format!("{} GiB", format_gib(value)),
             Limit::Storage => format!("{value} GiB"),
             Limit::MonthlyBudget => format!("{} pro Monat", Cents(value)),
         }
+    }
+}
+
+/// A ceiling that a change would set below what is booked under it: no
+/// new booking fits until use falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BelowUse {
+    pub limit: Limit,
+    /// The new ceiling and what is booked, in the limit's unit.
+    pub ceiling: i64,
+    pub booked: i64,
+}
+
+impl fmt::Display for BelowUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: neu {}, gebucht {}",
+            self.limit.label(),
+            self.limit.format(self.ceiling),
+            self.limit.format(self.booked),
+        )
     }
 }
 
@@ -221,23 +250,77 @@ impl CeilingChange {
         self.monthly_budget.is_some_and(|b| b > k.monthly_budget)
     }
 
-    /// The ceiling that would have let a refused change through: the
-    /// shortfall added to the ceiling it broke. The budget gets a cent more,
-    /// as the refusal reports it rounded to cents.
-    pub fn to_fit(refused: &KontingentExceeded) -> CeilingChange {
-        let needed = refused.ceiling + refused.requested - refused.remaining.max(0);
-        let mut change = CeilingChange::default();
-        match refused.limit {
-            Limit::Vcpu => change.millicpu = Some(needed),
-            Limit::Memory => change.memory_mib = Some(needed),
-            Limit::Storage => change.storage_gib = Some(needed),
-            Limit::MonthlyBudget => change.monthly_budget = Some(Cents(needed + 1)),
+    /// The ceilings that would have let `change` on top of `committed`
+    /// through: every one it breaks, raised to exactly what is needed (the
+    /// budget rounded up to the cent). Empty when it fits.
+    pub fn to_fit(k: &Kontingent, committed: &Commitment, change: &Commitment) -> CeilingChange {
+        let needed = |used: i64, delta: i64, ceiling: i64| {
+            (delta > 0 && used + delta > ceiling).then_some(used + delta)
+        };
+        let budget = committed.monthly_exact + change.monthly_exact;
+        CeilingChange {
+            millicpu: needed(
+                committed.resources.millicpu,
+                change.resources.millicpu,
+                k.millicpu,
+            ),
+            memory_mib: needed(
+                committed.resources.memory_mib,
+                change.resources.memory_mib,
+                k.memory_mib,
+            ),
+            storage_gib: needed(
+                committed.resources.storage_gib,
+                change.resources.storage_gib,
+                k.storage_gib,
+            ),
+            monthly_budget: (change.monthly_exact > 0 && budget > k.monthly_budget.0 * 100)
+                .then(|| Cents((budget + 99).div_euclid(100))),
         }
-        change
     }
 }
 
 impl Kontingent {
+    /// The ceilings that `self` lowers from `before` to below what is
+    /// `committed`: each needs an explicit confirmation. A ceiling left as it
+    /// was never does, even when use lies above it.
+    pub fn lowered_below_use(&self, before: &Kontingent, committed: &Commitment) -> Vec<BelowUse> {
+        [
+            (
+                Limit::Vcpu,
+                self.millicpu,
+                before.millicpu,
+                committed.resources.millicpu,
+            ),
+            (
+                Limit::Memory,
+                self.memory_mib,
+                before.memory_mib,
+                committed.resources.memory_mib,
+            ),
+            (
+                Limit::Storage,
+                self.storage_gib,
+                before.storage_gib,
+                committed.resources.storage_gib,
+            ),
+            (
+                Limit::MonthlyBudget,
+                self.monthly_budget.0,
+                before.monthly_budget.0,
+                committed.monthly().0,
+            ),
+        ]
+        .into_iter()
+        .filter(|&(_, ceiling, was, booked)| ceiling < booked && ceiling < was)
+        .map(|(limit, ceiling, _, booked)| BelowUse {
+            limit,
+            ceiling,
+            booked,
+        })
+        .collect()
+    }
+
     /// The ceilings that are below what is committed now: lowering one there
     /// blocks every new booking until use falls.
     pub fn below(&self, committed: &Commitment) -> Vec<Limit> {
@@ -340,37 +423,72 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_suggests_the_ceiling_that_fits() {
-        let k = kontingent();
-        let refused = k
-            .admit(&ns(6000, HourlyRate(0)), &ns(4000, HourlyRate(0)))
-            .unwrap_err();
-        let fit = CeilingChange::to_fit(&refused);
+    fn a_refusal_suggests_every_ceiling_that_fits() {
+        let k = kontingent(); // 8 vCPU, 32 GiB
+        let (committed, change) = (ns(6000, HourlyRate(0)), ns(4000, HourlyRate(0)));
+        assert!(k.admit(&committed, &change).is_err());
+        let fit = CeilingChange::to_fit(&k, &committed, &change);
         assert_eq!(fit.millicpu, Some(10_000));
-        let bigger = fit.applied_to(&k);
-        assert_eq!(
-            bigger.admit(&ns(6000, HourlyRate(0)), &ns(4000, HourlyRate(0))),
-            Ok(())
-        );
+        // 10 vCPU at 4 GiB each: the memory ceiling breaks too.
+        assert_eq!(fit.memory_mib, Some(40_960));
+        assert_eq!(fit.storage_gib, None);
+        assert_eq!(fit.monthly_budget, None);
+        assert_eq!(fit.applied_to(&k).admit(&committed, &change), Ok(()));
+        // What fits needs nothing.
+        assert!(CeilingChange::to_fit(&k, &Commitment::default(), &change).is_empty());
     }
 
     #[test]
     fn a_budget_suggestion_makes_room_despite_rounding() {
         let k = kontingent();
         let change = ns(1000, HourlyRate(13_699));
-        let refused = k.admit(&Commitment::default(), &change).unwrap_err();
-        let fit = CeilingChange::to_fit(&refused).applied_to(&k);
-        assert_eq!(fit.admit(&Commitment::default(), &change), Ok(()));
-        assert!(CeilingChange::to_fit(&refused).raises_budget(&k));
+        assert!(k.admit(&Commitment::default(), &change).is_err());
+        let fit = CeilingChange::to_fit(&k, &Commitment::default(), &change);
+        assert_eq!(
+            fit.applied_to(&k).admit(&Commitment::default(), &change),
+            Ok(())
+        );
+        assert!(fit.raises_budget(&k));
+        // One cent less would not do.
+        let short = Kontingent {
+            monthly_budget: Cents(fit.monthly_budget.unwrap().0 - 1),
+            ..k
+        };
+        assert!(short.admit(&Commitment::default(), &change).is_err());
     }
 
     #[test]
-    fn ceilings_below_use_are_named() {
-        let k = kontingent();
+    fn lowering_below_use_is_named_with_its_figures_and_leaving_a_ceiling_is_not() {
+        let k = kontingent(); // 8 vCPU
+        let committed = ns(6000, HourlyRate(0));
+        let lower = |millicpu| Kontingent { millicpu, ..k };
+        assert_eq!(lower(6000).lowered_below_use(&k, &committed), vec![]);
+        let below = lower(4000).lowered_below_use(&k, &committed);
         assert_eq!(
-            k.below(&ns(12_000, HourlyRate(0))),
-            vec![Limit::Vcpu, Limit::Memory]
+            below,
+            vec![BelowUse {
+                limit: Limit::Vcpu,
+                ceiling: 4000,
+                booked: 6000
+            }]
         );
-        assert!(k.below(&ns(1000, HourlyRate(0))).is_empty());
+        assert_eq!(below[0].to_string(), "vCPU: neu 4 vCPU, gebucht 6 vCPU");
+        // Already below: left as it is, nothing to confirm; lowered further,
+        // confirmed again.
+        assert_eq!(
+            lower(4000).lowered_below_use(&lower(4000), &committed),
+            vec![]
+        );
+        assert_eq!(
+            lower(2000)
+                .lowered_below_use(&lower(4000), &committed)
+                .len(),
+            1
+        );
+        // Raising never needs a confirmation.
+        assert_eq!(
+            lower(5000).lowered_below_use(&lower(4000), &committed),
+            vec![]
+        );
     }
 }

@@ -21,12 +21,9 @@ use serde_json::{Value, json};
 
 use crate::support::{ALL_STAGES, Backend, Counts, Person, Tenant, TestApp, csrf_in, id, until};
 
-api_tests! {
-    every_page_form_answers_each_role_as_the_roles_table_says,
-}
-
 cluster_tests! {
     every_api_route_answers_each_role_as_the_roles_table_says,
+    every_page_form_answers_each_role_as_the_roles_table_says,
 }
 
 // ----- who --------------------------------------------------------------
@@ -242,6 +239,11 @@ const RULES: &[Rule] = &[
     page("/freigaben/{id}/ablehnen",            INTO_ABNAHME_OR_SCHULUNG,  "reason",                                    SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/freigaben/{id}/ablehnen",            INTO_PRODUKTION,           "reason",                                    OWNER_OF_APPLICATION, 303, Refusal::Tenant),
     page("/freigaben/{id}/zurueckziehen",       OWN_REQUEST,               "-",                                         REQUESTER,            303, Refusal::Tenant),
+    page("/vertraege/{id}/kontingent-antrag",   "",                        "vcpu, monthly_budget, reason",              SYSTEMPFLEGER,        303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/mitzeichnen", BUDGET_INCREASE,         "-",                                         CUSTOMER_FINANZEN,    303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/genehmigen", "",                       "vcpu (the ceilings granted), optional reason", BETREIBER,         303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/ablehnen",  "",                        "reason",                                    BETREIBER,            303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/zurueckziehen", OWN_KONTINGENT_REQUEST, "-",                                        SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/bereitstellungen/{id}/wiederholen",  IN_VORPRUEFUNG,            "-",                                         DELIVERERS,           303, Refusal::Tenant),
     page("/bereitstellungen/{id}/wiederholen",  IN_A_LATER_STAGE,          "-",                                         SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/betrieb/kunden",                     "",                        "slug, name",                                BETREIBER,            303, Refusal::Provider),
@@ -1469,6 +1471,87 @@ async fn every_api_route_answers_each_role_as_the_roles_table_says(backend: Back
     run.assert_complete();
 }
 
+/// The same through the forms of the pages.
+async fn kontingent_request_forms(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
+    let t = &cast.tenant;
+    let ask = form(&[
+        ("vcpu", "300"),
+        ("monthly_budget", "990000,00"),
+        ("reason", "Lasttest vor der Einführung"),
+    ]);
+    let path = "/vertraege/{id}/kontingent-antrag";
+    run.refused(path, "", Some(t.contract_id), &ask).await;
+    let asked = run
+        .allowed(path, "", Who::Systempfleger, Some(t.contract_id), &ask)
+        .await;
+    assert_eq!(asked.location, "/freigaben?hinweis=kontingent-beantragt");
+    let open = || async {
+        one_value::<i64>(
+            app,
+            "SELECT MAX(id) FROM approvals WHERE kind = 'kontingent' AND customer_id = $1",
+            t.customer_id,
+        )
+        .await
+    };
+    let raise = open().await;
+    let cosign = "/kontingent-antraege/{id}/mitzeichnen";
+    run.refused(cosign, BUDGET_INCREASE, Some(raise), &Body::Empty)
+        .await;
+    run.allowed(
+        cosign,
+        BUDGET_INCREASE,
+        Who::Finanzen,
+        Some(raise),
+        &Body::Empty,
+    )
+    .await;
+    let approve = "/kontingent-antraege/{id}/genehmigen";
+    let granted = form(&[("vcpu", "250"), ("monthly_budget", "990000,00")]);
+    run.refused(approve, "", Some(raise), &granted).await;
+    run.allowed(approve, "", Who::Betreiber, Some(raise), &granted)
+        .await;
+    let ceiling: i64 = one_value(
+        app,
+        "SELECT max_millicpu FROM contracts WHERE id = $1",
+        t.contract_id,
+    )
+    .await;
+    assert_eq!(ceiling, 250_000, "the Betreiber's other value counts");
+
+    let again = form(&[("vcpu", "400"), ("reason", "Noch mehr")]);
+    run.allowed(path, "", Who::Systempfleger, Some(t.contract_id), &again)
+        .await;
+    let second = open().await;
+    let reject = "/kontingent-antraege/{id}/ablehnen";
+    let reason = form(&[("reason", "Nicht im Haushalt.")]);
+    run.refused(reject, "", Some(second), &reason).await;
+    run.allowed(reject, "", Who::Betreiber, Some(second), &reason)
+        .await;
+
+    run.allowed(path, "", Who::Systempfleger, Some(t.contract_id), &again)
+        .await;
+    let third = open().await;
+    let withdraw = "/kontingent-antraege/{id}/zurueckziehen";
+    run.refused(withdraw, OWN_KONTINGENT_REQUEST, Some(third), &Body::Empty)
+        .await;
+    run.allowed(
+        withdraw,
+        OWN_KONTINGENT_REQUEST,
+        Who::Systempfleger,
+        Some(third),
+        &Body::Empty,
+    )
+    .await;
+    for (id, state) in [
+        (raise, "genehmigt"),
+        (second, "abgelehnt"),
+        (third, "zurueckgezogen"),
+    ] {
+        let found: String = one_value(app, "SELECT state FROM approvals WHERE id = $1", id).await;
+        assert_eq!(found, state, "request {id}");
+    }
+}
+
 /// A Kontingent request that raises the budget is asked, co-signed and
 /// approved; a second one rejected, a third withdrawn.
 async fn kontingent_requests(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
@@ -1554,7 +1637,9 @@ async fn kontingent_requests(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
 
 // ----- the page half ----------------------------------------------------------
 
-async fn every_page_form_answers_each_role_as_the_roles_table_says(app: TestApp) {
+/// With the cosign setting on, as the API half.
+async fn every_page_form_answers_each_role_as_the_roles_table_says(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, true, |s| s.kontingent_budget_cosign = true).await;
     let cast = Cast::new(&app).await;
     let t = &cast.tenant;
     let sp = cast.token(Who::Systempfleger);
@@ -2201,6 +2286,8 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(app: TestApp)
         let answer = run.send(Who::OtherCustomer, path, body).await;
         answer.assert_page(StatusCode::FORBIDDEN, "Keine Berechtigung", path);
     }
+
+    kontingent_request_forms(&mut run, &app, &cast).await;
 
     // Everyone logs out.
     for who in EVERYONE {
