@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 
 use crate::support::{
     Backend, TestApp, assert_forbidden, assert_not_found, assert_problem, assert_validation,
-    expect_json, id,
+    expect_json, id, kontor_cli,
 };
 
 api_tests! {
@@ -21,6 +21,7 @@ api_tests! {
     bad_requests_are_refused_naming_the_field_and_write_nothing,
     the_betreiber_may_grant_other_values_but_not_below_what_is_booked,
     one_open_request_per_contract_and_a_retry_with_the_same_key_is_the_same_request,
+    a_script_asks_with_kontor_kontingent_request_and_learns_from_the_exit_code,
 }
 
 cluster_tests! {
@@ -564,4 +565,58 @@ async fn with_the_cosign_setting_a_budget_increase_needs_the_customers_finance_f
         StatusCode::OK,
     )
     .await;
+}
+
+async fn a_script_asks_with_kontor_kontingent_request_and_learns_from_the_exit_code(app: TestApp) {
+    let t = app.contract_with_room(4).await;
+    let number: (String,) = sqlx::query_as("SELECT number FROM contracts WHERE id = $1")
+        .bind(t.contract_id)
+        .fetch_one(&app.db().pool)
+        .await
+        .expect("contract number");
+    let run = |args: Vec<String>| {
+        let token = t.token.clone();
+        let url = app.address.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            kontor_cli(Some(&url), Some(&token), &args).await
+        }
+    };
+    let base = |extra: &[&str]| {
+        let mut args: Vec<String> = ["kontingent", "request", "--contract", number.0.as_str()]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    // No ceiling named: wrong usage (2), nothing asked.
+    let (code, _, err) = run(base(&["--reason", "Mehr"])).await;
+    assert_eq!(code, 2, "{err}");
+    // Asked: 0, and the request is there as the API shows it.
+    let (code, out, err) = run(base(&[
+        "--vcpu",
+        "16",
+        "--budget-eur",
+        "3000",
+        "--reason",
+        "Lasttest",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Kontingent-Antrag"), "{out}");
+    let list = expect_json(
+        app.get("/api/v1/kontingent-requests", &t.token).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list[0]["kontingent"]["vcpu_millicores"], 16_000, "{list}");
+    assert_eq!(
+        list[0]["kontingent"]["monthly_budget_cents"], 300_000,
+        "{list}"
+    );
+    // A second one while it is open: refused by Kontor (1), with the reason.
+    let (code, _, err) = run(base(&["--vcpu", "20", "--reason", "Noch mehr"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("bereits ein Kontingent-Antrag offen"), "{err}");
 }
