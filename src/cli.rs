@@ -41,6 +41,12 @@ enum Command {
         #[command(subcommand)]
         what: ReleaseCommand,
     },
+    /// Kontingent change requests through the REST API (`KONTOR_URL`,
+    /// `KONTOR_TOKEN`).
+    Kontingent {
+        #[command(subcommand)]
+        what: KontingentCommand,
+    },
     /// Request promoting what runs in the stage before `--to` into it
     /// (through the REST API, `KONTOR_URL`, `KONTOR_TOKEN`).
     Promote {
@@ -50,6 +56,32 @@ enum Command {
         /// `abnahme`, `schulung` or `produktion`.
         #[arg(long)]
         to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KontingentCommand {
+    /// Ask the Betreiber for new ceilings of a contract (absolute values;
+    /// a ceiling left out stays as it is).
+    Request {
+        /// The contract's number, e.g. DLV-2026-0042.
+        #[arg(long)]
+        contract: String,
+        /// vCPU (whole cores).
+        #[arg(long)]
+        vcpu: Option<u32>,
+        /// Memory in GiB.
+        #[arg(long)]
+        memory_gib: Option<u32>,
+        /// Storage in GiB.
+        #[arg(long)]
+        storage_gib: Option<u32>,
+        /// Monthly budget in whole euros.
+        #[arg(long)]
+        budget_eur: Option<u32>,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -154,6 +186,28 @@ pub async fn run_client() -> Option<std::process::ExitCode> {
             Ok(c) => c.promote(&app, &to).await,
             Err(e) => Err(e),
         },
+        Command::Kontingent {
+            what:
+                KontingentCommand::Request {
+                    contract,
+                    vcpu,
+                    memory_gib,
+                    storage_gib,
+                    budget_eur,
+                    reason,
+                },
+        } => match client() {
+            Ok(c) => {
+                let ceilings = crate::client::Ceilings {
+                    vcpu,
+                    memory_gib,
+                    storage_gib,
+                    budget_eur,
+                };
+                c.request_kontingent(&contract, &ceilings, &reason).await
+            }
+            Err(e) => Err(e),
+        },
         _ => return None,
     };
     Some(crate::client::exit(result))
@@ -204,7 +258,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Billing { what } => billing(&settings, what).await,
         // main() hands these to run_client before it gets here.
-        Command::Release { .. } | Command::Promote { .. } => {
+        Command::Release { .. } | Command::Promote { .. } | Command::Kontingent { .. } => {
             anyhow::bail!(
                 "release and promote talk to the REST API: set KONTOR_URL and KONTOR_TOKEN"
             )

@@ -115,6 +115,10 @@ pub struct Settings {
     pub demo_login: Option<bool>,
     /// Seed demo data into an empty database at start (`KONTOR_SEED_DEMO`).
     pub seed_demo: bool,
+    /// A Kontingent request that raises the monthly budget needs the second
+    /// signature of the customer's Finanzen before the Betreiber may
+    /// approve it (`KONTOR_KONTINGENT_BUDGET_COSIGN`); default off.
+    pub kontingent_budget_cosign: bool,
     /// Minutes between runs of the job that closes finished billing months
     /// (`KONTOR_BILLING_CLOSE_EVERY_MINUTES`); 0 switches it off.
     pub billing_close_every_minutes: u64,
@@ -238,6 +242,7 @@ impl Default for Settings {
             manifest_dir: None,
             demo_login: None,
             seed_demo: true,
+            kontingent_budget_cosign: false,
             billing_close_every_minutes: 60,
             clusters: BTreeMap::new(),
             stages: BTreeMap::new(),

@@ -333,3 +333,22 @@ impl PathParams {
         self.0.get(name).map_or("", String::as_str)
     }
 }
+
+/// The `Idempotency-Key` of a creating call. The hash covers the route and
+/// the body, so a key reused for another kind of request is a conflict,
+/// not a replay of something else.
+pub fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    route: &str,
+    id: i64,
+    body: &[u8],
+) -> Result<Option<crate::domain::idempotency::Key>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let mut hashed = format!("{route}/{id}\n").into_bytes();
+    hashed.extend_from_slice(body);
+    crate::domain::idempotency::Key::parse(value.to_str().unwrap_or_default(), &hashed)
+        .map(Some)
+        .map_err(|e| crate::app::Error::validation("Idempotency-Key", e.to_string()).into())
+}

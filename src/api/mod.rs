@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod contracts;
 pub mod environments;
 pub mod extract;
+pub mod kontingent;
 pub mod problem;
 pub mod releases;
 pub mod statements;
@@ -36,6 +37,13 @@ use crate::state::AppState;
         catalog::list,
         contracts::list,
         contracts::show,
+        kontingent::create,
+        kontingent::list,
+        kontingent::show,
+        kontingent::approve,
+        kontingent::reject,
+        kontingent::withdraw,
+        kontingent::cosign,
         applications::list,
         applications::show,
         bookings::list,
@@ -67,7 +75,7 @@ use crate::state::AppState;
     security(("bearer" = [])),
     tags(
         (name = "Katalog", description = "Produkte in S/M/L/XL mit Preisen"),
-        (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest"),
+        (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest; Kontingent-Änderungsanträge mit Entscheidung durch den Betreiber (Vier-Augen-Prinzip)"),
         (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
         (name = "Buchungen", description = "Buchen, Größe ändern, Kündigen"),
         (name = "Releases", description = "Lieferungen mit Checkup, Stufenkette, Freigabeanträge und Entscheidungen (Vier-Augen-Prinzip), Bereitstellungen"),
@@ -219,6 +227,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .merge(catalog::router())
         .merge(contracts::router())
+        .merge(kontingent::router())
         .merge(applications::router())
         .merge(bookings::router())
         .merge(environments::router())

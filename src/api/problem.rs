@@ -51,6 +51,23 @@ pub struct Problem {
     /// `Retry-After` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+    /// What the client can do next, e.g. for `kontingent-exceeded` the
+    /// Kontingent request that would make room, with its body pre-filled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// A follow-up request a problem offers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    /// `kontingent-request`
+    pub rel: String,
+    pub method: String,
+    pub href: String,
+    /// A body for the request, pre-filled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub body: Option<serde_json::Value>,
 }
 
 impl Problem {
@@ -66,6 +83,7 @@ impl Problem {
             remaining: None,
             reason: None,
             retry_after: None,
+            links: Vec::new(),
         }
     }
 
@@ -169,7 +187,8 @@ impl From<Error> for Problem {
                     .collect();
                 p
             }
-            Error::Kontingent(k) => {
+            Error::Kontingent(refusal) => {
+                let k = refusal.exceeded;
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,
                     "kontingent-exceeded",
@@ -179,6 +198,18 @@ impl From<Error> for Problem {
                 p.limit = Some(k.limit);
                 p.requested = Some(k.requested);
                 p.remaining = Some(k.remaining.max(0));
+                p.links.push(Link {
+                    rel: "kontingent-request".into(),
+                    method: "POST".into(),
+                    href: format!(
+                        "/api/v1/contracts/{}/kontingent-requests",
+                        refusal.contract_id
+                    ),
+                    body: Some(serde_json::json!({
+                        "kontingent": super::kontingent::ceiling_body(&refusal.fit),
+                        "reason": "",
+                    })),
+                });
                 p
             }
             Error::ContractNotValid(m) => Problem::new(
@@ -188,6 +219,12 @@ impl From<Error> for Problem {
                 m,
             ),
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
+            e @ Error::BelowUse(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "below-booked",
+                "Obergrenze unter dem Gebuchten",
+                e.to_string(),
+            ),
             Error::Checkup(refusal) => {
                 let mut p = Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, parse_json},
+    extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
     problem::Problem,
 };
 use crate::{
@@ -26,7 +26,6 @@ use crate::{
     app::{Created, promotions, releases::Delivery},
     db::{self, deployments::Deployment, promotions::Promotion, releases::Release},
     domain::actor::CurrentUser,
-    domain::idempotency,
     domain::{Stage, calendar::rfc3339},
     state::AppState,
 };
@@ -149,25 +148,6 @@ pub async fn deliver(
         &format!("/api/v1/applications/{application_id}/releases"),
         outcome,
     ))
-}
-
-/// The `Idempotency-Key` of a creating call. The hash covers the route and
-/// the body, so a key reused for another kind of request is a conflict,
-/// not a replay of something else.
-fn idempotency_key(
-    headers: &HeaderMap,
-    route: &str,
-    id: i64,
-    body: &[u8],
-) -> Result<Option<idempotency::Key>, Problem> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let mut hashed = format!("{route}/{id}\n").into_bytes();
-    hashed.extend_from_slice(body);
-    idempotency::Key::parse(value.to_str().unwrap_or_default(), &hashed)
-        .map(Some)
-        .map_err(|e| Error::validation("Idempotency-Key", e.to_string()).into())
 }
 
 /// An application's deliveries with their Checkup results, newest first.

@@ -125,22 +125,32 @@ pub async fn close(
 
 /// How many open requests of every kind wait for `user`'s decision (the
 /// "Freigaben (N)" of the navigation): promotions into a stage whose
-/// approving role the person has, Kontingent requests for the Betreiber;
-/// never their own.
-pub async fn waiting_count(db: &crate::db::Db, user: &CurrentUser) -> Result<i64> {
+/// approving role the person has, Kontingent requests for the Betreiber,
+/// and with `cosign_required` the budget increases its customer's Finanzen
+/// have to sign; never their own.
+pub async fn waiting_count(
+    db: &crate::db::Db,
+    user: &CurrentUser,
+    cosign_required: bool,
+) -> Result<i64> {
     let stages: Vec<Stage> = Stage::ALL
         .into_iter()
         .filter(|s| s.approver().is_some_and(|role| user.has(role)))
         .collect();
-    let kontingent = policy::allows(policy::administer(user));
-    if stages.is_empty() && !kontingent {
+    let waiting = db::approvals::Waiting {
+        user_id: user.id,
+        customer_id: user.customer_id,
+        stages: &stages,
+        kontingent: policy::allows(policy::administer(user)),
+        cosign: cosign_required
+            && user.customer_id.is_some()
+            && user.has(crate::domain::Role::Finanzen),
+    };
+    if stages.is_empty() && !waiting.kontingent && !waiting.cosign {
         return Ok(0);
     }
     let mut conn = db.pool.acquire().await?;
-    Ok(
-        db::approvals::waiting_for(&mut conn, user.id, user.customer_id, &stages, kontingent)
-            .await?,
-    )
+    Ok(db::approvals::waiting_for(&mut conn, &waiting).await?)
 }
 
 /// The audit action of a step on a request of `kind`.

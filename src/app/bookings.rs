@@ -6,12 +6,17 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{Begun, Change, Created, Error, Result, environments, visible};
+use super::{
+    Begun, Change, Created, Error, Result, environments, error::KontingentRefusal, visible,
+};
 use crate::{
     db::{self, Db, audit, bookings::Booking, catalog, contracts},
     domain::{
-        BookingState, HourlyRate, Size, Slug, Stage, actor::CurrentUser, idempotency::Key,
-        kontingent::Commitment, policy,
+        BookingState, HourlyRate, Size, Slug, Stage,
+        actor::CurrentUser,
+        idempotency::Key,
+        kontingent::{Commitment, KontingentExceeded},
+        policy,
     },
 };
 
@@ -36,6 +41,24 @@ pub struct Plan {
     pub rate: HourlyRate,
     pub committed: Commitment,
     pub change: Commitment,
+}
+
+/// A change the Kontingent does not admit, with the ceilings that would.
+fn refused(
+    contract: &contracts::Contract,
+    committed: &Commitment,
+    change: &Commitment,
+    exceeded: KontingentExceeded,
+) -> Error {
+    Error::Kontingent(KontingentRefusal {
+        contract_id: contract.id,
+        exceeded,
+        fit: crate::domain::kontingent::CeilingChange::to_fit(
+            &contract.kontingent(),
+            committed,
+            change,
+        ),
+    })
 }
 
 /// The rate a size may be booked at; a size without a price is not for sale.
@@ -81,7 +104,7 @@ async fn plan(
     contract
         .kontingent()
         .admit(&committed, &change)
-        .map_err(Error::Kontingent)?;
+        .map_err(|exceeded| refused(&contract, &committed, &change, exceeded))?;
     Ok(Plan {
         customer_id,
         contract,
@@ -272,7 +295,7 @@ async fn plan_resize(
     contract
         .kontingent()
         .admit(&committed, &(new - old))
-        .map_err(Error::Kontingent)?;
+        .map_err(|exceeded| refused(&contract, &committed, &(new - old), exceeded))?;
     Ok(ResizePlan {
         booking,
         contract,

@@ -6,7 +6,12 @@ use std::collections::HashMap;
 use super::{Change, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, audit, contracts::Contract},
-    domain::{actor::CurrentUser, contract::Terms, kontingent::Commitment, policy},
+    domain::{
+        actor::CurrentUser,
+        contract::Terms,
+        kontingent::{BelowUse, Commitment},
+        policy,
+    },
 };
 
 pub async fn create(
@@ -42,12 +47,32 @@ pub async fn create(
 }
 
 /// Changes a contract's terms. The customer of a contract never changes.
-pub async fn update(db: &Db, user: &CurrentUser, id: i64, terms: &Terms, now: i64) -> Result<()> {
+///
+/// Lowering a ceiling below what is booked under it is refused
+/// (`BelowUse`, with the figures) unless `confirm_below_use`: it stops new
+/// bookings until use falls, which nobody should do by accident.
+pub async fn update(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    terms: &Terms,
+    confirm_below_use: bool,
+    now: i64,
+) -> Result<()> {
     policy::administer(user)?;
     let mut change = Change::begin(db, user, now).await?;
+    // Locked like a booking locks it, so no booking slips in between the
+    // use read here and the new ceilings.
     let before = db::contracts::load(db, change.conn(), id, true)
         .await?
         .ok_or(Error::NotFound)?;
+    let committed = db::contracts::usage(change.conn(), &before, now).await?;
+    let below = terms
+        .kontingent
+        .lowered_below_use(&before.kontingent(), &committed);
+    if !below.is_empty() && !confirm_below_use {
+        return Err(Error::BelowUse(below));
+    }
     db::contracts::update(change.tx(), id, terms)
         .await
         .map_err(on_constraint)?;
@@ -58,10 +83,20 @@ pub async fn update(db: &Db, user: &CurrentUser, id: i64, terms: &Terms, now: i6
             object_type: "contract",
             object_id: id,
             before: before.terms().ok().map(|t| t.snapshot()),
-            after: Some(terms.snapshot()),
+            after: Some(with_confirmation(terms.snapshot(), &below)),
         })
         .await?;
     change.commit().await
+}
+
+/// The terms as audited, naming the ceilings that were knowingly lowered
+/// below use.
+fn with_confirmation(mut snapshot: serde_json::Value, below: &[BelowUse]) -> serde_json::Value {
+    if !below.is_empty() {
+        let limits: Vec<&str> = below.iter().map(|b| b.limit.label()).collect();
+        snapshot["below_use_confirmed"] = serde_json::json!(limits);
+    }
+    snapshot
 }
 
 /// A contract the user may see; another tenant's id is `NotFound`.

@@ -7,6 +7,7 @@
 //! - `Forbidden` for a visible object the user's role may not change,
 //! - `Validation` for input a user can correct, with a message per field,
 //! - `Kontingent`/`ContractNotValid` for a change the contract does not allow,
+//! - `BelowUse` for ceilings lowered below what is booked without confirmation,
 //! - `Conflict` for a change the object's current state does not allow,
 //! - `Checkup` for a delivery the automatic Checkup refused,
 //! - `FourEyes` for deciding one's own promotion request,
@@ -30,9 +31,12 @@ pub enum Error {
     #[error("ungültige Eingabe: {0}")]
     Validation(FieldErrors),
     #[error("{0}")]
-    Kontingent(KontingentExceeded),
+    Kontingent(KontingentRefusal),
     #[error("{0}")]
     ContractNotValid(String),
+    /// Ceilings lowered below what is booked, not confirmed.
+    #[error("{}", below_use_message(.0))]
+    BelowUse(Vec<crate::domain::kontingent::BelowUse>),
     #[error("{0}")]
     Conflict(String),
     /// A delivery the Checkup refused (recorded as refused).
@@ -48,6 +52,32 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn below_use_message(below: &[crate::domain::kontingent::BelowUse]) -> String {
+    let named: Vec<String> = below.iter().map(ToString::to_string).collect();
+    format!(
+        "Die neuen Obergrenzen lägen unter dem, was gebucht ist ({}). Bis der Verbrauch sinkt, \
+         sind dann keine neuen Buchungen und keine Vergrößerungen möglich; bitte ausdrücklich \
+         bestätigen.",
+        named.join("; ")
+    )
+}
+
+/// A change the Kontingent of a contract does not admit: which contract,
+/// so that the answer can offer the request for more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KontingentRefusal {
+    pub contract_id: i64,
+    pub exceeded: KontingentExceeded,
+    /// The ceilings that would have let the change through.
+    pub fit: crate::domain::kontingent::CeilingChange,
+}
+
+impl fmt::Display for KontingentRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.exceeded.fmt(f)
+    }
+}
 
 /// Messages for individual input fields, in German, keyed by the field name
 /// used in the form and in the JSON body.

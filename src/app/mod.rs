@@ -23,6 +23,7 @@ pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod identities;
+pub mod kontingent;
 pub mod notifications;
 pub mod notify;
 pub mod promotions;

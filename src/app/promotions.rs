@@ -222,7 +222,7 @@ pub async fn decide(
 pub async fn withdraw(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<Promotion> {
     let mut change = Change::begin(db, user, now).await?;
     let p = load_for_change(&mut change, user, id).await?;
-    policy::withdraw_promotion(user, p.customer_id, p.requested_by)?;
+    policy::withdraw_request(user, p.customer_id, p.requested_by)?;
     approvals::next(p.state, Step::Withdraw)?;
     approvals::close(
         &mut change,

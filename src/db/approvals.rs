@@ -112,20 +112,24 @@ pub async fn open_count(
     Ok(n)
 }
 
-/// How many open requests wait for `user_id`'s decision: promotions of
-/// `customer_id` into one of `stages` (those whose approving role the
-/// person has), and with `kontingent` every open Kontingent request —
-/// never the person's own.
-pub async fn waiting_for(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    customer_id: Option<i64>,
-    stages: &[crate::domain::Stage],
-    kontingent: bool,
-) -> sqlx::Result<i64> {
+/// Whose open requests to count, and of which kinds.
+pub struct Waiting<'a> {
+    pub user_id: i64,
+    pub customer_id: Option<i64>,
+    /// Promotions into these stages of the customer.
+    pub stages: &'a [crate::domain::Stage],
+    /// Every Kontingent request (the Betreiber's).
+    pub kontingent: bool,
+    /// The customer's Kontingent requests raising the budget, not signed.
+    pub cosign: bool,
+}
+
+/// How many open requests wait for the person; never their own.
+pub async fn waiting_for(conn: &mut AnyConnection, w: &Waiting<'_>) -> sqlx::Result<i64> {
     let mut total = 0;
-    if let (Some(customer_id), false) = (customer_id, stages.is_empty()) {
-        let placeholders: Vec<String> = (0..stages.len()).map(|i| format!("${}", i + 3)).collect();
+    if let (Some(customer_id), false) = (w.customer_id, w.stages.is_empty()) {
+        let placeholders: Vec<String> =
+            (0..w.stages.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals a JOIN promotions p ON p.id = a.id \
              WHERE a.state = 'offen' AND a.customer_id = $1 AND a.requested_by <> $2 \
@@ -134,20 +138,34 @@ pub async fn waiting_for(
         );
         let mut q = sqlx::query_as(super::sql(sql))
             .bind(customer_id)
-            .bind(user_id);
-        for stage in stages {
+            .bind(w.user_id);
+        for stage in w.stages {
             q = q.bind(*stage);
         }
         let (n,): (i64,) = q.fetch_one(&mut *conn).await?;
         total += n;
     }
-    if kontingent {
+    if w.kontingent {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals WHERE kind = 'kontingent' \
              AND state = 'offen' AND requested_by <> $1",
         )
-        .bind(user_id)
-        .fetch_one(conn)
+        .bind(w.user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        total += n;
+    }
+    if let (Some(customer_id), true) = (w.customer_id, w.cosign) {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM approvals a \
+             JOIN kontingent_requests q ON q.id = a.id JOIN contracts k ON k.id = q.contract_id \
+             WHERE a.kind = 'kontingent' AND a.state = 'offen' AND a.customer_id = $1 \
+             AND a.requested_by <> $2 AND a.cosigned_by IS NULL \
+             AND q.monthly_budget_cents > k.monthly_budget_cents",
+        )
+        .bind(customer_id)
+        .bind(w.user_id)
+        .fetch_one(&mut *conn)
         .await?;
         total += n;
     }

@@ -322,3 +322,19 @@ pub async fn update(tx: &mut Tx, id: i64, terms: &Terms) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Sets a contract's ceilings.
+pub async fn set_kontingent(tx: &mut Tx, id: i64, k: &Kontingent) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE contracts SET max_millicpu = $1, max_memory_mib = $2, max_storage_gib = $3, \
+         monthly_budget_cents = $4 WHERE id = $5",
+    )
+    .bind(k.millicpu)
+    .bind(k.memory_mib)
+    .bind(k.storage_gib)
+    .bind(k.monthly_budget.0)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

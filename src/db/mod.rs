@@ -15,6 +15,7 @@ pub mod customers;
 pub mod deployments;
 pub mod environments;
 pub mod idempotency;
+pub mod kontingent_requests;
 pub mod metering;
 pub mod notifications;
 pub mod outbox;

@@ -87,12 +87,41 @@ pub struct KontingentExceeded {
 
 impl KontingentExceeded {
     fn format(&self, value: i64) -> String {
-        match self.limit {
+        self.limit.format(value)
+    }
+}
+
+impl Limit {
+    /// A quantity in this limit's unit (millicores, MiB, GiB, cents), in words.
+    pub fn format(self, value: i64) -> String {
+        match self {
             Limit::Vcpu => format!("{} vCPU", format_vcpu(value)),
             Limit::Memory => format!("{} GiB", format_gib(value)),
             Limit::Storage => format!("{value} GiB"),
             Limit::MonthlyBudget => format!("{} pro Monat", Cents(value)),
         }
+    }
+}
+
+/// A ceiling that a change would set below what is booked under it: no
+/// new booking fits until use falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BelowUse {
+    pub limit: Limit,
+    /// The new ceiling and what is booked, in the limit's unit.
+    pub ceiling: i64,
+    pub booked: i64,
+}
+
+impl fmt::Display for BelowUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: neu {}, gebucht {}",
+            self.limit.label(),
+            self.limit.format(self.ceiling),
+            self.limit.format(self.booked),
+        )
     }
 }
 
@@ -184,6 +213,130 @@ pub struct Remaining {
     pub monthly_budget: Cents,
 }
 
+/// New values for some ceilings of a Kontingent (a change request); the
+/// others stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CeilingChange {
+    pub millicpu: Option<i64>,
+    pub memory_mib: Option<i64>,
+    pub storage_gib: Option<i64>,
+    pub monthly_budget: Option<Cents>,
+}
+
+impl CeilingChange {
+    /// Whether it names no ceiling at all.
+    pub fn is_empty(&self) -> bool {
+        *self == CeilingChange::default()
+    }
+
+    /// The Kontingent with these ceilings in place.
+    pub fn applied_to(&self, k: &Kontingent) -> Kontingent {
+        Kontingent {
+            millicpu: self.millicpu.unwrap_or(k.millicpu),
+            memory_mib: self.memory_mib.unwrap_or(k.memory_mib),
+            storage_gib: self.storage_gib.unwrap_or(k.storage_gib),
+            monthly_budget: self.monthly_budget.unwrap_or(k.monthly_budget),
+        }
+    }
+
+    /// Whether it would change anything of `k`.
+    pub fn changes(&self, k: &Kontingent) -> bool {
+        self.applied_to(k) != *k
+    }
+
+    /// Whether it raises the monthly budget of `k` (which may need a second
+    /// signature of the customer's finance).
+    pub fn raises_budget(&self, k: &Kontingent) -> bool {
+        self.monthly_budget.is_some_and(|b| b > k.monthly_budget)
+    }
+
+    /// The ceilings that would have let `change` on top of `committed`
+    /// through: every one it breaks, raised to exactly what is needed (the
+    /// budget rounded up to the cent). Empty when it fits.
+    pub fn to_fit(k: &Kontingent, committed: &Commitment, change: &Commitment) -> CeilingChange {
+        let needed = |used: i64, delta: i64, ceiling: i64| {
+            (delta > 0 && used + delta > ceiling).then_some(used + delta)
+        };
+        let budget = committed.monthly_exact + change.monthly_exact;
+        CeilingChange {
+            millicpu: needed(
+                committed.resources.millicpu,
+                change.resources.millicpu,
+                k.millicpu,
+            ),
+            memory_mib: needed(
+                committed.resources.memory_mib,
+                change.resources.memory_mib,
+                k.memory_mib,
+            ),
+            storage_gib: needed(
+                committed.resources.storage_gib,
+                change.resources.storage_gib,
+                k.storage_gib,
+            ),
+            monthly_budget: (change.monthly_exact > 0 && budget > k.monthly_budget.0 * 100)
+                .then(|| Cents((budget + 99).div_euclid(100))),
+        }
+    }
+}
+
+impl Kontingent {
+    /// The ceilings that `self` lowers from `before` to below what is
+    /// `committed`: each needs an explicit confirmation. A ceiling left as it
+    /// was never does, even when use lies above it.
+    pub fn lowered_below_use(&self, before: &Kontingent, committed: &Commitment) -> Vec<BelowUse> {
+        [
+            (
+                Limit::Vcpu,
+                self.millicpu,
+                before.millicpu,
+                committed.resources.millicpu,
+            ),
+            (
+                Limit::Memory,
+                self.memory_mib,
+                before.memory_mib,
+                committed.resources.memory_mib,
+            ),
+            (
+                Limit::Storage,
+                self.storage_gib,
+                before.storage_gib,
+                committed.resources.storage_gib,
+            ),
+            (
+                Limit::MonthlyBudget,
+                self.monthly_budget.0,
+                before.monthly_budget.0,
+                committed.monthly().0,
+            ),
+        ]
+        .into_iter()
+        .filter(|&(_, ceiling, was, booked)| ceiling < booked && ceiling < was)
+        .map(|(limit, ceiling, _, booked)| BelowUse {
+            limit,
+            ceiling,
+            booked,
+        })
+        .collect()
+    }
+
+    /// The ceilings that are below what is committed now: lowering one there
+    /// blocks every new booking until use falls.
+    pub fn below(&self, committed: &Commitment) -> Vec<Limit> {
+        let rest = self.remaining(committed);
+        [
+            (Limit::Vcpu, rest.millicpu < 0),
+            (Limit::Memory, rest.memory_mib < 0),
+            (Limit::Storage, rest.storage_gib < 0),
+            (Limit::MonthlyBudget, rest.monthly_budget.0 < 0),
+        ]
+        .into_iter()
+        .filter_map(|(limit, below)| below.then_some(limit))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +405,90 @@ mod tests {
         let committed = ns(12000, HourlyRate(0));
         let shrink = ns(-2000, HourlyRate(0));
         assert_eq!(k.admit(&committed, &shrink), Ok(()));
+    }
+
+    #[test]
+    fn a_change_request_replaces_only_the_ceilings_it_names() {
+        let k = kontingent();
+        let change = CeilingChange {
+            millicpu: Some(16_000),
+            ..CeilingChange::default()
+        };
+        let after = change.applied_to(&k);
+        assert_eq!(after.millicpu, 16_000);
+        assert_eq!(after.memory_mib, k.memory_mib);
+        assert!(change.changes(&k));
+        assert!(!CeilingChange::default().changes(&k));
+        assert!(CeilingChange::default().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_suggests_every_ceiling_that_fits() {
+        let k = kontingent(); // 8 vCPU, 32 GiB
+        let (committed, change) = (ns(6000, HourlyRate(0)), ns(4000, HourlyRate(0)));
+        assert!(k.admit(&committed, &change).is_err());
+        let fit = CeilingChange::to_fit(&k, &committed, &change);
+        assert_eq!(fit.millicpu, Some(10_000));
+        // 10 vCPU at 4 GiB each: the memory ceiling breaks too.
+        assert_eq!(fit.memory_mib, Some(40_960));
+        assert_eq!(fit.storage_gib, None);
+        assert_eq!(fit.monthly_budget, None);
+        assert_eq!(fit.applied_to(&k).admit(&committed, &change), Ok(()));
+        // What fits needs nothing.
+        assert!(CeilingChange::to_fit(&k, &Commitment::default(), &change).is_empty());
+    }
+
+    #[test]
+    fn a_budget_suggestion_makes_room_despite_rounding() {
+        let k = kontingent();
+        let change = ns(1000, HourlyRate(13_699));
+        assert!(k.admit(&Commitment::default(), &change).is_err());
+        let fit = CeilingChange::to_fit(&k, &Commitment::default(), &change);
+        assert_eq!(
+            fit.applied_to(&k).admit(&Commitment::default(), &change),
+            Ok(())
+        );
+        assert!(fit.raises_budget(&k));
+        // One cent less would not do.
+        let short = Kontingent {
+            monthly_budget: Cents(fit.monthly_budget.unwrap().0 - 1),
+            ..k
+        };
+        assert!(short.admit(&Commitment::default(), &change).is_err());
+    }
+
+    #[test]
+    fn lowering_below_use_is_named_with_its_figures_and_leaving_a_ceiling_is_not() {
+        let k = kontingent(); // 8 vCPU
+        let committed = ns(6000, HourlyRate(0));
+        let lower = |millicpu| Kontingent { millicpu, ..k };
+        assert_eq!(lower(6000).lowered_below_use(&k, &committed), vec![]);
+        let below = lower(4000).lowered_below_use(&k, &committed);
+        assert_eq!(
+            below,
+            vec![BelowUse {
+                limit: Limit::Vcpu,
+                ceiling: 4000,
+                booked: 6000
+            }]
+        );
+        assert_eq!(below[0].to_string(), "vCPU: neu 4 vCPU, gebucht 6 vCPU");
+        // Already below: left as it is, nothing to confirm; lowered further,
+        // confirmed again.
+        assert_eq!(
+            lower(4000).lowered_below_use(&lower(4000), &committed),
+            vec![]
+        );
+        assert_eq!(
+            lower(2000)
+                .lowered_below_use(&lower(4000), &committed)
+                .len(),
+            1
+        );
+        // Raising never needs a confirmation.
+        assert_eq!(
+            lower(5000).lowered_below_use(&lower(4000), &committed),
+            vec![]
+        );
     }
 }

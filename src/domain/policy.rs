@@ -82,19 +82,45 @@ pub fn decide_promotion(
     requested_by: i64,
 ) -> Decision {
     decide_promotion_into(user, customer_id, to)?;
-    if requested_by == user.id {
-        return Err(Denied::OwnRequest);
-    }
-    Ok(())
+    four_eyes(user, requested_by)
 }
 
-/// Taking a request back: only the one who made it.
-pub fn withdraw_promotion(user: &CurrentUser, customer_id: i64, requested_by: i64) -> Decision {
+/// Taking a request back (of any kind): only the one who made it.
+pub fn withdraw_request(user: &CurrentUser, customer_id: i64, requested_by: i64) -> Decision {
     see(user, customer_id)?;
     if requested_by == user.id {
         Ok(())
     } else {
         Err(Denied::NotAllowed)
+    }
+}
+
+/// Asking for new Kontingent ceilings of a contract: the customer's
+/// Systempfleger:in, who books within them.
+pub fn request_kontingent(user: &CurrentUser, customer_id: i64) -> Decision {
+    book(user, customer_id)
+}
+
+/// Deciding a Kontingent request: the Betreiber, and someone else than the
+/// requester.
+pub fn decide_kontingent(user: &CurrentUser, requested_by: i64) -> Decision {
+    administer(user)?;
+    four_eyes(user, requested_by)
+}
+
+/// The second signature of a budget increase: the customer's own finance
+/// (four eyes across the two organisations), not the requester.
+pub fn cosign_kontingent(user: &CurrentUser, customer_id: i64, requested_by: i64) -> Decision {
+    own_customer_with(user, customer_id, &[Role::Finanzen])?;
+    four_eyes(user, requested_by)
+}
+
+/// Someone else than the one who asked decides.
+pub fn four_eyes(user: &CurrentUser, requested_by: i64) -> Decision {
+    if requested_by == user.id {
+        Err(Denied::OwnRequest)
+    } else {
+        Ok(())
     }
 }
 
@@ -225,8 +251,8 @@ mod tests {
     #[test]
     fn only_the_requester_withdraws() {
         let a = user(1, Some(7), &[Role::Entwickler]);
-        assert_eq!(withdraw_promotion(&a, 7, 1), Ok(()));
-        assert_eq!(withdraw_promotion(&a, 7, 2), Err(Denied::NotAllowed));
+        assert_eq!(withdraw_request(&a, 7, 1), Ok(()));
+        assert_eq!(withdraw_request(&a, 7, 2), Err(Denied::NotAllowed));
     }
 
     #[test]
@@ -254,5 +280,20 @@ mod tests {
         assert!(read_billing(&user(1, Some(7), &[Role::Entwickler])).is_err());
         assert!(export_billing(&user(1, Some(7), &[Role::Finanzen])).is_ok());
         assert!(export_billing(&user(1, Some(7), &[Role::Systempfleger])).is_err());
+    }
+
+    #[test]
+    fn the_betreiber_decides_kontingent_requests_of_others_and_finance_cosigns() {
+        let b = user(1, None, &[Role::Betreiber]);
+        let sp = user(2, Some(7), &[Role::Systempfleger]);
+        let fin = user(3, Some(7), &[Role::Finanzen]);
+        assert_eq!(request_kontingent(&sp, 7), Ok(()));
+        assert_eq!(request_kontingent(&fin, 7), Err(Denied::NotAllowed));
+        assert_eq!(decide_kontingent(&b, 2), Ok(()));
+        assert_eq!(decide_kontingent(&b, 1), Err(Denied::OwnRequest));
+        assert_eq!(decide_kontingent(&sp, 1), Err(Denied::NotAllowed));
+        assert_eq!(cosign_kontingent(&fin, 7, 2), Ok(()));
+        assert_eq!(cosign_kontingent(&fin, 8, 2), Err(Denied::NotVisible));
+        assert_eq!(cosign_kontingent(&b, 7, 2), Err(Denied::NotAllowed));
     }
 }

@@ -11,7 +11,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, render, see_other,
+    Layout, Nav, PageError, Route, Url,
+    kontingent::Refusal,
+    render, see_other,
     session::PageUser,
     shop::describe,
     urls::{BookingFilter, BookingNotice},
@@ -383,7 +385,7 @@ struct ResizePage {
     sizes: [Size; 4],
     chosen: String,
     error: Option<String>,
-    refusal: Option<String>,
+    refusal: Option<super::kontingent::Refusal>,
 }
 
 async fn resize_form(
@@ -443,8 +445,8 @@ async fn resize_refused(
             e.get("size").map(str::to_owned).or(Some(e.to_string())),
             None,
         ),
-        Error::Kontingent(k) => (None, Some(k.to_string())),
-        Error::ContractNotValid(m) => (None, Some(m)),
+        Error::Kontingent(k) => (None, Some(Refusal::of(&k))),
+        Error::ContractNotValid(m) => (None, Some(Refusal::because(m))),
         other => return Err(other.into()),
     };
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;

@@ -43,6 +43,7 @@ impl From<Error> for PageError {
             Error::Validation(fields) => PageError::BadForm(fields.to_string()),
             Error::Kontingent(k) => PageError::Conflict(k.to_string()),
             Error::ContractNotValid(m) | Error::Conflict(m) => PageError::Conflict(m),
+            e @ Error::BelowUse(_) => PageError::Conflict(e.to_string()),
             Error::Checkup(r) => PageError::Conflict(r.to_string()),
             Error::FourEyes(m) => PageError::ForbiddenBecause(m),
             Error::Database(e) => PageError::Internal(e.into()),

@@ -10,6 +10,7 @@ pub mod download;
 pub mod environments;
 pub mod error;
 pub mod form;
+pub mod kontingent;
 pub mod login;
 pub mod notifications;
 pub mod overview;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(bookings::router())
         .merge(environments::router())
         .merge(releases::router())
+        .merge(kontingent::router())
         .merge(billing::router())
         .merge(admin::router())
         .layer(axum::middleware::from_fn(refuse_control_in_query))

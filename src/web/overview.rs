@@ -13,7 +13,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, render,
+    Layout, Nav, PageError, Route, Url, render,
     session::PageUser,
     view::{BudgetBar, UsageBar, usage_bars},
 };
@@ -37,6 +37,8 @@ pub struct ContractView {
     pub valid_now: bool,
     /// This month's cost against the budget, for those who may see money.
     pub budget: Option<BudgetBar>,
+    /// The request form for more, for whoever may ask.
+    pub request: Option<Url>,
 }
 
 pub struct Cell {
@@ -131,6 +133,14 @@ async fn show(
                 bars: usage_bars(&k.kontingent(), &c),
                 valid_now: k.is_valid_at(now),
                 budget: budgets.get(&k.id).map(|w| BudgetBar::new(w, true)),
+                request: crate::domain::policy::allows(crate::domain::policy::request_kontingent(
+                    &page.user,
+                    k.customer_id,
+                ))
+                .then(|| Url::KontingentRequestNew {
+                    contract: k.id,
+                    ask: Default::default(),
+                }),
                 contract: k,
             }
         })

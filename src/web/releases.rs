@@ -150,6 +150,17 @@ fn notice_text(code: Option<&str>) -> Option<String> {
             Hinweis::Abgelehnt => "Der Antrag ist abgelehnt; die Begründung steht in der Historie.",
             Hinweis::Zurueckgezogen => "Der Antrag ist zurückgezogen.",
             Hinweis::Wiederholt => "Die Bereitstellung wird wiederholt.",
+            Hinweis::KontingentBeantragt => {
+                "Der Kontingent-Antrag ist gestellt; der Betreiber entscheidet."
+            }
+            Hinweis::KontingentGenehmigt => {
+                "Der Kontingent-Antrag ist genehmigt; die neuen Obergrenzen gelten ab sofort."
+            }
+            Hinweis::KontingentAbgelehnt => "Der Kontingent-Antrag ist abgelehnt.",
+            Hinweis::KontingentZurueckgezogen => "Der Kontingent-Antrag ist zurückgezogen.",
+            Hinweis::KontingentMitgezeichnet => {
+                "Der Kontingent-Antrag ist mitgezeichnet; nun entscheidet der Betreiber."
+            }
         }
         .to_owned(),
     )
@@ -305,7 +316,18 @@ struct InboxPage {
     layout: Layout,
     to_decide: Vec<PromotionRow>,
     mine: Vec<PromotionRow>,
+    kontingent: super::kontingent::Section,
     notice: Option<String>,
+}
+
+/// The Freigaben page with a Kontingent request's step refused: the
+/// message on its card.
+pub async fn inbox_with(
+    state: &AppState,
+    page: &PageUser,
+    kontingent_error: Option<(i64, String)>,
+) -> Result<Response, PageError> {
+    render(&inbox_page(state, page, None, None, kontingent_error).await?)
 }
 
 async fn inbox_page(
@@ -313,6 +335,7 @@ async fn inbox_page(
     page: &PageUser,
     notice: Option<String>,
     reason_error: Option<(i64, String)>,
+    kontingent_error: Option<(i64, String)>,
 ) -> Result<InboxPage, PageError> {
     let user = &page.user;
     let open = db::promotions::list(&state.db.pool, user.scope(), None, true).await?;
@@ -328,6 +351,7 @@ async fn inbox_page(
         layout: page.layout("Freigaben", Nav::Approvals),
         to_decide,
         mine,
+        kontingent: super::kontingent::section(state, user, kontingent_error).await?,
         notice,
     })
 }
@@ -337,7 +361,7 @@ async fn inbox(
     page: PageUser,
     axum::extract::Query(n): axum::extract::Query<Notice>,
 ) -> Result<Response, PageError> {
-    render(&inbox_page(&state, &page, notice_text(n.hinweis.as_deref()), None).await?)
+    render(&inbox_page(&state, &page, notice_text(n.hinweis.as_deref()), None, None).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -404,7 +428,7 @@ async fn reject(
                 let p = crate::app::promotions::get(&state.db, &page.user, id).await?;
                 render(&pipeline_page(&state, &page, p.application_id, None, error).await?)?
             } else {
-                render(&inbox_page(&state, &page, None, error).await?)?
+                render(&inbox_page(&state, &page, None, error, None).await?)?
             };
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)

@@ -138,7 +138,12 @@ where
             .map_err(|e| PageError::from(crate::app::error::Error::from(e)))?
             .ok_or(PageError::LoginRequired)?;
         let csrf = csrf_token(&session).await?;
-        let waiting = crate::app::approvals::waiting_count(&state.db, &user).await?;
+        let waiting = crate::app::approvals::waiting_count(
+            &state.db,
+            &user,
+            state.settings.kontingent_budget_cosign,
+        )
+        .await?;
         Ok(PageUser {
             user,
             csrf,

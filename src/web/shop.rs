@@ -11,7 +11,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, render, see_other,
+    Layout, Nav, PageError, Route, Url,
+    kontingent::Refusal,
+    render, see_other,
     session::PageUser,
     urls::BookingNotice,
     view::{UsageBar, gib, usage_bars, vcpu},
@@ -127,7 +129,7 @@ struct ShopPage {
     remaining: Vec<RemainingView>,
     form: BookingForm,
     errors: FieldErrors,
-    refusal: Option<String>,
+    refusal: Option<super::kontingent::Refusal>,
     can_book: bool,
 }
 
@@ -142,7 +144,7 @@ async fn shop_page(
     page: &PageUser,
     form: BookingForm,
     errors: FieldErrors,
-    refusal: Option<String>,
+    refusal: Option<super::kontingent::Refusal>,
 ) -> Result<ShopPage, PageError> {
     let pool = &state.db.pool;
     let now = db::now();
@@ -227,8 +229,8 @@ async fn refuse(
             FieldErrors::single("application_id", "Dieses Verfahren gibt es nicht."),
             None,
         ),
-        Error::Kontingent(k) => (FieldErrors::default(), Some(k.to_string())),
-        Error::ContractNotValid(m) => (FieldErrors::default(), Some(m)),
+        Error::Kontingent(k) => (FieldErrors::default(), Some(Refusal::of(&k))),
+        Error::ContractNotValid(m) => (FieldErrors::default(), Some(Refusal::because(m))),
         other => return Err(other.into()),
     };
     let mut response = render(&shop_page(state, page, form, errors, refusal).await?)?;

@@ -75,6 +75,12 @@ routes! {
     PromotionRequest = "/verfahren/{id}/freigaben",
     /// The Freigaben inbox.
     Approvals = "/freigaben",
+    /// The Systempfleger:in's form asking for new ceilings of a contract.
+    KontingentRequestNew = "/vertraege/{id}/kontingent-antrag",
+    KontingentApprove = "/kontingent-antraege/{id}/genehmigen",
+    KontingentReject = "/kontingent-antraege/{id}/ablehnen",
+    KontingentWithdraw = "/kontingent-antraege/{id}/zurueckziehen",
+    KontingentCosign = "/kontingent-antraege/{id}/mitzeichnen",
     PromotionApprove = "/freigaben/{id}/genehmigen",
     PromotionReject = "/freigaben/{id}/ablehnen",
     PromotionWithdraw = "/freigaben/{id}/zurueckziehen",
@@ -164,6 +170,16 @@ pub enum Url {
     PromotionApprove(i64),
     PromotionReject(i64),
     PromotionWithdraw(i64),
+    /// The request form of a contract, pre-filled (`?vcpu=…&…`) with what
+    /// would have let a refused booking through.
+    KontingentRequestNew {
+        contract: i64,
+        ask: KontingentAsk,
+    },
+    KontingentApprove(i64),
+    KontingentReject(i64),
+    KontingentWithdraw(i64),
+    KontingentCosign(i64),
     DeploymentRetry(i64),
     Billing,
     /// The statements of one month (`?monat=…`).
@@ -216,6 +232,16 @@ pub struct BookingFilter {
     pub size: String,
 }
 
+/// New ceilings as the request form takes them (whole vCPU, GiB, euros);
+/// empty leaves a ceiling as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KontingentAsk {
+    pub vcpu: String,
+    pub memory_gib: String,
+    pub storage_gib: String,
+    pub monthly_budget: String,
+}
+
 /// What just happened to a booking, for the note on its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingNotice {
@@ -244,15 +270,25 @@ pub enum Hinweis {
     Abgelehnt,
     Zurueckgezogen,
     Wiederholt,
+    KontingentBeantragt,
+    KontingentGenehmigt,
+    KontingentAbgelehnt,
+    KontingentZurueckgezogen,
+    KontingentMitgezeichnet,
 }
 
 impl Hinweis {
-    const ALL: [Hinweis; 5] = [
+    pub const ALL: [Hinweis; 10] = [
         Hinweis::Beantragt,
         Hinweis::Genehmigt,
         Hinweis::Abgelehnt,
         Hinweis::Zurueckgezogen,
         Hinweis::Wiederholt,
+        Hinweis::KontingentBeantragt,
+        Hinweis::KontingentGenehmigt,
+        Hinweis::KontingentAbgelehnt,
+        Hinweis::KontingentZurueckgezogen,
+        Hinweis::KontingentMitgezeichnet,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -262,6 +298,11 @@ impl Hinweis {
             Hinweis::Abgelehnt => "abgelehnt",
             Hinweis::Zurueckgezogen => "zurueckgezogen",
             Hinweis::Wiederholt => "wiederholt",
+            Hinweis::KontingentBeantragt => "kontingent-beantragt",
+            Hinweis::KontingentGenehmigt => "kontingent-genehmigt",
+            Hinweis::KontingentAbgelehnt => "kontingent-abgelehnt",
+            Hinweis::KontingentZurueckgezogen => "kontingent-zurueckgezogen",
+            Hinweis::KontingentMitgezeichnet => "kontingent-mitgezeichnet",
         }
     }
 
@@ -301,6 +342,11 @@ impl Route {
             Url::PromotionApprove(_) => Route::PromotionApprove,
             Url::PromotionReject(_) => Route::PromotionReject,
             Url::PromotionWithdraw(_) => Route::PromotionWithdraw,
+            Url::KontingentRequestNew { .. } => Route::KontingentRequestNew,
+            Url::KontingentApprove(_) => Route::KontingentApprove,
+            Url::KontingentReject(_) => Route::KontingentReject,
+            Url::KontingentWithdraw(_) => Route::KontingentWithdraw,
+            Url::KontingentCosign(_) => Route::KontingentCosign,
             Url::DeploymentRetry(_) => Route::DeploymentRetry,
             Url::Billing | Url::BillingMonth(_) => Route::Billing,
             Url::MonthCsv { .. } => Route::MonthCsv,
@@ -345,6 +391,13 @@ impl Url {
             Url::PromotionApprove(id) => write!(f, "/freigaben/{id}/genehmigen"),
             Url::PromotionReject(id) => write!(f, "/freigaben/{id}/ablehnen"),
             Url::PromotionWithdraw(id) => write!(f, "/freigaben/{id}/zurueckziehen"),
+            Url::KontingentRequestNew { contract, .. } => {
+                write!(f, "/vertraege/{contract}/kontingent-antrag")
+            }
+            Url::KontingentApprove(id) => write!(f, "/kontingent-antraege/{id}/genehmigen"),
+            Url::KontingentReject(id) => write!(f, "/kontingent-antraege/{id}/ablehnen"),
+            Url::KontingentWithdraw(id) => write!(f, "/kontingent-antraege/{id}/zurueckziehen"),
+            Url::KontingentCosign(id) => write!(f, "/kontingent-antraege/{id}/mitzeichnen"),
             Url::DeploymentRetry(id) => write!(f, "/bereitstellungen/{id}/wiederholen"),
             Url::MonthCsv { month, .. } => write!(f, "/abrechnung/{month}/csv"),
             Url::Statement { month, contract } => {
@@ -393,6 +446,16 @@ impl Url {
                 vec![("hinweis", hinweis.as_str().to_owned())]
             }
             Url::BillingMonth(month) => vec![("monat", month.to_string())],
+            Url::KontingentRequestNew { ask, .. } => [
+                ("vcpu", &ask.vcpu),
+                ("arbeitsspeicher", &ask.memory_gib),
+                ("speicher", &ask.storage_gib),
+                ("budget", &ask.monthly_budget),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k, v.clone()))
+            .collect(),
             Url::MonthCsv { rfc4180: yes, .. } | Url::StatementCsv { rfc4180: yes, .. } => {
                 rfc4180(yes)
             }

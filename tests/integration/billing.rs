@@ -869,7 +869,7 @@ async fn a_closed_month_is_final_and_nothing_changes_it(app: TestApp) {
     changed.title = fixture_text("Neuer Titel");
     changed.kostenstelle = fixture_text("9999-9");
     changed.leitweg_id = fixture_text("04011000-77777-11");
-    app::contracts::update(app.db(), &system, t.contract_id, &changed, db::now())
+    app::contracts::update(app.db(), &system, t.contract_id, &changed, false, db::now())
         .await
         .expect("contract data changed");
 
@@ -956,7 +956,7 @@ async fn a_closed_statement_stays_readable_when_the_contract_is_changed_later(ap
         .terms()
         .unwrap();
     later.validity.from = "2026-07-01".parse().unwrap();
-    if app::contracts::update(app.db(), &system, t.contract_id, &later, db::now())
+    if app::contracts::update(app.db(), &system, t.contract_id, &later, false, db::now())
         .await
         .is_err()
     {

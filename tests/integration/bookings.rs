@@ -33,7 +33,8 @@ fn periods(booking: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("no periods in {booking}"))
 }
 
-/// Lowers or moves a contract as the Betreiber would in the portal.
+/// Lowers or moves a contract as the Betreiber would in the portal
+/// (confirming a ceiling below what is booked).
 async fn change_contract(
     app: &TestApp,
     contract_id: i64,
@@ -45,9 +46,16 @@ async fn change_contract(
         .unwrap();
     let mut terms = contract.terms().unwrap();
     change(&mut terms);
-    app::contracts::update(app.db(), &system, contract_id, &terms, kontor::db::now())
-        .await
-        .unwrap();
+    app::contracts::update(
+        app.db(),
+        &system,
+        contract_id,
+        &terms,
+        true,
+        kontor::db::now(),
+    )
+    .await
+    .unwrap();
 }
 
 api_tests! {

@@ -26,6 +26,8 @@ mod identity;
 mod identity_keycloak;
 mod keycloak;
 mod kontingent;
+mod kontingent_pages;
+mod kontingent_requests;
 mod listing;
 mod metering;
 mod migrations;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 36] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -39,6 +39,13 @@ const ROUTES: [(&str, &str); 29] = [
     ("get", "/api/v1/contracts/{id}/statements/{month}"),
     ("get", "/api/v1/contracts/{id}/statements/{month}/csv"),
     ("get", "/api/v1/contracts/{id}/budget"),
+    ("post", "/api/v1/contracts/{id}/kontingent-requests"),
+    ("get", "/api/v1/kontingent-requests"),
+    ("get", "/api/v1/kontingent-requests/{id}"),
+    ("post", "/api/v1/kontingent-requests/{id}/approve"),
+    ("post", "/api/v1/kontingent-requests/{id}/reject"),
+    ("post", "/api/v1/kontingent-requests/{id}/withdraw"),
+    ("post", "/api/v1/kontingent-requests/{id}/cosign"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

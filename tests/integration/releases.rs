@@ -20,8 +20,8 @@ use crate::{
     support::fake_kube::FakeKube,
     support::{
         ALL_STAGES, Backend, Person, Tenant, TestApp, assert_forbidden, assert_not_found,
-        assert_problem, assert_validation, expect_json, id, spawn_on, spawn_on_fake, until,
-        until_within,
+        assert_problem, assert_validation, expect_json, id, kontor_cli, spawn_on, spawn_on_fake,
+        until, until_within,
     },
 };
 
@@ -1884,37 +1884,6 @@ async fn a_release_whose_environment_was_dissolved_no_longer_runs_there_and_is_n
 }
 
 // ----- the developers' CLI -----------------------------------------------
-
-/// Runs the real `kontor` binary as a developer's pipeline would, with only
-/// `KONTOR_URL` and `KONTOR_TOKEN` (when given): exit code, stdout, stderr.
-async fn kontor_cli(
-    url: Option<&str>,
-    token: Option<&str>,
-    args: &[&str],
-) -> (i32, String, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kontor"));
-    command.args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("KONTOR_") {
-            command.env_remove(k);
-        }
-    }
-    if let Some(url) = url {
-        command.env("KONTOR_URL", url);
-    }
-    if let Some(token) = token {
-        command.env("KONTOR_TOKEN", token);
-    }
-    let out = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("run kontor");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 async fn the_developers_cli_pushes_and_promotes_with_exit_codes_a_pipeline_can_branch_on(
     app: TestApp,

@@ -19,9 +19,9 @@ use kontor::{domain::Role, web::urls::Route};
 use reqwest::{Method, Response, StatusCode, header, redirect::Policy};
 use serde_json::{Value, json};
 
-use crate::support::{ALL_STAGES, Counts, Person, Tenant, TestApp, csrf_in, id, until};
+use crate::support::{ALL_STAGES, Backend, Counts, Person, Tenant, TestApp, csrf_in, id, until};
 
-api_tests! {
+cluster_tests! {
     every_api_route_answers_each_role_as_the_roles_table_says,
     every_page_form_answers_each_role_as_the_roles_table_says,
 }
@@ -121,6 +121,8 @@ const OWNER_OF_APPLICATION: &[Who] = &[Who::Verfahrensverantwortlicher];
 /// Only the requester withdraws; in the test the Entwickler:in requested.
 const REQUESTER: &[Who] = &[Who::Entwickler];
 const BETREIBER: &[Who] = &[Who::Betreiber];
+/// The second signature of a budget increase: the customer's own finance.
+const CUSTOMER_FINANZEN: &[Who] = &[Who::Finanzen];
 /// Webhooks are added by the Betreiber (for any customer) and by a
 /// customer's Systempfleger:in (for their own customer, which for the user
 /// of another customer is that customer).
@@ -134,6 +136,8 @@ const INTO_PRODUKTION: &str = "into Produktion";
 const OWN_REQUEST: &str = "requested by the Entwickler:in";
 const IN_VORPRUEFUNG: &str = "in Vorprüfung";
 const IN_A_LATER_STAGE: &str = "in a later stage";
+const BUDGET_INCREASE: &str = "a budget increase, with the cosign setting on";
+const OWN_KONTINGENT_REQUEST: &str = "requested by the Systempfleger:in";
 const OWN_TOKEN: &str = "the Systempfleger:in's own token";
 
 const fn api(
@@ -184,7 +188,10 @@ const fn page(
 /// promotions and approves nothing; Finanzen only reads. Rejecting goes
 /// with approving; withdrawing is the requester's; a failed deployment is
 /// retried by the Systempfleger:in, and in Vorprüfung (where developers may
-/// change things themselves) also by the Entwickler:in. Everyone logs in
+/// change things themselves) also by the Entwickler:in. A Kontingent
+/// request is asked and withdrawn by the Systempfleger:in, decided by the
+/// Betreiber and, when it raises the budget and the provider wants it,
+/// co-signed first by the customer's Finanzen. Everyone logs in
 /// and out and manages their own API tokens.
 ///
 /// Everyone else: see `Refusal`. Approving or rejecting one's own request
@@ -206,6 +213,11 @@ const RULES: &[Rule] = &[
     api("/api/v1/promotions/{id}/withdraw",     OWN_REQUEST,               "-",                                         REQUESTER,            200),
     api("/api/v1/deployments/{id}/retry",       IN_VORPRUEFUNG,            "-",                                         DELIVERERS,           201),
     api("/api/v1/deployments/{id}/retry",       IN_A_LATER_STAGE,          "-",                                         SYSTEMPFLEGER,        201),
+    api("/api/v1/contracts/{id}/kontingent-requests", "",                  "{kontingent, reason}",                      SYSTEMPFLEGER,        201),
+    api("/api/v1/kontingent-requests/{id}/cosign", BUDGET_INCREASE,        "-",                                         CUSTOMER_FINANZEN,    200),
+    api("/api/v1/kontingent-requests/{id}/approve", "",                    "- (optional {kontingent, reason})",         BETREIBER,            200),
+    api("/api/v1/kontingent-requests/{id}/reject", "",                     "{reason}",                                  BETREIBER,            200),
+    api("/api/v1/kontingent-requests/{id}/withdraw", OWN_KONTINGENT_REQUEST, "-",                                       SYSTEMPFLEGER,        200),
     // ----- pages: forms, each with the session's CSRF token -----
     //   path                                   case                       body                                         may                   ok   refusal
     page("/anmelden",                           "demo login",              "login",                                     &EVERYONE,            303, Refusal::Nobody),
@@ -227,6 +239,11 @@ const RULES: &[Rule] = &[
     page("/freigaben/{id}/ablehnen",            INTO_ABNAHME_OR_SCHULUNG,  "reason",                                    SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/freigaben/{id}/ablehnen",            INTO_PRODUKTION,           "reason",                                    OWNER_OF_APPLICATION, 303, Refusal::Tenant),
     page("/freigaben/{id}/zurueckziehen",       OWN_REQUEST,               "-",                                         REQUESTER,            303, Refusal::Tenant),
+    page("/vertraege/{id}/kontingent-antrag",   "",                        "vcpu, monthly_budget, reason",              SYSTEMPFLEGER,        303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/mitzeichnen", BUDGET_INCREASE,         "-",                                         CUSTOMER_FINANZEN,    303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/genehmigen", "",                       "vcpu (the ceilings granted), optional reason", BETREIBER,         303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/ablehnen",  "",                        "reason",                                    BETREIBER,            303, Refusal::Tenant),
+    page("/kontingent-antraege/{id}/zurueckziehen", OWN_KONTINGENT_REQUEST, "-",                                        SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/bereitstellungen/{id}/wiederholen",  IN_VORPRUEFUNG,            "-",                                         DELIVERERS,           303, Refusal::Tenant),
     page("/bereitstellungen/{id}/wiederholen",  IN_A_LATER_STAGE,          "-",                                         SYSTEMPFLEGER,        303, Refusal::Tenant),
     page("/betrieb/kunden",                     "",                        "slug, name",                                BETREIBER,            303, Refusal::Provider),
@@ -631,8 +648,9 @@ const FINGERPRINT: [(&str, &str); 16] = [
         "SELECT id, version || '|' || checkup FROM releases",
     ),
     (
-        "promotion",
-        "SELECT id, state || '|' || COALESCE(CAST(decided_by AS TEXT), '-') || '|' || COALESCE(reason, '-') FROM approvals",
+        "approval",
+        "SELECT id, state || '|' || COALESCE(CAST(decided_by AS TEXT), '-') || '|' || COALESCE(reason, '-') \
+         || '|' || COALESCE(CAST(cosigned_by AS TEXT), '-') FROM approvals",
     ),
     (
         "deployment",
@@ -641,7 +659,8 @@ const FINGERPRINT: [(&str, &str); 16] = [
     ("customer", "SELECT id, slug || '|' || name FROM customers"),
     (
         "contract",
-        "SELECT id, number || '|' || title || '|' || valid_until || '|' || CAST(max_millicpu AS TEXT) FROM contracts",
+        "SELECT id, number || '|' || title || '|' || valid_until || '|' || CAST(max_millicpu AS TEXT) \
+         || '|' || CAST(monthly_budget_cents AS TEXT) FROM contracts",
     ),
     (
         "application",
@@ -1106,7 +1125,10 @@ async fn booked(app: &TestApp, t: &Tenant, application_id: i64, stage: &str) -> 
 
 // ----- the API half -----------------------------------------------------------
 
-async fn every_api_route_answers_each_role_as_the_roles_table_says(app: TestApp) {
+/// With the provider's cosign setting on, so that the second signature of a
+/// budget increase has its cells too.
+async fn every_api_route_answers_each_role_as_the_roles_table_says(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, true, |s| s.kontingent_budget_cosign = true).await;
     let cast = Cast::new(&app).await;
     let t = &cast.tenant;
     let sp = cast.token(Who::Systempfleger);
@@ -1445,12 +1467,179 @@ async fn every_api_route_answers_each_role_as_the_roles_table_says(app: TestApp)
         .json();
     assert_eq!(again["stage"], "abnahme", "{again}");
 
+    kontingent_requests(&mut run, &app, &cast).await;
     run.assert_complete();
+}
+
+/// The same through the forms of the pages.
+async fn kontingent_request_forms(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
+    let t = &cast.tenant;
+    let ask = form(&[
+        ("vcpu", "300"),
+        ("monthly_budget", "990000,00"),
+        ("reason", "Lasttest vor der Einführung"),
+    ]);
+    let path = "/vertraege/{id}/kontingent-antrag";
+    run.refused(path, "", Some(t.contract_id), &ask).await;
+    let asked = run
+        .allowed(path, "", Who::Systempfleger, Some(t.contract_id), &ask)
+        .await;
+    assert_eq!(asked.location, "/freigaben?hinweis=kontingent-beantragt");
+    let open = || async {
+        one_value::<i64>(
+            app,
+            "SELECT MAX(id) FROM approvals WHERE kind = 'kontingent' AND customer_id = $1",
+            t.customer_id,
+        )
+        .await
+    };
+    let raise = open().await;
+    let cosign = "/kontingent-antraege/{id}/mitzeichnen";
+    run.refused(cosign, BUDGET_INCREASE, Some(raise), &Body::Empty)
+        .await;
+    run.allowed(
+        cosign,
+        BUDGET_INCREASE,
+        Who::Finanzen,
+        Some(raise),
+        &Body::Empty,
+    )
+    .await;
+    let approve = "/kontingent-antraege/{id}/genehmigen";
+    let granted = form(&[("vcpu", "250"), ("monthly_budget", "990000,00")]);
+    run.refused(approve, "", Some(raise), &granted).await;
+    run.allowed(approve, "", Who::Betreiber, Some(raise), &granted)
+        .await;
+    let ceiling: i64 = one_value(
+        app,
+        "SELECT max_millicpu FROM contracts WHERE id = $1",
+        t.contract_id,
+    )
+    .await;
+    assert_eq!(ceiling, 250_000, "the Betreiber's other value counts");
+
+    let again = form(&[("vcpu", "400"), ("reason", "Noch mehr")]);
+    run.allowed(path, "", Who::Systempfleger, Some(t.contract_id), &again)
+        .await;
+    let second = open().await;
+    let reject = "/kontingent-antraege/{id}/ablehnen";
+    let reason = form(&[("reason", "Nicht im Haushalt.")]);
+    run.refused(reject, "", Some(second), &reason).await;
+    run.allowed(reject, "", Who::Betreiber, Some(second), &reason)
+        .await;
+
+    run.allowed(path, "", Who::Systempfleger, Some(t.contract_id), &again)
+        .await;
+    let third = open().await;
+    let withdraw = "/kontingent-antraege/{id}/zurueckziehen";
+    run.refused(withdraw, OWN_KONTINGENT_REQUEST, Some(third), &Body::Empty)
+        .await;
+    run.allowed(
+        withdraw,
+        OWN_KONTINGENT_REQUEST,
+        Who::Systempfleger,
+        Some(third),
+        &Body::Empty,
+    )
+    .await;
+    for (id, state) in [
+        (raise, "genehmigt"),
+        (second, "abgelehnt"),
+        (third, "zurueckgezogen"),
+    ] {
+        let found: String = one_value(app, "SELECT state FROM approvals WHERE id = $1", id).await;
+        assert_eq!(found, state, "request {id}");
+    }
+}
+
+/// A Kontingent request that raises the budget is asked, co-signed and
+/// approved; a second one rejected, a third withdrawn.
+async fn kontingent_requests(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
+    let t = &cast.tenant;
+    let asks = |budget: i64| {
+        Body::Json(json!({
+            "kontingent": {"vcpu_millicores": 200_000, "monthly_budget_cents": budget},
+            "reason": "Lasttest vor der Einführung",
+        }))
+    };
+    let path = "/api/v1/contracts/{id}/kontingent-requests";
+    run.refused(path, "", Some(t.contract_id), &asks(99_000_000))
+        .await;
+    let raise = run
+        .allowed(
+            path,
+            "",
+            Who::Systempfleger,
+            Some(t.contract_id),
+            &asks(99_000_000),
+        )
+        .await
+        .json();
+    assert_eq!(raise["awaits_cosign"], true, "{raise}");
+    let raise = id(&raise);
+    let cosign = "/api/v1/kontingent-requests/{id}/cosign";
+    run.refused(cosign, BUDGET_INCREASE, Some(raise), &Body::Empty)
+        .await;
+    run.allowed(
+        cosign,
+        BUDGET_INCREASE,
+        Who::Finanzen,
+        Some(raise),
+        &Body::Empty,
+    )
+    .await;
+    let approve = "/api/v1/kontingent-requests/{id}/approve";
+    run.refused(approve, "", Some(raise), &Body::Empty).await;
+    let approved = run
+        .allowed(approve, "", Who::Betreiber, Some(raise), &Body::Empty)
+        .await
+        .json();
+    assert_eq!(approved["state"], "genehmigt", "{approved}");
+
+    let sp = cast.token(Who::Systempfleger);
+    let open = |budget| async move {
+        let resp = app
+            .post_json(
+                &concrete(path, Some(t.contract_id)),
+                sp,
+                &json!({"kontingent": {"vcpu_millicores": 300_000}, "reason": budget}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        id(&resp.json::<Value>().await.expect("JSON"))
+    };
+    let second = open("Noch mehr").await;
+    let reject = "/api/v1/kontingent-requests/{id}/reject";
+    let reason = Body::Json(json!({"reason": "Nicht im Haushalt."}));
+    run.refused(reject, "", Some(second), &reason).await;
+    let rejected = run
+        .allowed(reject, "", Who::Betreiber, Some(second), &reason)
+        .await
+        .json();
+    assert_eq!(rejected["state"], "abgelehnt", "{rejected}");
+
+    let third = open("Doch nicht").await;
+    let withdraw = "/api/v1/kontingent-requests/{id}/withdraw";
+    run.refused(withdraw, OWN_KONTINGENT_REQUEST, Some(third), &Body::Empty)
+        .await;
+    let withdrawn = run
+        .allowed(
+            withdraw,
+            OWN_KONTINGENT_REQUEST,
+            Who::Systempfleger,
+            Some(third),
+            &Body::Empty,
+        )
+        .await
+        .json();
+    assert_eq!(withdrawn["state"], "zurueckgezogen", "{withdrawn}");
 }
 
 // ----- the page half ----------------------------------------------------------
 
-async fn every_page_form_answers_each_role_as_the_roles_table_says(app: TestApp) {
+/// With the cosign setting on, as the API half.
+async fn every_page_form_answers_each_role_as_the_roles_table_says(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, true, |s| s.kontingent_budget_cosign = true).await;
     let cast = Cast::new(&app).await;
     let t = &cast.tenant;
     let sp = cast.token(Who::Systempfleger);
@@ -2097,6 +2286,8 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(app: TestApp)
         let answer = run.send(Who::OtherCustomer, path, body).await;
         answer.assert_page(StatusCode::FORBIDDEN, "Keine Berechtigung", path);
     }
+
+    kontingent_request_forms(&mut run, &app, &cast).await;
 
     // Everyone logs out.
     for who in EVERYONE {

@@ -17,6 +17,7 @@ use crate::{
         Kontingent,
         actor::Scope,
         contract::{BillingModel, Terms, Validity, is_contract_number, is_leitweg_id},
+        kontingent::{BelowUse, Commitment, Limit},
     },
     state::AppState,
     web::{
@@ -46,6 +47,9 @@ pub struct ContractForm {
     pub max_memory_gib: String,
     pub max_storage_gib: String,
     pub monthly_budget: String,
+    /// The checkbox that confirms ceilings below what is booked.
+    #[serde(default)]
+    pub confirm_below_use: String,
 }
 
 impl ContractForm {
@@ -66,7 +70,12 @@ impl ContractForm {
             max_memory_gib: (k.max_memory_mib / 1024).to_string(),
             max_storage_gib: k.max_storage_gib.to_string(),
             monthly_budget: k.kontingent().monthly_budget.to_input(),
+            confirm_below_use: String::new(),
         }
+    }
+
+    fn confirms_below_use(&self) -> bool {
+        self.confirm_below_use == "ja"
     }
 
     /// The customer chosen and the terms, or every field's message.
@@ -197,17 +206,78 @@ struct FormPage {
     customers: Vec<Customer>,
     form: ContractForm,
     errors: FieldErrors,
+    hints: Hints,
+    /// Ceilings lowered below what is booked: the form asks to confirm.
+    below: Vec<BelowUse>,
+}
+
+/// The hints beside the Kontingent fields: of a contract, what is booked
+/// under it now.
+struct Hints {
+    vcpu: String,
+    memory: String,
+    storage: String,
+    budget: String,
+}
+
+impl Hints {
+    fn of(booked: Option<&Commitment>) -> Hints {
+        let with = |hint: &str, limit: Limit, value: fn(&Commitment) -> i64| match booked {
+            Some(b) => format!("{hint}; gebucht sind {}", limit.format(value(b))),
+            None => hint.to_owned(),
+        };
+        Hints {
+            vcpu: with("Ganze Zahl", Limit::Vcpu, |b| b.resources.millicpu),
+            memory: with("Ganze Zahl", Limit::Memory, |b| b.resources.memory_mib),
+            storage: with("Ganze Zahl", Limit::Storage, |b| b.resources.storage_gib),
+            budget: with("z. B. 2500,00", Limit::MonthlyBudget, |b| b.monthly().0),
+        }
+    }
+}
+
+/// What the form shows besides the typed values.
+#[derive(Default)]
+struct Shown {
+    errors: FieldErrors,
+    below: Vec<BelowUse>,
+}
+
+impl Shown {
+    /// A refused save: the messages by field, or the ceilings to confirm.
+    fn of(e: app::Error) -> Result<Shown, PageError> {
+        match e {
+            app::Error::BelowUse(below) => Ok(Shown {
+                errors: FieldErrors::default(),
+                below,
+            }),
+            e => Ok(Shown {
+                errors: field_errors(e)?,
+                below: Vec::new(),
+            }),
+        }
+    }
 }
 
 async fn form_page(
     state: &AppState,
     page: &PageUser,
-    id: Option<i64>,
+    contract: Option<&Contract>,
     form: ContractForm,
-    errors: FieldErrors,
+    shown: Shown,
 ) -> Result<Response, PageError> {
     let customers = db::customers::list(&state.db.pool, Scope::All).await?;
-    let failed = !errors.is_empty();
+    let booked = match contract {
+        Some(k) => Some(db::contracts::usage(&state.db.pool, k, db::now()).await?),
+        None => None,
+    };
+    let status = if !shown.below.is_empty() {
+        StatusCode::CONFLICT
+    } else if !shown.errors.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let id = contract.map(|k| k.id);
     let title = if id.is_some() {
         "Vertrag bearbeiten"
     } else {
@@ -219,11 +289,11 @@ async fn form_page(
         id,
         customers,
         form,
-        errors,
+        errors: shown.errors,
+        hints: Hints::of(booked.as_ref()),
+        below: shown.below,
     })?;
-    if failed {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    *response.status_mut() = status;
     Ok(response)
 }
 
@@ -243,7 +313,7 @@ async fn new(
         billing_model: BillingModel::Nutzung.as_str().into(),
         ..ContractForm::default()
     };
-    form_page(&state, &page, None, form, FieldErrors::default()).await
+    form_page(&state, &page, None, form, Shown::default()).await
 }
 
 async fn create(
@@ -260,7 +330,7 @@ async fn create(
     };
     match created {
         Ok(_) => Ok(see_other(Url::Contracts)),
-        Err(e) => form_page(&state, &page, None, form, field_errors(e)?).await,
+        Err(e) => form_page(&state, &page, None, form, Shown::of(e)?).await,
     }
 }
 
@@ -272,14 +342,8 @@ async fn edit(
     require_betreiber(&page)?;
     let id = path_id(&id)?;
     let contract = app::contracts::get(&state.db, &page.user, id).await?;
-    form_page(
-        &state,
-        &page,
-        Some(id),
-        ContractForm::of(&contract),
-        FieldErrors::default(),
-    )
-    .await
+    let form = ContractForm::of(&contract);
+    form_page(&state, &page, Some(&contract), form, Shown::default()).await
 }
 
 async fn update(
@@ -296,12 +360,13 @@ async fn update(
     form.customer_id = contract.customer_id.to_string();
     let updated = match form.parse() {
         Ok((_, terms)) => {
-            app::contracts::update(&state.db, &page.user, id, &terms, db::now()).await
+            let confirmed = form.confirms_below_use();
+            app::contracts::update(&state.db, &page.user, id, &terms, confirmed, db::now()).await
         }
         Err(errors) => Err(app::Error::Validation(errors)),
     };
     match updated {
         Ok(()) => Ok(see_other(Url::Contracts)),
-        Err(e) => form_page(&state, &page, Some(id), form, field_errors(e)?).await,
+        Err(e) => form_page(&state, &page, Some(&contract), form, Shown::of(e)?).await,
     }
 }

@@ -82,6 +82,37 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::PromotionApprove(9), "/freigaben/9/genehmigen"),
         (Url::PromotionReject(9), "/freigaben/9/ablehnen"),
         (Url::PromotionWithdraw(9), "/freigaben/9/zurueckziehen"),
+        (
+            Url::KontingentRequestNew {
+                contract: 2,
+                ask: KontingentAsk::default(),
+            },
+            "/vertraege/2/kontingent-antrag",
+        ),
+        (
+            Url::KontingentRequestNew {
+                contract: 2,
+                ask: KontingentAsk {
+                    vcpu: "10".into(),
+                    monthly_budget: "2500,01".into(),
+                    ..KontingentAsk::default()
+                },
+            },
+            "/vertraege/2/kontingent-antrag?vcpu=10&budget=2500%2C01",
+        ),
+        (
+            Url::KontingentApprove(3),
+            "/kontingent-antraege/3/genehmigen",
+        ),
+        (Url::KontingentReject(3), "/kontingent-antraege/3/ablehnen"),
+        (
+            Url::KontingentWithdraw(3),
+            "/kontingent-antraege/3/zurueckziehen",
+        ),
+        (
+            Url::KontingentCosign(3),
+            "/kontingent-antraege/3/mitzeichnen",
+        ),
         (Url::DeploymentRetry(8), "/bereitstellungen/8/wiederholen"),
         (Url::Billing, "/abrechnung"),
         (Url::BillingMonth(month()), "/abrechnung?monat=2026-03"),
@@ -222,7 +253,7 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 14] = [
+const ROUTERS: [&str; 15] = [
     include_str!("../mod.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
@@ -231,6 +262,7 @@ const ROUTERS: [&str; 14] = [
     include_str!("../bookings.rs"),
     include_str!("../environments.rs"),
     include_str!("../releases.rs"),
+    include_str!("../kontingent.rs"),
     include_str!("../billing.rs"),
     include_str!("../admin/customers.rs"),
     include_str!("../admin/contracts.rs"),
@@ -345,6 +377,11 @@ const VARIANTS: usize = variants!(
     Url::PromotionApprove(_),
     Url::PromotionReject(_),
     Url::PromotionWithdraw(_),
+    Url::KontingentRequestNew { .. },
+    Url::KontingentApprove(_),
+    Url::KontingentReject(_),
+    Url::KontingentWithdraw(_),
+    Url::KontingentCosign(_),
     Url::DeploymentRetry(_),
     Url::Billing,
     Url::BillingMonth(_),

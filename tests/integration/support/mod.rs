@@ -7,6 +7,7 @@
 mod app;
 mod assert;
 mod browser;
+mod cli;
 pub mod fake_kube;
 mod fixtures;
 pub mod notify;
@@ -15,6 +16,7 @@ pub mod real_kube;
 pub use app::*;
 pub use assert::*;
 pub use browser::Browser;
+pub use cli::kontor_cli;
 pub use fixtures::*;
 
 /// Runs each test, written once as `async fn name(app: TestApp)`, on both
