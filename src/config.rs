@@ -122,6 +122,10 @@ pub struct Settings {
     /// Minutes between runs of the job that closes finished billing months
     /// (`KONTOR_BILLING_CLOSE_EVERY_MINUTES`); 0 switches it off.
     pub billing_close_every_minutes: u64,
+    /// Seconds between runs of the job that deletes expired sessions
+    /// (`KONTOR_SESSION_PRUNE_EVERY_SECONDS`), once per interval across all
+    /// replicas.
+    pub session_prune_every_seconds: u64,
     /// Kubernetes clusters by name (`[clusters.<name>]` in the file,
     /// `KONTOR_CLUSTERS__<NAME>__KUBECONFIG` etc. in the environment).
     pub clusters: BTreeMap<String, ClusterSettings>,
@@ -244,6 +248,7 @@ impl Default for Settings {
             seed_demo: true,
             kontingent_budget_cosign: false,
             billing_close_every_minutes: 60,
+            session_prune_every_seconds: 600,
             clusters: BTreeMap::new(),
             stages: BTreeMap::new(),
             kubeconfig: None,

@@ -129,6 +129,10 @@ impl Application {
         let notifications =
             crate::notifications::spawn(self.db.clone(), &self.settings, &self.public_base)?;
         crate::jobs::spawn_rate_limit_prune(self.db.clone());
+        crate::jobs::spawn_session_prune(
+            self.db.clone(),
+            Duration::from_secs(self.settings.session_prune_every_seconds.max(1)),
+        );
         axum::serve(
             self.listener,
             self.router
@@ -153,7 +157,10 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
 
     let pages = crate::web::router()
-        .layer(middleware::from_fn(crate::web::csrf::protect))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::csrf::protect,
+        ))
         .layer(sessions);
 
     let csp = HeaderValue::from_str(&content_security_policy(

@@ -42,4 +42,5 @@ mod releases;
 mod replicas;
 mod role_matrix;
 mod schema_parity;
+mod sessions;
 mod tenants;
