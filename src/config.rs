@@ -67,6 +67,10 @@ pub enum DemoMode {
 pub struct Settings {
     /// Address to listen on (`KONTOR_LISTEN`).
     pub listen: SocketAddr,
+    /// Address of the Prometheus endpoint `/metrics`, a listener of its own
+    /// so that it is never reachable where the portal is
+    /// (`KONTOR_METRICS_LISTEN`); `off` serves no metrics.
+    pub metrics_listen: String,
     /// Directory for the SQLite file and the manifest directory (`KONTOR_DATA_DIR`).
     pub data_dir: PathBuf,
     /// `sqlite:…` or `postgres://…` (`KONTOR_DATABASE_URL`); default: SQLite in the data dir.
@@ -226,6 +230,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: "127.0.0.1:9464".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 16,
@@ -287,6 +292,16 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Where `/metrics` is served; `None` when switched off.
+    pub fn metrics_address(&self) -> anyhow::Result<Option<SocketAddr>> {
+        match self.metrics_listen.trim() {
+            "off" | "" => Ok(None),
+            address => address.parse().map(Some).with_context(|| {
+                format!("KONTOR_METRICS_LISTEN must be an address like 127.0.0.1:9464 or off, not {address:?}")
+            }),
+        }
+    }
+
     /// Loads `KONTOR_CONFIG` (default `./kontor.toml` if present), then the
     /// environment.
     pub fn load() -> anyhow::Result<Settings> {
@@ -320,6 +335,7 @@ impl Settings {
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
         }
+        self.metrics_address()?;
         self.check_oidc()?;
         self.check_provisioning()?;
         self.check_notifications()

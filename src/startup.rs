@@ -3,6 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use anyhow::Context as _;
+
 use axum::{
     Router,
     extract::State,
@@ -29,6 +31,8 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
+    /// The metrics listener and its router, unless switched off.
+    metrics: Option<(TcpListener, Router)>,
     router: Router,
     db: Db,
     settings: Arc<Settings>,
@@ -74,6 +78,12 @@ impl Application {
         }
         let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_address()? {
+            Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                format!("the metrics listener (KONTOR_METRICS_LISTEN) on {address}")
+            })?),
+            None => None,
+        };
         // Without a public URL the provider sends the browser back to the
         // address Kontor really listens on (the port may have been 0).
         let public_base = match &settings.public_url {
@@ -95,9 +105,12 @@ impl Application {
             state.settings.clone(),
             state.provisioner.clone(),
         );
+        let state_for_metrics = state.clone();
         let router = router(state);
+        let metrics = metrics_listener.map(|l| (l, metrics_router(state_for_metrics)));
         Ok(Application {
             listener,
+            metrics,
             router,
             db,
             settings,
@@ -108,6 +121,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port of the metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let (listener, _) = self.metrics.as_ref()?;
+        listener.local_addr().ok().map(|a| a.port())
     }
 
     /// The database handle, for tests and batch jobs in the same process.
@@ -129,6 +148,14 @@ impl Application {
         let notifications =
             crate::notifications::spawn(self.db.clone(), &self.settings, &self.public_base)?;
         crate::jobs::spawn_rate_limit_prune(self.db.clone());
+        if let Some((listener, router)) = self.metrics {
+            tracing::info!(address = %listener.local_addr()?, "metrics listening");
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         crate::jobs::spawn_session_prune(
             self.db.clone(),
             Duration::from_secs(self.settings.session_prune_every_seconds.max(1)),
@@ -179,18 +206,6 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", crate::api::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(|State(state): State<AppState>| async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    crate::metrics::render(&state.db).await,
-                )
-            }),
-        )
         .route_layer(middleware::from_fn(crate::metrics::track))
         .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(|| async { crate::web::PageError::NotFound })
@@ -216,6 +231,26 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+        .with_state(state)
+}
+
+/// `/metrics` for Prometheus, on its own listener (`KONTOR_METRICS_LISTEN`):
+/// request counts by route and status, queues and job runs are nobody's
+/// business outside the data centre.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    crate::metrics::render(&state.db).await,
+                )
+            }),
+        )
         .with_state(state)
 }
 
