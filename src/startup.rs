@@ -181,14 +181,21 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.secure_cookies())
         .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(30)));
-    let x_request_id = HeaderName::from_static("x-request-id");
+    let x_request_id = HeaderName::from_static(crate::telemetry::REQUEST_ID);
 
+    // Tenant data must not stay in a shared or browser cache; only the
+    // static files (no data) may be cached.
+    let no_store = SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     let pages = crate::web::router()
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::web::csrf::protect,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(no_store.clone());
 
     let csp = HeaderValue::from_str(&content_security_policy(
         state.settings.oidc_issuer.as_deref(),
@@ -203,7 +210,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(pages)
-        .nest("/api/v1", crate::api::router())
+        .nest("/api/v1", crate::api::router().layer(no_store))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route_layer(middleware::from_fn(crate::metrics::track))
@@ -224,6 +231,15 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        // Nothing in Kontor uses the camera, the microphone, the position
+        // or payment: no page (nor anything injected into one) may.
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(
+                "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), \
+                 microphone=(), payment=(), usb=()",
+            ),
         ))
         // HSTS only behind https: sent over plain http it would be ignored
         // at best and lock a test system out of http at worst.

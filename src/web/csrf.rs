@@ -90,8 +90,7 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         Err(_) => {
             // The rest of the body is not read: the connection cannot carry
             // another request.
-            let mut response =
-                PageError::BadForm("Das Formular ist zu groß.".into()).into_response();
+            let mut response = PageError::TooLarge.into_response();
             response.headers_mut().insert(
                 header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),

@@ -18,6 +18,8 @@ pub enum PageError {
     /// Refused for a reason other than the role, which the page names.
     ForbiddenBecause(String),
     CsrfRejected,
+    /// A form body past the limit (413, as the API answers).
+    TooLarge,
     BadForm(String),
     Conflict(String),
     /// Over a rate limit; try again after this many seconds.
@@ -94,6 +96,12 @@ impl IntoResponse for PageError {
                 None,
             ),
             PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
+            PageError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Formular zu groß",
+                "Das Formular ist zu groß; es wurde nichts geändert. Formulare von Kontor sind höchstens einige Kilobyte groß.".to_owned(),
+                None,
+            ),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
             PageError::TooManyRequests(secs) => {
                 retry_after = Some(secs);

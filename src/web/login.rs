@@ -181,13 +181,17 @@ async fn begin(
             Ok(see_other_at_provider(url.as_str()))
         }
         Err(e) => {
-            tracing::warn!(error = %e, "OpenID provider not available for a login");
+            let request_id = crate::telemetry::request_id(&parts.headers);
+            tracing::warn!(%request_id, error = %e, "OpenID provider not available for a login");
             login_page(
                 &state,
                 &session,
                 &parts.headers,
                 StatusCode::SERVICE_UNAVAILABLE,
-                Some(format!("{e} Bitte versuchen Sie es später noch einmal.")),
+                Some(format!(
+                    "{} Bitte versuchen Sie es später noch einmal. (Vorgangsnummer {request_id})",
+                    e.public()
+                )),
             )
             .await
         }
@@ -198,6 +202,8 @@ async fn begin(
 struct Callback {
     code: Option<String>,
     state: Option<String>,
+    /// RFC 9207: the issuer of the response.
+    iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -267,10 +273,17 @@ async fn callback(
     let Some(code) = back.code else {
         return refuse("Die Rückmeldung des Anmeldedienstes enthält keinen Code.").await;
     };
-    let login = match oidc.finish(code, &pending).await {
+    let checked = match oidc.check_iss(back.iss.as_deref()).await {
+        Ok(()) => oidc.finish(code, &pending).await,
+        Err(e) => Err(e),
+    };
+    let login = match checked {
         Ok(login) => login,
         Err(e) => {
-            tracing::warn!(error = %e, "login refused");
+            // The detail (issuer, audience, clock, the library's words) is
+            // for the log, under the id the page names.
+            let request_id = crate::telemetry::request_id(&parts.headers);
+            tracing::warn!(%request_id, error = %e, "login refused");
             let status = match e {
                 crate::auth::oidc::OidcError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_REQUEST,
@@ -280,7 +293,10 @@ async fn callback(
                 &session,
                 &parts.headers,
                 status,
-                Some(format!("{e} Bitte melden Sie sich noch einmal an.")),
+                Some(format!(
+                    "{} Bitte melden Sie sich noch einmal an. (Vorgangsnummer {request_id})",
+                    e.public()
+                )),
             )
             .await;
         }

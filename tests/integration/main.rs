@@ -20,6 +20,7 @@ mod bookings;
 mod control_characters;
 mod deploy;
 mod fake_kube_selftest;
+mod hardening;
 mod health;
 mod idempotency;
 mod identity;
