@@ -77,6 +77,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Maximum database connections per process (`KONTOR_DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
+    /// Seconds a request waits for a free database connection before it
+    /// is answered 503 (`KONTOR_DATABASE_ACQUIRE_TIMEOUT_SECONDS`).
+    pub database_acquire_timeout_seconds: u64,
     /// Public base URL, e.g. `https://kontor.example.de` (`KONTOR_PUBLIC_URL`).
     pub public_url: Option<String>,
     /// OpenID Connect issuer (`KONTOR_OIDC_ISSUER`); without it, demo login.
@@ -234,6 +237,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 16,
+            database_acquire_timeout_seconds: 10,
             public_url: None,
             oidc_issuer: None,
             oidc_client_id: None,

@@ -71,7 +71,12 @@ impl MakeRequestId for RandomRequestId {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+        let db = Db::connect_with(
+            &settings.database_url(),
+            settings.database_max_connections,
+            Duration::from_secs(settings.database_acquire_timeout_seconds.max(1)),
+        )
+        .await?;
         db.migrate().await?;
         if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");

@@ -18,6 +18,7 @@ mod bench_seed;
 mod billing;
 mod bookings;
 mod control_characters;
+mod database_faults;
 mod deploy;
 mod fake_kube_selftest;
 mod hardening;
