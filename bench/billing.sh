@@ -127,6 +127,7 @@ export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
 export KONTOR_DATA_DIR="$WORK/data"
 export KONTOR_SEED_DEMO=false
 export KONTOR_LISTEN="$LISTEN"
+export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
 # The server must not close other months while it is measured.
 export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
 unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN RUST_LOG

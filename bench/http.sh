@@ -97,6 +97,7 @@ export KONTOR_SEED_DEMO=false
 # Closing 22 months × 200 contracts at start would overlap the measurements.
 export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
 export KONTOR_LISTEN="$LISTEN"
+export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
 export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
 unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
 cd "$WORK"

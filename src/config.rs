@@ -67,12 +67,19 @@ pub enum DemoMode {
 pub struct Settings {
     /// Address to listen on (`KONTOR_LISTEN`).
     pub listen: SocketAddr,
+    /// Address of the Prometheus endpoint `/metrics`, a listener of its own
+    /// so that it is never reachable where the portal is
+    /// (`KONTOR_METRICS_LISTEN`); `off` serves no metrics.
+    pub metrics_listen: String,
     /// Directory for the SQLite file and the manifest directory (`KONTOR_DATA_DIR`).
     pub data_dir: PathBuf,
     /// `sqlite:…` or `postgres://…` (`KONTOR_DATABASE_URL`); default: SQLite in the data dir.
     pub database_url: Option<String>,
     /// Maximum database connections per process (`KONTOR_DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
+    /// Seconds a request waits for a free database connection before it
+    /// is answered 503 (`KONTOR_DATABASE_ACQUIRE_TIMEOUT_SECONDS`).
+    pub database_acquire_timeout_seconds: u64,
     /// Public base URL, e.g. `https://kontor.example.de` (`KONTOR_PUBLIC_URL`).
     pub public_url: Option<String>,
     /// OpenID Connect issuer (`KONTOR_OIDC_ISSUER`); without it, demo login.
@@ -122,6 +129,10 @@ pub struct Settings {
     /// Minutes between runs of the job that closes finished billing months
     /// (`KONTOR_BILLING_CLOSE_EVERY_MINUTES`); 0 switches it off.
     pub billing_close_every_minutes: u64,
+    /// Seconds between runs of the job that deletes expired sessions
+    /// (`KONTOR_SESSION_PRUNE_EVERY_SECONDS`), once per interval across all
+    /// replicas.
+    pub session_prune_every_seconds: u64,
     /// Kubernetes clusters by name (`[clusters.<name>]` in the file,
     /// `KONTOR_CLUSTERS__<NAME>__KUBECONFIG` etc. in the environment).
     pub clusters: BTreeMap<String, ClusterSettings>,
@@ -222,9 +233,11 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: "127.0.0.1:9464".into(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 16,
+            database_acquire_timeout_seconds: 10,
             public_url: None,
             oidc_issuer: None,
             oidc_client_id: None,
@@ -244,6 +257,7 @@ impl Default for Settings {
             seed_demo: true,
             kontingent_budget_cosign: false,
             billing_close_every_minutes: 60,
+            session_prune_every_seconds: 600,
             clusters: BTreeMap::new(),
             stages: BTreeMap::new(),
             kubeconfig: None,
@@ -282,6 +296,16 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Where `/metrics` is served; `None` when switched off.
+    pub fn metrics_address(&self) -> anyhow::Result<Option<SocketAddr>> {
+        match self.metrics_listen.trim() {
+            "off" | "" => Ok(None),
+            address => address.parse().map(Some).with_context(|| {
+                format!("KONTOR_METRICS_LISTEN must be an address like 127.0.0.1:9464 or off, not {address:?}")
+            }),
+        }
+    }
+
     /// Loads `KONTOR_CONFIG` (default `./kontor.toml` if present), then the
     /// environment.
     pub fn load() -> anyhow::Result<Settings> {
@@ -315,6 +339,7 @@ impl Settings {
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
         }
+        self.metrics_address()?;
         self.check_oidc()?;
         self.check_provisioning()?;
         self.check_notifications()
@@ -520,69 +545,4 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn refused(change: impl FnOnce(&mut Settings)) -> String {
-        let mut settings = Settings::default();
-        change(&mut settings);
-        settings
-            .check()
-            .expect_err("the setting must be refused")
-            .to_string()
-    }
-
-    #[test]
-    fn the_defaults_are_valid() {
-        Settings::default().check().unwrap();
-    }
-
-    #[test]
-    fn an_invalid_setting_is_named_in_the_message() {
-        assert!(
-            refused(|s| s.database_url = Some("mysql://x".into())).contains("KONTOR_DATABASE_URL")
-        );
-        assert!(refused(|s| s.public_url = Some("kein url".into())).contains("KONTOR_PUBLIC_URL"));
-        assert!(refused(|s| s.oidc_issuer = Some("nope".into())).contains("KONTOR_OIDC_ISSUER"));
-        assert!(
-            refused(|s| s.oidc_issuer = Some("https://sso.example".into()))
-                .contains("KONTOR_OIDC_CLIENT_ID")
-        );
-        assert!(
-            refused(|s| {
-                s.oidc_issuer = Some("https://sso.example".into());
-                s.oidc_client_id = Some("kontor".into());
-                s.oidc_scopes = "profile".into();
-            })
-            .contains("KONTOR_OIDC_SCOPES")
-        );
-        assert!(
-            refused(|s| {
-                s.oidc_issuer = Some("https://sso.example".into());
-                s.oidc_client_id = Some("kontor".into());
-                s.listen = "0.0.0.0:8080".parse().unwrap();
-            })
-            .contains("KONTOR_PUBLIC_URL")
-        );
-        assert!(
-            refused(|s| {
-                s.stages.insert("produktion".into(), "zone_b".into());
-            })
-            .contains("zone_b")
-        );
-        assert!(
-            refused(|s| {
-                s.stages.insert("staging".into(), MANIFESTS.into());
-            })
-            .contains("staging")
-        );
-        assert!(refused(|s| s.retry_base_ms = 0).contains("KONTOR_RETRY_BASE_MS"));
-        assert!(
-            refused(|s| s.smtp_host = Some("mail.example".into())).contains("KONTOR_SMTP_FROM")
-        );
-        assert!(
-            refused(|s| s.notify_lease_seconds = s.smtp_timeout_seconds)
-                .contains("KONTOR_NOTIFY_LEASE_SECONDS")
-        );
-    }
-}
+mod tests;

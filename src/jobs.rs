@@ -79,3 +79,20 @@ pub fn spawn_rate_limit_prune(db: Db) -> tokio::task::JoinHandle<()> {
         },
     )
 }
+
+/// Deletes sessions past their expiry (logged out by idleness, or never
+/// logged in) once per `every` across all replicas, so the table holds only
+/// sessions that can still be used.
+pub fn spawn_session_prune(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
+    let job_db = db.clone();
+    spawn_scheduled(db, "session-prune", every, move || {
+        let db = job_db.clone();
+        async move {
+            match db::sessions::delete_expired(&db.pool, db::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "deleted expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+            }
+        }
+    })
+}

@@ -3,6 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use anyhow::Context as _;
+
 use axum::{
     Router,
     extract::State,
@@ -29,6 +31,8 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
+    /// The metrics listener and its router, unless switched off.
+    metrics: Option<(TcpListener, Router)>,
     router: Router,
     db: Db,
     settings: Arc<Settings>,
@@ -67,13 +71,24 @@ impl MakeRequestId for RandomRequestId {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+        let db = Db::connect_with(
+            &settings.database_url(),
+            settings.database_max_connections,
+            Duration::from_secs(settings.database_acquire_timeout_seconds.max(1)),
+        )
+        .await?;
         db.migrate().await?;
         if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
         let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_address()? {
+            Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                format!("the metrics listener (KONTOR_METRICS_LISTEN) on {address}")
+            })?),
+            None => None,
+        };
         // Without a public URL the provider sends the browser back to the
         // address Kontor really listens on (the port may have been 0).
         let public_base = match &settings.public_url {
@@ -95,9 +110,12 @@ impl Application {
             state.settings.clone(),
             state.provisioner.clone(),
         );
+        let state_for_metrics = state.clone();
         let router = router(state);
+        let metrics = metrics_listener.map(|l| (l, metrics_router(state_for_metrics)));
         Ok(Application {
             listener,
+            metrics,
             router,
             db,
             settings,
@@ -108,6 +126,12 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port of the metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let (listener, _) = self.metrics.as_ref()?;
+        listener.local_addr().ok().map(|a| a.port())
     }
 
     /// The database handle, for tests and batch jobs in the same process.
@@ -129,6 +153,18 @@ impl Application {
         let notifications =
             crate::notifications::spawn(self.db.clone(), &self.settings, &self.public_base)?;
         crate::jobs::spawn_rate_limit_prune(self.db.clone());
+        if let Some((listener, router)) = self.metrics {
+            tracing::info!(address = %listener.local_addr()?, "metrics listening");
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
+        crate::jobs::spawn_session_prune(
+            self.db.clone(),
+            Duration::from_secs(self.settings.session_prune_every_seconds.max(1)),
+        );
         axum::serve(
             self.listener,
             self.router
@@ -150,11 +186,21 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.secure_cookies())
         .with_expiry(Expiry::OnInactivity(CookieDuration::minutes(30)));
-    let x_request_id = HeaderName::from_static("x-request-id");
+    let x_request_id = HeaderName::from_static(crate::telemetry::REQUEST_ID);
 
+    // Tenant data must not stay in a shared or browser cache; only the
+    // static files (no data) may be cached.
+    let no_store = SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     let pages = crate::web::router()
-        .layer(middleware::from_fn(crate::web::csrf::protect))
-        .layer(sessions);
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::csrf::protect,
+        ))
+        .layer(sessions)
+        .layer(no_store.clone());
 
     let csp = HeaderValue::from_str(&content_security_policy(
         state.settings.oidc_issuer.as_deref(),
@@ -169,21 +215,9 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(pages)
-        .nest("/api/v1", crate::api::router())
+        .nest("/api/v1", crate::api::router().layer(no_store))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(|State(state): State<AppState>| async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    crate::metrics::render(&state.db).await,
-                )
-            }),
-        )
         .route_layer(middleware::from_fn(crate::metrics::track))
         .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(|| async { crate::web::PageError::NotFound })
@@ -203,12 +237,41 @@ pub fn router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Nothing in Kontor uses the camera, the microphone, the position
+        // or payment: no page (nor anything injected into one) may.
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(
+                "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), \
+                 microphone=(), payment=(), usb=()",
+            ),
+        ))
         // HSTS only behind https: sent over plain http it would be ignored
         // at best and lock a test system out of http at worst.
         .layer(tower::util::option_layer(hsts))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, RandomRequestId))
+        .with_state(state)
+}
+
+/// `/metrics` for Prometheus, on its own listener (`KONTOR_METRICS_LISTEN`):
+/// request counts by route and status, queues and job runs are nobody's
+/// business outside the data centre.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    crate::metrics::render(&state.db).await,
+                )
+            }),
+        )
         .with_state(state)
 }
 

@@ -16,3 +16,17 @@ pub fn init(filter: &str, json: bool) {
         builder.try_init()
     };
 }
+
+/// The header carrying each request's id (set at the edge, echoed in the
+/// answer, named in the log).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The id of the request with these headers, for a message that points
+/// to the log entry with the detail.
+pub fn request_id(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
+}

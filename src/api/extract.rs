@@ -67,10 +67,11 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<CurrentUser, Pr
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“."))?;
+    // The scheme is case-insensitive (RFC 9110 § 11.1).
     let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt.")
@@ -78,7 +79,7 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<CurrentUser, Pr
     if let Some(oidc) = &state.oidc
         && jwt::looks_like_jwt(token)
     {
-        return access_token_user(state, oidc, token).await;
+        return access_token_user(state, oidc, token, parts).await;
     }
     db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
         .await?
@@ -93,19 +94,24 @@ async fn access_token_user(
     state: &AppState,
     oidc: &crate::auth::oidc::Oidc,
     token: &str,
+    parts: &Parts,
 ) -> Result<CurrentUser, Problem> {
     let audience = state.settings.oidc_audience().unwrap_or_default();
-    let claims = jwt::verify(oidc, audience, token)
-        .await
-        .map_err(|e| match e {
+    let claims = jwt::verify(oidc, audience, token).await.map_err(|e| {
+        // The detail names issuer, audience and clock: the log has it under
+        // the request id (the answer's X-Request-Id), the caller does not.
+        let request_id = crate::telemetry::request_id(&parts.headers);
+        tracing::info!(%request_id, error = %e, "access token refused");
+        match e {
             jwt::JwtError::Provider(p) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "provider-unavailable",
                 "Anmeldedienst nicht erreichbar",
-                p.to_string(),
+                p.public(),
             ),
-            other => Problem::unauthorized(&other.to_string()),
-        })?;
+            other => Problem::unauthorized(other.public()),
+        }
+    })?;
     let identity = Identity {
         login: claims
             .preferred_username

@@ -100,6 +100,21 @@ impl Problem {
         p
     }
 
+    /// The database is restarting, down or busy: nothing was written, a
+    /// retry (with the same `Idempotency-Key`) in a few seconds may pass.
+    pub fn unavailable(e: &sqlx::Error) -> Problem {
+        tracing::warn!(error = %e, "database unavailable");
+        let mut p = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database-unavailable",
+            "Vorübergehend nicht verfügbar",
+            "Die Datenbank ist gerade nicht erreichbar; es wurde nichts geändert. Bitte in \
+             einigen Sekunden erneut versuchen.",
+        );
+        p.retry_after = Some(5);
+        p
+    }
+
     pub fn no_access(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "no-access", "Kein Zugang", detail)
     }
@@ -238,6 +253,7 @@ impl From<Error> for Problem {
             Error::FourEyes(m) => {
                 Problem::new(StatusCode::FORBIDDEN, "four-eyes", "Vier-Augen-Prinzip", m)
             }
+            Error::Database(e) if crate::db::is_unavailable(&e) => Problem::unavailable(&e),
             Error::Database(e) => internal(anyhow::Error::from(e)),
             Error::Internal(e) => internal(e),
         }

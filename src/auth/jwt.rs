@@ -11,7 +11,8 @@ use super::oidc::{Oidc, OidcError};
 /// Clock skew tolerated between Kontor and the provider.
 const LEEWAY_SECS: u64 = 30;
 
-/// Why an access token was refused; the message goes to the caller.
+/// Why an access token was refused: [`JwtError::public`] goes to the
+/// caller, the `Display` with the library's detail to the log.
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
     #[error("Das Token ist kein gültiges JWT: {0}")]
@@ -26,6 +27,26 @@ pub enum JwtError {
     IdToken,
     #[error(transparent)]
     Provider(#[from] OidcError),
+}
+
+impl JwtError {
+    /// What the caller is told: enough to act on, nothing of the issuer,
+    /// the audience or the server's clock.
+    pub fn public(&self) -> &'static str {
+        match self {
+            JwtError::Malformed(_) | JwtError::Invalid(_) => {
+                "Das Token ist ungültig oder abgelaufen."
+            }
+            JwtError::Algorithm => {
+                "Das Token ist nicht mit einem asymmetrischen Verfahren signiert."
+            }
+            JwtError::UnknownKey => {
+                "Das Token nennt keinen oder einen unbekannten Schlüssel des Anmeldedienstes."
+            }
+            JwtError::IdToken => "Das Token ist ein ID-Token, kein Zugriffstoken.",
+            JwtError::Provider(p) => p.public(),
+        }
+    }
 }
 
 /// The claims Kontor reads from an access token.

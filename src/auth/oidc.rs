@@ -14,15 +14,18 @@ use std::{
 };
 
 use openidconnect::{
-    AccessToken, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
-    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenClaims,
-    IdTokenFields, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl,
-    RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
+    AccessToken, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IdToken, IdTokenClaims, IdTokenFields, IssuerUrl, LogoutProviderMetadata, LogoutRequest, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadata, RedirectUrl, RequestTokenError, Scope, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse as _,
     core::{
-        CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
-        CoreGenderClaim, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
-        CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
+        CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
+        CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType,
+        CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+        CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
+        CoreRevocableToken, CoreRevocationErrorResponse, CoreSubjectIdentifierType,
         CoreTokenIntrospectionResponse, CoreTokenType,
     },
 };
@@ -39,6 +42,32 @@ pub struct ExtraClaims {
     pub claims: serde_json::Map<String, serde_json::Value>,
 }
 impl AdditionalClaims for ExtraClaims {}
+
+/// What Kontor reads of the discovery document besides the core fields and
+/// the logout endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IssParameter {
+    /// RFC 9207: the provider names itself (`iss`) in every authorization
+    /// response, so a response of another provider (mix-up) is recognised.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+impl AdditionalProviderMetadata for IssParameter {}
+
+type Metadata = ProviderMetadata<
+    LogoutProviderMetadata<IssParameter>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
 
 type IdFields = IdTokenFields<
     ExtraClaims,
@@ -108,6 +137,19 @@ pub enum OidcError {
     InvalidToken(String),
 }
 
+impl OidcError {
+    /// What the person is told. The detail (the library's words, with the
+    /// configured issuer, audience and the server's clock) is for the log
+    /// only (ASVS 7.4.1).
+    pub fn public(&self) -> &'static str {
+        match self {
+            OidcError::Unreachable(_) => "Der Anmeldedienst ist nicht erreichbar.",
+            OidcError::Refused(_) => "Der Anmeldedienst hat die Anmeldung abgelehnt.",
+            OidcError::InvalidToken(_) => "Die Anmeldung ist abgelaufen oder ungültig.",
+        }
+    }
+}
+
 /// Whom the provider vouched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -139,6 +181,8 @@ pub struct Login {
 struct Discovered {
     client: OidcClient,
     end_session: Option<openidconnect::EndSessionUrl>,
+    /// The provider promises `iss` in its authorization responses.
+    iss_parameter: bool,
     /// The same keys for the API's access tokens.
     keys: jsonwebtoken::jwk::JwkSet,
     discovered_at: Instant,
@@ -213,7 +257,7 @@ impl Oidc {
     }
 
     async fn discover(&self) -> Result<Discovered, OidcError> {
-        let metadata = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
+        let metadata = Metadata::discover_async(self.issuer.clone(), &self.http)
             .await
             .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
         let jwks_uri = metadata.jwks_uri().url().clone();
@@ -223,11 +267,15 @@ impl Oidc {
 
     fn build(
         &self,
-        metadata: ProviderMetadataWithLogout,
+        metadata: Metadata,
         core_keys: CoreJsonWebKeySet,
         keys: jsonwebtoken::jwk::JwkSet,
     ) -> Discovered {
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let iss_parameter = metadata
+            .additional_metadata()
+            .additional_metadata
+            .authorization_response_iss_parameter_supported;
         let metadata = metadata.set_jwks(core_keys);
         let client = OidcClient::from_provider_metadata(
             metadata,
@@ -238,6 +286,7 @@ impl Oidc {
         Discovered {
             client,
             end_session,
+            iss_parameter,
             keys,
             discovered_at: Instant::now(),
             keys_at: Instant::now(),
@@ -321,6 +370,25 @@ impl Oidc {
             return Ok(find(&*self.discovered().await?));
         }
         Ok(None)
+    }
+
+    /// RFC 9207: an authorization response's `iss` must name this issuer;
+    /// a provider that promises it must send it. (Another provider's
+    /// response, slipped into this login, is a mix-up attack.)
+    pub async fn check_iss(&self, iss: Option<&str>) -> Result<(), OidcError> {
+        let promised = self.discovered().await?.iss_parameter;
+        let ours = |iss: &str| iss.trim_end_matches('/') == self.issuer.as_str();
+        match iss {
+            Some(iss) if ours(iss) => Ok(()),
+            Some(iss) => Err(OidcError::Refused(format!(
+                "authorization response from issuer {iss}, not {}",
+                self.issuer.as_str()
+            ))),
+            None if promised => Err(OidcError::Refused(
+                "authorization response without the iss the provider promises (RFC 9207)".into(),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Where to send the browser, and what to remember until it returns.

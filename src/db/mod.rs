@@ -65,8 +65,34 @@ pub struct Db {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Whether `e` says the database is unreachable for now (restarting, down,
+/// every connection busy) rather than that a statement is wrong: the caller
+/// may try again shortly, and nothing was written.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) => true,
+        // 57P01-03: shutting down, crashed, not yet accepting; 08: the
+        // connection failed.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("57P0") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        Db::connect_with(url, max_connections, Duration::from_secs(30)).await
+    }
+
+    /// Connects with `acquire_timeout`: how long a request waits for a free
+    /// connection before it is answered 503.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
@@ -83,7 +109,7 @@ impl Db {
         }
         let options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout)
             // A ping before every query doubles the round trips; a broken
             // connection shows up as an error on use and is replaced, and
             // idle connections are recycled anyway.

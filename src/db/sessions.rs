@@ -102,11 +102,18 @@ impl SessionStore for DbSessionStore {
 #[async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(super::now())
-            .execute(&self.pool)
+        delete_expired(&self.pool, super::now())
             .await
             .map_err(backend)?;
         Ok(())
     }
+}
+
+/// Deletes the sessions expired at `now`; returns how many.
+pub async fn delete_expired(pool: &AnyPool, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
 }

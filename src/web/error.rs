@@ -18,6 +18,10 @@ pub enum PageError {
     /// Refused for a reason other than the role, which the page names.
     ForbiddenBecause(String),
     CsrfRejected,
+    /// A form body past the limit (413, as the API answers).
+    TooLarge,
+    /// The database is restarting, down or busy (503).
+    Unavailable,
     BadForm(String),
     Conflict(String),
     /// Over a rate limit; try again after this many seconds.
@@ -46,6 +50,10 @@ impl From<Error> for PageError {
             e @ Error::BelowUse(_) => PageError::Conflict(e.to_string()),
             Error::Checkup(r) => PageError::Conflict(r.to_string()),
             Error::FourEyes(m) => PageError::ForbiddenBecause(m),
+            Error::Database(e) if crate::db::is_unavailable(&e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                PageError::Unavailable
+            }
             Error::Database(e) => PageError::Internal(e.into()),
             Error::Internal(e) => PageError::Internal(e),
         }
@@ -54,7 +62,7 @@ impl From<Error> for PageError {
 
 impl From<sqlx::Error> for PageError {
     fn from(e: sqlx::Error) -> Self {
-        PageError::Internal(e.into())
+        PageError::from(Error::Database(e))
     }
 }
 
@@ -94,6 +102,21 @@ impl IntoResponse for PageError {
                 None,
             ),
             PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
+            PageError::Unavailable => {
+                retry_after = Some(5);
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Vorübergehend nicht verfügbar",
+                    "Die Datenbank ist gerade nicht erreichbar; es wurde nichts geändert. Bitte versuchen Sie es in einigen Sekunden noch einmal.".to_owned(),
+                    None,
+                )
+            }
+            PageError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Formular zu groß",
+                "Das Formular ist zu groß; es wurde nichts geändert. Formulare von Kontor sind höchstens einige Kilobyte groß.".to_owned(),
+                None,
+            ),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
             PageError::TooManyRequests(secs) => {
                 retry_after = Some(secs);

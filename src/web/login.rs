@@ -8,7 +8,7 @@ use askama::Template;
 use axum::{
     Form, Router,
     extract::{Query, State},
-    http::{StatusCode, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::Response,
     routing::{get, post},
 };
@@ -58,9 +58,12 @@ struct NoAccessPage {
     groups_claim: String,
 }
 
+/// The login page. Its form's token comes from the session where there is
+/// one, else from a cookie: showing it to a stranger writes nothing.
 async fn login_page(
     state: &AppState,
     session: &Session,
+    headers: &HeaderMap,
     status: StatusCode,
     problem: Option<String>,
 ) -> Result<Response, PageError> {
@@ -70,12 +73,16 @@ async fn login_page(
     } else {
         Vec::new()
     };
+    let (csrf, set_cookie) = match session::existing_csrf_token(session).await? {
+        Some(token) => (token, None),
+        None => super::csrf::anonymous(headers, state.settings.secure_cookies()),
+    };
     let mut response = render(&LoginPage {
         layout: Layout {
             title: "Anmelden".into(),
             nav: Nav::None,
             user: None,
-            csrf: session::csrf_token(session).await?,
+            csrf,
             demo: state.settings.demo_mode(),
             waiting: 0,
         },
@@ -84,23 +91,41 @@ async fn login_page(
         problem,
     })?;
     *response.status_mut() = status;
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 
-async fn show(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+) -> Result<Response, PageError> {
     if session::user_id(&session).await?.is_some() {
         return Ok(see_other(Url::Overview));
     }
-    login_page(&state, &session, StatusCode::OK, None).await
+    limit_page(&state, &parts).await?;
+    login_page(&state, &session, &parts.headers, StatusCode::OK, None).await
 }
 
 /// Login attempts count per client address, shared by all replicas.
 async fn limit(state: &AppState, parts: &Parts) -> Result<(), PageError> {
+    limit_bucket(state, parts, "login").await
+}
+
+/// Views of the login page count the same way, in a bucket of their own
+/// (each login is one view and one attempt).
+async fn limit_page(state: &AppState, parts: &Parts) -> Result<(), PageError> {
+    limit_bucket(state, parts, "login-page").await
+}
+
+async fn limit_bucket(state: &AppState, parts: &Parts, bucket: &str) -> Result<(), PageError> {
     let ip = crate::ratelimit::client_of(parts, state.settings.trusted_proxy_hops);
     state
         .limiter
         .hit(
-            &format!("login:{ip}"),
+            &format!("{bucket}:{ip}"),
             state.settings.rate_limit_login_per_minute,
             db::now(),
         )
@@ -156,12 +181,17 @@ async fn begin(
             Ok(see_other_at_provider(url.as_str()))
         }
         Err(e) => {
-            tracing::warn!(error = %e, "OpenID provider not available for a login");
+            let request_id = crate::telemetry::request_id(&parts.headers);
+            tracing::warn!(%request_id, error = %e, "OpenID provider not available for a login");
             login_page(
                 &state,
                 &session,
+                &parts.headers,
                 StatusCode::SERVICE_UNAVAILABLE,
-                Some(format!("{e} Bitte versuchen Sie es später noch einmal.")),
+                Some(format!(
+                    "{} Bitte versuchen Sie es später noch einmal. (Vorgangsnummer {request_id})",
+                    e.public()
+                )),
             )
             .await
         }
@@ -172,6 +202,8 @@ async fn begin(
 struct Callback {
     code: Option<String>,
     state: Option<String>,
+    /// RFC 9207: the issuer of the response.
+    iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -204,10 +236,12 @@ async fn callback(
         let message = message.to_owned();
         let state = state.clone();
         let session = session.clone();
+        let headers = parts.headers.clone();
         async move {
             login_page(
                 &state,
                 &session,
+                &headers,
                 StatusCode::BAD_REQUEST,
                 Some(format!("{message} Bitte melden Sie sich noch einmal an.")),
             )
@@ -239,10 +273,17 @@ async fn callback(
     let Some(code) = back.code else {
         return refuse("Die Rückmeldung des Anmeldedienstes enthält keinen Code.").await;
     };
-    let login = match oidc.finish(code, &pending).await {
+    let checked = match oidc.check_iss(back.iss.as_deref()).await {
+        Ok(()) => oidc.finish(code, &pending).await,
+        Err(e) => Err(e),
+    };
+    let login = match checked {
         Ok(login) => login,
         Err(e) => {
-            tracing::warn!(error = %e, "login refused");
+            // The detail (issuer, audience, clock, the library's words) is
+            // for the log, under the id the page names.
+            let request_id = crate::telemetry::request_id(&parts.headers);
+            tracing::warn!(%request_id, error = %e, "login refused");
             let status = match e {
                 crate::auth::oidc::OidcError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_REQUEST,
@@ -250,8 +291,12 @@ async fn callback(
             return login_page(
                 &state,
                 &session,
+                &parts.headers,
                 status,
-                Some(format!("{e} Bitte melden Sie sich noch einmal an.")),
+                Some(format!(
+                    "{} Bitte melden Sie sich noch einmal an. (Vorgangsnummer {request_id})",
+                    e.public()
+                )),
             )
             .await;
         }

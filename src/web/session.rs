@@ -41,6 +41,15 @@ pub async fn csrf_token(session: &Session) -> Result<String, PageError> {
     Ok(token)
 }
 
+/// The session's CSRF token if it has one; never creates one (and with it
+/// a session row).
+pub async fn existing_csrf_token(session: &Session) -> Result<Option<String>, PageError> {
+    session
+        .get::<String>(CSRF)
+        .await
+        .map_err(PageError::session)
+}
+
 /// Logs a user in: a fresh session id (against fixation) and a new CSRF token.
 pub async fn log_in(session: &Session, user_id: i64) -> Result<(), PageError> {
     session.cycle_id().await.map_err(PageError::session)?;

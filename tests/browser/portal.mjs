@@ -46,6 +46,8 @@ export async function startPortal({ timeoutMs = 30_000, env: extraEnv = {} } = {
   Object.assign(env, {
     KONTOR_DATA_DIR: dataDir,
     KONTOR_LISTEN: '127.0.0.1:0',
+    // Several portals at once: each its own metrics port.
+    KONTOR_METRICS_LISTEN: '127.0.0.1:0',
     KONTOR_LOG: 'info',
     NO_COLOR: '1',
   }, extraEnv);

@@ -1072,7 +1072,7 @@ fn the_migrate_job_runs_kontor_migrate_with_the_deployments_image_and_settings()
 }
 
 #[test]
-fn the_network_policy_admits_the_portal_port_and_lets_out_dns_postgresql_and_https() {
+fn the_network_policy_admits_the_portal_and_metrics_ports_and_lets_out_dns_postgresql_and_https() {
     let m = manifests();
     let policy: NetworkPolicy = the(&m, "NetworkPolicy");
     let spec = policy.spec.expect("spec");
@@ -1093,7 +1093,26 @@ fn the_network_policy_admits_the_portal_port_and_lets_out_dns_postgresql_and_htt
         })
         .filter_map(|p| p.port.map(|p| port_text(&p)))
         .collect();
-    assert_eq!(ingress_ports, BTreeSet::from(["8080".to_owned()]));
+    assert_eq!(
+        ingress_ports,
+        BTreeSet::from(["8080".to_owned(), "9464".to_owned()])
+    );
+    // The metrics port only from the monitoring namespace.
+    for rule in spec.ingress.iter().flatten() {
+        let ports: Vec<String> = rule
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|p| p.port.as_ref().map(port_text))
+            .collect();
+        if ports.contains(&"9464".to_owned()) {
+            let from = format!("{:?}", rule.from);
+            assert!(
+                from.contains("monitoring") && !from.contains("ingress"),
+                "{from}"
+            );
+        }
+    }
 
     let egress_ports: BTreeSet<String> = spec
         .egress

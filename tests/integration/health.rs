@@ -60,8 +60,21 @@ async fn metrics_count_requests_by_route_template_and_report_the_provisioning_qu
             .await;
         assert_eq!(resp.status(), StatusCode::OK);
     }
-    let (status, body) = text(&app, "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
+    // Not where the portal is: on a listener of its own.
+    let (status, _) = text(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let scraped = reqwest::get(format!("{}/metrics", app.metrics_address))
+        .await
+        .expect("scrape the metrics listener");
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(
+        scraped.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+        "Prometheus' text format"
+    );
+    let body = scraped.text().await.expect("body");
     let line = body
         .lines()
         .find(|l| {

@@ -21,6 +21,30 @@ cluster_tests!(
     the_api_limit_is_shared_by_two_replicas,
 );
 
+/// A refusal a person or caller reads names no issuer, audience, clock or
+/// library words (ASVS 7.4.1); those are in the log under the request id.
+fn assert_tells_nothing(text: &str, issuer: &str, why: &str) {
+    assert!(!text.contains(issuer), "{why}: the issuer URL: {text}");
+    for leak in [
+        "expected",
+        "found",
+        "current time",
+        "Invalid",
+        "invalid",
+        "Error",
+        "nonce",
+        "audience",
+        "signature",
+        "JSON",
+        "claim",
+    ] {
+        assert!(
+            !text.contains(leak),
+            "{why}: {leak:?} reaches the person: {text}"
+        );
+    }
+}
+
 fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}",
@@ -224,6 +248,7 @@ async fn every_broken_login_is_refused_and_logs_nobody_in() {
             html.contains("role=\"alert\""),
             "{why}: the login page with a message"
         );
+        assert_tells_nothing(&html, app.settings.oidc_issuer.as_deref().unwrap(), why);
         let overview = browser.get(&format!("{}/uebersicht", app.address)).await;
         assert_eq!(
             overview.status(),
@@ -300,6 +325,40 @@ async fn every_broken_login_is_refused_and_logs_nobody_in() {
     let replay = browser.get(second.as_str()).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "replayed code");
     assert!(replay.text().await.unwrap().contains("abgelehnt"));
+
+    // An authorization response naming another issuer (RFC 9207, mix-up),
+    // or none although the provider promises it: refused before the code
+    // goes anywhere.
+    let discovery: Value = reqwest::get(format!(
+        "{}/.well-known/openid-configuration",
+        provider.issuer
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"], true,
+        "the provider promises iss"
+    );
+    for iss in [Some("https://evil.example"), None] {
+        let browser = Browser::new();
+        let mut callback = browser.authorize(&app, &username).await;
+        assert!(
+            callback.query_pairs().any(|(k, _)| k == "iss"),
+            "the provider sends iss: {callback}"
+        );
+        let pairs: Vec<(String, String)> = callback
+            .query_pairs()
+            .filter(|(k, _)| k != "iss")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .chain(iss.map(|i| ("iss".to_owned(), i.to_owned())))
+            .collect();
+        callback.query_pairs_mut().clear().extend_pairs(pairs);
+        let why = format!("iss {iss:?}");
+        refused(&app, &browser, browser.get(callback.as_str()).await, &why).await;
+    }
 
     // ID tokens the provider (made to misbehave) sends back.
     for kind in [
@@ -414,7 +473,16 @@ async fn access_tokens_of_the_issuer_work_on_the_api_and_keep_the_actor(backend:
     for (why, token) in bad {
         let resp = app.get("/api/v1/bookings", &token).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{why}");
-        assert_unauthorized(resp).await;
+        let problem = assert_unauthorized(resp).await;
+        assert_tells_nothing(&problem.to_string(), &provider.issuer, why);
+        assert!(
+            !problem.to_string().contains("evil.example"),
+            "{why}: {problem}"
+        );
+        assert!(
+            !problem.to_string().contains("kontor-api"),
+            "{why}: the audience: {problem}"
+        );
     }
 
     // Valid, but no Kontor group: 403, not 401.

@@ -20,6 +20,7 @@ use crate::support::{Backend, TestApp, csrf_in, expect_json, serve_command, unti
 struct Serve {
     child: Child,
     address: String,
+    metrics: String,
     log: PathBuf,
 }
 
@@ -32,15 +33,22 @@ impl Serve {
             .port();
         let settings = &app.settings;
         let log = settings.data_dir.join(format!("serve-{name}.log"));
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut command = serve_command(settings);
         command
             .env("KONTOR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("KONTOR_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             .envs(extra.iter().copied())
             .stderr(File::create(&log).expect("log file"));
         let child = command.spawn().expect("start kontor serve");
         let serve = Serve {
             child,
             address: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
             log,
         };
         let ready = format!("{}/readyz", serve.address);
@@ -66,7 +74,7 @@ impl Serve {
 
     /// Counter `kontor_job_runs_total{job="<job>"}` of this process.
     async fn job_runs(&self, job: &str) -> u64 {
-        let text = reqwest::get(format!("{}/metrics", self.address))
+        let text = reqwest::get(format!("{}/metrics", self.metrics))
             .await
             .unwrap()
             .text()

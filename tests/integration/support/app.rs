@@ -85,6 +85,8 @@ impl Drop for Cleanup {
 #[derive(Clone)]
 pub struct TestApp {
     pub address: String,
+    /// Where its `/metrics` is served (a listener of its own).
+    pub metrics_address: String,
     pub client: reqwest::Client,
     db: Db,
     /// What the app was started with (database URL, data directory), for
@@ -154,6 +156,7 @@ impl TestApp {
         };
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            metrics_listen: "127.0.0.1:0".into(),
             data_dir,
             database_url: Some(database_url),
             database_max_connections: 10,
@@ -179,6 +182,7 @@ impl TestApp {
             .await
             .expect("the application builds against a fresh database");
         let port = application.port();
+        let metrics_port = application.metrics_port().expect("a metrics listener");
         let db = application.db();
         tokio::spawn(application.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -187,6 +191,7 @@ impl TestApp {
             .unwrap();
         let app = TestApp {
             address: format!("http://127.0.0.1:{port}"),
+            metrics_address: format!("http://127.0.0.1:{metrics_port}"),
             client,
             db,
             settings,
@@ -210,10 +215,12 @@ impl TestApp {
             .await
             .expect("a second process builds against the same database");
         let port = application.port();
+        let metrics_port = application.metrics_port().expect("a metrics listener");
         let db = application.db();
         tokio::spawn(application.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
+            metrics_address: format!("http://127.0.0.1:{metrics_port}"),
             client: self.client.clone(),
             db,
             settings,
@@ -346,6 +353,8 @@ pub fn serve_command(settings: &Settings) -> std::process::Command {
         .env("KONTOR_METERING_EVERY_SECONDS", "0")
         .env("KONTOR_BILLING_CLOSE_EVERY_MINUTES", "0")
         .env("KONTOR_BUDGET_WATCH_EVERY_SECONDS", "0")
+        // Several processes at once: each its own metrics port.
+        .env("KONTOR_METRICS_LISTEN", "127.0.0.1:0")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null());
     command

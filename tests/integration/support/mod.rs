@@ -11,6 +11,7 @@ mod cli;
 pub mod fake_kube;
 mod fixtures;
 pub mod notify;
+pub mod private_pg;
 pub mod real_kube;
 
 pub use app::*;
