@@ -11,7 +11,7 @@ cluster_tests! {
 }
 
 /// The migration files of `backend` up to and including `last`, in order.
-fn migrations(backend: Backend, last: &str) -> Vec<String> {
+pub(crate) fn migrations(backend: Backend, last: &str) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(match backend {
         Backend::Sqlite => "migrations/sqlite",
         Backend::Postgres => "migrations/postgres",

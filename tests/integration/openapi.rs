@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 32] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -39,6 +39,9 @@ const ROUTES: [(&str, &str); 29] = [
     ("get", "/api/v1/contracts/{id}/statements/{month}"),
     ("get", "/api/v1/contracts/{id}/statements/{month}/csv"),
     ("get", "/api/v1/contracts/{id}/budget"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/csv"),
+    ("get", "/api/v1/audit/jsonl"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
