@@ -12,7 +12,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Layout, Nav, PageError, render, see_other, session::PageUser};
+use super::{
+    Layout, Nav, PageError, render, see_other,
+    session::PageUser,
+    urls::{RevisionFilter, RevisionStart, Route, Url},
+};
 use crate::{
     app::{
         Error, FieldErrors,
@@ -35,10 +39,10 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/revision", get(show))
-        .route("/revision/csv", get(export_csv))
-        .route("/revision/jsonl", get(export_jsonl))
-        .route("/revision/pruefen", post(verify))
+        .route(Route::Revision.pattern(), get(show))
+        .route(Route::RevisionCsv.pattern(), get(export_csv))
+        .route(Route::RevisionJsonl.pattern(), get(export_jsonl))
+        .route(Route::RevisionVerify.pattern(), post(verify))
 }
 
 const PER_PAGE: i64 = 50;
@@ -110,24 +114,19 @@ impl Params {
         }
     }
 
-    /// The filters as a query string (for paging and export links).
-    fn query(&self) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("von", &self.von),
-            ("bis", &self.bis),
-            ("kunde", &self.kunde),
-            ("objektart", &self.objektart),
-            ("objekt", &self.objekt),
-            ("aktion", &self.aktion),
-            ("person", &self.person),
-            ("suche", &self.suche),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
-                q.append_pair(name, v);
-            }
+    /// The filters as typed, for links (paging, exports).
+    fn typed(&self) -> RevisionFilter {
+        let v = Params::value;
+        RevisionFilter {
+            from: v(&self.von),
+            to: v(&self.bis),
+            customer: v(&self.kunde),
+            object_type: v(&self.objektart),
+            object: v(&self.objekt),
+            action: v(&self.aktion),
+            person: v(&self.person),
+            text: v(&self.suche),
         }
-        q.finish()
     }
 
     fn value(v: &Option<String>) -> String {
@@ -143,18 +142,18 @@ pub struct Row {
     pub entry: Described,
     /// "Buchung 17", linked where the object has a page.
     pub object: String,
-    pub href: Option<String>,
+    pub href: Option<Url>,
 }
 
 /// The page of an object, where it has one the person may open.
-fn object_href(row: &AuditRow, betreiber: bool) -> Option<String> {
+fn object_href(row: &AuditRow, betreiber: bool) -> Option<Url> {
     let id = row.object_id;
     match row.object_type.as_str() {
-        "booking" => Some(format!("/buchungen/{id}")),
-        "environment" => Some(format!("/umgebungen/{id}")),
-        "application" => Some(format!("/verfahren/{id}/stufen")),
-        "contract" if betreiber => Some(format!("/betrieb/vertraege/{id}")),
-        "customer" if betreiber => Some(format!("/betrieb/kunden/{id}")),
+        "booking" => Some(Url::Booking(id)),
+        "environment" => Some(Url::Environment(id)),
+        "application" => Some(Url::Pipeline(id)),
+        "contract" if betreiber => Some(Url::ContractEdit(id)),
+        "customer" if betreiber => Some(Url::Customer(id)),
         _ => None,
     }
 }
@@ -203,10 +202,14 @@ struct Page {
     object_types: Vec<Choice>,
     actions: Vec<Choice>,
     rows: Vec<Row>,
-    query: String,
-    older: Option<i64>,
-    newer: Option<i64>,
-    paged: bool,
+    /// The links of the page: to the newest entries (when paged), to
+    /// newer and older ones, and the exports of this selection.
+    newest: Option<Url>,
+    newer: Option<Url>,
+    older: Option<Url>,
+    csv: Url,
+    csv_rfc4180: Url,
+    jsonl: Url,
 }
 
 fn start(p: &Params) -> Result<Start, PageError> {
@@ -285,6 +288,11 @@ async fn show(
             _ => "Die Kette ist geprüft; sie ist beschädigt (siehe unten).".into(),
         });
     let invalid = !errors.is_empty();
+    let typed = p.typed();
+    let at = |start| Url::RevisionPage {
+        filter: typed.clone(),
+        start,
+    };
     let page_html = Page {
         layout: page.layout("Revision", Nav::Revision),
         notice,
@@ -312,10 +320,18 @@ async fn show(
             })
             .collect(),
         rows,
-        query: p.query(),
-        older,
-        newer,
-        paged: start != Start::Newest,
+        newest: (start != Start::Newest).then(|| at(RevisionStart::Newest)),
+        newer: newer.map(|id| at(RevisionStart::Newer(id))),
+        older: older.map(|id| at(RevisionStart::Older(id))),
+        csv: Url::RevisionCsv {
+            filter: typed.clone(),
+            rfc4180: false,
+        },
+        csv_rfc4180: Url::RevisionCsv {
+            filter: typed.clone(),
+            rfc4180: true,
+        },
+        jsonl: Url::RevisionJsonl(typed.clone()),
         errors,
     };
     let mut response = render(&page_html)?;
@@ -362,5 +378,5 @@ async fn export_jsonl(
 /// and shows it on the page.
 async fn verify(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
     chain::verify_as(&state.db, &page.user, db::now()).await?;
-    Ok(see_other("/revision?geprueft=1"))
+    Ok(see_other(Url::RevisionVerified))
 }
