@@ -239,6 +239,10 @@ fn sentence(
         "user.roles_changed" => format!(
             "Bei der Anmeldung von {who} haben sich Kunde oder Rollen des Benutzerkontos {id} geändert"
         ),
+        "notifications.preferences" => {
+            format!("{who} hat die E-Mail-Benachrichtigungen des Benutzerkontos {id} eingestellt")
+        }
+        "webhook.deleted" => format!("{who} hat {obj} entfernt"),
         "audit.pruned" => match get(after, "entries") {
             Some(n) => format!(
                 "{who} hat {n} Einträge der Revision nach Ablauf der Aufbewahrungsfrist gelöscht"
@@ -370,6 +374,38 @@ mod tests {
         assert_eq!(
             d.changes_text(),
             "Status: offen → genehmigt; in Stufe: Produktion"
+        );
+    }
+
+    #[test]
+    fn webhooks_and_e_mail_choices_read_in_the_words_of_the_settings_pages() {
+        let d = said(entry(
+            "webhook.created",
+            "webhook",
+            None,
+            Some(r#"{"url":"https://empfang.example/kontor","description":"Leitstand"}"#),
+        ));
+        assert_eq!(d.sentence, "Anna Admin hat den Webhook 17 angelegt.");
+        assert_eq!(
+            d.changes_text(),
+            "Beschreibung: Leitstand; Adresse: https://empfang.example/kontor"
+        );
+        assert_eq!(d.action, "Webhook angelegt");
+        let d = said(entry("webhook.deleted", "webhook", None, None));
+        assert_eq!(d.sentence, "Anna Admin hat den Webhook 17 entfernt.");
+        let d = said(entry(
+            "notifications.preferences",
+            "user",
+            None,
+            Some(r#"{"email_off":["budget.warning"]}"#),
+        ));
+        assert_eq!(
+            d.sentence,
+            "Anna Admin hat die E-Mail-Benachrichtigungen des Benutzerkontos 17 eingestellt."
+        );
+        assert_eq!(
+            d.changes_text(),
+            "keine E-Mail bei: Die Budgetprognose erreicht 80 %"
         );
     }
 }

@@ -99,6 +99,11 @@ const OBJECTS: &[ObjectKind] = &[
         accusative: "das Benutzerkonto",
     },
     ObjectKind {
+        id: "webhook",
+        noun: "Webhook",
+        accusative: "den Webhook",
+    },
+    ObjectKind {
         id: "audit_log",
         noun: "Revision",
         accusative: "die Revision",
@@ -169,6 +174,9 @@ const ACTIONS: &[(&str, &str)] = &[
     ("token.revoked", "API-Token widerrufen"),
     ("user.created", "Benutzerkonto angelegt"),
     ("user.roles_changed", "Rollen geändert"),
+    ("notifications.preferences", "Benachrichtigungen geändert"),
+    ("webhook.created", "Webhook angelegt"),
+    ("webhook.deleted", "Webhook entfernt"),
     ("audit.pruned", "Revision gekürzt"),
 ];
 

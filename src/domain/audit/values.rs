@@ -12,6 +12,7 @@ use crate::domain::{
     billing::Month,
     calendar::format_berlin,
     contract::BillingModel,
+    notification::EventKind,
     release::{Checkup, DeploymentState},
     resources::{format_gib, format_vcpu},
 };
@@ -69,6 +70,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("entries", "Einträge"),
     ("checkpoint_seq", "Prüfpunkt (Position)"),
     ("checkpoint_hash", "Prüfpunkt (Hash)"),
+    ("url", "Adresse"),
+    ("email_off", "keine E-Mail bei"),
     ("reason", "Begründung"),
     ("message", "Meldung"),
 ];
@@ -187,6 +190,18 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
                 .map(|r| match r.as_str() {
                     Some(s) => word(s, |role: Role| role.label().into()),
                     None => plain(r),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => plain(v),
+        },
+        ("email_off", _, _) => match v.as_array() {
+            Some(kinds) if kinds.is_empty() => "nichts (alle E-Mails an)".into(),
+            Some(kinds) => kinds
+                .iter()
+                .map(|k| match k.as_str() {
+                    Some(s) => word(s, |kind: EventKind| kind.label().into()),
+                    None => plain(k),
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
