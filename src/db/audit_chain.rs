@@ -199,11 +199,11 @@ const VERIFICATION: &str = "SELECT started_at, finished_at, by_whom, intact, ent
     head_hash, problem_audit_id, problem FROM audit_verifications";
 
 /// The newest verification.
-pub async fn latest_verification(pool: &AnyPool) -> sqlx::Result<Option<Verification>> {
+pub async fn latest_verification(conn: &mut AnyConnection) -> sqlx::Result<Option<Verification>> {
     sqlx::query_as(super::sql(format!(
         "{VERIFICATION} ORDER BY id DESC LIMIT 1"
     )))
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }
 

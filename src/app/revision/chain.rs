@@ -300,9 +300,12 @@ pub struct Status {
 
 pub async fn status(db: &Db, user: &CurrentUser) -> Result<Status> {
     policy::verify_audit(user)?;
+    // Both on one connection: holding one while waiting for a second from
+    // the pool starves the pool when many ask at once (each holds one,
+    // all wait for another).
     let mut conn = db.pool.acquire().await?;
     let head = audit_chain::head(&mut conn).await?;
-    let latest = audit_chain::latest_verification(&db.pool).await?;
+    let latest = audit_chain::latest_verification(&mut conn).await?;
     Ok(Status { head, latest })
 }
 
