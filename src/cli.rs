@@ -111,7 +111,13 @@ enum AuditCommand {
     /// code 0 when it is intact; 1 naming the first entry altered, deleted
     /// or inserted behind Kontor's back. The outcome is stored and shown
     /// on the Betreiber's Revision page.
-    Verify,
+    Verify {
+        /// A position and hash of the chain noted earlier, outside the
+        /// database (`POSITION:HASH`, as this command prints the head);
+        /// fails when the entry there no longer carries it. Repeatable.
+        #[arg(long, value_name = "POSITION:HASH")]
+        expect: Vec<String>,
+    },
     /// Write the Revision (every entry, oldest first) as CSV or JSON Lines.
     Export {
         /// `csv` (German spreadsheet format), `rfc4180` or `jsonl`.
@@ -346,20 +352,36 @@ async fn audit(settings: &Settings, what: AuditCommand) -> anyhow::Result<()> {
     let now = db::now();
     let fail = |e: crate::app::Error| anyhow::anyhow!("{e}");
     match what {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { expect } => {
+            let noted = expect
+                .iter()
+                .map(|raw| parse_noted(raw))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let v = chain::verify(&db, "kontor audit verify", now)
                 .await
                 .map_err(fail)?;
-            match v.problem {
-                None => {
-                    println!(
-                        "Revision: Kette unversehrt – {} Einträge geprüft, Kopf Position {}, Hash {}.",
-                        v.entries, v.head_seq, v.head_hash
-                    );
-                    Ok(())
-                }
-                Some(p) => anyhow::bail!("Revision: Kette beschädigt. {}.", p.message()),
+            if let Some(p) = v.problem {
+                anyhow::bail!("Revision: Kette beschädigt. {}.", p.message());
             }
+            println!(
+                "Revision: Kette unversehrt – {} Einträge geprüft, Kopf Position {}, Hash {}.",
+                v.entries, v.head_seq, v.head_hash
+            );
+            println!("Zum Notieren: --expect {}:{}", v.head_seq, v.head_hash);
+            let mut broken = Vec::new();
+            for (seq, hash) in noted {
+                match chain::check_noted(&db, seq, &hash).await.map_err(fail)? {
+                    chain::Noted::Holds => println!("Position {seq}: Hash wie notiert."),
+                    chain::Noted::Pruned => println!(
+                        "Position {seq}: von der Aufbewahrungsfrist gelöscht, nicht mehr prüfbar."
+                    ),
+                    chain::Noted::Broken(why) => broken.push(why),
+                }
+            }
+            if !broken.is_empty() {
+                anyhow::bail!("Revision: Kette neu berechnet. {}.", broken.join(". "));
+            }
+            Ok(())
         }
         AuditCommand::Export {
             format,
@@ -418,6 +440,18 @@ async fn audit(settings: &Settings, what: AuditCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `POSITION:HASH` of `kontor audit verify --expect`.
+fn parse_noted(raw: &str) -> anyhow::Result<(i64, String)> {
+    let bad = || anyhow::anyhow!("--expect {raw:?}: expected POSITION:HASH (64 hex digits)");
+    let (seq, hash) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let seq: i64 = seq.parse().map_err(|_| bad())?;
+    let hash = hash.to_ascii_lowercase();
+    if seq < 0 || !crate::domain::audit::chain::is_hash(&hash) {
+        return Err(bad());
+    }
+    Ok((seq, hash))
 }
 
 /// Connects, applies missing migrations, and chains audit entries written

@@ -168,9 +168,13 @@ fn spawn_audit_jobs(db: &Db, settings: &Settings) {
                 let db = job_db.clone();
                 async move {
                     match chain::verify(&db, "Kontor (Zeitplan)", db::now()).await {
-                        Ok(v) if v.intact() => {
-                            tracing::info!(entries = v.entries, "audit chain verified: intact")
-                        }
+                        // The head in the log, too: a record outside the
+                        // database (docs/revision.md).
+                        Ok(v) if v.intact() => tracing::info!(
+                            entries = v.entries,
+                            head = %format!("{}:{}", v.head_seq, v.head_hash),
+                            "audit chain verified: intact"
+                        ),
                         Ok(v) => tracing::error!(
                             problem = %v.problem.map(|p| p.message()).unwrap_or_default(),
                             "audit chain verified: BROKEN"

@@ -29,6 +29,7 @@ api_tests! {
     verify_names_an_entry_inserted_behind_kontors_back,
     the_triggers_still_refuse_every_other_update_and_delete,
     fifty_simultaneous_bookings_keep_the_chain_valid,
+    a_head_noted_outside_the_database_reveals_a_chain_computed_anew,
 }
 
 cluster_tests! {
@@ -229,6 +230,92 @@ async fn verify_passes_on_a_clean_database_and_names_an_entry_updated_behind_kon
         stored[..4],
         [(1, None), (0, Some(resized)), (1, None), (0, Some(resized))]
     );
+}
+
+async fn a_head_noted_outside_the_database_reveals_a_chain_computed_anew(app: TestApp) {
+    let booking = some_history(&app).await;
+    let out = verify(&app, true);
+    // The head as `kontor audit verify` prints it for noting down.
+    let noted = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Zum Notieren: --expect "))
+        .unwrap_or_else(|| panic!("no head to note in {out}"))
+        .trim()
+        .to_owned();
+    let (code, out) = kontor(&app.settings, &["audit", "verify", "--expect", &noted]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Hash wie notiert"), "{out}");
+
+    // Someone with the database's keys changes an entry, computes the chain
+    // anew from there (head included) and removes the verifications that
+    // saw the old one: Kontor alone can no longer tell.
+    let resized = entry_of(&app, booking, "booking.resized").await;
+    let r = row(&app, resized).await;
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM audit_log WHERE chain_seq >= $1 ORDER BY chain_seq")
+            .bind(r.chain_seq.unwrap())
+            .fetch_all(&app.db().pool)
+            .await
+            .unwrap();
+    let mut prev = r.prev_hash.clone().unwrap();
+    let mut updates = Vec::new();
+    for (id,) in rows {
+        let x = row(&app, id).await;
+        let after = match id == resized {
+            true => Some(r#"{"size":"XL"}"#),
+            false => x.after_json.as_deref(),
+        };
+        let h = entry_hash(
+            x.chain_seq.unwrap(),
+            &prev,
+            &Content {
+                after_json: after,
+                ..x.content()
+            },
+        );
+        updates.push(format!(
+            "UPDATE audit_log SET after_json = {}, prev_hash = {}, entry_hash = {} WHERE id = {id}",
+            after.map_or("NULL".into(), quoted),
+            quoted(&prev),
+            quoted(&h)
+        ));
+        prev = h;
+    }
+    for sql in updates {
+        behind_kontors_back(app.db(), &sql).await;
+    }
+    for sql in [
+        format!(
+            "UPDATE audit_chain SET head_hash = {} WHERE id = 1",
+            quoted(&prev)
+        ),
+        "DELETE FROM audit_verifications".to_owned(),
+    ] {
+        app.db()
+            .pool
+            .execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .unwrap();
+    }
+    verify(&app, true);
+
+    // The head noted elsewhere gives it away.
+    let (code, out) = kontor(&app.settings, &["audit", "verify", "--expect", &noted]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("trägt nicht mehr den notierten Hash") && out.contains("neu berechnet"),
+        "{out}"
+    );
+    // A position beyond the head: the chain was cut short.
+    let (seq, hash) = noted.split_once(':').unwrap();
+    let beyond = format!("{}:{hash}", seq.parse::<i64>().unwrap() + 5);
+    let (code, out) = kontor(&app.settings, &["audit", "verify", "--expect", &beyond]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Die Kette endet bei Position"), "{out}");
+    // What is not POSITION:HASH is refused, naming the form.
+    let (code, out) = kontor(&app.settings, &["audit", "verify", "--expect", "12:xyz"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("POSITION:HASH"), "{out}");
 }
 
 async fn verify_names_an_entry_deleted_behind_kontors_back(app: TestApp) {

@@ -15,7 +15,7 @@ use crate::{
     },
     domain::{
         actor::CurrentUser,
-        audit::chain::entry_hash,
+        audit::chain::{GENESIS, entry_hash},
         calendar::{berlin_date, format_berlin},
         policy,
     },
@@ -284,6 +284,68 @@ pub async fn verify(db: &Db, by: &str, now: i64) -> Result<Verdict> {
     )
     .await?;
     Ok(verdict)
+}
+
+/// What became of a chain position and hash noted outside Kontor (as
+/// `kontor audit verify` prints them and the Betreiber's Revision page
+/// shows them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Noted {
+    /// The entry at that position still carries that hash.
+    Holds,
+    /// Retention has deleted the entry and the checkpoint lies beyond it:
+    /// it can no longer be checked.
+    Pruned,
+    /// The entry there carries another hash, or it is gone (German).
+    Broken(String),
+}
+
+/// Checks a position and hash noted earlier against the chain as it is
+/// now. Someone with write access to the database can compute the whole
+/// chain anew, and remove the verifications that saw it before; an entry
+/// whose hash was written down elsewhere still gives that away.
+pub async fn check_noted(db: &Db, seq: i64, hash: &str) -> Result<Noted> {
+    let mut conn = db.pool.acquire().await?;
+    let head = audit_chain::head(&mut conn).await?;
+    let noted = |holds: bool, broken: String| {
+        if holds {
+            Noted::Holds
+        } else {
+            Noted::Broken(broken)
+        }
+    };
+    if seq == 0 {
+        return Ok(noted(
+            hash == GENESIS,
+            "Position 0 ist der Anfang der Kette; ihr Hash sind 64 Nullen".into(),
+        ));
+    }
+    if let Some((id, stored)) = audit_chain::hash_at(&mut conn, seq).await? {
+        return Ok(noted(
+            stored.as_deref() == Some(hash),
+            format!(
+                "Eintrag {id} an Position {seq} trägt nicht mehr den notierten Hash: \
+                 die Kette wurde ab hier neu berechnet"
+            ),
+        ));
+    }
+    Ok(if seq < head.checkpoint_seq {
+        Noted::Pruned
+    } else if seq == head.checkpoint_seq {
+        noted(
+            head.checkpoint_hash == hash,
+            format!(
+                "Der Prüfpunkt der Aufbewahrung verzeichnet an Position {seq} einen anderen Hash als notiert"
+            ),
+        )
+    } else if seq > head.head_seq {
+        Noted::Broken(format!(
+            "Die Kette endet bei Position {}; die Einträge bis zur notierten Position {seq} fehlen",
+            head.head_seq
+        ))
+    } else {
+        Noted::Broken(format!("Der Eintrag an Position {seq} fehlt"))
+    })
 }
 
 /// The Betreiber's "Kette jetzt prüfen".
