@@ -3,6 +3,8 @@
 //! (`domain::audit::chain`). The chain's head, retention and verification
 //! records are in `db::audit_chain`.
 
+use std::collections::BTreeSet;
+
 use futures_util::{StreamExt as _, stream::BoxStream};
 use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool};
@@ -350,6 +352,82 @@ pub async fn first_unchained(conn: &mut AnyConnection, above_id: i64) -> sqlx::R
 }
 
 /// Names of what entries refer to by id, of the customers `scope` sees.
+/// Like [`names`], only for what `wanted` mentions (a page of entries).
+pub async fn names_for(
+    pool: &AnyPool,
+    scope: Scope,
+    wanted: &crate::domain::audit::Referenced,
+) -> sqlx::Result<crate::domain::audit::Names> {
+    let (sizes, products) = match wanted.sizes.is_empty() && wanted.products.is_empty() {
+        true => Default::default(),
+        // The catalogue is small and everyone's: all of it.
+        false => names_of_catalogue(pool).await?,
+    };
+    let (apps, contracts) = (&wanted.applications, &wanted.contracts);
+    let names = crate::domain::audit::Names {
+        applications: named(pool, scope, "applications", "name", "customer_id", apps)
+            .await?
+            .into_iter()
+            .collect(),
+        contracts: named(pool, scope, "contracts", "number", "customer_id", contracts)
+            .await?
+            .into_iter()
+            .collect(),
+        customers: named(pool, scope, "customers", "name", "id", &wanted.customers)
+            .await?
+            .into_iter()
+            .collect(),
+        sizes,
+        products,
+    };
+    Ok(names)
+}
+
+/// `id` and `label` of the rows of `table` with these ids that the scope
+/// may see (`customer` is the table's customer column).
+async fn named(
+    pool: &AnyPool,
+    scope: Scope,
+    table: &'static str,
+    label: &'static str,
+    customer: &'static str,
+    ids: &BTreeSet<i64>,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(visible) = Visible::to(scope, customer) else {
+        return Ok(Vec::new());
+    };
+    let visible = visible.one_of("id", ids.iter().copied());
+    let sql = format!("SELECT id, {label} FROM {table}{}", visible.sql());
+    visible
+        .bind(sqlx::query_as::<_, (i64, String)>(super::sql(sql)))
+        .fetch_all(pool)
+        .await
+}
+
+type Catalogue = (
+    std::collections::HashMap<i64, String>,
+    std::collections::HashMap<String, String>,
+);
+
+async fn names_of_catalogue(pool: &AnyPool) -> sqlx::Result<Catalogue> {
+    let sizes = sqlx::query_as::<_, (i64, String)>(
+        "SELECT s.id, p.name || ' ' || s.size FROM product_sizes s JOIN products p ON p.id = s.product_id",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let products = sqlx::query_as::<_, (String, String)>("SELECT slug, name FROM products")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect();
+    Ok((sizes, products))
+}
+
 pub async fn names(pool: &AnyPool, scope: Scope) -> sqlx::Result<crate::domain::audit::Names> {
     let mut names = crate::domain::audit::Names::default();
     let Some(visible) = Visible::to(scope, "customer_id") else {
@@ -382,17 +460,6 @@ pub async fn names(pool: &AnyPool, scope: Scope) -> sqlx::Result<crate::domain::
             .into_iter()
             .collect(),
     };
-    names.sizes = sqlx::query_as::<_, (i64, String)>(
-        "SELECT s.id, p.name || ' ' || s.size FROM product_sizes s JOIN products p ON p.id = s.product_id",
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .collect();
-    names.products = sqlx::query_as::<_, (String, String)>("SELECT slug, name FROM products")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .collect();
+    (names.sizes, names.products) = names_of_catalogue(pool).await?;
     Ok(names)
 }

@@ -357,6 +357,20 @@ impl Visible {
         self
     }
 
+    /// Also `column IN (ids…)`; no row at all for no ids.
+    pub fn one_of(mut self, column: &str, ids: impl IntoIterator<Item = i64>) -> Visible {
+        let mut placeholders = Vec::new();
+        for id in ids {
+            self.binds.push(Bind::Int(id));
+            placeholders.push(format!("${}", self.before + self.binds.len()));
+        }
+        self.clauses.push(match placeholders.is_empty() {
+            true => "1 = 0".to_owned(),
+            false => format!("{column} IN ({})", placeholders.join(", ")),
+        });
+        self
+    }
+
     /// Also a fixed condition (static SQL, no input).
     pub fn and(mut self, condition: &'static str, when: bool) -> Visible {
         if when {

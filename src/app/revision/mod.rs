@@ -303,7 +303,7 @@ pub async fn list(
             }
         }
     }
-    let names = db::audit::names(&db.pool, scope).await?;
+    let names = db::audit::names_for(&db.pool, scope, &referenced(&rows)).await?;
     Ok(Page {
         rows,
         older,
@@ -324,7 +324,7 @@ pub async fn of_object(
     object_id: i64,
 ) -> Result<Vec<(AuditRow, Described)>> {
     let rows = db::audit::for_object(&db.pool, object_type, object_id).await?;
-    let names = db::audit::names(&db.pool, user.scope()).await?;
+    let names = db::audit::names_for(&db.pool, user.scope(), &referenced(&rows)).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -332,6 +332,15 @@ pub async fn of_object(
             (r, d)
         })
         .collect())
+}
+
+/// What the rows' recorded values refer to.
+fn referenced(rows: &[AuditRow]) -> audit::Referenced {
+    let mut r = audit::Referenced::default();
+    for row in rows {
+        r.add(row.before_json.as_deref(), row.after_json.as_deref());
+    }
+    r
 }
 
 /// A cursor of the API: the id of the last entry of the page before.

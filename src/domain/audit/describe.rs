@@ -3,7 +3,7 @@
 //! and after, labelled and in display words. The same text on the
 //! Revision page, on a booking's page and in the exports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -49,6 +49,40 @@ impl Names {
     }
     pub fn product(&self, slug: &str) -> Option<&str> {
         self.products.get(slug).map(String::as_str)
+    }
+}
+
+/// What a set of entries refers to by id or slug: the part of [`Names`]
+/// their description needs, so that a page of fifty entries does not load
+/// the name of every application there is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Referenced {
+    pub applications: BTreeSet<i64>,
+    pub contracts: BTreeSet<i64>,
+    pub customers: BTreeSet<i64>,
+    pub sizes: BTreeSet<i64>,
+    pub products: BTreeSet<String>,
+}
+
+impl Referenced {
+    /// Adds what an entry's recorded values mention (the fields
+    /// `values::display` names).
+    pub fn add(&mut self, before_json: Option<&str>, after_json: Option<&str>) {
+        for side in [before_json, after_json] {
+            let Ok(Some(map)) = object(side) else {
+                continue;
+            };
+            for (key, v) in &map {
+                match (key.as_str(), v.as_i64(), v.as_str()) {
+                    ("application_id", Some(id), _) => self.applications.insert(id),
+                    ("contract_id", Some(id), _) => self.contracts.insert(id),
+                    ("customer_id", Some(id), _) => self.customers.insert(id),
+                    ("product_size_id", Some(id), _) => self.sizes.insert(id),
+                    ("product", _, Some(slug)) => self.products.insert(slug.to_owned()),
+                    _ => false,
+                };
+            }
+        }
     }
 }
 
@@ -407,5 +441,21 @@ mod tests {
             d.changes_text(),
             "keine E-Mail bei: Die Budgetprognose erreicht 80 %"
         );
+    }
+
+    #[test]
+    fn the_names_an_entry_needs_are_the_ids_and_slugs_its_values_mention() {
+        let mut r = Referenced::default();
+        r.add(
+            Some(r#"{"application_id":3,"size":"S"}"#),
+            Some(r#"{"application_id":4,"contract_id":5,"product":"storage","customer_id":null}"#),
+        );
+        r.add(None, Some("[1,2]"));
+        r.add(Some(r#"{"product_size_id":9,"customer_id":7}"#), None);
+        assert_eq!(r.applications, BTreeSet::from([3, 4]));
+        assert_eq!(r.contracts, BTreeSet::from([5]));
+        assert_eq!(r.customers, BTreeSet::from([7]));
+        assert_eq!(r.sizes, BTreeSet::from([9]));
+        assert_eq!(r.products, BTreeSet::from(["storage".to_owned()]));
     }
 }

@@ -12,7 +12,7 @@ pub mod chain;
 mod describe;
 mod values;
 
-pub use describe::{Described, FieldChange, Names, Recorded, describe};
+pub use describe::{Described, FieldChange, Names, Recorded, Referenced, describe};
 
 /// A kind of object in the log: its id, its German noun and the noun with
 /// its article in the accusative ("hat die Buchung … geändert").
