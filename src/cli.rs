@@ -1,4 +1,5 @@
-//! The `kontor` command line: serve (default), migrate, seed, token, billing.
+//! The `kontor` command line: serve (default), migrate, seed, token,
+//! billing, audit.
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,12 @@ enum Command {
     Billing {
         #[command(subcommand)]
         what: BillingCommand,
+    },
+    /// The Revision (audit log): verify its hash chain, export it, apply
+    /// the retention period.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
     },
     /// Releases through the REST API (`KONTOR_URL`, `KONTOR_TOKEN`).
     Release {
@@ -127,6 +134,46 @@ enum BillingCommand {
         /// Output file; default standard output.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain from the retention checkpoint to its head. Exit
+    /// code 0 when it is intact; 1 naming the first entry altered, deleted
+    /// or inserted behind Kontor's back. The outcome is stored and shown
+    /// on the Betreiber's Revision page.
+    Verify {
+        /// A position and hash of the chain noted earlier, outside the
+        /// database (`POSITION:HASH`, as this command prints the head);
+        /// fails when the entry there no longer carries it. Repeatable.
+        #[arg(long, value_name = "POSITION:HASH")]
+        expect: Vec<String>,
+    },
+    /// Write the Revision (every entry, oldest first) as CSV or JSON Lines.
+    Export {
+        /// `csv` (German spreadsheet format), `rfc4180` or `jsonl`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// From this day (JJJJ-MM-TT) or instant (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// To this day (included) or before this instant.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this customer's entries (its id).
+        #[arg(long)]
+        customer: Option<String>,
+        /// Output file; default standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Delete entries older than the retention period, behind a checkpoint
+    /// that keeps the chain verifiable.
+    Prune {
+        /// Days to keep; default KONTOR_AUDIT_RETENTION_DAYS.
+        #[arg(long)]
+        days: Option<u32>,
     },
 }
 
@@ -257,6 +304,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Billing { what } => billing(&settings, what).await,
+        Command::Audit { what } => audit(&settings, what).await,
         // main() hands these to run_client before it gets here.
         Command::Release { .. } | Command::Promote { .. } | Command::Kontingent { .. } => {
             anyhow::bail!(
@@ -349,9 +397,126 @@ async fn billing(settings: &Settings, what: BillingCommand) -> anyhow::Result<()
     }
 }
 
+async fn audit(settings: &Settings, what: AuditCommand) -> anyhow::Result<()> {
+    use crate::app::{
+        export::Format,
+        revision::{self, ExportKind, RawFilter, chain},
+    };
+    let db = connect(settings).await?;
+    let now = db::now();
+    let fail = |e: crate::app::Error| anyhow::anyhow!("{e}");
+    match what {
+        AuditCommand::Verify { expect } => {
+            let noted = expect
+                .iter()
+                .map(|raw| parse_noted(raw))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let v = chain::verify(&db, "kontor audit verify", now)
+                .await
+                .map_err(fail)?;
+            if let Some(p) = v.problem {
+                anyhow::bail!("Revision: Kette beschädigt. {}.", p.message());
+            }
+            println!(
+                "Revision: Kette unversehrt – {} Einträge geprüft, Kopf Position {}, Hash {}.",
+                v.entries, v.head_seq, v.head_hash
+            );
+            println!("Zum Notieren: --expect {}:{}", v.head_seq, v.head_hash);
+            let mut broken = Vec::new();
+            for (seq, hash) in noted {
+                match chain::check_noted(&db, seq, &hash).await.map_err(fail)? {
+                    chain::Noted::Holds => println!("Position {seq}: Hash wie notiert."),
+                    chain::Noted::Pruned => println!(
+                        "Position {seq}: von der Aufbewahrungsfrist gelöscht, nicht mehr prüfbar."
+                    ),
+                    chain::Noted::Broken(why) => broken.push(why),
+                }
+            }
+            if !broken.is_empty() {
+                anyhow::bail!("Revision: Kette neu berechnet. {}.", broken.join(". "));
+            }
+            Ok(())
+        }
+        AuditCommand::Export {
+            format,
+            from,
+            to,
+            customer,
+            out,
+        } => {
+            use std::io::Write as _;
+            let kind = match format.as_str() {
+                "csv" => ExportKind::Csv(Format::German),
+                "rfc4180" => ExportKind::Csv(Format::Rfc4180),
+                "jsonl" => ExportKind::JsonLines,
+                other => anyhow::bail!("unknown format {other:?}; use csv, rfc4180 or jsonl"),
+            };
+            let filter = revision::parse_filter(&RawFilter {
+                from: from.as_deref(),
+                to: to.as_deref(),
+                customer_id: customer.as_deref(),
+                ..RawFilter::default()
+            })
+            .map_err(fail)?;
+            let names = db::audit::names(&db.pool, crate::domain::actor::Scope::All).await?;
+            let mut sink: Box<dyn std::io::Write> = match &out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let mut rx = revision::spawn_export(
+                db.clone(),
+                crate::domain::actor::Scope::All,
+                filter,
+                names,
+                kind,
+            );
+            while let Some(chunk) = rx.recv().await {
+                sink.write_all(&chunk?)?;
+            }
+            sink.flush()?;
+            Ok(())
+        }
+        AuditCommand::Prune { days } => {
+            let Some(days) = days.or(settings.audit_retention_days) else {
+                anyhow::bail!(
+                    "no retention period: set KONTOR_AUDIT_RETENTION_DAYS or pass --days"
+                );
+            };
+            anyhow::ensure!(days > 0, "--days must be at least 1");
+            let report = chain::prune(&db, days, now).await.map_err(fail)?;
+            println!(
+                "Revision: {} Einträge gelöscht (älter als {days} Tage); Prüfpunkt Position {}.",
+                report.deleted, report.checkpoint_seq
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `POSITION:HASH` of `kontor audit verify --expect`.
+fn parse_noted(raw: &str) -> anyhow::Result<(i64, String)> {
+    let bad = || anyhow::anyhow!("--expect {raw:?}: expected POSITION:HASH (64 hex digits)");
+    let (seq, hash) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let seq: i64 = seq.parse().map_err(|_| bad())?;
+    let hash = hash.to_ascii_lowercase();
+    if seq < 0 || !crate::domain::audit::chain::is_hash(&hash) {
+        return Err(bad());
+    }
+    Ok((seq, hash))
+}
+
+/// Connects, applies missing migrations, and chains audit entries written
+/// before the hash chain existed (once, the first time after the upgrade:
+/// `kontor migrate` does it before any new replica serves).
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&settings.database_url(), 4).await?;
     db.migrate().await?;
+    crate::app::revision::chain::seal_backlog(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("chaining the older audit entries: {e}"))?;
     Ok(db)
 }
 

@@ -133,6 +133,13 @@ pub struct Settings {
     /// (`KONTOR_SESSION_PRUNE_EVERY_SECONDS`), once per interval across all
     /// replicas.
     pub session_prune_every_seconds: u64,
+    /// Days the Revision keeps its entries (`KONTOR_AUDIT_RETENTION_DAYS`);
+    /// unset keeps everything. Older entries are deleted once a day, behind
+    /// a checkpoint that keeps the hash chain verifiable.
+    pub audit_retention_days: Option<u32>,
+    /// Minutes between verifications of the Revision's hash chain
+    /// (`KONTOR_AUDIT_VERIFY_EVERY_MINUTES`); 0 switches the job off.
+    pub audit_verify_every_minutes: u64,
     /// Kubernetes clusters by name (`[clusters.<name>]` in the file,
     /// `KONTOR_CLUSTERS__<NAME>__KUBECONFIG` etc. in the environment).
     pub clusters: BTreeMap<String, ClusterSettings>,
@@ -258,6 +265,8 @@ impl Default for Settings {
             kontingent_budget_cosign: false,
             billing_close_every_minutes: 60,
             session_prune_every_seconds: 600,
+            audit_retention_days: None,
+            audit_verify_every_minutes: 1440,
             clusters: BTreeMap::new(),
             stages: BTreeMap::new(),
             kubeconfig: None,
@@ -335,6 +344,11 @@ impl Settings {
         }
         if self.database_max_connections == 0 {
             anyhow::bail!("KONTOR_DATABASE_MAX_CONNECTIONS must be at least 1");
+        }
+        if self.audit_retention_days == Some(0) {
+            anyhow::bail!(
+                "KONTOR_AUDIT_RETENTION_DAYS must be at least 1; leave it unset to keep every entry"
+            );
         }
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;

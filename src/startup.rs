@@ -78,6 +78,15 @@ impl Application {
         )
         .await?;
         db.migrate().await?;
+        let sealed = crate::app::revision::chain::seal_backlog(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("chaining the older audit entries: {e}"))?;
+        if sealed > 0 {
+            tracing::info!(
+                entries = sealed,
+                "chained the audit entries written before the hash chain"
+            );
+        }
         if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
@@ -165,6 +174,7 @@ impl Application {
             self.db.clone(),
             Duration::from_secs(self.settings.session_prune_every_seconds.max(1)),
         );
+        spawn_audit_jobs(&self.db, &self.settings);
         axum::serve(
             self.listener,
             self.router
@@ -175,6 +185,62 @@ impl Application {
         provisioning.stop().await;
         notifications.stop().await;
         Ok(())
+    }
+}
+
+/// The Revision's scheduled jobs, each once per slot across replicas: the
+/// walk along the hash chain (its outcome shown on /revision) and, with a
+/// retention period, the daily deletion of older entries.
+fn spawn_audit_jobs(db: &Db, settings: &Settings) {
+    use crate::app::revision::chain;
+    let every = settings.audit_verify_every_minutes;
+    if every > 0 {
+        let job_db = db.clone();
+        crate::jobs::spawn_scheduled(
+            db.clone(),
+            "audit-verify",
+            Duration::from_secs(every * 60),
+            move || {
+                let db = job_db.clone();
+                async move {
+                    match chain::verify(&db, "Kontor (Zeitplan)", db::now()).await {
+                        // The head in the log, too: a record outside the
+                        // database (docs/revision.md).
+                        Ok(v) if v.intact() => tracing::info!(
+                            entries = v.entries,
+                            head = %format!("{}:{}", v.head_seq, v.head_hash),
+                            "audit chain verified: intact"
+                        ),
+                        Ok(v) => tracing::error!(
+                            problem = %v.problem.map(|p| p.message()).unwrap_or_default(),
+                            "audit chain verified: BROKEN"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "verifying the audit chain failed"),
+                    }
+                }
+            },
+        );
+    }
+    if let Some(days) = settings.audit_retention_days {
+        let job_db = db.clone();
+        crate::jobs::spawn_scheduled(
+            db.clone(),
+            "audit-retention",
+            Duration::from_secs(24 * 3600),
+            move || {
+                let db = job_db.clone();
+                async move {
+                    match chain::prune(&db, days, db::now()).await {
+                        Ok(r) => tracing::info!(
+                            deleted = r.deleted,
+                            checkpoint = r.checkpoint_seq,
+                            "audit retention ran"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "audit retention failed"),
+                    }
+                }
+            },
+        );
     }
 }
 

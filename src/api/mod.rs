@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod applications;
+pub mod audit;
 pub mod body;
 pub mod bookings;
 pub mod catalog;
@@ -70,6 +71,9 @@ use crate::state::AppState;
         statements::budget,
         statements::export_contract,
         statements::export_month,
+        audit::list,
+        audit::export_csv,
+        audit::export_jsonl,
     ),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = [])),
@@ -81,6 +85,7 @@ use crate::state::AppState;
         (name = "Releases", description = "Lieferungen mit Checkup, Stufenkette, Freigabeanträge und Entscheidungen (Vier-Augen-Prinzip), Bereitstellungen"),
         (name = "Umgebungen", description = "Namespaces je Verfahren und Stufe, ihr Bereitstellungsstand, Umgebung auflösen"),
         (name = "Abrechnung", description = "Monatsabrechnungen je Vertrag, Budget und Prognose, CSV-Export für die Finanzen"),
+        (name = "Revision", description = "Wer hat was wann geändert: gefiltert, mit Cursor geblättert, als CSV oder JSON Lines; jeder Eintrag in einer Hash-Kette (manipulationssicher)"),
     )
 )]
 pub struct ApiDoc;
@@ -233,6 +238,7 @@ pub fn router() -> Router<AppState> {
         .merge(environments::router())
         .merge(releases::router())
         .merge(statements::router())
+        .merge(audit::router())
         .fallback(|| async { problem::Problem::not_found() })
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(

@@ -30,6 +30,8 @@ pub struct Change<'a> {
     provisioning: bool,
     /// Whether the change recorded notifications, to wake the sender.
     notifying: bool,
+    /// Audit entries, appended to the chain as the change commits.
+    audit: Vec<audit::Pending>,
 }
 
 /// The outcome of a creating call: a new object, or the replay of an earlier
@@ -75,6 +77,7 @@ impl<'a> Change<'a> {
             key: None,
             provisioning: false,
             notifying: false,
+            audit: Vec::new(),
         })
     }
 
@@ -136,26 +139,32 @@ impl<'a> Change<'a> {
         }
     }
 
-    /// Records an audit entry of the change's actor.
+    /// Records an audit entry of the change's actor. Entries are kept
+    /// until [`Change::commit`] appends them to the chain: the chain's lock
+    /// is then the last lock the change takes (no lock order to get wrong)
+    /// and is held only while the entries are written and committed.
     pub async fn audit(&mut self, entry: audit::Entry<'_>) -> Result<()> {
-        match self.actor {
-            Actor::Person(p) => audit::record(&mut self.tx, p, self.now, entry).await?,
-            Actor::System => audit::record_system(&mut self.tx, self.now, entry).await?,
-        }
+        let person = match self.actor {
+            Actor::Person(p) => Some(p),
+            Actor::System => None,
+        };
+        self.audit
+            .push(audit::Pending::new(person, self.now, entry));
         Ok(())
     }
 
     /// Records an audit entry of `person` in a change that began without
     /// one (a person's own record, created as they log in).
     pub async fn audit_by(&mut self, person: &CurrentUser, entry: audit::Entry<'_>) -> Result<()> {
-        audit::record(&mut self.tx, person, self.now, entry).await?;
+        self.audit
+            .push(audit::Pending::new(Some(person), self.now, entry));
         Ok(())
     }
 
     /// Records an audit entry of Kontor itself inside a person's change
     /// (e.g. a deployment that fails at once because nothing is booked).
     pub async fn audit_system(&mut self, entry: audit::Entry<'_>) -> Result<()> {
-        audit::record_system(&mut self.tx, self.now, entry).await?;
+        self.audit.push(audit::Pending::new(None, self.now, entry));
         Ok(())
     }
 
@@ -172,9 +181,12 @@ impl<'a> Change<'a> {
         self.notifying = true;
     }
 
-    /// Commits the change, then wakes this process's reconciler and
+    /// Appends the change's audit entries to the chain and commits the
+    /// change (its writes, audit entries, provisioning and notification
+    /// outbox rows together), then wakes this process's reconciler and
     /// notification sender if the change gave them work.
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        audit::append(&mut self.tx, &self.audit).await?;
         let (db, provisioning, notifying) = (self.db, self.provisioning, self.notifying);
         self.tx.commit().await?;
         if provisioning {

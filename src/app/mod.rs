@@ -10,6 +10,7 @@
 pub mod error;
 
 mod change;
+pub mod export;
 
 pub use change::{Begun, Change, Created};
 pub use error::{Error, FieldErrors, Result};
@@ -28,6 +29,7 @@ pub mod notifications;
 pub mod notify;
 pub mod promotions;
 pub mod releases;
+pub mod revision;
 pub mod tokens;
 
 /// A row the person may see. A missing row and another customer's row

@@ -1,20 +1,12 @@
-//! Finance exports: statements as CSV, streamed.
-//!
-//! The default is what a German spreadsheet opens without an import dialog:
-//! UTF-8 with BOM, `;`, decimal comma, CRLF. `rfc4180` is `,` and a decimal
-//! point for machines. Dates are ISO 8601 in both. Text that a spreadsheet
-//! would evaluate as a formula is prefixed with `'`.
+//! Finance exports: statements as CSV, streamed, in the conventions of
+//! every Kontor export (`app::export`: German spreadsheet format by
+//! default, RFC 4180 on request, formulas neutralised). Dates are ISO 8601
+//! in both.
 //!
 //! The rows are produced by a task and handed over in chunks of about 64 KiB
 //! through a small bounded channel, so memory stays flat however many lines
 //! a month has: a closed statement's lines are read from the database as a
 //! stream, an open month's are rated one contract at a time.
-
-use std::{
-    borrow::Cow,
-    io,
-    sync::{Arc, Mutex},
-};
 
 use futures_util::TryStreamExt as _;
 use tokio::sync::mpsc;
@@ -23,8 +15,12 @@ use super::{
     rating::hours_e4,
     statements::{self, exportable, parse_month},
 };
+pub use crate::app::export::{Chunk, Export, Format, neutralise};
 use crate::{
-    app::{self, Error, Result},
+    app::{
+        self, Error, Result,
+        export::{self, Chunks as _, iso, send},
+    },
     db::{
         self, Db,
         contracts::Contract,
@@ -33,36 +29,9 @@ use crate::{
     domain::{
         actor::CurrentUser,
         billing::{LineItem, LineKind, Month},
-        calendar::berlin,
         money::format_plain,
     },
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `;`, decimal comma, BOM.
-    German,
-    /// `,`, decimal point, no BOM.
-    Rfc4180,
-}
-
-impl Format {
-    /// From the `format` query parameter; absent means German.
-    pub fn parse(input: Option<&str>) -> Option<Format> {
-        match input.map(str::trim) {
-            None | Some("") | Some("de") | Some("german") => Some(Format::German),
-            Some("rfc4180") => Some(Format::Rfc4180),
-            Some(_) => None,
-        }
-    }
-
-    fn decimal(self) -> char {
-        match self {
-            Format::German => ',',
-            Format::Rfc4180 => '.',
-        }
-    }
-}
 
 /// The columns, in order. Documented in `docs/billing.md`.
 pub const COLUMNS: [&str; 19] = [
@@ -87,79 +56,16 @@ pub const COLUMNS: [&str; 19] = [
     "Betrag (EUR)",
 ];
 
-/// Neutralises text a spreadsheet would run as a formula (OWASP's list of
-/// leading characters), by making it a plain string with a leading `'`.
-pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-fn iso(unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .to_zoned(berlin())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
-/// The buffer the CSV writer writes into and [`CsvWriter::take`] empties.
-/// Shared because `csv::Writer` only lends its writer out immutably.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.lock().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
-        // Nothing panics while holding the lock, so it cannot be poisoned.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Writes rows into an in-memory buffer that is handed out in chunks.
+/// Writes statement lines as CSV rows into a buffer handed out in chunks.
 pub struct CsvWriter {
-    csv: csv::Writer<Buffer>,
-    buffer: Buffer,
-    format: Format,
+    w: export::CsvWriter,
 }
-
-/// Flush to the consumer after this many bytes.
-const CHUNK: usize = 64 * 1024;
 
 impl CsvWriter {
     pub fn new(format: Format) -> CsvWriter {
-        let buffer = Buffer::default();
-        if format == Format::German {
-            // Excel reads UTF-8 only with the byte order mark.
-            buffer.lock().extend_from_slice("\u{feff}".as_bytes());
+        CsvWriter {
+            w: export::CsvWriter::new(format, &COLUMNS),
         }
-        let csv = csv::WriterBuilder::new()
-            .delimiter(if format == Format::German { b';' } else { b',' })
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(buffer.clone());
-        let mut w = CsvWriter {
-            csv,
-            buffer,
-            format,
-        };
-        w.write(&COLUMNS);
-        w
-    }
-
-    fn write(&mut self, record: &[&str]) {
-        // Writing into a Vec cannot fail.
-        let _ = self.csv.write_record(record);
     }
 
     pub fn line(
@@ -170,7 +76,7 @@ impl CsvWriter {
         no: usize,
         line: &LineItem,
     ) {
-        let d = self.format.decimal();
+        let d = self.w.format().decimal();
         let no = no.to_string();
         let booking = line.booking_id.map(|b| b.to_string()).unwrap_or_default();
         let hours = format_plain(hours_e4(line.seconds), 4, d);
@@ -185,7 +91,7 @@ impl CsvWriter {
             LineKind::Usage => "Nutzung",
             LineKind::BaseFee => "Grundgebühr",
         };
-        self.write(&[
+        self.w.record(&[
             &neutralise(&header.contract_number),
             &neutralise(&header.kostenstelle),
             &neutralise(&header.haushaltsstelle),
@@ -213,19 +119,9 @@ impl CsvWriter {
     /// The bytes written so far, once there are enough of them (or always,
     /// with `force`).
     pub fn take(&mut self, force: bool) -> Option<Vec<u8>> {
-        let _ = self.csv.flush();
-        let mut buffer = self.buffer.lock();
-        if buffer.is_empty() || (!force && buffer.len() < CHUNK) {
-            return None;
-        }
-        Some(std::mem::replace(
-            &mut *buffer,
-            Vec::with_capacity(CHUNK * 2),
-        ))
+        self.w.take(force)
     }
 }
-
-pub type Chunk = Result<Vec<u8>, io::Error>;
 
 /// Starts exporting the statements of `month` for `contracts`; the CSV
 /// arrives on the returned channel. A database error mid-way arrives as an
@@ -237,24 +133,14 @@ pub fn spawn(
     format: Format,
     now: i64,
 ) -> mpsc::Receiver<Chunk> {
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = export::channel();
     tokio::spawn(async move {
         if let Err(e) = run(&db, &contracts, month, format, now, &tx).await {
             tracing::error!(error = %e, %month, "billing export failed");
-            let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
+            export::fail(&tx, e).await;
         }
     });
     rx
-}
-
-/// Stops quietly when the consumer is gone (a download cancelled).
-struct Gone;
-
-async fn send(tx: &mpsc::Sender<Chunk>, w: &mut CsvWriter, force: bool) -> Result<(), Gone> {
-    match w.take(force) {
-        Some(chunk) => tx.send(Ok(chunk)).await.map_err(|_| Gone),
-        None => Ok(()),
-    }
 }
 
 async fn run(
@@ -277,7 +163,7 @@ async fn run(
                 while let Some(row) = rows.try_next().await? {
                     no += 1;
                     w.line(&c.header, month, true, no, &line_from_row(&row)?);
-                    if send(tx, &mut w, false).await.is_err() {
+                    if send(tx, &mut w.w, false).await.is_err() {
                         return Ok(());
                     }
                 }
@@ -291,22 +177,15 @@ async fn run(
                 let lines = statements::live_lines(&db.pool, k, prices, month, now).await?;
                 for (i, line) in lines.iter().enumerate() {
                     w.line(&header, month, false, i + 1, line);
-                    if send(tx, &mut w, false).await.is_err() {
+                    if send(tx, &mut w.w, false).await.is_err() {
                         return Ok(());
                     }
                 }
             }
         }
     }
-    let _ = send(tx, &mut w, true).await;
+    let _ = send(tx, &mut w.w, true).await;
     Ok(())
-}
-
-/// An export, started: the chunks arrive on `rx`. `web::download` makes
-/// it an HTTP download.
-pub struct Export {
-    pub rx: mpsc::Receiver<Chunk>,
-    pub file_name: String,
 }
 
 /// Starts the export a user asked for: one contract's statement of a month,
@@ -338,6 +217,7 @@ pub async fn start(
     Ok(Export {
         rx: spawn(db.clone(), contracts, month, format, now),
         file_name,
+        content_type: export::CSV,
     })
 }
 
@@ -365,22 +245,6 @@ pub fn file_name(contract_number: Option<&str>, month: Month) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_are_neutralised_and_plain_text_is_not() {
-        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        for bad in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(neutralise(bad).starts_with('\''), "{bad:?}");
-        }
-        assert_eq!(neutralise("Stadt Musterhausen"), "Stadt Musterhausen");
-    }
-
-    #[test]
-    fn the_format_parameter_is_strict() {
-        assert_eq!(Format::parse(None), Some(Format::German));
-        assert_eq!(Format::parse(Some("rfc4180")), Some(Format::Rfc4180));
-        assert_eq!(Format::parse(Some("xlsx")), None);
-    }
 
     #[test]
     fn german_csv_has_a_bom_semicolons_and_crlf() {

@@ -59,4 +59,5 @@ fn an_invalid_setting_is_named_in_the_message() {
         refused(|s| s.notify_lease_seconds = s.smtp_timeout_seconds)
             .contains("KONTOR_NOTIFY_LEASE_SECONDS")
     );
+    assert!(refused(|s| s.audit_retention_days = Some(0)).contains("KONTOR_AUDIT_RETENTION_DAYS"));
 }

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod applications;
 pub mod approvals;
 pub mod audit;
+pub mod audit_chain;
 pub mod bookings;
 pub mod catalog;
 pub mod codec;
@@ -326,6 +327,75 @@ impl Visible {
             Some(t) => self.push(column, Bind::Owned(t.to_owned())),
             None => self,
         }
+    }
+
+    fn compare(mut self, column: &str, op: &str, value: Option<i64>) -> Visible {
+        if let Some(v) = value {
+            self.binds.push(Bind::Int(v));
+            self.clauses
+                .push(format!("{column} {op} ${}", self.before + self.binds.len()));
+        }
+        self
+    }
+
+    /// Also `column >= value`, when given.
+    pub fn at_least(self, column: &str, value: Option<i64>) -> Visible {
+        self.compare(column, ">=", value)
+    }
+
+    /// Also `column < value`, when given.
+    pub fn below(self, column: &str, value: Option<i64>) -> Visible {
+        self.compare(column, "<", value)
+    }
+
+    /// Also `column > value`, when given.
+    pub fn above(self, column: &str, value: Option<i64>) -> Visible {
+        self.compare(column, ">", value)
+    }
+
+    /// Also: one of `columns` is LIKE `pattern` in any case (`\` escapes
+    /// the wildcards), or `or_column` is one of `or_values`; when a
+    /// pattern is given.
+    pub fn contains(
+        mut self,
+        columns: &[&str],
+        pattern: Option<String>,
+        (or_column, or_values): (&str, &[&'static str]),
+    ) -> Visible {
+        let Some(pattern) = pattern else {
+            return self;
+        };
+        self.binds.push(Bind::Owned(pattern));
+        let n = self.before + self.binds.len();
+        let mut alternatives: Vec<String> = columns
+            .iter()
+            .map(|c| format!("LOWER({c}) LIKE LOWER(${n}) ESCAPE '\\'"))
+            .collect();
+        if !or_values.is_empty() {
+            let mut placeholders = Vec::new();
+            for v in or_values {
+                self.binds.push(Bind::Text(v));
+                placeholders.push(format!("${}", self.before + self.binds.len()));
+            }
+            alternatives.push(format!("{or_column} IN ({})", placeholders.join(", ")));
+        }
+        self.clauses
+            .push(format!("({})", alternatives.join(" OR ")));
+        self
+    }
+
+    /// Also `column IN (ids…)`; no row at all for no ids.
+    pub fn one_of(mut self, column: &str, ids: impl IntoIterator<Item = i64>) -> Visible {
+        let mut placeholders = Vec::new();
+        for id in ids {
+            self.binds.push(Bind::Int(id));
+            placeholders.push(format!("${}", self.before + self.binds.len()));
+        }
+        self.clauses.push(match placeholders.is_empty() {
+            true => "1 = 0".to_owned(),
+            false => format!("{column} IN ({})", placeholders.join(", ")),
+        });
+        self
     }
 
     /// Also a fixed condition (static SQL, no input).

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod approval;
+pub mod audit;
 pub mod billing;
 pub mod booking;
 pub mod calendar;

@@ -7,7 +7,10 @@
 //! visible object the person's roles may not change, answered 403), so no
 //! one learns about another tenant by guessing ids.
 
-use super::{Role, Stage, actor::CurrentUser};
+use super::{
+    Role, Stage,
+    actor::{CurrentUser, Scope},
+};
 
 /// Why a person may not do something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +189,34 @@ pub fn export_billing(user: &CurrentUser) -> Decision {
     }
 }
 
+/// Reading the Revision: the Betreiber all of it; a customer's
+/// Systempfleger:in, Verfahrensverantwortliche:r and Finanzen the entries
+/// about their customer (BSI C5 OPS-14: customers see what concerns them).
+/// Not developers: the log holds money (statements closed, prices,
+/// budgets), which they do not see, and who decided what about whom. Not
+/// provider finance either: it reads the bills of every customer, the log
+/// is the platform team's. Returns which entries the person reads.
+pub fn read_audit(user: &CurrentUser) -> Result<Scope, Denied> {
+    if user.has(Role::Betreiber) {
+        return Ok(Scope::All);
+    }
+    let readers = [
+        Role::Systempfleger,
+        Role::Verfahrensverantwortlicher,
+        Role::Finanzen,
+    ];
+    match user.customer_id {
+        Some(id) if readers.iter().any(|r| user.has(*r)) => Ok(Scope::Customer(id)),
+        _ => Err(Denied::NotAllowed),
+    }
+}
+
+/// The state of the Revision's hash chain and its verification: the
+/// Betreiber.
+pub fn verify_audit(user: &CurrentUser) -> Decision {
+    administer(user)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +304,34 @@ mod tests {
         assert_eq!(manage_webhooks(&sp, None), Err(Denied::NotAllowed));
         assert_eq!(manage_webhooks(&sp, Some(8)), Err(Denied::NotVisible));
         assert_eq!(manage_webhooks(&dev, Some(7)), Err(Denied::NotAllowed));
+    }
+
+    #[test]
+    fn the_revision_is_read_by_the_betreiber_and_by_the_customers_own_people() {
+        assert_eq!(
+            read_audit(&user(1, None, &[Role::Betreiber])),
+            Ok(Scope::All)
+        );
+        for role in [
+            Role::Systempfleger,
+            Role::Verfahrensverantwortlicher,
+            Role::Finanzen,
+        ] {
+            assert_eq!(
+                read_audit(&user(1, Some(7), &[role])),
+                Ok(Scope::Customer(7))
+            );
+        }
+        assert_eq!(
+            read_audit(&user(1, Some(7), &[Role::Entwickler])),
+            Err(Denied::NotAllowed)
+        );
+        assert_eq!(
+            read_audit(&user(1, None, &[Role::Finanzen])),
+            Err(Denied::NotAllowed)
+        );
+        assert_eq!(read_audit(&user(1, Some(7), &[])), Err(Denied::NotAllowed));
+        assert!(verify_audit(&user(1, Some(7), &[Role::Systempfleger])).is_err());
     }
 
     #[test]

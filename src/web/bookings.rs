@@ -24,7 +24,6 @@ use crate::{
     db::{
         self,
         applications::Application,
-        audit::AuditRow,
         bookings::{Booking, Filter, Period},
     },
     domain::actor::Scope,
@@ -220,95 +219,11 @@ fn period_row(p: &Period) -> PeriodRow {
     }
 }
 
+/// An entry of the booking's history, read as on the Revision page.
 pub struct AuditView {
     pub at: String,
     pub actor: String,
-    pub action: String,
-    pub change: String,
-}
-
-fn audit_view(a: &AuditRow) -> AuditView {
-    AuditView {
-        at: format_berlin(a.at),
-        actor: a.actor.clone(),
-        action: super::view::action_label(&a.action).to_owned(),
-        change: describe_change(a.before_json.as_deref(), a.after_json.as_deref()),
-    }
-}
-
-fn field_label(key: &str) -> &str {
-    match key {
-        "application_id" => "Verfahren-Nr.",
-        "stage" => "Stufe",
-        "product" => "Produkt",
-        "size" => "Größe",
-        "state" => "Status",
-        other => other,
-    }
-}
-
-/// "Größe: S → M" from the audit entry's before/after JSON objects; the
-/// raw JSON if an entry is not an object (never hide what was recorded).
-fn describe_change(before: Option<&str>, after: Option<&str>) -> String {
-    let parse = |s: Option<&str>| {
-        s.and_then(|s| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s).ok())
-    };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let (b, a) = (parse(before), parse(after));
-    if (before.is_some() && b.is_none()) || (after.is_some() && a.is_none()) {
-        return [before, after]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" → ");
-    }
-    let (b, a) = (b.unwrap_or_default(), a.unwrap_or_default());
-    let mut parts = Vec::new();
-    const ORDER: [&str; 5] = ["application_id", "stage", "product", "size", "state"];
-    let mut keys: Vec<&String> = a
-        .keys()
-        .chain(b.keys().filter(|k| !a.contains_key(*k)))
-        .collect();
-    keys.sort_by_key(|k| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
-    for key in keys {
-        let label = field_label(key);
-        match (b.get(key), a.get(key)) {
-            (Some(old), Some(new)) => parts.push(format!("{label}: {} → {}", text(old), text(new))),
-            (None, Some(new)) => parts.push(format!("{label}: {}", text(new))),
-            (Some(old), None) => parts.push(format!("{label}: {} (entfernt)", text(old))),
-            (None, None) => {}
-        }
-    }
-    parts.join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_change;
-
-    #[test]
-    fn a_resize_reads_as_old_and_new_size() {
-        assert_eq!(
-            describe_change(Some(r#"{"size":"S"}"#), Some(r#"{"size":"M"}"#)),
-            "Größe: S → M"
-        );
-    }
-
-    #[test]
-    fn a_new_booking_lists_its_fields() {
-        assert_eq!(
-            describe_change(None, Some(r#"{"stage":"abnahme","size":"L"}"#)),
-            "Stufe: abnahme, Größe: L"
-        );
-    }
-
-    #[test]
-    fn what_is_not_an_object_is_shown_as_recorded() {
-        assert_eq!(describe_change(None, Some("[1,2]")), "[1,2]");
-    }
+    pub entry: crate::domain::audit::Described,
 }
 
 #[derive(Template)]
@@ -350,7 +265,7 @@ async fn detail(
     let pool = &state.db.pool;
     let b = crate::app::bookings::get(&state.db, &page.user, id, db::now()).await?;
     let periods = db::bookings::periods(pool, id).await?;
-    let audit = db::audit::for_object(pool, "booking", id).await?;
+    let audit = crate::app::revision::of_object(&state.db, &page.user, "booking", id).await?;
     let notice = if n.gebucht.is_some() {
         Some("Die Buchung ist angenommen.")
     } else if n.geaendert.is_some() {
@@ -370,7 +285,14 @@ async fn detail(
         created: format_berlin(b.created_at),
         cancelled: b.cancelled_at.map(format_berlin),
         periods: periods.iter().map(period_row).collect(),
-        audit: audit.iter().map(audit_view).collect(),
+        audit: audit
+            .into_iter()
+            .map(|(row, entry)| AuditView {
+                at: format_berlin(row.at),
+                actor: row.actor,
+                entry,
+            })
+            .collect(),
         notice,
         can_change: page.user.can_book_for(b.customer_id) && b.state.is_open(),
         b,

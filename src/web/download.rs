@@ -1,5 +1,6 @@
-//! A billing export as an HTTP download: the CSV streams out as the
-//! exporting task produces it, for the pages and the API alike.
+//! An export as an HTTP download: the bytes stream out as the exporting
+//! task produces them, for the pages and the API alike (billing CSV, the
+//! Revision's CSV and JSON Lines).
 
 use axum::{
     body::Body,
@@ -7,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::billing::csv::Export;
+use crate::app::export::Export;
 
 impl IntoResponse for Export {
     fn into_response(self) -> Response {
@@ -17,7 +18,7 @@ impl IntoResponse for Export {
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
+            HeaderValue::from_static(self.content_type),
         );
         if let Ok(v) =
             HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.file_name))

@@ -15,6 +15,7 @@ pub mod login;
 pub mod notifications;
 pub mod overview;
 pub mod releases;
+pub mod revision;
 pub mod session;
 pub mod shop;
 pub mod tokens;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(releases::router())
         .merge(kontingent::router())
         .merge(billing::router())
+        .merge(revision::router())
         .merge(admin::router())
         .layer(axum::middleware::from_fn(refuse_control_in_query))
 }
@@ -84,6 +86,7 @@ pub enum Nav {
     Approvals,
     Provisioning,
     Billing,
+    Revision,
     Customers,
     Contracts,
     Catalogue,
@@ -137,6 +140,11 @@ impl Layout {
     }
     pub fn is_betreiber(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.is_betreiber())
+    }
+    pub fn can_read_audit(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::domain::policy::read_audit(u).is_ok())
     }
     pub fn can_read_billing(&self) -> bool {
         self.user

@@ -109,6 +109,12 @@ routes! {
     WebhookDelete = "/webhooks/{id}/entfernen",
     /// The Betreiber's view of notification deliveries.
     Deliveries = "/betrieb/benachrichtigungen",
+    /// The Revision (audit log), filtered and paged.
+    Revision = "/revision",
+    RevisionCsv = "/revision/csv",
+    RevisionJsonl = "/revision/jsonl",
+    /// The Betreiber's "Kette jetzt prüfen".
+    RevisionVerify = "/revision/pruefen",
 }
 
 /// A page or form target of the portal, with its parameters. `Display`
@@ -219,6 +225,65 @@ pub enum Url {
     Webhooks,
     WebhookDelete(i64),
     Deliveries,
+    Revision,
+    /// The Revision filtered (only the filters given are written), from
+    /// `start` (`?…&vor=…` / `?…&nach=…`).
+    RevisionPage {
+        filter: RevisionFilter,
+        start: RevisionStart,
+    },
+    /// The Revision after "Kette jetzt prüfen" (`?geprueft=1`).
+    RevisionVerified,
+    /// The filtered Revision as CSV, with `?format=rfc4180` for commas.
+    RevisionCsv {
+        filter: RevisionFilter,
+        rfc4180: bool,
+    },
+    RevisionJsonl(RevisionFilter),
+    RevisionVerify,
+}
+
+/// The Revision's filters as they were typed, kept in links (paging,
+/// exports); empty ones are left out of the address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevisionFilter {
+    pub from: String,
+    pub to: String,
+    pub customer: String,
+    pub object_type: String,
+    pub object: String,
+    pub action: String,
+    pub person: String,
+    pub text: String,
+}
+
+impl RevisionFilter {
+    fn query(&self) -> Vec<(&'static str, String)> {
+        [
+            ("von", &self.from),
+            ("bis", &self.to),
+            ("kunde", &self.customer),
+            ("objektart", &self.object_type),
+            ("objekt", &self.object),
+            ("aktion", &self.action),
+            ("person", &self.person),
+            ("suche", &self.text),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+}
+
+/// Where a page of the Revision starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionStart {
+    Newest,
+    /// Entries older than this one (`vor=`).
+    Older(i64),
+    /// Entries newer than this one (`nach=`).
+    Newer(i64),
 }
 
 /// The bookings list's filter as it was typed, so that paging keeps it
@@ -368,6 +433,10 @@ impl Route {
             Url::Webhooks => Route::Webhooks,
             Url::WebhookDelete(_) => Route::WebhookDelete,
             Url::Deliveries => Route::Deliveries,
+            Url::Revision | Url::RevisionPage { .. } | Url::RevisionVerified => Route::Revision,
+            Url::RevisionCsv { .. } => Route::RevisionCsv,
+            Url::RevisionJsonl(_) => Route::RevisionJsonl,
+            Url::RevisionVerify => Route::RevisionVerify,
         }
     }
 }
@@ -459,6 +528,25 @@ impl Url {
             Url::MonthCsv { rfc4180: yes, .. } | Url::StatementCsv { rfc4180: yes, .. } => {
                 rfc4180(yes)
             }
+            Url::RevisionPage { filter, start } => {
+                let mut q = filter.query();
+                match start {
+                    RevisionStart::Newest => {}
+                    RevisionStart::Older(id) => q.push(("vor", id.to_string())),
+                    RevisionStart::Newer(id) => q.push(("nach", id.to_string())),
+                }
+                q
+            }
+            Url::RevisionVerified => vec![("geprueft", "1".to_owned())],
+            Url::RevisionCsv {
+                filter,
+                rfc4180: yes,
+            } => {
+                let mut q = filter.query();
+                q.extend(rfc4180(yes));
+                q
+            }
+            Url::RevisionJsonl(filter) => filter.query(),
             _ => Vec::new(),
         }
     }

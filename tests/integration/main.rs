@@ -12,6 +12,7 @@
 mod support;
 
 mod architecture;
+mod audit_chain;
 mod bad_input;
 #[cfg(feature = "bench-seed")]
 mod bench_seed;
@@ -42,6 +43,7 @@ mod provisioning;
 mod real_cluster;
 mod releases;
 mod replicas;
+mod revision;
 mod role_matrix;
 mod schema_parity;
 mod sessions;

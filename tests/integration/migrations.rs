@@ -1,17 +1,21 @@
 //! Migrations that move data keep it: an installation with requests in the
 //! old `promotions` table finds them, decided or open, in `approvals` after
-//! `0008_approvals`, and the next request gets a fresh id.
+//! `0008_approvals`, and the next request gets a fresh id. An installation
+//! that had the notifications (`0010`) before the Revision (`0009`) gets the
+//! Revision's migration afterwards, and its entries chained.
 
+use kontor::{app::revision::chain, db::Db};
 use sqlx::{AnyConnection, Connection as _, Executor as _};
 
 use crate::support::{Backend, postgres_admin_url, postgres_url_for, unique};
 
 cluster_tests! {
     promotions_of_an_older_schema_become_approvals_with_their_decisions,
+    a_database_with_the_notifications_but_not_the_revision_gets_the_chain_when_it_migrates,
 }
 
 /// The migration files of `backend` up to and including `last`, in order.
-fn migrations(backend: Backend, last: &str) -> Vec<String> {
+pub(crate) fn migrations(backend: Backend, last: &str) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(match backend {
         Backend::Sqlite => "migrations/sqlite",
         Backend::Postgres => "migrations/postgres",
@@ -155,5 +159,103 @@ async fn promotions_of_an_older_schema_become_approvals_with_their_decisions(bac
                 )))
                 .await;
         }
+    }
+}
+
+/// An empty database for a migration test: its URL, and a directory that
+/// holds the SQLite file (and whatever else the test puts there).
+async fn empty_database(backend: Backend, name: &str) -> (String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("old.db").display()),
+        Backend::Postgres => {
+            let mut admin = sqlx::postgres::PgConnection::connect(&postgres_admin_url())
+                .await
+                .expect("admin");
+            admin
+                .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create database");
+            postgres_url_for(name)
+        }
+    };
+    (url, dir)
+}
+
+async fn a_database_with_the_notifications_but_not_the_revision_gets_the_chain_when_it_migrates(
+    backend: Backend,
+) {
+    sqlx::any::install_default_drivers();
+    let name = format!("kontor_test_mig_{}", unique());
+    let (url, dir) = empty_database(backend, &name).await;
+    // The release before the Revision: every migration but 0009, applied
+    // by sqlx as that release did (same files, same checksums).
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(match backend {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    });
+    let older = dir.join("older-migrations");
+    std::fs::create_dir_all(&older).expect("dir");
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let file = path.file_name().expect("name").to_owned();
+        if !file.to_string_lossy().starts_with("0009_") {
+            std::fs::copy(&path, older.join(file)).expect("copy");
+        }
+    }
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .expect("older migrations")
+        .run(&pool)
+        .await
+        .expect("the older release's migrations");
+    pool.execute(
+        "INSERT INTO audit_log (at, actor, via, customer_id, action, object_type, object_id, after_json) VALUES \
+         (100, 'Anna (a)', 'sitzung', NULL, 'webhook.created', 'webhook', 1, '{\"url\":\"https://x.example\"}'), \
+         (200, 'Anna (a)', 'sitzung', NULL, 'webhook.deleted', 'webhook', 1, NULL)",
+    )
+    .await
+    .expect("older entries");
+    pool.close().await;
+
+    // This release: 0009 after 0010, then the entries chained.
+    let db = Db::connect(&url, 2).await.expect("connect");
+    db.migrate().await.expect("0009 after 0010");
+    assert!(db.schema_current().await.expect("schema"));
+    let (applied,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE version IN (9, 10)")
+            .fetch_one(&db.pool)
+            .await
+            .expect("applied");
+    assert_eq!(applied, 2);
+    assert_eq!(chain::seal_backlog(&db).await.expect("sealed"), 2);
+    let verdict = chain::walk(&db).await.expect("walk");
+    assert!(verdict.intact() && verdict.entries == 2, "{verdict:?}");
+    // The notifications' tables are still there, and the log still refuses
+    // to be changed.
+    let (webhooks,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM webhooks")
+        .fetch_one(&db.pool)
+        .await
+        .expect("webhooks");
+    assert_eq!(webhooks, 0);
+    assert!(
+        sqlx::query("UPDATE audit_log SET actor = 'X'")
+            .execute(&db.pool)
+            .await
+            .is_err()
+    );
+    db.pool.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if backend == Backend::Postgres {
+        let mut admin = sqlx::postgres::PgConnection::connect(&postgres_admin_url())
+            .await
+            .expect("admin");
+        let _ = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await;
     }
 }

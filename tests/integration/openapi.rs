@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 36] = [
+const ROUTES: [(&str, &str); 39] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -46,6 +46,9 @@ const ROUTES: [(&str, &str); 36] = [
     ("post", "/api/v1/kontingent-requests/{id}/reject"),
     ("post", "/api/v1/kontingent-requests/{id}/withdraw"),
     ("post", "/api/v1/kontingent-requests/{id}/cosign"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/csv"),
+    ("get", "/api/v1/audit/jsonl"),
 ];
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

@@ -181,11 +181,11 @@ const fn page(
 
 /// Every state-changing route with who may use it, as DESIGN.md's roles
 /// table says: the Betreiber manages customers, contracts, catalogue and
-/// prices and books nothing; the Systempfleger:in books, resizes, cancels,
-/// dissolves environments, delivers and requests promotions and approves
-/// them into Abnahme and Schulung; the Verfahrensverantwortliche:r
-/// approves into Produktion; the Entwickler:in delivers and requests
-/// promotions and approves nothing; Finanzen only reads. Rejecting goes
+/// prices, verifies the Revision's hash chain, and books nothing; the
+/// Systempfleger:in books, resizes, cancels, dissolves environments,
+/// delivers and requests promotions and approves them into Abnahme and
+/// Schulung; the Verfahrensverantwortliche:r approves into Produktion; the
+/// Entwickler:in delivers and requests promotions and approves nothing; Finanzen only reads. Rejecting goes
 /// with approving; withdrawing is the requester's; a failed deployment is
 /// retried by the Systempfleger:in, and in Vorprüfung (where developers may
 /// change things themselves) also by the Entwickler:in. A Kontingent
@@ -255,6 +255,7 @@ const RULES: &[Rule] = &[
     page("/betrieb/katalog/groessen/{id}",      "",                        "vcpu, memory_gib, storage_gib, pods",       BETREIBER,            303, Refusal::Provider),
     page("/betrieb/katalog/preise",             "",                        "product_size_id, valid_from, rate",         BETREIBER,            303, Refusal::Provider),
     page("/betrieb/katalog/preise/{id}",        "",                        "rate",                                      BETREIBER,            303, Refusal::Provider),
+    page("/revision/pruefen",                   "",                        "-",                                         BETREIBER,            303, Refusal::Provider),
 ];
 
 fn rule(surface: Surface, path: &str, case: &str) -> (usize, &'static Rule) {
@@ -2288,6 +2289,14 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(backend: Back
     }
 
     kontingent_request_forms(&mut run, &app, &cast).await;
+    // The Revision: the Betreiber walks the hash chain now ("Kette jetzt
+    // prüfen"); the outcome is stored, nothing else changes.
+    run.refused("/revision/pruefen", "", None, &Body::Empty)
+        .await;
+    let verified = run
+        .allowed("/revision/pruefen", "", Who::Betreiber, None, &Body::Empty)
+        .await;
+    assert_eq!(verified.location, "/revision?geprueft=1");
 
     // Everyone logs out.
     for who in EVERYONE {

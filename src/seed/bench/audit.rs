@@ -10,7 +10,7 @@ use super::insert::V;
 use super::plan::Plan;
 use super::write::{Ids, OPERATOR_LABEL};
 
-pub(super) const COLUMNS: [&str; 10] = [
+pub(super) const COLUMNS: [&str; 13] = [
     "at",
     "actor_user_id",
     "actor",
@@ -21,9 +21,54 @@ pub(super) const COLUMNS: [&str; 10] = [
     "object_id",
     "before_json",
     "after_json",
+    "chain_seq",
+    "prev_hash",
+    "entry_hash",
 ];
 
-/// The entries in [`COLUMNS`], oldest first.
+/// Links the entries (the first ten [`COLUMNS`]) into the Revision's hash
+/// chain after the entry at `seq` with hash `prev`, as `db::audit::append`
+/// would have, by adding the last three columns; returns the new head.
+pub(super) fn chain(rows: &mut [Vec<V>], mut seq: i64, mut prev: String) -> (i64, String) {
+    use crate::domain::audit::chain::{Content, entry_hash};
+    fn int(v: &V) -> Option<i64> {
+        match v {
+            V::I(i) => Some(*i),
+            _ => None,
+        }
+    }
+    fn text(v: &V) -> Option<&str> {
+        match v {
+            V::T(t) => Some(t),
+            _ => None,
+        }
+    }
+    for row in rows.iter_mut() {
+        seq += 1;
+        let hash = entry_hash(
+            seq,
+            &prev,
+            &Content {
+                at: int(&row[0]).unwrap_or_default(),
+                actor_user_id: int(&row[1]),
+                actor: text(&row[2]).unwrap_or_default(),
+                actor_subject: None,
+                via: text(&row[3]).unwrap_or_default(),
+                customer_id: int(&row[4]),
+                action: text(&row[5]).unwrap_or_default(),
+                object_type: text(&row[6]).unwrap_or_default(),
+                object_id: int(&row[7]).unwrap_or_default(),
+                before_json: text(&row[8]),
+                after_json: text(&row[9]),
+            },
+        );
+        row.extend([V::I(seq), V::T(prev), V::T(hash.clone())]);
+        prev = hash;
+    }
+    (seq, prev)
+}
+
+/// The entries in the first ten [`COLUMNS`], oldest first.
 pub(super) fn entries(plan: &Plan, ids: &Ids) -> Vec<Vec<V>> {
     let mut rows: Vec<Vec<V>> = Vec::new();
     let operator =

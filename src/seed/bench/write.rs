@@ -62,8 +62,11 @@ pub(super) async fn write(db: &Db, plan: &Plan) -> anyhow::Result<Written> {
 
     let periods = periods(plan, &ids);
     insert(&mut tx, "booking_periods", &PERIOD_COLS, &periods, None).await?;
-    let audit = audit::entries(plan, &ids);
+    let mut audit = audit::entries(plan, &ids);
+    let head = crate::db::audit_chain::lock(&mut tx).await?;
+    let (seq, hash) = audit::chain(&mut audit, head.head_seq, head.head_hash);
     insert(&mut tx, "audit_log", &audit::COLUMNS, &audit, None).await?;
+    crate::db::audit_chain::set_head(&mut tx, seq, &hash).await?;
     tx.commit().await?;
     Ok(Written {
         environments: ids.environments.len(),

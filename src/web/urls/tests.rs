@@ -153,6 +153,42 @@ fn examples() -> Vec<(Url, &'static str)> {
             },
             "/abrechnung/2026-03/vertrag/2/csv?format=rfc4180",
         ),
+        (Url::Revision, "/revision"),
+        (
+            Url::RevisionPage {
+                filter: RevisionFilter {
+                    from: "2026-03-01".into(),
+                    action: "booking.resized".into(),
+                    text: "Größe S".into(),
+                    ..RevisionFilter::default()
+                },
+                start: RevisionStart::Older(40),
+            },
+            "/revision?von=2026-03-01&aktion=booking.resized&suche=Gr%C3%B6%C3%9Fe+S&vor=40",
+        ),
+        (
+            Url::RevisionPage {
+                filter: RevisionFilter::default(),
+                start: RevisionStart::Newer(41),
+            },
+            "/revision?nach=41",
+        ),
+        (Url::RevisionVerified, "/revision?geprueft=1"),
+        (
+            Url::RevisionCsv {
+                filter: RevisionFilter {
+                    customer: "3".into(),
+                    ..RevisionFilter::default()
+                },
+                rfc4180: true,
+            },
+            "/revision/csv?kunde=3&format=rfc4180",
+        ),
+        (
+            Url::RevisionJsonl(RevisionFilter::default()),
+            "/revision/jsonl",
+        ),
+        (Url::RevisionVerify, "/revision/pruefen"),
         (Url::Customers, "/betrieb/kunden"),
         (Url::Customer(6), "/betrieb/kunden/6"),
         (Url::CustomerApplications(6), "/betrieb/kunden/6/verfahren"),
@@ -253,7 +289,7 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 15] = [
+const ROUTERS: [&str; 16] = [
     include_str!("../mod.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
@@ -269,6 +305,7 @@ const ROUTERS: [&str; 15] = [
     include_str!("../admin/catalog.rs"),
     include_str!("../admin/provisioning.rs"),
     include_str!("../notifications.rs"),
+    include_str!("../revision.rs"),
 ];
 
 #[test]
@@ -406,4 +443,10 @@ const VARIANTS: usize = variants!(
     Url::Webhooks,
     Url::WebhookDelete(_),
     Url::Deliveries,
+    Url::Revision,
+    Url::RevisionPage { .. },
+    Url::RevisionVerified,
+    Url::RevisionCsv { .. },
+    Url::RevisionJsonl(_),
+    Url::RevisionVerify,
 );

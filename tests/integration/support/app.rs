@@ -163,6 +163,8 @@ impl TestApp {
             seed_demo,
             // Tests close months themselves, at the moment they choose.
             billing_close_every_minutes: 0,
+            // … and verify the Revision's chain themselves.
+            audit_verify_every_minutes: 0,
             // Tests that want a resync or samples call them directly.
             resync_every_seconds: 0,
             metering_every_seconds: 0,
@@ -355,6 +357,7 @@ pub fn serve_command(settings: &Settings) -> std::process::Command {
         .env("KONTOR_BUDGET_WATCH_EVERY_SECONDS", "0")
         // Several processes at once: each its own metrics port.
         .env("KONTOR_METRICS_LISTEN", "127.0.0.1:0")
+        .env("KONTOR_AUDIT_VERIFY_EVERY_MINUTES", "0")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null());
     command

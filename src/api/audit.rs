@@ -1,0 +1,198 @@
+//! The Revision in the API: the entries the caller reads, filtered and
+//! paged by cursor, and the same selection as CSV or JSON Lines.
+//!
+//! Another customer's `customer_id` narrows the answer to nothing (200 with
+//! no items), as every list filter does: a filter never widens what the
+//! caller sees, and an empty answer tells nothing about whether that
+//! customer exists.
+
+use axum::{Json, Router, extract::State, routing::get};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    extract::{ApiQuery, ApiUser},
+    problem::Problem,
+};
+use crate::{
+    app::{
+        export::{Export, Format},
+        revision::{self, EntryView, ExportKind, RawFilter},
+    },
+    db::{self, audit::Filter},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(list))
+        .route("/audit/csv", get(export_csv))
+        .route("/audit/jsonl", get(export_jsonl))
+}
+
+/// The filters of the Revision; all optional, all must hold.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// From this day (`JJJJ-MM-TT`, German time, inclusive) or instant
+    /// (RFC 3339, inclusive).
+    from: Option<String>,
+    /// To this day (`JJJJ-MM-TT`, the whole day included) or before this
+    /// instant (RFC 3339, exclusive).
+    to: Option<String>,
+    /// Only this customer's entries (Betreiber); another customer's id
+    /// gives nothing.
+    customer_id: Option<String>,
+    /// E.g. `booking`, `contract`, `promotion`.
+    object_type: Option<String>,
+    object_id: Option<String>,
+    /// E.g. `booking.resized`.
+    action: Option<String>,
+    /// A part of the acting person's name or login, any case.
+    actor: Option<String>,
+    /// Free text: a part of the person, the action, its German label or
+    /// the recorded values, any case.
+    q: Option<String>,
+}
+
+impl AuditFilter {
+    fn parse(&self) -> Result<Filter, Problem> {
+        Ok(revision::parse_filter(&RawFilter {
+            from: self.from.as_deref(),
+            to: self.to.as_deref(),
+            customer_id: self.customer_id.as_deref(),
+            object_type: self.object_type.as_deref(),
+            object_id: self.object_id.as_deref(),
+            action: self.action.as_deref(),
+            actor: self.actor.as_deref(),
+            q: self.q.as_deref(),
+        })?)
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Entries per page, 1 to 200 (default 50).
+    limit: Option<String>,
+    /// Where the page starts: `next` of the page before; the newest
+    /// entries without it.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportFormat {
+    /// `rfc4180` for `,`; German spreadsheet format (`;`, BOM) if absent.
+    format: Option<String>,
+}
+
+/// A page of the Revision, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<EntryView>,
+    /// The cursor of the next (older) page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+/// Both query structs of the list, read from one query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filter: AuditFilter,
+    #[serde(flatten)]
+    paging: Paging,
+}
+
+/// Entries of the Revision the caller reads (the Betreiber all; a
+/// customer's Systempfleger:in, Verfahrensverantwortliche:r and Finanzen
+/// those about their customer), newest first, each with its German
+/// sentence, the changed values in display words, the values as recorded
+/// and its place in the hash chain.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "Revision",
+    params(AuditFilter, Paging),
+    responses(
+        (status = 200, body = AuditPage),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<AuditPage>, Problem> {
+    let filter = q.filter.parse()?;
+    let limit = match q.paging.limit.as_deref().map(str::trim) {
+        None | Some("") => 50,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                return Err(Problem::validation(
+                    "limit",
+                    "Bitte eine ganze Zahl von 1 bis 200 angeben.",
+                ));
+            }
+        },
+    };
+    let start = revision::parse_cursor(q.paging.cursor.as_deref())?;
+    let page = revision::list(&state.db, &user, &filter, start, limit).await?;
+    let next = page
+        .older
+        .then(|| page.rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok(Json(AuditPage {
+        items: page
+            .rows
+            .iter()
+            .map(|r| revision::view(r, &page.names))
+            .collect(),
+        next,
+    }))
+}
+
+/// The Revision as CSV: every entry of the selection, oldest first, with
+/// its sentence, the changes, the values as recorded and its place in the
+/// hash chain (columns: docs/revision.md). Streamed.
+#[utoipa::path(get, path = "/api/v1/audit/csv", tag = "Revision",
+    params(AuditFilter, ExportFormat),
+    responses(
+        (status = 200, content_type = "text/csv", body = String,
+         description = "Eine Zeile je Eintrag; Spalten siehe docs/revision.md"),
+    ))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(q): ApiQuery<CsvQuery>,
+) -> Result<Export, Problem> {
+    let filter = q.filter.parse()?;
+    let format = Format::parse(q.format.format.as_deref()).ok_or_else(|| {
+        Problem::validation(
+            "format",
+            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
+        )
+    })?;
+    Ok(revision::export(&state.db, &user, filter, ExportKind::Csv(format), db::now()).await?)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsvQuery {
+    #[serde(flatten)]
+    filter: AuditFilter,
+    #[serde(flatten)]
+    format: ExportFormat,
+}
+
+/// The Revision as JSON Lines: one entry per line, oldest first, each as
+/// an item of `GET /api/v1/audit`. Streamed.
+#[utoipa::path(get, path = "/api/v1/audit/jsonl", tag = "Revision",
+    params(AuditFilter),
+    responses(
+        (status = 200, content_type = "application/jsonl", body = String,
+         description = "Ein Eintrag (wie `items` von /api/v1/audit) je Zeile"),
+    ))]
+pub async fn export_jsonl(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(q): ApiQuery<AuditFilter>,
+) -> Result<Export, Problem> {
+    let filter = q.parse()?;
+    Ok(revision::export(&state.db, &user, filter, ExportKind::JsonLines, db::now()).await?)
+}
