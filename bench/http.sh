@@ -5,13 +5,15 @@
 #   2. fresh database kontor_bench (dropped if it exists), `kontor seed bench`
 #      (200 customers, 2,000 applications, 20,000 bookings by default)
 #   3. API tokens for bench-sp-1 (a tenant's Systempfleger:in) and bench-betreiber
-#   4. `kontor serve` on 127.0.0.1:18080, demo login as bench-sp-1 for the
-#      browser session of the Übersicht page
+#   4. `kontor serve` on 127.0.0.1:18080 (API rate limit off), demo logins as
+#      bench-sp-1 and bench-betreiber for the browser sessions of the pages
 #   5. wrk, 64 connections, 2 threads, --latency, against
 #        /healthz                               trivial static handler: the ceiling
 #        /uebersicht                            Übersicht page, session cookie
 #        /api/v1/bookings                       tenant user, first page (50)
 #        /api/v1/bookings?per_page=50           Betreiber, all 20,000 bookings
+#        /revision                              Revision page, tenant and Betreiber sessions
+#        /api/v1/audit                          first page (50) of the Revision, tenant and Betreiber
 #   6. a markdown table on stdout and in bench/results-<date>.md
 #
 # Loopback only, bounded (about 2 minutes of load plus the build); the server
@@ -23,8 +25,9 @@
 #   BENCH_DB_MAX_CONNECTIONS 16   KONTOR_DATABASE_MAX_CONNECTIONS of the server
 #   BENCH_CUSTOMERS / BENCH_APPLICATIONS / BENCH_BOOKINGS   dataset size
 #   BENCH_LISTEN          127.0.0.1:18080  (loopback address of the server)
-#   BENCH_TARGETS         "healthz uebersicht api-tenant api-betreiber" (a subset; healthz always)
-#   BENCH_SKIP_BUILD=1    use the existing target/release/kontor
+#   BENCH_TARGETS         "healthz uebersicht api-tenant api-betreiber revision
+#                         revision-betreiber audit-tenant audit-betreiber" (a subset; healthz always)
+#   BENCH_SKIP_BUILD=1    use the existing release build ($CARGO_TARGET_DIR or target/)
 #   BENCH_RESULTS         output file (default bench/results-<date>.md)
 set -euo pipefail
 
@@ -42,7 +45,7 @@ CUSTOMERS="${BENCH_CUSTOMERS:-200}"
 APPLICATIONS="${BENCH_APPLICATIONS:-2000}"
 BOOKINGS="${BENCH_BOOKINGS:-20000}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-$(date +%F).md}"
-KONTOR="$REPO_ROOT/target/release/kontor"
+KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -96,6 +99,11 @@ export KONTOR_DATA_DIR="$WORK/data"
 export KONTOR_SEED_DEMO=false
 # Closing 22 months × 200 contracts at start would overlap the measurements.
 export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
+# Likewise the first scheduled walk along the Revision's hash chain.
+export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
+# One caller makes thousands of requests a minute here; the shared rate
+# limit (600 a minute per caller) would answer most of them with 429.
+export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
 export KONTOR_LISTEN="$LISTEN"
 export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
 export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
@@ -127,25 +135,28 @@ for _ in $(seq 300); do
 done
 curl -sf -o /dev/null "$BASE/healthz" || die "the server does not answer /healthz"
 
-TARGETS=(${BENCH_TARGETS:-healthz uebersicht api-tenant api-betreiber})
+TARGETS=(${BENCH_TARGETS:-healthz uebersicht api-tenant api-betreiber revision revision-betreiber audit-tenant audit-betreiber})
 wants() { [[ " ${TARGETS[*]} " == *" $1 "* ]]; }
 wants healthz || TARGETS=(healthz "${TARGETS[@]}")
 
+# Browser sessions: GET /anmelden gives the session cookie and the CSRF field,
+# POST /anmelden logs in as a demo user (bench-sp-1, bench-betreiber).
+login() { # user → "kontor_session=…"
+  local jar="$WORK/cookies-$1" csrf status session
+  curl -sf -c "$jar" -o "$WORK/login.html" "$BASE/anmelden" || die "GET /anmelden failed"
+  csrf="$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | sed -n 1p)"
+  [ -n "$csrf" ] || die "no CSRF field on /anmelden"
+  status="$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" \
+    --data-urlencode "csrf=$csrf" --data-urlencode "login=$1" "$BASE/anmelden")"
+  [ "$status" = 303 ] || die "demo login as $1 answered $status, expected 303"
+  session="$(awk '$6 == "kontor_session" { print $7 }' "$jar" | tail -n1)"
+  [ -n "$session" ] || die "no kontor_session cookie after login as $1"
+  echo "kontor_session=$session"
+}
 COOKIE="X-No-Session: 1"
-if wants uebersicht; then
-# Browser session: GET /anmelden gives the session cookie and the CSRF field,
-# POST /anmelden logs in as the demo user bench-sp-1.
-JAR="$WORK/cookies"
-curl -sf -c "$JAR" -o "$WORK/login.html" "$BASE/anmelden" || die "GET /anmelden failed"
-CSRF="$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | sed -n 1p)"
-[ -n "$CSRF" ] || die "no CSRF field on /anmelden"
-STATUS="$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" \
-  --data-urlencode "csrf=$CSRF" --data-urlencode "login=bench-sp-1" "$BASE/anmelden")"
-[ "$STATUS" = 303 ] || die "demo login as bench-sp-1 answered $STATUS, expected 303"
-SESSION="$(awk '$6 == "kontor_session" { print $7 }' "$JAR" | tail -n1)"
-[ -n "$SESSION" ] || die "no kontor_session cookie after login"
-COOKIE="kontor_session=$SESSION"
-fi
+COOKIE_BETREIBER="X-No-Session: 1"
+if wants uebersicht || wants revision; then COOKIE="$(login bench-sp-1)"; fi
+if wants revision-betreiber; then COOKIE_BETREIBER="$(login bench-betreiber)"; fi
 
 # Every target must answer 200 with the expected content before it is loaded.
 check() { # name url header expected-substring
@@ -157,6 +168,10 @@ check healthz /healthz "X-Bench: 1" "ok"
 if wants uebersicht; then check uebersicht /uebersicht "Cookie: $COOKIE" "Übersicht"; fi
 check api-tenant /api/v1/bookings "Authorization: Bearer $TENANT_TOKEN" '"total":'
 check api-betreiber "/api/v1/bookings?per_page=50" "Authorization: Bearer $BETREIBER_TOKEN" "\"total\":$BOOKINGS"
+if wants revision; then check revision /revision "Cookie: $COOKIE" "Einträge, die neuesten zuerst"; fi
+if wants revision-betreiber; then check revision-betreiber /revision "Cookie: $COOKIE_BETREIBER" "Kopf der Kette"; fi
+if wants audit-tenant; then check audit-tenant /api/v1/audit "Authorization: Bearer $TENANT_TOKEN" '"next":'; fi
+if wants audit-betreiber; then check audit-betreiber /api/v1/audit "Authorization: Bearer $BETREIBER_TOKEN" '"next":'; fi
 TENANT_TOTAL="$(curl -sf -H "Authorization: Bearer $TENANT_TOKEN" "$BASE/api/v1/bookings" | grep -o '"total":[0-9]*' | cut -d: -f2)"
 
 # Other work on the machine skews the figures: measure how busy it is for
@@ -191,18 +206,30 @@ declare -A LABEL=(
   [uebersicht]='`GET /uebersicht` (bench-sp-1, session)'
   [api-tenant]='`GET /api/v1/bookings` (bench-sp-1, token)'
   [api-betreiber]='`GET /api/v1/bookings?per_page=50` (Betreiber, all)'
+  [revision]='`GET /revision` (bench-sp-1, session)'
+  [revision-betreiber]='`GET /revision` (Betreiber, session, all entries)'
+  [audit-tenant]='`GET /api/v1/audit` (bench-sp-1, token)'
+  [audit-betreiber]='`GET /api/v1/audit` (Betreiber, token, all entries)'
 )
 declare -A PATHS=(
   [healthz]=/healthz
   [uebersicht]=/uebersicht
   [api-tenant]=/api/v1/bookings
   [api-betreiber]="/api/v1/bookings?per_page=50"
+  [revision]=/revision
+  [revision-betreiber]=/revision
+  [audit-tenant]=/api/v1/audit
+  [audit-betreiber]=/api/v1/audit
 )
 declare -A HEADER=(
   [healthz]="X-Bench: 1"
   [uebersicht]="Cookie: $COOKIE"
   [api-tenant]="Authorization: Bearer $TENANT_TOKEN"
   [api-betreiber]="Authorization: Bearer $BETREIBER_TOKEN"
+  [revision]="Cookie: $COOKIE"
+  [revision-betreiber]="Cookie: $COOKIE_BETREIBER"
+  [audit-tenant]="Authorization: Bearer $TENANT_TOKEN"
+  [audit-betreiber]="Authorization: Bearer $BETREIBER_TOKEN"
 )
 for t in "${TARGETS[@]}"; do
   url="$BASE${PATHS[$t]}"

@@ -433,7 +433,10 @@ async fn audit(settings: &Settings, what: AuditCommand) -> anyhow::Result<()> {
                 }
             }
             if !broken.is_empty() {
-                anyhow::bail!("Revision: Kette neu berechnet. {}.", broken.join(". "));
+                anyhow::bail!(
+                    "Revision: Kette weicht vom notierten Stand ab. {}.",
+                    broken.join(". ")
+                );
             }
             Ok(())
         }
