@@ -189,6 +189,8 @@ async fn bookings(
     }
     let settings = Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        // Several portals in one process: nothing scrapes their metrics.
+        metrics_listen: "off".into(),
         data_dir: dir.join(format!("data-{backend}")),
         database_url: Some(database_url.clone()),
         database_max_connections: 16,

@@ -166,6 +166,8 @@ async fn main() {
     let provider = provider();
     let settings = |limit: u32| Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        // Several portals in one process: nothing scrapes their metrics.
+        metrics_listen: "off".into(),
         data_dir: dir.clone(),
         database_url: Some(database_url.clone()),
         seed_demo: true,

@@ -268,6 +268,8 @@ impl Bench {
 
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse()?,
+            // Nothing scrapes the metrics of a benchmark portal.
+            metrics_listen: "off".into(),
             data_dir: dir.clone(),
             database_url: Some(database_url.clone()),
             database_max_connections: 16,
