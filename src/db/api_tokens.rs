@@ -1,5 +1,5 @@
 //! Portal API tokens: rows and the statements that write them. Only the
-//! hash of a token is stored (see `auth::tokens`).
+//! hash of a token is stored (see src/auth/tokens.rs).
 
 use sqlx::{AnyConnection, AnyPool};
 

@@ -1,5 +1,5 @@
 //! Bookings (Buchungen) and their periods: rows, the list query and the
-//! statements that write them. The rules live in `app::bookings`.
+//! statements that write them. The rules live in the use cases (src/app/bookings.rs).
 
 use sqlx::{AnyConnection, AnyPool};
 

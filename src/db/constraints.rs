@@ -1,6 +1,6 @@
 //! The unique rules of the schema that a person can run into with what they
 //! typed, recognised by name on PostgreSQL and by their columns on SQLite
-//! (which does not report names). `app::error` turns each into a message on
+//! (which does not report names). The use cases (src/app/error.rs) turn each into a message on
 //! the field that broke it; any other violation stays a database error.
 
 /// A unique constraint or unique index of the schema.

@@ -2,7 +2,7 @@
 //! (Vorprüfung) or an approved promotion, carried into the cluster by the
 //! reconciler (the environment's Deployment object), and finished by the
 //! rollout watcher with the cluster's verdict. The rules are in
-//! `app::deployments`.
+//! src/app/deployments.rs.
 
 use sqlx::{AnyConnection, AnyPool};
 

@@ -1,6 +1,6 @@
 //! Promotion requests (Freigabeanträge): rows, the list query, the
 //! statements that write them, and the facts the promotion rule needs (what
-//! runs where, what ran where). The rules are in `app::promotions`.
+//! runs where, what ran where). The rules are in the use cases (src/app/promotions.rs).
 
 use sqlx::{AnyConnection, AnyPool};
 

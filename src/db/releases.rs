@@ -1,5 +1,5 @@
 //! Releases (Lieferungen): rows and the statements that write them. The
-//! Checkup and the delivery are in `app::releases`.
+//! Checkup and the delivery are in the use cases (src/app/releases.rs).
 
 use std::collections::BTreeMap;
 
