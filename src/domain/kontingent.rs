@@ -29,6 +29,17 @@ pub struct Commitment {
 }
 
 impl Commitment {
+    /// What is committed against `limit`, in its unit (the budget in cents,
+    /// rounded as the refusals report it).
+    pub fn of(&self, limit: Limit) -> i64 {
+        match limit {
+            Limit::Vcpu => self.resources.millicpu,
+            Limit::Memory => self.resources.memory_mib,
+            Limit::Storage => self.resources.storage_gib,
+            Limit::MonthlyBudget => self.monthly().0,
+        }
+    }
+
     pub fn monthly(&self) -> Cents {
         Cents(div_round_half_up(self.monthly_exact as i128, 100) as i64)
     }
@@ -65,6 +76,13 @@ pub enum Limit {
 }
 
 impl Limit {
+    pub const ALL: [Limit; 4] = [
+        Limit::Vcpu,
+        Limit::Memory,
+        Limit::Storage,
+        Limit::MonthlyBudget,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Limit::Vcpu => "vCPU",
@@ -285,40 +303,26 @@ impl Kontingent {
     /// `committed`: each needs an explicit confirmation. A ceiling left as it
     /// was never does, even when use lies above it.
     pub fn lowered_below_use(&self, before: &Kontingent, committed: &Commitment) -> Vec<BelowUse> {
-        [
-            (
-                Limit::Vcpu,
-                self.millicpu,
-                before.millicpu,
-                committed.resources.millicpu,
-            ),
-            (
-                Limit::Memory,
-                self.memory_mib,
-                before.memory_mib,
-                committed.resources.memory_mib,
-            ),
-            (
-                Limit::Storage,
-                self.storage_gib,
-                before.storage_gib,
-                committed.resources.storage_gib,
-            ),
-            (
-                Limit::MonthlyBudget,
-                self.monthly_budget.0,
-                before.monthly_budget.0,
-                committed.monthly().0,
-            ),
-        ]
-        .into_iter()
-        .filter(|&(_, ceiling, was, booked)| ceiling < booked && ceiling < was)
-        .map(|(limit, ceiling, _, booked)| BelowUse {
-            limit,
-            ceiling,
-            booked,
-        })
-        .collect()
+        Limit::ALL
+            .into_iter()
+            .map(|limit| (limit, self.ceiling(limit), committed.of(limit)))
+            .filter(|&(limit, ceiling, booked)| ceiling < booked && ceiling < before.ceiling(limit))
+            .map(|(limit, ceiling, booked)| BelowUse {
+                limit,
+                ceiling,
+                booked,
+            })
+            .collect()
+    }
+
+    /// The ceiling of `limit`, in its unit (the budget in cents).
+    pub fn ceiling(&self, limit: Limit) -> i64 {
+        match limit {
+            Limit::Vcpu => self.millicpu,
+            Limit::Memory => self.memory_mib,
+            Limit::Storage => self.storage_gib,
+            Limit::MonthlyBudget => self.monthly_budget.0,
+        }
     }
 
     /// The ceilings that are below what is committed now: lowering one there

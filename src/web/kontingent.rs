@@ -174,16 +174,10 @@ struct Ceiling {
 }
 
 fn ceilings(k: &Kontingent, booked: &Commitment) -> [Ceiling; 4] {
-    let line = |limit: Limit, now: i64, booked: i64| Ceiling {
-        now: limit.format(now),
-        booked: limit.format(booked),
-    };
-    [
-        line(Limit::Vcpu, k.millicpu, booked.resources.millicpu),
-        line(Limit::Memory, k.memory_mib, booked.resources.memory_mib),
-        line(Limit::Storage, k.storage_gib, booked.resources.storage_gib),
-        line(Limit::MonthlyBudget, k.monthly_budget.0, booked.monthly().0),
-    ]
+    Limit::ALL.map(|limit| Ceiling {
+        now: limit.format(k.ceiling(limit)),
+        booked: limit.format(booked.of(limit)),
+    })
 }
 
 #[derive(Template)]

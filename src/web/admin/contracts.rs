@@ -222,15 +222,15 @@ struct Hints {
 
 impl Hints {
     fn of(booked: Option<&Commitment>) -> Hints {
-        let with = |hint: &str, limit: Limit, value: fn(&Commitment) -> i64| match booked {
-            Some(b) => format!("{hint}; gebucht sind {}", limit.format(value(b))),
+        let with = |hint: &str, limit: Limit| match booked {
+            Some(b) => format!("{hint}; gebucht sind {}", limit.format(b.of(limit))),
             None => hint.to_owned(),
         };
         Hints {
-            vcpu: with("Ganze Zahl", Limit::Vcpu, |b| b.resources.millicpu),
-            memory: with("Ganze Zahl", Limit::Memory, |b| b.resources.memory_mib),
-            storage: with("Ganze Zahl", Limit::Storage, |b| b.resources.storage_gib),
-            budget: with("z. B. 2500,00", Limit::MonthlyBudget, |b| b.monthly().0),
+            vcpu: with("Ganze Zahl", Limit::Vcpu),
+            memory: with("Ganze Zahl", Limit::Memory),
+            storage: with("Ganze Zahl", Limit::Storage),
+            budget: with("z. B. 2500,00", Limit::MonthlyBudget),
         }
     }
 }
