@@ -671,6 +671,7 @@ async fn resize_and_cancel_move_the_quota_and_dissolving_lets_the_namespace_cont
     app.settle().await;
     assert_eq!(live_quota(&admin, &ns).await, Some(Resources::default()));
     // A zero quota is enforced: the API server refuses a pod there.
+    quota_in_force(&admin, &ns).await;
     let refused = Api::<Pod>::namespaced(admin.clone(), &ns)
         .create(&PostParams::default(), &small_pod("abgelehnt"))
         .await
@@ -1204,6 +1205,20 @@ async fn a_resync_puts_back_an_edit_and_deleted_objects_ignores_foreign_annotati
 
 // ----- metering ----------------------------------------------------------
 
+/// Waits until the quota controller has copied the reconciler's last
+/// `spec.hard` into `status.hard`: quota admission checks against the
+/// status, so a pod or claim created before that meets the old ceilings.
+async fn quota_in_force(admin: &Client, ns: &str) {
+    until(
+        "the quota controller has taken over spec.hard",
+        async || {
+            let q = object::<ResourceQuota>(admin, ns, "kontor").await?;
+            (q["status"]["hard"] == q["spec"]["hard"]).then_some(())
+        },
+    )
+    .await;
+}
+
 async fn the_quota_controllers_used_figures_become_metering_samples(backend: Backend) {
     let zone = &control_plane().zone_a;
     let app = spawn_on_zones(backend, &[(zone, &ALL_STAGES)], |_| {}).await;
@@ -1246,6 +1261,7 @@ async fn the_quota_controllers_used_figures_become_metering_samples(backend: Bac
         )
         .await
     };
+    quota_in_force(&admin, &ns).await;
     let claim: PersistentVolumeClaim = serde_json::from_value(json!({
         "metadata": {"name": "daten"},
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}
@@ -1478,6 +1494,7 @@ async fn pod_security(backend: Backend) {
         .expect_err("a pod on the host network is refused");
     assert!(refused.to_string().contains("PodSecurity"), "{refused}");
     // A pod as the restricted profile asks is admitted.
+    quota_in_force(&admin, &ns).await;
     pods.create(&PostParams::default(), &small_pod("eingeschraenkt"))
         .await
         .expect("a restricted pod is admitted");
