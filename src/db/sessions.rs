@@ -20,8 +20,24 @@ impl DbSessionStore {
     }
 }
 
+/// Marks a store error as "the database is unavailable": tower-sessions
+/// carries a store's error only as text, and the page must still tell a
+/// restarting database (503) from a broken statement (500).
+const UNAVAILABLE: &str = "database unavailable: ";
+
 fn backend(e: sqlx::Error) -> session_store::Error {
-    session_store::Error::Backend(e.to_string())
+    let marker = if super::is_unavailable(&e) {
+        UNAVAILABLE
+    } else {
+        ""
+    };
+    session_store::Error::Backend(format!("{marker}{e}"))
+}
+
+/// Whether the session could not be read or written because the database
+/// is unavailable for now (see [`super::is_unavailable`]).
+pub fn is_unavailable(e: &session_store::Error) -> bool {
+    matches!(e, session_store::Error::Backend(m) if m.starts_with(UNAVAILABLE))
 }
 
 fn encode(record: &Record) -> session_store::Result<String> {

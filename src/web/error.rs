@@ -34,7 +34,13 @@ impl PageError {
         PageError::Internal(e)
     }
     pub fn session(e: tower_sessions::session::Error) -> Self {
-        PageError::Internal(anyhow::anyhow!("session store: {e}"))
+        match e {
+            tower_sessions::session::Error::Store(s) if crate::db::sessions::is_unavailable(&s) => {
+                tracing::warn!(error = %s, "session store: database unavailable");
+                PageError::Unavailable
+            }
+            e => PageError::Internal(anyhow::anyhow!("session store: {e}")),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::support::{Backend, TestApp, id, private_pg::PrivatePostgres, until_within};
+use crate::support::{Backend, Browser, TestApp, id, private_pg::PrivatePostgres, until_within};
 
 const DAY: i64 = 24 * 3600;
 
@@ -56,6 +56,7 @@ async fn postgresql_restarting_in_a_burst_of_bookings_loses_and_doubles_nothing(
     let app = kontor_on(&pg, 2).await;
     // Room for ten S bookings (2 vCPU each); thirty try.
     let t = app.contract_with_room(20).await;
+    let person = Browser::log_in(&app, "systempfleger").await;
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for n in 0..30 {
@@ -106,6 +107,7 @@ async fn postgresql_restarting_in_a_burst_of_bookings_loses_and_doubles_nothing(
     tokio::time::sleep(Duration::from_millis(250)).await;
     pg.down();
     let while_down = ready(&app).await;
+    let page = person.get("/uebersicht").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     pg.up();
     until_within(
@@ -118,6 +120,19 @@ async fn postgresql_restarting_in_a_burst_of_bookings_loses_and_doubles_nothing(
         while_down,
         StatusCode::SERVICE_UNAVAILABLE,
         "/readyz while down"
+    );
+    // A person's page needs the session from the database: the same 503,
+    // as a page that says to try again.
+    assert_eq!(page.0, StatusCode::SERVICE_UNAVAILABLE, "{}", page.1);
+    assert!(
+        page.1.contains("Vorübergehend nicht verfügbar"),
+        "{}",
+        page.1
+    );
+    assert_eq!(
+        person.get("/uebersicht").await.0,
+        StatusCode::OK,
+        "and back"
     );
 
     let (mut created, mut refused, mut met_the_fault) = (Vec::new(), 0, 0);
