@@ -12,12 +12,15 @@ pub mod body;
 pub mod bookings;
 pub mod catalog;
 pub mod contracts;
+pub mod customers;
 pub mod environments;
 pub mod extract;
 pub mod kontingent;
+pub mod me;
 pub mod problem;
 pub mod releases;
 pub mod statements;
+pub mod tokens;
 
 use axum::{Json, Router, routing::get};
 use utoipa::{
@@ -35,6 +38,15 @@ use crate::state::AppState;
         version = "1.0.0"
     ),
     paths(
+        me::show,
+        tokens::list,
+        tokens::show,
+        tokens::create,
+        tokens::revoke,
+        customers::list,
+        customers::show,
+        customers::create,
+        customers::rename,
         catalog::list,
         contracts::list,
         contracts::show,
@@ -78,6 +90,8 @@ use crate::state::AppState;
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = [])),
     tags(
+        (name = "Konto", description = "Die aufrufende Person: Rollen, Kunde, eigene API-Tokens"),
+        (name = "Kunden", description = "Kunden (Behörden) des Anbieters; anlegen und umbenennen nur der Betreiber"),
         (name = "Katalog", description = "Produkte in S/M/L/XL mit Preisen"),
         (name = "Verträge", description = "Verträge mit Kontingent, Verbrauch und Rest; Kontingent-Änderungsanträge mit Entscheidung durch den Betreiber (Vier-Augen-Prinzip)"),
         (name = "Verfahren", description = "IT-Fachverfahren der Kunden"),
@@ -230,6 +244,9 @@ pub fn created(
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(me::router())
+        .merge(tokens::router())
+        .merge(customers::router())
         .merge(catalog::router())
         .merge(contracts::router())
         .merge(kontingent::router())

@@ -4,10 +4,10 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, error::on_constraint, visible};
+use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, audit, customers::Customer},
-    domain::{Slug, actor::CurrentUser, policy, text::Text},
+    domain::{Slug, actor::CurrentUser, idempotency::Key, policy, text::Text},
 };
 
 /// A new customer, parsed at the edge.
@@ -21,8 +21,23 @@ pub struct NewCustomer {
 pub const MAX_NAME: usize = 200;
 
 pub async fn create(db: &Db, user: &CurrentUser, new: &NewCustomer, now: i64) -> Result<i64> {
+    Ok(create_once(db, user, new, None, now).await?.id())
+}
+
+/// Creates a customer; a retry with the same idempotency `key` answers the
+/// customer created the first time.
+pub async fn create_once(
+    db: &Db,
+    user: &CurrentUser,
+    new: &NewCustomer,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
     policy::administer(user)?;
-    let mut change = Change::begin(db, user, now).await?;
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
     let id = db::customers::insert(change.tx(), new.slug.as_str(), new.name.as_str(), now)
         .await
         .map_err(on_constraint)?;
@@ -36,8 +51,7 @@ pub async fn create(db: &Db, user: &CurrentUser, new: &NewCustomer, now: i64) ->
             after: Some(json!({"slug": new.slug.as_str(), "name": new.name})),
         })
         .await?;
-    change.commit().await?;
-    Ok(id)
+    change.commit_created(id).await
 }
 
 /// Renames a customer.
@@ -65,6 +79,15 @@ pub async fn rename(db: &Db, user: &CurrentUser, id: i64, name: &Text, now: i64)
 pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Customer> {
     let row = db::customers::find(&db.pool, id).await?;
     visible(user, row, |customer| customer.id)
+}
+
+/// The customer the person belongs to (`None` for the provider's staff),
+/// whatever their roles: everyone may know whom they work for.
+pub async fn of_person(db: &Db, user: &CurrentUser) -> Result<Option<Customer>> {
+    match user.customer_id {
+        Some(id) => Ok(db::customers::find(&db.pool, id).await?),
+        None => Ok(None),
+    }
 }
 
 /// The customers the user may see.

@@ -16,19 +16,14 @@ use super::{
     Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
 };
 use crate::{
-    app::error::FieldErrors,
-    db::{self, api_tokens::TokenRow},
-    domain::{
-        calendar,
-        text::{Text, TextError},
+    app::{
+        error::FieldErrors,
+        tokens::{DEFAULT_DAYS, NewToken, last_day},
     },
+    db::{self, api_tokens::TokenRow},
+    domain::calendar,
     state::AppState,
 };
-
-/// A token lives at most a year: long-lived secrets in CI systems are how
-/// leaks stay useful.
-const MAX_DAYS: i64 = 366;
-const DEFAULT_DAYS: i64 = 90;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -123,10 +118,7 @@ async fn page(
         errors,
         created,
         min_date: today.tomorrow().map(|d| d.to_string()).unwrap_or_default(),
-        max_date: today
-            .checked_add(jiff::Span::new().days(MAX_DAYS))
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        max_date: last_day(today).map(|d| d.to_string()).unwrap_or_default(),
     })?;
     *response.status_mut() = status;
     // The page may carry a secret: no cache may keep it.
@@ -148,75 +140,26 @@ async fn list(State(state): State<AppState>, user: PageUser) -> Result<Response,
     page(&state, &user, form, FieldErrors::default(), None).await
 }
 
-/// The token's name and the end of its last day (Berlin time), or the
-/// messages for the fields.
-fn validate(form: &TokenForm, now: i64) -> Result<(Text, i64), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let name = match Text::parse(&form.name, 80) {
-        Ok(name) => Some(name),
-        Err(TextError::Empty) => {
-            errors.add(
-                "name",
-                "Bitte geben Sie dem Token einen Namen, z. B. den des Systems, das es nutzt.",
-            );
-            None
-        }
-        Err(TextError::TooLong(_)) => {
-            errors.add("name", "Der Name darf höchstens 80 Zeichen lang sein.");
-            None
-        }
-        Err(e) => {
-            errors.add("name", e.to_string());
-            None
-        }
-    };
-    let today = calendar::berlin_date(now);
-    let expires = match form.expires_on.trim().parse::<jiff::civil::Date>() {
-        Err(_) => {
-            errors.add(
-                "expires_on",
-                "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-            );
-            None
-        }
-        Ok(date) if date <= today => {
-            errors.add("expires_on", "Das Ablaufdatum muss in der Zukunft liegen.");
-            None
-        }
-        Ok(date)
-            if today
-                .checked_add(jiff::Span::new().days(MAX_DAYS))
-                .is_ok_and(|max| date > max) =>
-        {
-            errors.add("expires_on", "Ein Token gilt höchstens ein Jahr.");
-            None
-        }
-        Ok(date) => date.tomorrow().ok().map(calendar::berlin_midnight),
-    };
-    match (errors.is_empty(), name, expires) {
-        (true, Some(name), Some(at)) => Ok((name, at)),
-        _ => Err(errors),
-    }
-}
-
 async fn create(
     State(state): State<AppState>,
     user: PageUser,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let now = db::now();
-    match validate(&form, now) {
-        Ok((name, expires_at)) => {
-            let secret =
-                crate::app::tokens::create(&state.db, &user.user, &name, Some(expires_at), now)
-                    .await?;
-            tracing::info!(login = %user.user.login, token = %name, "API token created");
+    match NewToken::parse(&form.name, &form.expires_on, now) {
+        Ok(new) => {
+            let (_, secret) =
+                crate::app::tokens::create(&state.db, &user.user, &new, None, now).await?;
+            let secret = secret.ok_or_else(|| {
+                PageError::internal(anyhow::anyhow!("a token without key came back replayed"))
+            })?;
+            tracing::info!(login = %user.user.login, token = %new.name, "API token created");
             let mut response = page(
                 &state,
                 &user,
                 TokenForm::default(),
                 FieldErrors::default(),
-                Some((name.into_string(), secret)),
+                Some((new.name.into_string(), secret)),
             )
             .await?;
             *response.status_mut() = StatusCode::CREATED;
@@ -236,51 +179,4 @@ async fn revoke(
         return Err(PageError::NotFound);
     }
     Ok(see_other(Url::Tokens))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn form(name: &str, expires_on: &str) -> TokenForm {
-        TokenForm {
-            name: name.into(),
-            expires_on: expires_on.into(),
-        }
-    }
-
-    // 2026-11-22 12:00 UTC
-    const NOW: i64 = 1_795_348_800;
-
-    #[test]
-    fn a_token_expires_at_the_end_of_its_last_day_in_berlin() {
-        let (name, at) = validate(&form(" CI ", "2026-12-31"), NOW).unwrap();
-        assert_eq!(name.as_str(), "CI");
-        assert_eq!(at, calendar::berlin_midnight("2027-01-01".parse().unwrap()));
-    }
-
-    #[test]
-    fn bad_input_names_the_field() {
-        let errors = validate(&form("", "morgen"), NOW).unwrap_err();
-        assert!(errors.get("name").is_some());
-        assert!(errors.get("expires_on").is_some());
-        assert!(
-            validate(&form("x", "2026-11-22"), NOW)
-                .unwrap_err()
-                .get("expires_on")
-                .is_some()
-        );
-        assert!(
-            validate(&form("x", "2028-01-01"), NOW)
-                .unwrap_err()
-                .get("expires_on")
-                .is_some()
-        );
-        assert!(
-            validate(&form(&"x".repeat(81), "2026-12-01"), NOW)
-                .unwrap_err()
-                .get("name")
-                .is_some()
-        );
-    }
 }

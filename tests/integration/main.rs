@@ -11,6 +11,7 @@
 #[macro_use]
 mod support;
 
+mod api_account;
 mod architecture;
 mod audit_chain;
 mod bad_input;

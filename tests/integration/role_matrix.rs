@@ -159,6 +159,28 @@ const fn api(
     }
 }
 
+/// An API row with its own method and refusal.
+const fn api_with(
+    method: &'static str,
+    path: &'static str,
+    case: &'static str,
+    body: &'static str,
+    may: &'static [Who],
+    ok: u16,
+    refusal: Refusal,
+) -> Rule {
+    Rule {
+        surface: Surface::Api,
+        method,
+        path,
+        case,
+        body,
+        may,
+        ok,
+        refusal,
+    }
+}
+
 const fn page(
     path: &'static str,
     case: &'static str,
@@ -218,6 +240,10 @@ const RULES: &[Rule] = &[
     api("/api/v1/kontingent-requests/{id}/approve", "",                    "- (optional {kontingent, reason})",         BETREIBER,            200),
     api("/api/v1/kontingent-requests/{id}/reject", "",                     "{reason}",                                  BETREIBER,            200),
     api("/api/v1/kontingent-requests/{id}/withdraw", OWN_KONTINGENT_REQUEST, "-",                                       SYSTEMPFLEGER,        200),
+    api_with("POST", "/api/v1/tokens",          "",                        "{name, expires_on}",                        &EVERYONE,            201, Refusal::Nobody),
+    api_with("POST", "/api/v1/tokens/{id}/revoke", OWN_TOKEN,              "-",                                         SYSTEMPFLEGER,        200, Refusal::Owner),
+    api_with("POST", "/api/v1/customers",       "",                        "{slug, name}",                              BETREIBER,            201, Refusal::Provider),
+    api_with("PATCH", "/api/v1/customers/{id}", "",                        "{name}",                                    BETREIBER,            200, Refusal::Provider),
     // ----- pages: forms, each with the session's CSRF token -----
     //   path                                   case                       body                                         may                   ok   refusal
     page("/anmelden",                           "demo login",              "login",                                     &EVERYONE,            303, Refusal::Nobody),
@@ -823,13 +849,14 @@ impl<'a> Run<'a> {
         run
     }
 
-    async fn send(&self, who: Who, path: &str, body: &Body) -> Answer {
+    async fn send(&self, who: Who, method: &str, path: &str, body: &Body) -> Answer {
         let url = format!("{}{path}", self.app.address);
         let request = match self.surface {
             Surface::Api => {
+                let method = Method::from_bytes(method.as_bytes()).expect("a method");
                 let request = self
                     .app
-                    .request(Method::POST, path)
+                    .request(method, path)
                     .bearer_auth(self.cast.token(who));
                 match body {
                     Body::Empty => request,
@@ -838,6 +865,7 @@ impl<'a> Run<'a> {
                 }
             }
             Surface::Page => {
+                assert_eq!(method, "POST", "forms are posted");
                 let browser = &self.browsers[&who];
                 let mut fields = vec![("csrf", browser.csrf.clone())];
                 match body {
@@ -861,7 +889,7 @@ impl<'a> Run<'a> {
             if rule.may.contains(&who) {
                 continue;
             }
-            let answer = self.send(who, &concrete, body).await;
+            let answer = self.send(who, rule.method, &concrete, body).await;
             let verdict = match (self.surface, refusal_for(rule, who)) {
                 (Surface::Api, Refused::Forbidden) => {
                     answer.problem(StatusCode::FORBIDDEN, "forbidden")
@@ -912,7 +940,7 @@ impl<'a> Run<'a> {
             "the table does not let {who:?} use {path} ({case})"
         );
         let concrete = concrete(path, id);
-        let answer = self.send(who, &concrete, body).await;
+        let answer = self.send(who, rule.method, &concrete, body).await;
         assert_eq!(
             answer.status.as_u16(),
             rule.ok,
@@ -1333,6 +1361,7 @@ async fn every_api_route_answers_each_role_as_the_roles_table_says(backend: Back
         let answer = run
             .send(
                 Who::Systempfleger,
+                "POST",
                 &format!("/api/v1/promotions/{own}/{verb}"),
                 &body,
             )
@@ -1469,7 +1498,76 @@ async fn every_api_route_answers_each_role_as_the_roles_table_says(backend: Back
     assert_eq!(again["stage"], "abnahme", "{again}");
 
     kontingent_requests(&mut run, &app, &cast).await;
+    account_and_customers(&mut run, &cast).await;
     run.assert_complete();
+}
+
+/// The API twins of the account page and the Betreiber's customer pages.
+async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
+    let expires = kontor::domain::calendar::berlin_date(kontor::db::now())
+        .checked_add(jiff::Span::new().days(30))
+        .expect("a date")
+        .to_string();
+    let new_token = Body::Json(json!({"name": "matrix", "expires_on": expires}));
+    let mut systempfleger_token = None;
+    for who in EVERYONE {
+        let made = run
+            .allowed("/api/v1/tokens", "", who, None, &new_token)
+            .await
+            .json();
+        assert!(made["secret"].is_string(), "{who:?}: {made}");
+        if who == Who::Systempfleger {
+            systempfleger_token = Some(id(&made));
+        }
+    }
+    let token = systempfleger_token.expect("the Systempfleger:in's token");
+    run.refused(
+        "/api/v1/tokens/{id}/revoke",
+        OWN_TOKEN,
+        Some(token),
+        &Body::Empty,
+    )
+    .await;
+    let revoked = run
+        .allowed(
+            "/api/v1/tokens/{id}/revoke",
+            OWN_TOKEN,
+            Who::Systempfleger,
+            Some(token),
+            &Body::Empty,
+        )
+        .await
+        .json();
+    assert_eq!(revoked["active"], false, "{revoked}");
+
+    let slug = format!("matrix-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new_customer = Body::Json(json!({"slug": slug, "name": "Matrixamt"}));
+    run.refused("/api/v1/customers", "", None, &new_customer)
+        .await;
+    let created = run
+        .allowed("/api/v1/customers", "", Who::Betreiber, None, &new_customer)
+        .await
+        .json();
+    let rename = Body::Json(json!({"name": "Matrixamt (neu)"}));
+    // The tenant's own customer: its people see it, and still may not rename it.
+    run.refused(
+        "/api/v1/customers/{id}",
+        "",
+        Some(cast.tenant.customer_id),
+        &rename,
+    )
+    .await;
+    let renamed = run
+        .allowed(
+            "/api/v1/customers/{id}",
+            "",
+            Who::Betreiber,
+            Some(id(&created)),
+            &rename,
+        )
+        .await
+        .json();
+    assert_eq!(renamed["name"], "Matrixamt (neu)", "{renamed}");
 }
 
 /// The same through the forms of the pages.
@@ -1955,6 +2053,7 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(backend: Back
         let answer = run
             .send(
                 Who::Systempfleger,
+                "POST",
                 &format!("/freigaben/{own}/{verb}"),
                 &body,
             )
@@ -2284,7 +2383,7 @@ async fn every_page_form_answers_each_role_as_the_roles_table_says(backend: Back
         ("/betrieb/kunden/987654321", &rename),
         ("/betrieb/vertraege/987654321", &changed_contract),
     ] {
-        let answer = run.send(Who::OtherCustomer, path, body).await;
+        let answer = run.send(Who::OtherCustomer, "POST", path, body).await;
         answer.assert_page(StatusCode::FORBIDDEN, "Keine Berechtigung", path);
     }
 

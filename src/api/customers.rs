@@ -1,0 +1,143 @@
+//! Customers (Kunden) over the API: listed and read by whoever sees them,
+//! created and renamed by the Betreiber — the API twin of the Betreiber's
+//! customer pages, through the same use cases.
+
+use axum::{Json, Router, extract::State, http::HeaderMap, response::Response, routing::get};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{
+    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
+    problem::Problem,
+};
+use crate::{
+    app::{
+        self, Error, FieldErrors,
+        customers::{MAX_NAME, NewCustomer},
+    },
+    db::{self, customers::Customer},
+    domain::{Slug, text::Text},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(list).post(create))
+        .route("/customers/{id}", get(show).patch(rename))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    /// Short name used in Kubernetes names (`<customer>-<application>-<stage>`):
+    /// lower-case letters, digits and dashes; it never changes.
+    #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
+    pub slug: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameCustomer {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+fn name(raw: &str, e: &mut FieldErrors) -> Option<Text> {
+    Text::parse(raw, MAX_NAME)
+        .map_err(|x| e.add("name", x.to_string()))
+        .ok()
+}
+
+/// The customers the caller sees: every one for the provider's staff, their
+/// own for a customer's people.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "Kunden",
+    responses((status = 200, body = Vec<Customer>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<Customer>>, Problem> {
+    Ok(Json(app::customers::list(&state.db, &user).await?))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "Kunden",
+    params(("id" = i64, Path, description = "Kunden-Id")),
+    responses((status = 200, body = Customer)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<Customer>, Problem> {
+    Ok(Json(app::customers::get(&state.db, &user, id).await?))
+}
+
+/// Creates a customer (Betreiber). A slug already taken is refused with a
+/// message for the field.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "Kunden",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe"),
+    ),
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, body = Customer, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    crate::domain::policy::administer(&user).map_err(Error::from)?;
+    let input: CreateCustomer = parse_json(&headers, &body)?;
+    let key = idempotency_key(&headers, "customers", 0, &body)?;
+    let mut e = FieldErrors::default();
+    let slug = Slug::parse(&input.slug)
+        .map_err(|x| e.add("slug", x.to_string()))
+        .ok();
+    let name = name(&input.name, &mut e);
+    e.into_result()?;
+    let (Some(slug), Some(name)) = (slug, name) else {
+        unreachable!("a field without a value has its message")
+    };
+    let new = NewCustomer { slug, name };
+    let outcome =
+        app::customers::create_once(&state.db, &user, &new, key.as_ref(), db::now()).await?;
+    let id = outcome.id();
+    let customer = app::customers::get(&state.db, &user, id).await?;
+    Ok(super::created(
+        Json(customer),
+        &format!("/api/v1/customers/{id}"),
+        outcome,
+    ))
+}
+
+/// Renames a customer (Betreiber); the slug stays.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "Kunden",
+    params(("id" = i64, Path, description = "Kunden-Id")),
+    request_body = RenameCustomer,
+    responses(
+        (status = 200, body = Customer),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rename(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<Customer>, Problem> {
+    crate::domain::policy::administer(&user).map_err(Error::from)?;
+    let input: RenameCustomer = parse_json(&headers, &body)?;
+    let mut e = FieldErrors::default();
+    let name = name(&input.name, &mut e);
+    e.into_result()?;
+    let name = name.expect("checked");
+    app::customers::rename(&state.db, &user, id, &name, db::now()).await?;
+    Ok(Json(app::customers::get(&state.db, &user, id).await?))
+}
