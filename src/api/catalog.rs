@@ -1,16 +1,33 @@
-use axum::{Json, Router, extract::State, routing::get};
-use serde::Serialize;
-use utoipa::ToSchema;
+//! The catalogue over the API: products in S/M/L/XL with the prices valid
+//! now, and every price version with its validity, so that anyone can
+//! recompute a bill; the Betreiber adds and changes price versions.
 
-use super::{extract::ApiUser, problem::Problem};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::HeaderMap,
+    response::Response,
+    routing::{get, patch},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    problem::Problem,
+};
 use crate::{
-    db,
-    domain::{Resources, Size},
+    app::{self, Error, FieldErrors, catalog::NewPrice},
+    db::{self, catalog::PriceHistoryRow},
+    domain::{HourlyRate, Resources, Size, calendar::rfc3339, policy},
     state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/catalog", get(list))
+    Router::new()
+        .route("/catalog", get(list))
+        .route("/catalog/prices", get(prices).post(add_price))
+        .route("/catalog/prices/{id}", patch(change_price))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -62,4 +79,200 @@ pub async fn list(
             })
             .collect(),
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PriceFilter {
+    /// A product's slug, e.g. `container-namespace`.
+    product: Option<String>,
+    /// `S`, `M`, `L` or `XL`.
+    size: Option<String>,
+}
+
+/// One price version of a product's size.
+#[derive(Serialize, ToSchema)]
+pub struct PriceVersionView {
+    pub id: i64,
+    pub product: String,
+    pub size: Size,
+    /// When it starts (RFC 3339, UTC; a German midnight).
+    pub valid_from: String,
+    /// When the next version starts; absent for the latest.
+    pub valid_until: Option<String>,
+    /// EUR per hour as an exact decimal string (4 places), e.g. `"0.1180"`.
+    pub price_per_hour: String,
+}
+
+fn history(rows: Vec<PriceHistoryRow>) -> Vec<PriceVersionView> {
+    let mut views: Vec<PriceVersionView> = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let next = rows
+            .get(i + 1)
+            .filter(|n| n.product_slug == row.product_slug && n.size == row.size);
+        views.push(PriceVersionView {
+            id: row.id,
+            product: row.product_slug.clone(),
+            size: row.size,
+            valid_from: rfc3339(row.valid_from),
+            valid_until: next.map(|n| rfc3339(n.valid_from)),
+            price_per_hour: HourlyRate(row.rate).to_decimal_string(),
+        });
+    }
+    views
+}
+
+/// Every price version, of one product and size where asked, by product,
+/// size and start: the whole history, so that a bill can be recomputed.
+#[utoipa::path(get, path = "/api/v1/catalog/prices", tag = "Katalog",
+    params(PriceFilter),
+    responses((status = 200, body = Vec<PriceVersionView>)))]
+pub async fn prices(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    ApiQuery(filter): ApiQuery<PriceFilter>,
+) -> Result<Json<Vec<PriceVersionView>>, Problem> {
+    let mut e = FieldErrors::default();
+    let size = match filter.size.as_deref() {
+        None | Some("") => None,
+        Some(raw) => raw
+            .parse::<Size>()
+            .map_err(|x| e.add("size", x.to_string()))
+            .ok(),
+    };
+    let product = filter.product.as_deref().filter(|p| !p.is_empty());
+    if let Some(slug) = product
+        && !db::catalog::product_exists(&state.db.pool, slug).await?
+    {
+        e.add("product", "Dieses Produkt gibt es nicht.");
+    }
+    e.into_result()?;
+    let rows = db::catalog::price_history(&state.db.pool, product, size).await?;
+    Ok(Json(history(rows)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePrice {
+    /// The product's slug.
+    pub product: String,
+    pub size: Size,
+    /// The German day it starts on (ISO 8601 date): tomorrow at the
+    /// earliest, today for a size's first price.
+    #[schema(format = Date)]
+    pub valid_from: String,
+    /// EUR per hour, at most four decimal places, e.g. `"0.1180"`.
+    #[schema(pattern = "^[0-9]+([.,][0-9]{1,4})?$")]
+    pub price_per_hour: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePrice {
+    /// EUR per hour, at most four decimal places.
+    #[schema(pattern = "^[0-9]+([.,][0-9]{1,4})?$")]
+    pub price_per_hour: String,
+}
+
+/// The versions of the size a price belongs to, with that price among them.
+async fn version_view(state: &AppState, id: i64) -> Result<PriceVersionView, Problem> {
+    let rows = db::catalog::price_history(&state.db.pool, None, None).await?;
+    let Some(of) = rows.iter().find(|r| r.id == id) else {
+        return Err(Error::NotFound.into());
+    };
+    let (product, size) = (of.product_slug.clone(), of.size);
+    let same: Vec<PriceHistoryRow> = rows
+        .into_iter()
+        .filter(|r| r.product_slug == product && r.size == size)
+        .collect();
+    history(same)
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or_else(|| Error::NotFound.into())
+}
+
+/// Adds a price version (Betreiber). Past prices are billed and stay.
+#[utoipa::path(post, path = "/api/v1/catalog/prices", tag = "Katalog",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe"),
+    ),
+    request_body = CreatePrice,
+    responses(
+        (status = 201, body = PriceVersionView, headers(("Location" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_price(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: CreatePrice = parse_json(&headers, &body)?;
+    let key = idempotency_key(&headers, "catalog/prices", 0, &body)?;
+    let mut e = FieldErrors::default();
+    let size_id = {
+        let mut conn = state.db.pool.acquire().await?;
+        db::catalog::size_id(&mut conn, &input.product, input.size).await?
+    };
+    if size_id.is_none() {
+        e.add("product", "Dieses Produkt gibt es in dieser Größe nicht.");
+    }
+    let valid_from = crate::domain::calendar::parse_date(&input.valid_from);
+    if valid_from.is_none() {
+        e.add(
+            "valid_from",
+            "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
+        );
+    }
+    let rate = HourlyRate::parse(&input.price_per_hour)
+        .map_err(|x| e.add("price_per_hour", x.to_string()))
+        .ok();
+    e.into_result()?;
+    let (Some(product_size_id), Some(valid_from), Some(rate)) = (size_id, valid_from, rate) else {
+        unreachable!("a field without a value has its message")
+    };
+    let new = NewPrice {
+        product_size_id,
+        valid_from,
+        rate,
+    };
+    let outcome =
+        app::catalog::add_price_once(&state.db, &user, &new, key.as_ref(), db::now()).await?;
+    let id = outcome.id();
+    Ok(super::created(
+        Json(version_view(&state, id).await?),
+        &format!(
+            "/api/v1/catalog/prices?product={}&size={}",
+            input.product, input.size
+        ),
+        outcome,
+    ))
+}
+
+/// Changes a price version that has not started yet (Betreiber).
+#[utoipa::path(patch, path = "/api/v1/catalog/prices/{id}", tag = "Katalog",
+    params(("id" = i64, Path, description = "Preis-Id")),
+    request_body = ChangePrice,
+    responses(
+        (status = 200, body = PriceVersionView),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the price has started and is billed"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_price(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<PriceVersionView>, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: ChangePrice = parse_json(&headers, &body)?;
+    let rate = HourlyRate::parse(&input.price_per_hour)
+        .map_err(|x| Error::validation("price_per_hour", x.to_string()))?;
+    app::catalog::update_price(&state.db, &user, id, rate, db::now()).await?;
+    Ok(Json(version_view(&state, id).await?))
 }

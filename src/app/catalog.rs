@@ -4,13 +4,14 @@
 use jiff::civil::Date;
 use serde_json::json;
 
-use super::{Change, Error, Result, error::on_constraint};
+use super::{Begun, Change, Created, Error, Result, error::on_constraint};
 use crate::{
     db::{self, Db, audit},
     domain::{
         HourlyRate, Resources, Slug,
         actor::CurrentUser,
         calendar::{berlin_date, berlin_midnight},
+        idempotency::Key,
         policy,
         text::Text,
     },
@@ -36,8 +37,23 @@ pub struct NewPrice {
 /// Adds a price version. Prices start at a German midnight, not before
 /// tomorrow: a past price is what was billed and must not change.
 pub async fn add_price(db: &Db, user: &CurrentUser, new: &NewPrice, now: i64) -> Result<i64> {
+    Ok(add_price_once(db, user, new, None, now).await?.id())
+}
+
+/// Like [`add_price`]; a retry with the same idempotency `key` answers the
+/// version added the first time.
+pub async fn add_price_once(
+    db: &Db,
+    user: &CurrentUser,
+    new: &NewPrice,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
     policy::administer(user)?;
-    let mut change = Change::begin(db, user, now).await?;
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
     if !db::catalog::size_exists(change.conn(), new.product_size_id).await? {
         return Err(Error::validation(
             "product_size_id",
@@ -73,8 +89,7 @@ pub async fn add_price(db: &Db, user: &CurrentUser, new: &NewPrice, now: i64) ->
                 "valid_from": valid_from, "rate": new.rate.0})),
         })
         .await?;
-    change.commit().await?;
-    Ok(id)
+    change.commit_created(id).await
 }
 
 /// Changes the rate of a price version that has not started yet.

@@ -115,6 +115,66 @@ pub async fn price_versions(pool: &AnyPool) -> sqlx::Result<Vec<PriceVersion>> {
     .await
 }
 
+/// A price version with the product and size it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PriceHistoryRow {
+    pub id: i64,
+    pub product_slug: String,
+    pub size: Size,
+    pub valid_from: i64,
+    pub rate: i64,
+}
+
+/// Every price version, of one product and one size where given, by
+/// product, size and start.
+pub async fn price_history(
+    pool: &AnyPool,
+    product_slug: Option<&str>,
+    size: Option<Size>,
+) -> sqlx::Result<Vec<PriceHistoryRow>> {
+    let mut rows: Vec<PriceHistoryRow> = sqlx::query_as(
+        "SELECT pr.id, p.slug AS product_slug, ps.size, pr.valid_from, pr.rate FROM prices pr \
+         JOIN product_sizes ps ON ps.id = pr.product_size_id \
+         JOIN products p ON p.id = ps.product_id \
+         WHERE ($1 IS NULL OR p.slug = $1) AND ($2 IS NULL OR ps.size = $2)",
+    )
+    .bind(product_slug)
+    .bind(size.map(|s| s.as_str()))
+    .fetch_all(pool)
+    .await?;
+    // Sizes in S, M, L, XL order, not alphabetically.
+    rows.sort_by(|a, b| {
+        (&a.product_slug, a.size, a.valid_from).cmp(&(&b.product_slug, b.size, b.valid_from))
+    });
+    Ok(rows)
+}
+
+/// The id of a product's size, by the product's slug.
+pub async fn size_id(
+    conn: &mut AnyConnection,
+    product_slug: &str,
+    size: Size,
+) -> sqlx::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT ps.id FROM product_sizes ps JOIN products p ON p.id = ps.product_id \
+         WHERE p.slug = $1 AND ps.size = $2",
+    )
+    .bind(product_slug)
+    .bind(size.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Whether a product with this slug exists.
+pub async fn product_exists(pool: &AnyPool, slug: &str) -> sqlx::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM products WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// How many price versions a size has.
 pub async fn price_count(conn: &mut AnyConnection, size_id: i64) -> sqlx::Result<i64> {
     let (n,): (i64,) =

@@ -12,6 +12,7 @@
 mod support;
 
 mod api_account;
+mod api_catalog;
 mod architecture;
 mod audit_chain;
 mod bad_input;

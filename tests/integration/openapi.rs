@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 51] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -20,6 +20,9 @@ const ROUTES: [(&str, &str); 48] = [
     ("get", "/api/v1/customers/{id}"),
     ("patch", "/api/v1/customers/{id}"),
     ("get", "/api/v1/catalog"),
+    ("get", "/api/v1/catalog/prices"),
+    ("post", "/api/v1/catalog/prices"),
+    ("patch", "/api/v1/catalog/prices/{id}"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
     ("get", "/api/v1/applications"),

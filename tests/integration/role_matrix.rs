@@ -244,6 +244,8 @@ const RULES: &[Rule] = &[
     api_with("POST", "/api/v1/tokens/{id}/revoke", OWN_TOKEN,              "-",                                         SYSTEMPFLEGER,        200, Refusal::Owner),
     api_with("POST", "/api/v1/customers",       "",                        "{slug, name}",                              BETREIBER,            201, Refusal::Provider),
     api_with("PATCH", "/api/v1/customers/{id}", "",                        "{name}",                                    BETREIBER,            200, Refusal::Provider),
+    api_with("POST", "/api/v1/catalog/prices",  "",                        "{product, size, valid_from, price_per_hour}", BETREIBER,          201, Refusal::Provider),
+    api_with("PATCH", "/api/v1/catalog/prices/{id}", "",                   "{price_per_hour}",                          BETREIBER,            200, Refusal::Provider),
     // ----- pages: forms, each with the session's CSRF token -----
     //   path                                   case                       body                                         may                   ok   refusal
     page("/anmelden",                           "demo login",              "login",                                     &EVERYONE,            303, Refusal::Nobody),
@@ -1568,6 +1570,39 @@ async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
         .await
         .json();
     assert_eq!(renamed["name"], "Matrixamt (neu)", "{renamed}");
+
+    let tomorrow = kontor::domain::calendar::berlin_date(kontor::db::now())
+        .tomorrow()
+        .expect("a date")
+        .to_string();
+    let new_price = Body::Json(json!({"product": "persistent-storage", "size": "XL",
+        "valid_from": tomorrow, "price_per_hour": "9.9999"}));
+    run.refused("/api/v1/catalog/prices", "", None, &new_price)
+        .await;
+    let price = run
+        .allowed(
+            "/api/v1/catalog/prices",
+            "",
+            Who::Betreiber,
+            None,
+            &new_price,
+        )
+        .await
+        .json();
+    let change = Body::Json(json!({"price_per_hour": "8.8888"}));
+    run.refused("/api/v1/catalog/prices/{id}", "", Some(id(&price)), &change)
+        .await;
+    let changed = run
+        .allowed(
+            "/api/v1/catalog/prices/{id}",
+            "",
+            Who::Betreiber,
+            Some(id(&price)),
+            &change,
+        )
+        .await
+        .json();
+    assert_eq!(changed["price_per_hour"], "8.8888", "{changed}");
 }
 
 /// The same through the forms of the pages.
