@@ -14,7 +14,10 @@
 #        /api/v1/bookings?per_page=50           Betreiber, all 20,000 bookings
 #        /revision                              Revision page, tenant and Betreiber sessions
 #        /api/v1/audit                          first page (50) of the Revision, tenant and Betreiber
-#   6. a markdown table on stdout and in bench/results-<date>.md
+#   6. a markdown table on stdout and in bench/results-<date>.md, with the
+#      answers counted by status (bench/wrk-status.lua); the script fails
+#      when any answer was not 200 or a socket failed: a run whose answers
+#      are errors reports no speed
 #
 # Loopback only, bounded (about 2 minutes of load plus the build); the server
 # is stopped at the end, also on error or Ctrl-C. Settings (environment):
@@ -23,10 +26,15 @@
 #   BENCH_WARMUP          5s      unrecorded run before each target
 #   BENCH_CONNECTIONS     64      BENCH_THREADS 2
 #   BENCH_DB_MAX_CONNECTIONS 16   KONTOR_DATABASE_MAX_CONNECTIONS of the server
+#   BENCH_SCALE           1       multiplies the default dataset (10: 2,000
+#                                 customers, 20,000 applications, 200,000 bookings)
 #   BENCH_CUSTOMERS / BENCH_APPLICATIONS / BENCH_BOOKINGS   dataset size
 #   BENCH_LISTEN          127.0.0.1:18080  (loopback address of the server)
 #   BENCH_TARGETS         "healthz uebersicht api-tenant api-betreiber revision
 #                         revision-betreiber audit-tenant audit-betreiber" (a subset; healthz always)
+#   BENCH_RATE_LIMIT_API  0       the server's API limit per caller and minute (0:
+#                                 off; the product's 600 answers most of a run
+#                                 with 429, which the script then refuses)
 #   BENCH_SKIP_BUILD=1    use the existing release build ($CARGO_TARGET_DIR or target/)
 #   BENCH_RESULTS         output file (default bench/results-<date>.md)
 set -euo pipefail
@@ -41,9 +49,11 @@ WARMUP="${BENCH_WARMUP:-5s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-16}"
-CUSTOMERS="${BENCH_CUSTOMERS:-200}"
-APPLICATIONS="${BENCH_APPLICATIONS:-2000}"
-BOOKINGS="${BENCH_BOOKINGS:-20000}"
+SCALE="${BENCH_SCALE:-1}"
+case "$SCALE" in ''|*[!0-9]*) echo "bench: BENCH_SCALE must be a whole number" >&2; exit 1 ;; esac
+CUSTOMERS="${BENCH_CUSTOMERS:-$((200 * SCALE))}"
+APPLICATIONS="${BENCH_APPLICATIONS:-$((2000 * SCALE))}"
+BOOKINGS="${BENCH_BOOKINGS:-$((20000 * SCALE))}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-$(date +%F).md}"
 KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
 
@@ -103,7 +113,7 @@ export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
 export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
 # One caller makes thousands of requests a minute here; the shared rate
 # limit (600 a minute per caller) would answer most of them with 429.
-export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
+export KONTOR_RATE_LIMIT_API_PER_MINUTE=${BENCH_RATE_LIMIT_API:-0}
 export KONTOR_LISTEN="$LISTEN"
 export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
 export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
@@ -190,7 +200,7 @@ to_ms() {
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
     printf "%.2f", n }'
 }
-declare -A RPS P50 P99 ERRORS CPU_K CPU_PG
+declare -A RPS P50 P99 ERRORS CPU_K CPU_PG STATUSES
 # CPU time (clock ticks, utime + stime) of processes; gone ones count 0.
 ticks() {
   local sum=0 pid f
@@ -240,7 +250,8 @@ for t in "${TARGETS[@]}"; do
   # (Backends the pool opens during the run count in full.)
   mapfile -t PG_BEFORE < <(pgrep -f "postgres: .*postgres $DB_NAME " || true)
   k0="$(ticks "$SERVER_PID")"; p0="$(ticks "${PG_BEFORE[@]}")"
-  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -H "${HEADER[$t]}" "$url")"
+  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency \
+    -s "$REPO_ROOT/bench/wrk-status.lua" -H "${HEADER[$t]}" "$url")"
   mapfile -t PG_AFTER < <(pgrep -f "postgres: .*postgres $DB_NAME " || true)
   k1="$(ticks "$SERVER_PID")"; p1="$(ticks "${PG_AFTER[@]}")"
   printf '%s\n' "$out" >"$WORK/wrk-$t.txt"
@@ -252,7 +263,12 @@ for t in "${TARGETS[@]}"; do
   P99[$t]="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
   non2xx="$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")"
   sockerr="$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' <<<"$out")"
-  ERRORS[$t]=$(( ${non2xx:-0} + ${sockerr:-0} ))
+  STATUSES[$t]="$(sed -n 's/^statuses: //p' <<<"$out")"
+  # Every answer must be a 200: anything else (a 429 of a rate limit, a
+  # 503, a redirect to the login) means the figures measure the wrong thing.
+  not200="$(tr ' ' '\n' <<<"${STATUSES[$t]}" | awk -F= '$1 != 200 && $2 != "" { n += $2 } END { print n + 0 }')"
+  ERRORS[$t]=$(( not200 + ${sockerr:-0} ))
+  [ -n "${STATUSES[$t]}" ] || ERRORS[$t]=$(( ERRORS[$t] + ${non2xx:-0} + 1 ))
   log "$t: ${RPS[$t]} req/s, p50 ${P50[$t]} ms, p99 ${P99[$t]} ms, errors ${ERRORS[$t]}, CPU/request: kontor ${CPU_K[$t]} µs, PostgreSQL ${CPU_PG[$t]} µs"
 done
 
@@ -279,11 +295,11 @@ DIRTY="$(git -C "$REPO_ROOT" status --porcelain 2>/dev/null | grep -q . && echo 
     echo "> are lower bounds. The CPU columns are less affected."
     echo
   fi
-  echo "| target | req/s | p50 (ms) | p99 (ms) | % of ceiling | errors | Kontor CPU/req (µs) | PostgreSQL CPU/req (µs) |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| target | req/s | p50 (ms) | p99 (ms) | % of ceiling | answers by status | errors | Kontor CPU/req (µs) | PostgreSQL CPU/req (µs) |"
+  echo "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
   for t in "${TARGETS[@]}"; do
     pct="$(awk -v a="${RPS[$t]}" -v b="$CEILING" 'BEGIN { printf "%.1f %%", 100 * a / b }')"
-    echo "| ${LABEL[$t]} | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $pct | ${ERRORS[$t]} | ${CPU_K[$t]} | ${CPU_PG[$t]} |"
+    echo "| ${LABEL[$t]} | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $pct | ${STATUSES[$t]:-?} | ${ERRORS[$t]} | ${CPU_K[$t]} | ${CPU_PG[$t]} |"
   done
   echo
   echo "Kontor CPU: the server process. PostgreSQL CPU: the pool's backends only, without the"
@@ -293,3 +309,15 @@ DIRTY="$(git -C "$REPO_ROOT" status --porcelain 2>/dev/null | grep -q . && echo 
   echo
 } | tee "$RESULTS"
 log "written to $RESULTS"
+# The figures of each target, one line each, for bench/compare-scales.sh.
+for t in "${TARGETS[@]}"; do
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${RPS[$t]}" "${P99[$t]}" "${CPU_K[$t]}" "${CPU_PG[$t]}" "${ERRORS[$t]}"
+done >"${RESULTS%.md}.tsv"
+failed=0
+for t in "${TARGETS[@]}"; do
+  if [ "${ERRORS[$t]}" -ne 0 ]; then
+    log "FAILED: $t had ${ERRORS[$t]} answers other than 200 (${STATUSES[$t]:-no status count}); its figures are void"
+    failed=1
+  fi
+done
+exit "$failed"
