@@ -1,21 +1,44 @@
-use axum::{Json, Router, extract::State, routing::get};
-use serde::Serialize;
+//! Contracts over the API: read by whoever sees them, with Kontingent use
+//! and rest; created and changed by the Betreiber through the same use
+//! cases as the contract form. A change carries the version it was made
+//! against (`If-Match` with the `ETag` of the read), so that two people
+//! editing one contract cannot overwrite each other unseen.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    extract::{ApiUser, PathId},
+    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
     problem::Problem,
 };
 use crate::{
+    app::{self, Error, FieldErrors},
     db::{self, contracts::Contract},
-    domain::kontingent::Commitment,
+    domain::{
+        Cents, Kontingent,
+        contract::{
+            BASE_FEE_ONLY_MIXED, BillingModel, ENDS_BEFORE_START, LEITWEG_RULE,
+            MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER, MAX_TITLE,
+            NUMBER_RULE, Terms, Validity, is_contract_number, is_leitweg_id,
+        },
+        kontingent::Commitment,
+        policy,
+        text::Text,
+    },
     state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/contracts", get(list))
-        .route("/contracts/{id}", get(show))
+        .route("/contracts", get(list).post(create))
+        .route("/contracts/{id}", get(show).put(replace))
 }
 
 /// Amounts of each Kontingent dimension.
@@ -109,19 +132,310 @@ pub async fn list(
     ))
 }
 
-/// One contract with Kontingent use and rest.
+/// One contract with Kontingent use and rest; its `ETag` is the version to
+/// send as `If-Match` with a change.
 #[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "Verträge",
     params(("id" = i64, Path, description = "Vertrags-Id")),
     responses(
-        (status = 200, body = ContractView),
+        (status = 200, body = ContractView, headers(("ETag" = String, description = "The version of the terms"))),
     ))]
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     PathId(id): PathId,
-) -> Result<Json<ContractView>, Problem> {
-    let pool = &state.db.pool;
-    let contract = crate::app::contracts::get(&state.db, &user, id).await?;
-    let used = db::contracts::usage(pool, &contract, db::now()).await?;
-    Ok(Json(view(&contract, &used)))
+) -> Result<Response, Problem> {
+    let contract = app::contracts::get(&state.db, &user, id).await?;
+    answer(&state, &contract, axum::http::StatusCode::OK).await
+}
+
+/// The contract with its `ETag`.
+async fn answer(
+    state: &AppState,
+    contract: &Contract,
+    status: axum::http::StatusCode,
+) -> Result<Response, Problem> {
+    let used = db::contracts::usage(&state.db.pool, contract, db::now()).await?;
+    let mut response = (status, Json(view(contract, &used))).into_response();
+    if let Ok(terms) = contract.terms()
+        && let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", terms.version()))
+    {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// A contract's ceilings as the API writes them.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KontingentInput {
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub vcpu_millicores: i64,
+    #[schema(minimum = 0, maximum = 1_073_741_824)]
+    pub memory_mib: i64,
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub storage_gib: i64,
+    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    pub monthly_budget_cents: i64,
+}
+
+/// The terms of a contract: everything but its customer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsInput {
+    /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
+    #[schema(min_length = 1, max_length = 40, pattern = "^[A-Za-z0-9/-]+$")]
+    pub number: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// First day of validity (ISO 8601 date).
+    #[schema(format = Date)]
+    pub valid_from: String,
+    /// Last day of validity (ISO 8601 date), not before the first.
+    #[schema(format = Date)]
+    pub valid_until: String,
+    #[schema(min_length = 1, max_length = 40)]
+    pub kostenstelle: String,
+    #[schema(min_length = 1, max_length = 60)]
+    pub haushaltsstelle: String,
+    /// The XRechnung routing id, e.g. `04011000-1234512345-06`.
+    #[schema(min_length = 1, max_length = 46)]
+    pub leitweg_id: String,
+    pub billing_model: BillingModel,
+    /// Monthly base fee in cents; only in the `gemischt` model.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    pub base_fee_cents: i64,
+    pub kontingent: KontingentInput,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContract {
+    pub customer_id: i64,
+    #[serde(flatten)]
+    pub terms: TermsInput,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceContract {
+    #[serde(flatten)]
+    pub terms: TermsInput,
+    /// Lowering a ceiling below what is booked stops new bookings until use
+    /// falls; without `true` such a change is refused (409 `below-booked`,
+    /// with the figures).
+    #[serde(default)]
+    pub confirm_below_booked: bool,
+}
+
+impl TermsInput {
+    /// The terms, or a message per field that breaks a rule (the same rules
+    /// and words as the contract form).
+    fn parse(&self) -> Result<Terms, Error> {
+        let mut e = FieldErrors::default();
+        let mut text = |field: &str, value: &str, max: usize| {
+            Text::parse(value, max)
+                .map_err(|x| e.add(field, x.to_string()))
+                .ok()
+        };
+        let number = text("number", &self.number, MAX_NUMBER);
+        let title = text("title", &self.title, MAX_TITLE);
+        let kostenstelle = text("kostenstelle", &self.kostenstelle, MAX_KOSTENSTELLE);
+        let haushaltsstelle = text(
+            "haushaltsstelle",
+            &self.haushaltsstelle,
+            MAX_HAUSHALTSSTELLE,
+        );
+        let leitweg_id = text("leitweg_id", &self.leitweg_id, MAX_LEITWEG_ID);
+        if number
+            .as_ref()
+            .is_some_and(|n| !is_contract_number(n.as_str()))
+        {
+            e.add("number", NUMBER_RULE);
+        }
+        if leitweg_id
+            .as_ref()
+            .is_some_and(|l| !is_leitweg_id(l.as_str()))
+        {
+            e.add("leitweg_id", LEITWEG_RULE);
+        }
+        let mut date = |field: &str, value: &str| {
+            let parsed = crate::domain::calendar::parse_date(value);
+            if parsed.is_none() {
+                e.add(field, "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+            }
+            parsed
+        };
+        let from = date("valid_from", &self.valid_from);
+        let until = date("valid_until", &self.valid_until);
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            e.add("valid_until", ENDS_BEFORE_START);
+        }
+        if self.billing_model == BillingModel::Nutzung && self.base_fee_cents > 0 {
+            e.add("base_fee_cents", BASE_FEE_ONLY_MIXED);
+        }
+        let k = &self.kontingent;
+        for (field, value, max) in [
+            ("base_fee_cents", self.base_fee_cents, 100_000_000_000),
+            ("kontingent.vcpu_millicores", k.vcpu_millicores, 100_000_000),
+            ("kontingent.memory_mib", k.memory_mib, 1_073_741_824),
+            ("kontingent.storage_gib", k.storage_gib, 100_000_000),
+            (
+                "kontingent.monthly_budget_cents",
+                k.monthly_budget_cents,
+                100_000_000_000,
+            ),
+        ] {
+            if !(0..=max).contains(&value) {
+                e.add(
+                    field,
+                    format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
+                );
+            }
+        }
+        e.into_result()?;
+        let (
+            Some(number),
+            Some(title),
+            Some(kostenstelle),
+            Some(haushaltsstelle),
+            Some(leitweg_id),
+        ) = (number, title, kostenstelle, haushaltsstelle, leitweg_id)
+        else {
+            unreachable!("a field without a value has its message")
+        };
+        let (Some(from), Some(until)) = (from, until) else {
+            unreachable!("a field without a value has its message")
+        };
+        Ok(Terms {
+            number,
+            title,
+            validity: Validity { from, until },
+            kostenstelle,
+            haushaltsstelle,
+            leitweg_id,
+            billing_model: self.billing_model,
+            base_fee: Cents(self.base_fee_cents),
+            kontingent: Kontingent {
+                millicpu: k.vcpu_millicores,
+                memory_mib: k.memory_mib,
+                storage_gib: k.storage_gib,
+                monthly_budget: Cents(k.monthly_budget_cents),
+            },
+        })
+    }
+}
+
+/// Creates a contract for a customer (Betreiber). A number already taken
+/// is refused with a message for the field.
+#[utoipa::path(post, path = "/api/v1/contracts", tag = "Verträge",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe"),
+    ),
+    request_body = CreateContract,
+    responses(
+        (status = 201, body = ContractView, headers(("Location" = String), ("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: CreateContract = parse_json(&headers, &body)?;
+    let key = idempotency_key(&headers, "contracts", 0, &body)?;
+    let terms = input.terms.parse()?;
+    let outcome = app::contracts::create_once(
+        &state.db,
+        &user,
+        input.customer_id,
+        &terms,
+        key.as_ref(),
+        db::now(),
+    )
+    .await?;
+    let id = outcome.id();
+    let contract = app::contracts::get(&state.db, &user, id).await?;
+    let mut response = answer(&state, &contract, axum::http::StatusCode::CREATED).await?;
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/contracts/{id}")) {
+        headers.insert(header::LOCATION, location);
+    }
+    if matches!(outcome, app::Created::Replayed(_)) {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Replaces a contract's terms (Betreiber); its customer never changes.
+/// With `If-Match` (the `ETag` of the contract as read) a change someone
+/// else made meanwhile is refused with 412 instead of being overwritten.
+#[utoipa::path(put, path = "/api/v1/contracts/{id}", tag = "Verträge",
+    params(
+        ("id" = i64, Path, description = "Vertrags-Id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the contract as read"),
+    ),
+    request_body = ReplaceContract,
+    responses(
+        (status = 200, body = ContractView, headers(("ETag" = String))),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures)"),
+        (status = 412, body = Problem, content_type = "application/problem+json", description = "changed since the `If-Match` version (`precondition-failed`)"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: ReplaceContract = parse_json(&headers, &body)?;
+    let expected = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(value) => Some(if_match(value)?),
+    };
+    let terms = input.terms.parse()?;
+    app::contracts::update(
+        &state.db,
+        &user,
+        id,
+        &terms,
+        expected.as_deref(),
+        input.confirm_below_booked,
+        db::now(),
+    )
+    .await?;
+    let contract = app::contracts::get(&state.db, &user, id).await?;
+    answer(&state, &contract, axum::http::StatusCode::OK).await
+}
+
+/// The version an `If-Match` names: one strong entity tag as the `ETag`
+/// gave it. `*` and lists are not what a client that read the contract
+/// sends; they are refused rather than guessed at.
+fn if_match(value: &HeaderValue) -> Result<String, Problem> {
+    let tag = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')
+                .map(str::to_owned)
+        })
+        .filter(|v| !v.is_empty() && !v.contains('"'));
+    tag.ok_or_else(|| {
+        Error::validation(
+            "If-Match",
+            "Bitte das ETag des gelesenen Vertrags angeben, z. B. \"3f2a…\".",
+        )
+        .into()
+    })
 }

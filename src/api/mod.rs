@@ -53,6 +53,8 @@ use crate::state::AppState;
         catalog::change_price,
         contracts::list,
         contracts::show,
+        contracts::create,
+        contracts::replace,
         kontingent::create,
         kontingent::list,
         kontingent::show,

@@ -55,6 +55,18 @@ pub struct Problem {
     /// Kontingent request that would make room, with its body pre-filled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// For `below-booked`: each ceiling that would lie under what is booked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub below_booked: Vec<BelowBooked>,
+}
+
+/// A ceiling lowered below what is booked under it, in the limit's unit
+/// (millicores, MiB, GiB, cents per month).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BelowBooked {
+    pub limit: Limit,
+    pub ceiling: i64,
+    pub booked: i64,
 }
 
 /// A follow-up request a problem offers.
@@ -84,6 +96,7 @@ impl Problem {
             reason: None,
             retry_after: None,
             links: Vec::new(),
+            below_booked: Vec::new(),
         }
     }
 
@@ -234,10 +247,28 @@ impl From<Error> for Problem {
                 m,
             ),
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
-            e @ Error::BelowUse(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "below-booked",
-                "Obergrenze unter dem Gebuchten",
+            Error::BelowUse(ref below) => {
+                let below_booked = below
+                    .iter()
+                    .map(|b| BelowBooked {
+                        limit: b.limit,
+                        ceiling: b.ceiling,
+                        booked: b.booked,
+                    })
+                    .collect();
+                let mut p = Problem::new(
+                    StatusCode::CONFLICT,
+                    "below-booked",
+                    "Obergrenze unter dem Gebuchten",
+                    e.to_string(),
+                );
+                p.below_booked = below_booked;
+                p
+            }
+            e @ Error::Stale(_) => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Inzwischen geändert",
                 e.to_string(),
             ),
             Error::Checkup(refusal) => {

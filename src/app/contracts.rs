@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use super::{Change, Error, Result, error::on_constraint, visible};
+use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, audit, contracts::Contract},
     domain::{
         actor::CurrentUser,
         contract::Terms,
+        idempotency::Key,
         kontingent::{BelowUse, Commitment},
         policy,
     },
@@ -21,8 +22,26 @@ pub async fn create(
     terms: &Terms,
     now: i64,
 ) -> Result<i64> {
+    Ok(create_once(db, user, customer_id, terms, None, now)
+        .await?
+        .id())
+}
+
+/// Creates a contract; a retry with the same idempotency `key` answers the
+/// contract created the first time.
+pub async fn create_once(
+    db: &Db,
+    user: &CurrentUser,
+    customer_id: i64,
+    terms: &Terms,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
     policy::administer(user)?;
-    let mut change = Change::begin(db, user, now).await?;
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
     if db::customers::find(&db.pool, customer_id).await?.is_none() {
         return Err(Error::validation(
             "customer_id",
@@ -42,20 +61,23 @@ pub async fn create(
             after: Some(terms.snapshot()),
         })
         .await?;
-    change.commit().await?;
-    Ok(id)
+    change.commit_created(id).await
 }
 
 /// Changes a contract's terms. The customer of a contract never changes.
 ///
 /// Lowering a ceiling below what is booked under it is refused
 /// (`BelowUse`, with the figures) unless `confirm_below_use`: it stops new
-/// bookings until use falls, which nobody should do by accident.
+/// bookings until use falls, which nobody should do by accident. With
+/// `expected_version` (what the editor read, [`Terms::version`]) a change
+/// made meanwhile by someone else is refused (`Stale`) instead of being
+/// overwritten.
 pub async fn update(
     db: &Db,
     user: &CurrentUser,
     id: i64,
     terms: &Terms,
+    expected_version: Option<&str>,
     confirm_below_use: bool,
     now: i64,
 ) -> Result<()> {
@@ -66,6 +88,11 @@ pub async fn update(
     let before = db::contracts::load(db, change.conn(), id, true)
         .await?
         .ok_or(Error::NotFound)?;
+    if let Some(expected) = expected_version
+        && before.terms().map(|t| t.version()).ok().as_deref() != Some(expected)
+    {
+        return Err(Error::Stale("Der Vertrag"));
+    }
     let committed = db::contracts::usage(change.conn(), &before, now).await?;
     let below = terms
         .kontingent

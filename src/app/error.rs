@@ -11,6 +11,8 @@
 //! - `Conflict` for a change the object's current state does not allow,
 //! - `Checkup` for a delivery the automatic Checkup refused,
 //! - `FourEyes` for deciding one's own promotion request,
+//! - `Stale` for a change made against a version of the object that has
+//!   changed since it was read (`If-Match`, the edit form's version),
 //! - `Database`/`Internal` for everything else; logged, shown as a request id.
 
 use std::fmt;
@@ -45,6 +47,11 @@ pub enum Error {
     /// Deciding one's own request: someone else must.
     #[error("{0}")]
     FourEyes(String),
+    /// Changed since the caller read it; names the object ("Der Vertrag").
+    #[error(
+        "{0} wurde inzwischen geändert. Es wurde nichts gespeichert; bitte die aktuelle Fassung laden und die Änderung erneut vornehmen."
+    )]
+    Stale(&'static str),
     #[error("Datenbankfehler")]
     Database(#[from] sqlx::Error),
     #[error("interner Fehler")]

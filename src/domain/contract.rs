@@ -8,7 +8,7 @@ use super::{Cents, Kontingent, ids::id_enum, text::Text};
 
 id_enum! {
     /// How a contract is billed.
-    #[derive(Serialize, utoipa::ToSchema)]
+    #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
     pub enum BillingModel ("unbekanntes Abrechnungsmodell") {
         /// Pay-as-you-go only.
@@ -76,6 +76,31 @@ impl Terms {
     }
 }
 
+/// Longest values of a contract's text fields.
+pub const MAX_NUMBER: usize = 40;
+pub const MAX_TITLE: usize = 200;
+pub const MAX_KOSTENSTELLE: usize = 40;
+pub const MAX_HAUSHALTSSTELLE: usize = 60;
+pub const MAX_LEITWEG_ID: usize = 46;
+
+/// What the rules of a contract's fields say when broken; the pages and
+/// the API answer the same words.
+pub const NUMBER_RULE: &str = "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.";
+pub const LEITWEG_RULE: &str = "Keine gültige Leitweg-ID (Beispiel: 04011000-1234512345-06).";
+pub const ENDS_BEFORE_START: &str = "Das Vertragsende liegt vor dem Beginn.";
+pub const BASE_FEE_ONLY_MIXED: &str = "Eine Grundgebühr gibt es nur im Mischmodell.";
+
+impl Terms {
+    /// A short fingerprint of the terms, the contract's version for
+    /// `ETag`/`If-Match` and the edit form: two people editing the same
+    /// contract cannot overwrite each other unseen.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.snapshot().to_string().as_bytes());
+        hex::encode(&digest[..12])
+    }
+}
+
 /// Whether a contract number has only letters, digits, `-` and `/`.
 pub fn is_contract_number(s: &str) -> bool {
     !s.is_empty()
@@ -112,6 +137,34 @@ mod tests {
         assert!(!is_leitweg_id("04011000"));
         assert!(!is_leitweg_id("0401A000-12-06"));
         assert!(!is_leitweg_id("04011000-12-6"));
+    }
+
+    #[test]
+    fn a_version_changes_with_any_term_and_only_then() {
+        let terms = Terms {
+            number: Text::parse("DLV-1", MAX_NUMBER).unwrap(),
+            title: Text::parse("Vertrag", MAX_TITLE).unwrap(),
+            validity: Validity {
+                from: date(2026, 1, 1),
+                until: date(2026, 12, 31),
+            },
+            kostenstelle: Text::parse("1", 40).unwrap(),
+            haushaltsstelle: Text::parse("2", 60).unwrap(),
+            leitweg_id: Text::parse("05315000-44", 46).unwrap(),
+            billing_model: BillingModel::Nutzung,
+            base_fee: Cents(0),
+            kontingent: Kontingent {
+                millicpu: 1000,
+                memory_mib: 1024,
+                storage_gib: 10,
+                monthly_budget: Cents(100),
+            },
+        };
+        assert_eq!(terms.version(), terms.clone().version());
+        assert_eq!(terms.version().len(), 24);
+        let mut more = terms.clone();
+        more.kontingent.millicpu += 1;
+        assert_ne!(terms.version(), more.version());
     }
 
     #[test]

@@ -56,6 +56,7 @@ impl From<Error> for PageError {
             e @ Error::BelowUse(_) => PageError::Conflict(e.to_string()),
             Error::Checkup(r) => PageError::Conflict(r.to_string()),
             Error::FourEyes(m) => PageError::ForbiddenBecause(m),
+            e @ Error::Stale(_) => PageError::Conflict(e.to_string()),
             Error::Database(e) if crate::db::is_unavailable(&e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 PageError::Unavailable

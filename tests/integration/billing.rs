@@ -869,9 +869,17 @@ async fn a_closed_month_is_final_and_nothing_changes_it(app: TestApp) {
     changed.title = fixture_text("Neuer Titel");
     changed.kostenstelle = fixture_text("9999-9");
     changed.leitweg_id = fixture_text("04011000-77777-11");
-    app::contracts::update(app.db(), &system, t.contract_id, &changed, false, db::now())
-        .await
-        .expect("contract data changed");
+    app::contracts::update(
+        app.db(),
+        &system,
+        t.contract_id,
+        &changed,
+        None,
+        false,
+        db::now(),
+    )
+    .await
+    .expect("contract data changed");
 
     assert_eq!(
         statement_text(&app, &t.token, t.contract_id, last).await,
@@ -956,9 +964,17 @@ async fn a_closed_statement_stays_readable_when_the_contract_is_changed_later(ap
         .terms()
         .unwrap();
     later.validity.from = "2026-07-01".parse().unwrap();
-    if app::contracts::update(app.db(), &system, t.contract_id, &later, false, db::now())
-        .await
-        .is_err()
+    if app::contracts::update(
+        app.db(),
+        &system,
+        t.contract_id,
+        &later,
+        None,
+        false,
+        db::now(),
+    )
+    .await
+    .is_err()
     {
         // Refused: the closed month stays inside the contract.
         return;

@@ -51,6 +51,7 @@ async fn change_contract(
         &system,
         contract_id,
         &terms,
+        None,
         true,
         kontor::db::now(),
     )

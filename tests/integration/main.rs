@@ -13,6 +13,7 @@ mod support;
 
 mod api_account;
 mod api_catalog;
+mod api_contracts;
 mod architecture;
 mod audit_chain;
 mod bad_input;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 51] = [
+const ROUTES: [(&str, &str); 53] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -25,6 +25,8 @@ const ROUTES: [(&str, &str); 51] = [
     ("patch", "/api/v1/catalog/prices/{id}"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
+    ("post", "/api/v1/contracts"),
+    ("put", "/api/v1/contracts/{id}"),
     ("get", "/api/v1/applications"),
     ("get", "/api/v1/applications/{id}"),
     ("get", "/api/v1/bookings"),

@@ -244,6 +244,8 @@ const RULES: &[Rule] = &[
     api_with("POST", "/api/v1/tokens/{id}/revoke", OWN_TOKEN,              "-",                                         SYSTEMPFLEGER,        200, Refusal::Owner),
     api_with("POST", "/api/v1/customers",       "",                        "{slug, name}",                              BETREIBER,            201, Refusal::Provider),
     api_with("PATCH", "/api/v1/customers/{id}", "",                        "{name}",                                    BETREIBER,            200, Refusal::Provider),
+    api_with("POST", "/api/v1/contracts",       "",                        "{customer_id and the terms}",               BETREIBER,            201, Refusal::Provider),
+    api_with("PUT", "/api/v1/contracts/{id}",   "",                        "the terms",                                 BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/catalog/prices",  "",                        "{product, size, valid_from, price_per_hour}", BETREIBER,          201, Refusal::Provider),
     api_with("PATCH", "/api/v1/catalog/prices/{id}", "",                   "{price_per_hour}",                          BETREIBER,            200, Refusal::Provider),
     // ----- pages: forms, each with the session's CSRF token -----
@@ -1570,6 +1572,40 @@ async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
         .await
         .json();
     assert_eq!(renamed["name"], "Matrixamt (neu)", "{renamed}");
+
+    let terms = json!({
+        "number": format!("DLV-M-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+        "title": "Matrixvertrag", "valid_from": "2026-01-01", "valid_until": "2099-12-31",
+        "kostenstelle": "1", "haushaltsstelle": "2", "leitweg_id": "05315000-44",
+        "billing_model": "nutzung",
+        "kontingent": {"vcpu_millicores": 1000, "memory_mib": 1024, "storage_gib": 10,
+                       "monthly_budget_cents": 10000},
+    });
+    let mut new_contract = terms.clone();
+    new_contract["customer_id"] = json!(cast.tenant.customer_id);
+    let new_contract = Body::Json(new_contract);
+    run.refused("/api/v1/contracts", "", None, &new_contract)
+        .await;
+    let contract = run
+        .allowed("/api/v1/contracts", "", Who::Betreiber, None, &new_contract)
+        .await
+        .json();
+    let mut changed = terms.clone();
+    changed["title"] = json!("Matrixvertrag (neu)");
+    let changed = Body::Json(changed);
+    run.refused("/api/v1/contracts/{id}", "", Some(id(&contract)), &changed)
+        .await;
+    let replaced = run
+        .allowed(
+            "/api/v1/contracts/{id}",
+            "",
+            Who::Betreiber,
+            Some(id(&contract)),
+            &changed,
+        )
+        .await
+        .json();
+    assert_eq!(replaced["title"], "Matrixvertrag (neu)", "{replaced}");
 
     let tomorrow = kontor::domain::calendar::berlin_date(kontor::db::now())
         .tomorrow()

@@ -16,7 +16,11 @@ use crate::{
     domain::{
         Kontingent,
         actor::Scope,
-        contract::{BillingModel, Terms, Validity, is_contract_number, is_leitweg_id},
+        contract::{
+            BASE_FEE_ONLY_MIXED, BillingModel, ENDS_BEFORE_START, LEITWEG_RULE,
+            MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER, MAX_TITLE,
+            NUMBER_RULE, Terms, Validity, is_contract_number, is_leitweg_id,
+        },
         kontingent::{BelowUse, Commitment, Limit},
     },
     state::AppState,
@@ -50,6 +54,10 @@ pub struct ContractForm {
     /// The checkbox that confirms ceilings below what is booked.
     #[serde(default)]
     pub confirm_below_use: String,
+    /// The version of the terms the form was filled from
+    /// ([`Terms::version`]): a save over someone else's change is refused.
+    #[serde(default)]
+    pub version: String,
 }
 
 impl ContractForm {
@@ -71,6 +79,7 @@ impl ContractForm {
             max_storage_gib: k.max_storage_gib.to_string(),
             monthly_budget: k.kontingent().monthly_budget.to_input(),
             confirm_below_use: String::new(),
+            version: k.terms().map(|t| t.version()).unwrap_or_default(),
         }
     }
 
@@ -86,35 +95,33 @@ impl ContractForm {
             &self.customer_id,
             "Bitte einen Kunden wählen.",
         );
-        let number = f.text("number", &self.number, 40);
+        let number = f.text("number", &self.number, MAX_NUMBER);
         if number
             .as_ref()
             .is_some_and(|n| !is_contract_number(n.as_str()))
         {
-            f.add(
-                "number",
-                "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.",
-            );
+            f.add("number", NUMBER_RULE);
         }
-        let title = f.text("title", &self.title, 200);
+        let title = f.text("title", &self.title, MAX_TITLE);
         let from = f.date("valid_from", &self.valid_from);
         let until = f.date("valid_until", &self.valid_until);
         if let (Some(from), Some(until)) = (from, until)
             && until < from
         {
-            f.add("valid_until", "Das Vertragsende liegt vor dem Beginn.");
+            f.add("valid_until", ENDS_BEFORE_START);
         }
-        let kostenstelle = f.text("kostenstelle", &self.kostenstelle, 40);
-        let haushaltsstelle = f.text("haushaltsstelle", &self.haushaltsstelle, 60);
-        let leitweg_id = f.text("leitweg_id", &self.leitweg_id, 46);
+        let kostenstelle = f.text("kostenstelle", &self.kostenstelle, MAX_KOSTENSTELLE);
+        let haushaltsstelle = f.text(
+            "haushaltsstelle",
+            &self.haushaltsstelle,
+            MAX_HAUSHALTSSTELLE,
+        );
+        let leitweg_id = f.text("leitweg_id", &self.leitweg_id, MAX_LEITWEG_ID);
         if leitweg_id
             .as_ref()
             .is_some_and(|l| !is_leitweg_id(l.as_str()))
         {
-            f.add(
-                "leitweg_id",
-                "Keine gültige Leitweg-ID (Beispiel: 04011000-1234512345-06).",
-            );
+            f.add("leitweg_id", LEITWEG_RULE);
         }
         let billing_model = self.billing_model.parse::<BillingModel>().ok();
         if billing_model.is_none() {
@@ -122,7 +129,7 @@ impl ContractForm {
         }
         let base_fee = f.money("base_fee", &self.base_fee, true);
         if billing_model == Some(BillingModel::Nutzung) && base_fee.is_some_and(|c| c.0 > 0) {
-            f.add("base_fee", "Eine Grundgebühr gibt es nur im Mischmodell.");
+            f.add("base_fee", BASE_FEE_ONLY_MIXED);
         }
         let max_vcpu = f.whole_number("max_vcpu", &self.max_vcpu, 100_000);
         let max_memory_gib = f.whole_number("max_memory_gib", &self.max_memory_gib, 1_000_000);
@@ -361,7 +368,17 @@ async fn update(
     let updated = match form.parse() {
         Ok((_, terms)) => {
             let confirmed = form.confirms_below_use();
-            app::contracts::update(&state.db, &page.user, id, &terms, confirmed, db::now()).await
+            let version = Some(form.version.as_str()).filter(|v| !v.is_empty());
+            app::contracts::update(
+                &state.db,
+                &page.user,
+                id,
+                &terms,
+                version,
+                confirmed,
+                db::now(),
+            )
+            .await
         }
         Err(errors) => Err(app::Error::Validation(errors)),
     };
