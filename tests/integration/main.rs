@@ -14,6 +14,7 @@ mod support;
 mod api_account;
 mod api_catalog;
 mod api_contracts;
+mod api_twins;
 mod architecture;
 mod audit_chain;
 mod bad_input;
