@@ -64,6 +64,7 @@ use crate::state::AppState;
         kontingent::cosign,
         applications::list,
         applications::show,
+        applications::create,
         bookings::list,
         bookings::create,
         bookings::show,

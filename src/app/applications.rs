@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::{Change, Error, Result, error::on_constraint, visible};
+use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, applications::Application, audit},
-    domain::{Slug, Stage, actor::CurrentUser, policy, text::Text},
+    domain::{Slug, Stage, actor::CurrentUser, idempotency::Key, policy, text::Text},
 };
 
 /// A new application, parsed at the edge.
@@ -25,8 +25,26 @@ pub async fn create(
     new: &NewApplication,
     now: i64,
 ) -> Result<i64> {
+    Ok(create_once(db, user, customer_id, new, None, now)
+        .await?
+        .id())
+}
+
+/// Like [`create`]; a retry with the same idempotency `key` answers the
+/// application created the first time.
+pub async fn create_once(
+    db: &Db,
+    user: &CurrentUser,
+    customer_id: i64,
+    new: &NewApplication,
+    key: Option<&Key>,
+    now: i64,
+) -> Result<Created> {
     policy::administer(user)?;
-    let mut change = Change::begin(db, user, now).await?;
+    let mut change = match Change::begin_idempotent(db, user, now, key).await? {
+        Begun::Fresh(change) => change,
+        Begun::Replayed(id) => return Ok(Created::Replayed(id)),
+    };
     let contract_customer = db::contracts::customer_of(change.conn(), new.contract_id).await?;
     if contract_customer != Some(customer_id) {
         return Err(Error::validation(
@@ -58,8 +76,7 @@ pub async fn create(
                 "contract_id": new.contract_id})),
         })
         .await?;
-    change.commit().await?;
-    Ok(id)
+    change.commit_created(id).await
 }
 
 /// An application the user may see; another tenant's id is `NotFound`.

@@ -18,6 +18,7 @@ api_tests! {
     tokens_are_the_persons_own_and_bad_input_names_the_field,
     the_betreiber_creates_and_renames_customers_and_everyone_else_is_refused,
     customers_are_listed_and_read_within_the_callers_scope,
+    the_betreiber_creates_an_application_under_a_contract_of_its_customer,
 }
 
 fn in_days(days: i64) -> String {
@@ -382,4 +383,94 @@ async fn customers_are_listed_and_read_within_the_callers_scope(app: TestApp) {
         ids.contains(&t.customer_id) && ids.contains(&other.customer_id),
         "{all}"
     );
+}
+
+async fn the_betreiber_creates_an_application_under_a_contract_of_its_customer(app: TestApp) {
+    let t = app.contract_with_room(4).await;
+    let other = app.contract_with_room(4).await;
+    let betreiber = app.token_for("betreiber").await;
+    let path = format!("/api/v1/customers/{}/applications", t.customer_id);
+    let slug = format!("fv{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let body = json!({"contract_id": t.contract_id, "slug": slug, "name": "Wohngeld"});
+
+    let before = app.counts().await;
+    assert_forbidden(app.post_json(&path, &t.token, &body).await).await;
+    assert_eq!(app.counts().await, before);
+
+    let created = app
+        .request(Method::POST, &path)
+        .bearer_auth(&betreiber)
+        .header("Idempotency-Key", "verfahren-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let created = expect_json(created, StatusCode::CREATED).await;
+    let application = id(&created);
+    assert_eq!(
+        (
+            &created["customer_id"],
+            &created["contract_id"],
+            &created["slug"]
+        ),
+        (&json!(t.customer_id), &json!(t.contract_id), &json!(slug))
+    );
+    // One environment per stage, and the customer's people see it.
+    let (environments,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM environments WHERE application_id = $1",
+    )
+    .bind(application)
+    .fetch_one(&app.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(environments, 4);
+    expect_json(
+        app.get(&format!("/api/v1/applications/{application}"), &t.token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let again = app
+        .request(Method::POST, &path)
+        .bearer_auth(&betreiber)
+        .header("Idempotency-Key", "verfahren-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        id(&expect_json(again, StatusCode::CREATED).await),
+        application
+    );
+
+    // The same slug again, another customer's contract, bad names: each a
+    // message for its field, nothing written.
+    let before = app.counts().await;
+    assert_validation(app.post_json(&path, &betreiber, &body).await, "slug").await;
+    let foreign = json!({"contract_id": other.contract_id, "slug": "anderes", "name": "x"});
+    assert_validation(
+        app.post_json(&path, &betreiber, &foreign).await,
+        "contract_id",
+    )
+    .await;
+    let bad = json!({"contract_id": t.contract_id, "slug": "Gross", "name": ""});
+    let problem = assert_validation(app.post_json(&path, &betreiber, &bad).await, "slug").await;
+    assert!(
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "name"),
+        "{problem}"
+    );
+    assert_not_found(
+        app.post_json(
+            "/api/v1/customers/999999999/applications",
+            &betreiber,
+            &foreign,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.counts().await, before);
 }

@@ -47,7 +47,7 @@ const TWINS: &[(&str, Twin)] = &[
     ("/bereitstellungen/{id}/wiederholen", Api("POST", "/api/v1/deployments/{id}/retry")),
     ("/betrieb/kunden",                    Api("POST", "/api/v1/customers")),
     ("/betrieb/kunden/{id}",               Api("PATCH", "/api/v1/customers/{id}")),
-    ("/betrieb/kunden/{id}/verfahren",     Missing),
+    ("/betrieb/kunden/{id}/verfahren",     Api("POST", "/api/v1/customers/{id}/applications")),
     ("/betrieb/vertraege",                 Api("POST", "/api/v1/contracts")),
     ("/betrieb/vertraege/{id}",            Api("PUT", "/api/v1/contracts/{id}")),
     ("/betrieb/katalog/produkte",          Missing),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 53] = [
+const ROUTES: [(&str, &str); 54] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -19,6 +19,7 @@ const ROUTES: [(&str, &str); 53] = [
     ("post", "/api/v1/customers"),
     ("get", "/api/v1/customers/{id}"),
     ("patch", "/api/v1/customers/{id}"),
+    ("post", "/api/v1/customers/{id}/applications"),
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/catalog/prices"),
     ("post", "/api/v1/catalog/prices"),

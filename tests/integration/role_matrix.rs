@@ -244,6 +244,7 @@ const RULES: &[Rule] = &[
     api_with("POST", "/api/v1/tokens/{id}/revoke", OWN_TOKEN,              "-",                                         SYSTEMPFLEGER,        200, Refusal::Owner),
     api_with("POST", "/api/v1/customers",       "",                        "{slug, name}",                              BETREIBER,            201, Refusal::Provider),
     api_with("PATCH", "/api/v1/customers/{id}", "",                        "{name}",                                    BETREIBER,            200, Refusal::Provider),
+    api_with("POST", "/api/v1/customers/{id}/applications", "",            "{contract_id, slug, name}",                 BETREIBER,            201, Refusal::Provider),
     api_with("POST", "/api/v1/contracts",       "",                        "{customer_id and the terms}",               BETREIBER,            201, Refusal::Provider),
     api_with("PUT", "/api/v1/contracts/{id}",   "",                        "the terms",                                 BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/catalog/prices",  "",                        "{product, size, valid_from, price_per_hour}", BETREIBER,          201, Refusal::Provider),
@@ -1597,6 +1598,26 @@ async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
         .allowed("/api/v1/contracts", "", Who::Betreiber, None, &new_contract)
         .await
         .json();
+    let new_application = Body::Json(json!({"contract_id": id(&contract),
+        "slug": format!("mx{}", &uuid::Uuid::new_v4().simple().to_string()[..8]), "name": "Matrixverfahren"}));
+    run.refused(
+        "/api/v1/customers/{id}/applications",
+        "",
+        Some(cast.tenant.customer_id),
+        &new_application,
+    )
+    .await;
+    let application = run
+        .allowed(
+            "/api/v1/customers/{id}/applications",
+            "",
+            Who::Betreiber,
+            Some(cast.tenant.customer_id),
+            &new_application,
+        )
+        .await
+        .json();
+    assert_eq!(application["contract_id"], id(&contract), "{application}");
     let mut changed = terms.clone();
     changed["title"] = json!("Matrixvertrag (neu)");
     let changed = Body::Json(changed);
