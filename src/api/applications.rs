@@ -49,6 +49,7 @@ pub struct CreateApplication {
     responses(
         (status = 201, body = ApplicationView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]

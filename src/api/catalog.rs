@@ -2,13 +2,7 @@
 //! now, and every price version with its validity, so that anyone can
 //! recompute a bill; the Betreiber adds and changes price versions.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::HeaderMap,
-    response::Response,
-    routing::{get, patch},
-};
+use axum::{Json, Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/catalog", get(list))
         .route("/catalog/prices", get(prices).post(add_price))
-        .route("/catalog/prices/{id}", patch(change_price))
+        .route("/catalog/prices/{id}", get(show_price).patch(change_price))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -191,6 +185,18 @@ async fn version_view(state: &AppState, id: i64) -> Result<PriceVersionView, Pro
         .ok_or_else(|| Error::NotFound.into())
 }
 
+/// One price version with its validity.
+#[utoipa::path(get, path = "/api/v1/catalog/prices/{id}", tag = "Katalog",
+    params(("id" = i64, Path, description = "Preis-Id")),
+    responses((status = 200, body = PriceVersionView)))]
+pub async fn show_price(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    PathId(id): PathId,
+) -> Result<Json<PriceVersionView>, Problem> {
+    Ok(Json(version_view(&state, id).await?))
+}
+
 /// Adds a price version (Betreiber). Past prices are billed and stay.
 #[utoipa::path(post, path = "/api/v1/catalog/prices", tag = "Katalog",
     params(
@@ -200,6 +206,7 @@ async fn version_view(state: &AppState, id: i64) -> Result<PriceVersionView, Pro
     responses(
         (status = 201, body = PriceVersionView, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -244,10 +251,7 @@ pub async fn add_price(
     let id = outcome.id();
     Ok(super::created(
         Json(version_view(&state, id).await?),
-        &format!(
-            "/api/v1/catalog/prices?product={}&size={}",
-            input.product, input.size
-        ),
+        &format!("/api/v1/catalog/prices/{id}"),
         outcome,
     ))
 }

@@ -178,57 +178,93 @@ pub struct KontingentInput {
     pub monthly_budget_cents: i64,
 }
 
-/// The terms of a contract: everything but its customer.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TermsInput {
-    /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
-    #[schema(min_length = 1, max_length = 40, pattern = "^[A-Za-z0-9/-]+$")]
-    pub number: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    /// First day of validity (ISO 8601 date).
-    #[schema(format = Date)]
-    pub valid_from: String,
-    /// Last day of validity (ISO 8601 date), not before the first.
-    #[schema(format = Date)]
-    pub valid_until: String,
-    #[schema(min_length = 1, max_length = 40)]
-    pub kostenstelle: String,
-    #[schema(min_length = 1, max_length = 60)]
-    pub haushaltsstelle: String,
-    /// The XRechnung routing id, e.g. `04011000-1234512345-06`.
-    #[schema(min_length = 1, max_length = 46)]
-    pub leitweg_id: String,
-    pub billing_model: BillingModel,
-    /// Monthly base fee in cents; only in the `gemischt` model.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
-    pub base_fee_cents: i64,
-    pub kontingent: KontingentInput,
+/// Declares a request body with the terms of a contract (everything but
+/// its customer) and the fields given: written out in each body rather than
+/// flattened, so that the OpenAPI document has one closed object per body
+/// (`allOf` of two closed objects can be satisfied by nothing).
+macro_rules! with_terms {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
+            #[schema(min_length = 1, max_length = 40, pattern = "^[A-Za-z0-9/-]+$")]
+            pub number: String,
+            #[schema(min_length = 1, max_length = 200)]
+            pub title: String,
+            /// First day of validity (ISO 8601 date).
+            #[schema(format = Date)]
+            pub valid_from: String,
+            /// Last day of validity (ISO 8601 date), not before the first.
+            #[schema(format = Date)]
+            pub valid_until: String,
+            #[schema(min_length = 1, max_length = 40)]
+            pub kostenstelle: String,
+            #[schema(min_length = 1, max_length = 60)]
+            pub haushaltsstelle: String,
+            /// The XRechnung routing id, e.g. `04011000-1234512345-06`.
+            #[schema(min_length = 1, max_length = 46)]
+            pub leitweg_id: String,
+            pub billing_model: BillingModel,
+            /// Monthly base fee in cents; only in the `gemischt` model.
+            #[serde(default)]
+            #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+            pub base_fee_cents: i64,
+            pub kontingent: KontingentInput,
+        }
+
+        impl $name {
+            fn terms(&self) -> TermsInput<'_> {
+                TermsInput {
+                    number: &self.number,
+                    title: &self.title,
+                    valid_from: &self.valid_from,
+                    valid_until: &self.valid_until,
+                    kostenstelle: &self.kostenstelle,
+                    haushaltsstelle: &self.haushaltsstelle,
+                    leitweg_id: &self.leitweg_id,
+                    billing_model: self.billing_model,
+                    base_fee_cents: self.base_fee_cents,
+                    kontingent: &self.kontingent,
+                }
+            }
+        }
+    };
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateContract {
-    pub customer_id: i64,
-    #[serde(flatten)]
-    pub terms: TermsInput,
+with_terms! {
+    CreateContract {
+        customer_id: i64,
+    }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplaceContract {
-    #[serde(flatten)]
-    pub terms: TermsInput,
-    /// Lowering a ceiling below what is booked stops new bookings until use
-    /// falls; without `true` such a change is refused (409 `below-booked`,
-    /// with the figures).
-    #[serde(default)]
-    pub confirm_below_booked: bool,
+with_terms! {
+    ReplaceContract {
+        /// Lowering a ceiling below what is booked stops new bookings until
+        /// use falls; without `true` such a change is refused (409
+        /// `below-booked`, with the figures).
+        #[serde(default)]
+        confirm_below_booked: bool,
+    }
 }
 
-impl TermsInput {
+/// The terms as a body carries them.
+struct TermsInput<'a> {
+    number: &'a str,
+    title: &'a str,
+    valid_from: &'a str,
+    valid_until: &'a str,
+    kostenstelle: &'a str,
+    haushaltsstelle: &'a str,
+    leitweg_id: &'a str,
+    billing_model: BillingModel,
+    base_fee_cents: i64,
+    kontingent: &'a KontingentInput,
+}
+
+impl TermsInput<'_> {
     /// The terms, or a message per field that breaks a rule (the same rules
     /// and words as the contract form).
     fn parse(&self) -> Result<Terms, Error> {
@@ -238,15 +274,11 @@ impl TermsInput {
                 .map_err(|x| e.add(field, x.to_string()))
                 .ok()
         };
-        let number = text("number", &self.number, MAX_NUMBER);
-        let title = text("title", &self.title, MAX_TITLE);
-        let kostenstelle = text("kostenstelle", &self.kostenstelle, MAX_KOSTENSTELLE);
-        let haushaltsstelle = text(
-            "haushaltsstelle",
-            &self.haushaltsstelle,
-            MAX_HAUSHALTSSTELLE,
-        );
-        let leitweg_id = text("leitweg_id", &self.leitweg_id, MAX_LEITWEG_ID);
+        let number = text("number", self.number, MAX_NUMBER);
+        let title = text("title", self.title, MAX_TITLE);
+        let kostenstelle = text("kostenstelle", self.kostenstelle, MAX_KOSTENSTELLE);
+        let haushaltsstelle = text("haushaltsstelle", self.haushaltsstelle, MAX_HAUSHALTSSTELLE);
+        let leitweg_id = text("leitweg_id", self.leitweg_id, MAX_LEITWEG_ID);
         if number
             .as_ref()
             .is_some_and(|n| !is_contract_number(n.as_str()))
@@ -266,8 +298,8 @@ impl TermsInput {
             }
             parsed
         };
-        let from = date("valid_from", &self.valid_from);
-        let until = date("valid_until", &self.valid_until);
+        let from = date("valid_from", self.valid_from);
+        let until = date("valid_until", self.valid_until);
         if let (Some(from), Some(until)) = (from, until)
             && until < from
         {
@@ -276,7 +308,7 @@ impl TermsInput {
         if self.billing_model == BillingModel::Nutzung && self.base_fee_cents > 0 {
             e.add("base_fee_cents", BASE_FEE_ONLY_MIXED);
         }
-        let k = &self.kontingent;
+        let k = self.kontingent;
         for (field, value, max) in [
             ("base_fee_cents", self.base_fee_cents, 100_000_000_000),
             ("kontingent.vcpu_millicores", k.vcpu_millicores, 100_000_000),
@@ -338,6 +370,7 @@ impl TermsInput {
     responses(
         (status = 201, body = ContractView, headers(("Location" = String), ("ETag" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -350,7 +383,7 @@ pub async fn create(
     policy::administer(&user).map_err(Error::from)?;
     let input: CreateContract = parse_json(&headers, &body)?;
     let key = idempotency_key(&headers, "contracts", 0, &body)?;
-    let terms = input.terms.parse()?;
+    let terms = input.terms().parse()?;
     let outcome = app::contracts::create_once(
         &state.db,
         &user,
@@ -402,7 +435,7 @@ pub async fn replace(
         None => None,
         Some(value) => Some(if_match(value)?),
     };
-    let terms = input.terms.parse()?;
+    let terms = input.terms().parse()?;
     app::contracts::update(
         &state.db,
         &user,

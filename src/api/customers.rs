@@ -83,6 +83,7 @@ pub async fn show(
     responses(
         (status = 201, body = Customer, headers(("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]

@@ -49,6 +49,7 @@ use crate::state::AppState;
         customers::rename,
         catalog::list,
         catalog::prices,
+        catalog::show_price,
         catalog::add_price,
         catalog::change_price,
         contracts::list,
@@ -93,7 +94,7 @@ use crate::state::AppState;
         audit::export_csv,
         audit::export_jsonl,
     ),
-    modifiers(&BearerAuth, &CommonAnswers),
+    modifiers(&BearerAuth, &CommonAnswers, &OperationIds),
     security(("bearer" = [])),
     tags(
         (name = "Konto", description = "Die aufrufende Person: Rollen, Kunde, eigene API-Tokens"),
@@ -111,6 +112,35 @@ use crate::state::AppState;
 pub struct ApiDoc;
 
 struct BearerAuth;
+
+/// Operation ids from method and path (`post_customers_id_applications`):
+/// unique by construction, as OpenAPI requires, and stable when a handler
+/// is renamed. Generated clients name their methods after them.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let words: Vec<&str> = path
+                .trim_start_matches("/api/v1/")
+                .split('/')
+                .map(|segment| segment.trim_matches(|c| c == '{' || c == '}'))
+                .collect();
+            let name = words.join("_").replace('-', "_");
+            for (method, operation) in [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ] {
+                if let Some(operation) = operation {
+                    operation.operation_id = Some(format!("{method}_{name}"));
+                }
+            }
+        }
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -110,8 +110,12 @@ async fn the_betreiber_adds_a_price_for_tomorrow_and_changes_it_until_it_starts(
         .send()
         .await
         .unwrap();
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
     let created = expect_json(created, StatusCode::CREATED).await;
     assert_eq!(created["price_per_hour"], "0.3333", "{created}");
+    assert_eq!(location, format!("/api/v1/catalog/prices/{}", id(&created)));
+    let read = expect_json(app.get(&location, &t.token).await, StatusCode::OK).await;
+    assert_eq!(read["valid_from"], created["valid_from"]);
     assert_eq!(created["valid_until"], Value::Null);
     let starts = seconds(&created["valid_from"]);
     assert_eq!(

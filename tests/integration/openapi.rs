@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 54] = [
+const ROUTES: [(&str, &str); 55] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -23,6 +23,7 @@ const ROUTES: [(&str, &str); 54] = [
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/catalog/prices"),
     ("post", "/api/v1/catalog/prices"),
+    ("get", "/api/v1/catalog/prices/{id}"),
     ("patch", "/api/v1/catalog/prices/{id}"),
     ("get", "/api/v1/contracts"),
     ("get", "/api/v1/contracts/{id}"),
@@ -95,6 +96,7 @@ fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
 }
 
 api_tests! {
+    every_operation_has_an_operation_id_of_its_own,
     the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme,
     every_schema_reference_in_the_openapi_document_resolves,
     every_documented_operation_exists_and_asks_for_a_token,
@@ -216,6 +218,26 @@ async fn every_documented_operation_exists_and_asks_for_a_token(app: TestApp) {
                 .unwrap();
             // A 401 (not 404 or 405) shows the route exists as documented.
             assert_unauthorized(resp).await;
+        }
+    }
+}
+
+/// OpenAPI requires operation ids to be unique; generated clients name
+/// their methods after them, and tools link operations by them.
+async fn every_operation_has_an_operation_id_of_its_own(app: TestApp) {
+    let doc = document(&app).await;
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                panic!("operationId {id:?} of {method} {path} is also that of {other}");
+            }
         }
     }
 }
