@@ -290,9 +290,10 @@ function problems(found, where) {
  * Checks the current page in every layout of LAYOUTS (see the top of this
  * file) and writes its screenshots; restores the viewport and text size the
  * page had, so a test can go on with it. `label` names the page and state,
- * `role` the person looking (the gallery's folder).
+ * `role` the person looking (the gallery's folder); `screenshots: false`
+ * writes none.
  */
-export async function checkLayout(page, label, role = 'anonym') {
+export async function checkLayout(page, label, role = 'anonym', { screenshots = SHOOT } = {}) {
   const viewport = page.viewportSize();
   const lines = [];
   try {
@@ -304,7 +305,7 @@ export async function checkLayout(page, label, role = 'anonym') {
       }, layout.textZoom);
       const found = await page.evaluate(inspect, { minTextPx: MIN_TEXT_PX, list: LIST });
       lines.push(...problems(found, `${label} [${role}, ${layout.name}]`));
-      if (SHOOT) {
+      if (screenshots) {
         const name = label.startsWith(`${role} `) ? label.slice(role.length + 1) : label;
         const path = join(GALLERY, slug(role), `${slug(name)}-${layout.name}.png`);
         mkdirSync(dirname(path), { recursive: true });
