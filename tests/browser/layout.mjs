@@ -16,9 +16,12 @@
 //
 // checkA11y() in portal.mjs calls checkLayout() after axe, so every page the
 // accessibility suites visit is checked for the role that is logged in.
-// Each layout is also written as a PNG to the gallery (not committed):
-// target/screenshots/gallery/<role>/<page>-<layout>.png, or the folder in
-// KONTOR_GALLERY_DIR; KONTOR_GALLERY=0 skips the screenshots.
+// The page at 320 and at 1280 px is also written as a PNG to the gallery
+// (not committed): target/screenshots/gallery/<role>/<page>-<width>.png, or
+// the folder in KONTOR_GALLERY_DIR. KONTOR_GALLERY=0 skips the screenshots,
+// KONTOR_GALLERY=all adds the 200 % text ones (<page>-1280-text200.png;
+// they are the tallest pages, and encoding them costs more test time than
+// all the checks).
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -29,12 +32,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export const GALLERY = resolve(process.env.KONTOR_GALLERY_DIR || join(here, '../../target/screenshots/gallery'));
 const SHOOT = process.env.KONTOR_GALLERY !== '0';
+const SHOOT_ALL = process.env.KONTOR_GALLERY === 'all';
 
-/** The layouts every page is checked in (height only matters for the screenshot). */
+/**
+ * The layouts every page is checked in (height only matters for the
+ * screenshot; `shot`: written to the gallery by default).
+ */
 export const LAYOUTS = [
-  { name: '320', width: 320, height: 740, textZoom: 1 },
-  { name: '1280', width: 1280, height: 800, textZoom: 1 },
-  { name: '1280-text200', width: 1280, height: 800, textZoom: 2 },
+  { name: '320', width: 320, height: 740, textZoom: 1, shot: true },
+  { name: '1280', width: 1280, height: 800, textZoom: 1, shot: true },
+  { name: '1280-text200', width: 1280, height: 800, textZoom: 2, shot: false },
 ];
 
 /** Smallest font size (CSS px, after SVG scaling) a text may be shown in. */
@@ -305,7 +312,7 @@ export async function checkLayout(page, label, role = 'anonym', { screenshots = 
       }, layout.textZoom);
       const found = await page.evaluate(inspect, { minTextPx: MIN_TEXT_PX, list: LIST });
       lines.push(...problems(found, `${label} [${role}, ${layout.name}]`));
-      if (screenshots) {
+      if (screenshots && (layout.shot || SHOOT_ALL)) {
         const name = label.startsWith(`${role} `) ? label.slice(role.length + 1) : label;
         const path = join(GALLERY, slug(role), `${slug(name)}-${layout.name}.png`);
         mkdirSync(dirname(path), { recursive: true });
