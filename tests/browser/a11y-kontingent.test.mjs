@@ -4,38 +4,22 @@
 // Freigaben page for the requester and for the Betreiber (with a decision
 // refused below what is booked), and the contract form asking to confirm a
 // ceiling below what is booked; after the approval the booking that was
-// refused goes through. Screenshots of each state go to
-// target/screenshots/ (not committed) for a person to look at.
+// refused goes through. checkA11y also runs the layout checks of layout.mjs
+// (no sideways scrolling, no overlapping or clipped text) and writes each
+// state's screenshots to the gallery (not committed) for a person to look at.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { checkA11y, fillBooking, focused, keyFollow, press, tabTo, useKontor } from './portal.mjs';
-
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '../../target/screenshots');
-mkdirSync(SHOTS, { recursive: true });
 
 const WIDTHS = [
   { label: 'default viewport', width: null },
   { label: 'narrow viewport (320 × 740)', width: 320 },
 ];
 
-/** axe, no sideways scrolling, no control narrower than its text; a screenshot. */
-async function check(page, name, width) {
-  const label = `${name}${width ? ` at ${width} px` : ''}`;
-  await checkA11y(page, label);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `${label}: the page scrolls sideways by ${overflow} px`);
-  const clipped = await page.evaluate(() => [...document.querySelectorAll('main button, main .kern-btn')]
-    .filter((b) => b.scrollWidth > b.clientWidth + 1)
-    .map((b) => b.innerText.trim()));
-  assert.deepEqual(clipped, [], `${label}: buttons narrower than their text`);
-  await page.screenshot({
-    path: join(SHOTS, `kontingent-${name.replace(/[^a-z0-9]+/gi, '-')}-${width ?? 1280}.png`),
-    fullPage: true,
-  });
+/** axe and the layout checks (see layout.mjs), with the viewport in the label. */
+function check(page, name, width) {
+  return checkA11y(page, `${name}${width ? ` at ${width} px` : ''}`);
 }
 
 for (const { label, width } of WIDTHS) {

@@ -155,6 +155,12 @@ describe('with a waiting request and failing deliveries', () => {
       const { page } = await on.open('systempfleger');
       if (width) await page.setViewportSize({ width, height: 740 });
       await page.goto('/uebersicht');
+      if (width) {
+        // On a phone the links fold into "Menü", whose toggle shows what waits.
+        const toggle = page.getByRole('navigation', { name: 'Hauptnavigation' }).locator('summary');
+        assert.match(await toggle.innerText(), /^Menü\s*Freigaben \(1\)$/);
+        await toggle.click();
+      }
       assert.equal(await page.getByRole('link', { name: 'Freigaben (1)' }).count(), 1);
       assert.match(await page.getByRole('status').innerText(), /Ein Antrag wartet auf Ihre Entscheidung/);
       await check(page, `/uebersicht with Freigaben (1)${suffix}`, width);

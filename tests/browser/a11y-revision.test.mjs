@@ -3,23 +3,16 @@
 // on the page, filtered, and one page older; the document never wider than
 // the viewport; the filter form, its buttons and the export links reached by
 // keyboard in reading order, and a filter applied by keyboard alone.
-//
-// Screenshots of every state go to tests/browser/screenshots/ (not
-// committed), for a person to look at overlapping or clipped text.
+// checkA11y also runs the layout checks of layout.mjs and writes each
+// state's screenshots to the gallery (not committed).
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
   api, checkA11y, createToken, focused, follow, keyFollow, press, tabTo, useKontor,
 } from './portal.mjs';
 
 const env = useKontor({ before, after });
-
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
 
 const WIDTHS = [1280, 320];
 
@@ -42,21 +35,6 @@ const prepare = () => (ready ??= (async () => {
   }
 })());
 
-/** The page is not wider than the viewport (no sideways scrolling). */
-async function assertReflows(page, label) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${label}: the document is ${scroll} px wide in a ${client} px viewport`);
-}
-
-async function check(page, label, shot) {
-  await checkA11y(page, label);
-  await assertReflows(page, label);
-  await page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
-}
-
 /** The entries shown (their numbers), newest first. */
 function entryIds(page) {
   return page.locator('tbody tr[id^="eintrag-"]').evaluateAll(
@@ -72,7 +50,6 @@ const PEOPLE = [
 for (const { who, label, customer } of PEOPLE) {
   for (const width of WIDTHS) {
     describe(`${label} at ${width} px`, () => {
-      const shot = (state) => `revision-${who}-${width}-${state}`;
       const open = async () => {
         await prepare();
         const s = await env.open(who);
@@ -87,7 +64,7 @@ for (const { who, label, customer } of PEOPLE) {
         assert.equal(await page.locator('h1').innerText(), 'Revision');
         assert.equal(await page.locator('#chain-heading').count(), customer ? 1 : 0,
           'the hash chain is shown to the Betreiber only');
-        await check(page, `/revision (${label}, ${width} px)`, shot('start'));
+        await checkA11y(page, `/revision (${label}, ${width} px)`);
 
         // A filter: Musterhausen's bookings (the Betreiber chooses the customer).
         if (customer) {
@@ -107,7 +84,7 @@ for (const { who, label, customer } of PEOPLE) {
           .filter((a) => a.getClientRects().length > 0).map((a) => a.textContent.trim())));
         assert.ok(objects.every((o) => o.length === 1 && /^Buchung \d+$/.test(o[0])),
           `one link to a booking per entry: ${JSON.stringify(objects.slice(0, 5))}`);
-        await check(page, `/revision filtered (${label}, ${width} px)`, shot('filtered'));
+        await checkA11y(page, `/revision filtered (${label}, ${width} px)`);
 
         // One page older: the filter stays, no entry twice, links back.
         const older = await follow(page, () => page.getByRole('link', { name: 'Ältere Einträge' }).click());
@@ -120,7 +97,7 @@ for (const { who, label, customer } of PEOPLE) {
         assert.ok(Math.max(...second) < Math.min(...first), 'older entries only, none twice');
         assert.equal(await page.getByRole('link', { name: 'Neueste Einträge' }).count(), 1);
         assert.equal(await page.getByRole('link', { name: 'Neuere Einträge' }).count(), 1);
-        await check(page, `/revision older (${label}, ${width} px)`, shot('older'));
+        await checkA11y(page, `/revision older (${label}, ${width} px)`);
       });
 
       it('the filter form and the exports by keyboard alone', async () => {
@@ -167,7 +144,7 @@ for (const { who, label, customer } of PEOPLE) {
         const sentences = await page.locator('tbody tr td:nth-child(2) > p:first-child').allInnerTexts();
         assert.ok(sentences.length > 0 && sentences.every((s) => s.startsWith('Sabine Pfleger ')),
           `only Sabine Pfleger's entries: ${sentences.slice(0, 3)}`);
-        await check(page, `/revision filtered by keyboard (${label}, ${width} px)`, shot('person'));
+        await checkA11y(page, `/revision filtered by keyboard (${label}, ${width} px)`);
       });
 
       if (customer) {
@@ -178,7 +155,7 @@ for (const { who, label, customer } of PEOPLE) {
           assert.equal(res.status(), 200);
           assert.match(await page.getByRole('status').innerText(), /unversehrt/);
           assert.match(await page.locator('#chain-verification').innerText(), /unversehrt/);
-          await check(page, `/revision verified (${label}, ${width} px)`, shot('verified'));
+          await checkA11y(page, `/revision verified (${label}, ${width} px)`);
         });
       }
     });

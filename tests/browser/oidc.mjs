@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { useKontor } from './portal.mjs';
+import { noteRole, useKontor } from './portal.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PROVIDER = resolve(join(here, '../oidc/provider.mjs'));
@@ -158,6 +158,7 @@ export function useOidcKontor({ before, after, provider, demoLogin = false, env:
     await idp.ready();
     const s = await env.open(null);
     const res = await oidcLogin(s.page, username, password);
+    noteRole(s.page, username);
     const path = new URL(s.page.url()).pathname;
     assert.equal(path, '/uebersicht',
       `login of "${username}" through the provider ended on ${path} (HTTP ${res?.status()})`);

@@ -6,7 +6,8 @@
 // for /healthz. One Chromium per test file: `launchBrowser()`, launched as in
 // docs/kern-ux.md. `openPage()` gives a fresh context + page that records
 // every console message about the Content Security Policy (bypassCSP stays
-// off, so the pages must really obey it); `checkA11y()` runs axe-core.
+// off, so the pages must really obey it); `checkA11y()` runs axe-core and
+// the layout checks of layout.mjs (320 px, 1280 px, 200 % text; screenshots).
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { checkLayout } from './layout.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -126,6 +128,14 @@ export function launchBrowser() {
 
 const watched = new WeakMap();
 
+/** Who is logged in, per browser context (login()); names the gallery's folders. */
+const roles = new WeakMap();
+
+/** Notes who logged in with `page`'s context, for a login that is not login(). */
+export function noteRole(page, who) {
+  roles.set(page.context(), who);
+}
+
 /**
  * Fails if the page logged a console message about the Content Security
  * Policy (or threw an uncaught error) since it was opened. checkA11y()
@@ -168,6 +178,7 @@ export async function login(page, who) {
   const button = page.locator(`button[data-login="${who}"]`);
   assert.equal(await button.count(), 1, `no demo login button for "${who}" on /anmelden`);
   await Promise.all([page.waitForNavigation(), button.click()]);
+  noteRole(page, who);
   const path = new URL(page.url()).pathname;
   assert.equal(path, '/uebersicht',
     `demo login as "${who}" ended on ${path} instead of /uebersicht (session not kept after login?)`);
@@ -222,9 +233,12 @@ function formatViolations(label, violations) {
 
 /**
  * Runs axe-core (WCAG 2.0/2.1 A + AA) on the current page and asserts zero
- * violations, printing them readably otherwise. Returns the axe result.
+ * violations, printing them readably otherwise; then checks the page's
+ * layout at 320 px, 1280 px and 200 % text and writes its screenshots
+ * (checkLayout in layout.mjs; `role` names the gallery's folder, by default
+ * the demo user logged in with login()). Returns the axe result.
  */
-export async function checkA11y(page, label = page.url()) {
+export async function checkA11y(page, label = page.url(), { role } = {}) {
   await page.evaluate(() => document.fonts.ready.then(() => true));
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
   const result = await page.evaluate((tags) => window.axe.run(document, {
@@ -232,6 +246,8 @@ export async function checkA11y(page, label = page.url()) {
     resultTypes: ['violations'],
   }), AXE_TAGS);
   assert.equal(result.violations.length, 0, formatViolations(label, result.violations));
+  if (watched.has(page)) assertNoCsp(page);
+  await checkLayout(page, label, role ?? roles.get(page.context()) ?? 'anonym');
   if (watched.has(page)) assertNoCsp(page);
   return result;
 }
