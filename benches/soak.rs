@@ -363,6 +363,14 @@ const MONITOR: &str = "kontor-soak-monitor";
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let plan = Plan::from_env();
+    // The commit the run measures: read now, not when the hour is over.
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
     let dir = std::env::temp_dir().join(format!("kontor-bench-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let pg_server: String = env_or("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432".into());
@@ -481,7 +489,7 @@ async fn main() -> anyhow::Result<()> {
     drop(server);
 
     let verdict = Verdict::of(&rows, plan.measuring);
-    let report = report(&plan, &rows, &verdict);
+    let report = report(&plan, &commit, &rows, &verdict);
     println!("{report}");
     if plan.measuring {
         let path: PathBuf = std::env::var("BENCH_RESULTS")
@@ -756,7 +764,7 @@ impl Verdict {
     }
 }
 
-fn report(plan: &Plan, rows: &[Minute], verdict: &Verdict) -> String {
+fn report(plan: &Plan, commit: &str, rows: &[Minute], verdict: &Verdict) -> String {
     let mut out = format!(
         "## Soak ({}, {} minutes, {} requests/s, fake API server with {} ms per call)\n\n\
          Dataset: {} customers, {} applications, {} bookings. Machine: {} cores, {}.\n\
@@ -774,13 +782,7 @@ fn report(plan: &Plan, rows: &[Minute], verdict: &Verdict) -> String {
         plan.bookings,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         jiff::Zoned::now().strftime("%Y-%m-%d %H:%M %Z"),
-        std::process::Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default(),
+        commit,
         Minute::HEADER,
     );
     for row in rows {
