@@ -48,10 +48,6 @@ pub struct CreateApplication {
     request_body = CreateApplication,
     responses(
         (status = 201, body = ApplicationView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,

@@ -252,11 +252,8 @@ pub struct CreateBooking {
     params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key that makes retries safe")),
     responses(
         (status = 201, body = BookingView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -332,10 +329,7 @@ pub struct ResizeBooking {
     params(("id" = i64, Path, description = "Buchungs-Id")),
     responses(
         (status = 200, body = BookingView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resize(
     State(state): State<AppState>,

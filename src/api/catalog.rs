@@ -205,10 +205,6 @@ pub async fn show_price(
     request_body = CreatePrice,
     responses(
         (status = 201, body = PriceVersionView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_price(
     State(state): State<AppState>,
@@ -262,9 +258,7 @@ pub async fn add_price(
     request_body = ChangePrice,
     responses(
         (status = 200, body = PriceVersionView),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the price has started and is billed"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_price(
     State(state): State<AppState>,

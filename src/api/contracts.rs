@@ -369,10 +369,6 @@ impl TermsInput<'_> {
     request_body = CreateContract,
     responses(
         (status = 201, body = ContractView, headers(("Location" = String), ("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -417,10 +413,8 @@ pub async fn create(
     request_body = ReplaceContract,
     responses(
         (status = 200, body = ContractView, headers(("ETag" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures)"),
         (status = 412, body = Problem, content_type = "application/problem+json", description = "changed since the `If-Match` version (`precondition-failed`)"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace(
     State(state): State<AppState>,

@@ -82,10 +82,6 @@ pub async fn show(
     request_body = CreateCustomer,
     responses(
         (status = 201, body = Customer, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`)"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -123,8 +119,6 @@ pub async fn create(
     request_body = RenameCustomer,
     responses(
         (status = 200, body = Customer),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rename(
     State(state): State<AppState>,

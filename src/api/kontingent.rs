@@ -172,10 +172,7 @@ fn view(q: KontingentRequest, user: &CurrentUser, state: &AppState) -> Kontingen
     request_body = CreateKontingentRequest,
     responses(
         (status = 201, body = KontingentRequestView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "a request for this contract is open already"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -269,11 +266,8 @@ pub struct KontingentDecision {
     request_body(content = Option<KontingentDecision>, description = "optional"),
     responses(
         (status = 200, body = KontingentRequestView),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, a second signature missing, or values below what is booked"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -311,11 +305,8 @@ pub async fn approve(
     request_body = KontingentDecision,
     responses(
         (status = 200, body = KontingentRequestView),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reject(
     State(state): State<AppState>,

@@ -160,9 +160,10 @@ impl Modify for BearerAuth {
 /// The problem answers every operation may give, declared here once
 /// instead of on each handler (a handler's own entry, with a description
 /// that says more, wins): 401 and 403 for whoever is not let in, 404 where
-/// the path names an object, 422 where the request carries input, 429 over
-/// the rate limit (with `Retry-After`), 503 when an access token cannot be
-/// checked because the OpenID provider is unreachable.
+/// the path names an object, 422 where the request carries input, 400, 413
+/// and 415 where it carries a body, 409 where it takes an Idempotency-Key,
+/// 429 over the rate limit (with `Retry-After`), 503 when an access token
+/// cannot be checked because the OpenID provider is unreachable.
 struct CommonAnswers;
 
 impl Modify for CommonAnswers {
@@ -214,6 +215,22 @@ impl Modify for CommonAnswers {
         ];
         let not_found = problem("Nicht gefunden, auch für Ids eines anderen Kunden (`not-found`)");
         let invalid = problem("Ungültige Eingabe, mit einer Meldung je Feld (`validation`)");
+        let body_answers = [
+            ("400", problem("Kein gültiges JSON (`malformed-body`)")),
+            (
+                "413",
+                problem("Der Inhalt ist zu groß (`payload-too-large`)"),
+            ),
+            (
+                "415",
+                problem(
+                    "Der Inhalt ist nicht als application/json gesendet (`unsupported-media-type`)",
+                ),
+            ),
+        ];
+        let reused_key = problem(
+            "Der Idempotency-Key wurde schon für eine andere Anfrage verwendet (`conflict`)",
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let names_an_object = path.contains('{');
             for operation in [
@@ -248,6 +265,25 @@ impl Modify for CommonAnswers {
                     answers
                         .entry("422".into())
                         .or_insert_with(|| invalid.clone().into());
+                }
+                // Whatever reads a body refuses what is not JSON, too large
+                // or not declared as JSON; whatever takes an Idempotency-Key
+                // refuses a key used for another request.
+                if operation.request_body.is_some() {
+                    for (status, response) in &body_answers {
+                        answers
+                            .entry((*status).into())
+                            .or_insert_with(|| response.clone().into());
+                    }
+                }
+                let idempotent = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key")))
+                });
+                if idempotent {
+                    answers
+                        .entry("409".into())
+                        .or_insert_with(|| reused_key.clone().into());
                 }
             }
         }

@@ -112,10 +112,7 @@ pub struct DeliverRelease {
     request_body = DeliverRelease,
     responses(
         (status = 201, body = ReleaseView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "validation or checkup-refused"),
     ))]
 pub async fn deliver(
@@ -313,10 +310,7 @@ pub struct RequestPromotion {
     request_body = RequestPromotion,
     responses(
         (status = 201, body = PromotionView, headers(("Location" = String))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn request(
     State(state): State<AppState>,
@@ -435,10 +429,8 @@ pub struct Decision {
     request_body(content = Option<Decision>, description = "optional"),
     responses(
         (status = 200, body = PromotionView),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, or the release no longer runs in the stage before"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "a body not sent as application/json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "JSON that is not a Decision"),
     ))]
@@ -468,11 +460,8 @@ pub async fn approve(
     request_body = Decision,
     responses(
         (status = 200, body = PromotionView),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "malformed JSON"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "no reason, or JSON that is not a Decision"),
     ))]
 pub async fn reject(
