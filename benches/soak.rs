@@ -655,6 +655,9 @@ impl Minute {
             v.sort_unstable();
             percentile(v, 0.99)
         };
+        for (what, n) in &samples.unexpected {
+            eprintln!("soak: minute {at}: {n} × unexpected {what}");
+        }
         let (p99_pages, p99_api, p99_writes) = (
             p99_of(Kind::Page),
             p99_of(Kind::ApiRead),
@@ -680,14 +683,6 @@ impl Minute {
                 .and_then(|l| l.split_whitespace().next().map(str::to_owned))
                 .unwrap_or_default(),
         }
-        .with_unexpected(&samples.unexpected)
-    }
-
-    fn with_unexpected(self, unexpected: &BTreeMap<String, u64>) -> Minute {
-        for (what, n) in unexpected {
-            eprintln!("soak: minute {}: {n} × unexpected {what}", self.at);
-        }
-        self
     }
 
     const HEADER: &str = "| minute | RSS MiB | fds | threads | DB conns | outbox | requests | unexpected | shed | p50 ms | p99 ms | p99 pages | p99 API reads | p99 writes | load avg |\n\

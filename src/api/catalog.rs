@@ -168,18 +168,11 @@ pub struct ChangePrice {
     pub price_per_hour: String,
 }
 
-/// The versions of the size a price belongs to, with that price among them.
+/// One price version with its validity (`history` ends each version where
+/// the next one of its size begins, so the whole history serves).
 async fn version_view(state: &AppState, id: i64) -> Result<PriceVersionView, Problem> {
     let rows = db::catalog::price_history(&state.db.pool, None, None).await?;
-    let Some(of) = rows.iter().find(|r| r.id == id) else {
-        return Err(Error::NotFound.into());
-    };
-    let (product, size) = (of.product_slug.clone(), of.size);
-    let same: Vec<PriceHistoryRow> = rows
-        .into_iter()
-        .filter(|r| r.product_slug == product && r.size == size)
-        .collect();
-    history(same)
+    history(rows)
         .into_iter()
         .find(|v| v.id == id)
         .ok_or_else(|| Error::NotFound.into())
