@@ -1,12 +1,17 @@
 //! The Revision in the API: the entries the caller reads, filtered and
-//! paged by cursor, and the same selection as CSV or JSON Lines.
+//! paged by cursor, and the same selection as CSV or JSON Lines; the
+//! Betreiber's check of the hash chain.
 //!
 //! Another customer's `customer_id` narrows the answer to nothing (200 with
 //! no items), as every list filter does: a filter never widens what the
 //! caller sees, and an empty answer tells nothing about whether that
 //! customer exists.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -28,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(list))
         .route("/audit/csv", get(export_csv))
         .route("/audit/jsonl", get(export_jsonl))
+        .route("/audit/verify", post(verify))
 }
 
 /// The filters of the Revision; all optional, all must hold.
@@ -195,4 +201,43 @@ pub async fn export_jsonl(
 ) -> Result<Export, Problem> {
     let filter = q.parse()?;
     Ok(revision::export(&state.db, &user, filter, ExportKind::JsonLines, db::now()).await?)
+}
+
+/// The outcome of a check of the hash chain.
+#[derive(Serialize, ToSchema)]
+pub struct Verification {
+    /// No entry altered, deleted or inserted since the retention checkpoint.
+    pub intact: bool,
+    /// Entries checked.
+    pub entries: i64,
+    /// Position and hash of the last entry checked (note them: a later
+    /// check proves nothing before them was changed).
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The first problem, in German, naming the entry.
+    pub problem: Option<String>,
+    /// The entry the problem is about, when it can be told.
+    pub audit_id: Option<i64>,
+}
+
+/// Checks the Revision's hash chain now (Betreiber), as `kontor audit
+/// verify` does on the server; the check is recorded. A broken chain is
+/// still a 200: the answer is the finding.
+#[utoipa::path(post, path = "/api/v1/audit/verify", tag = "Revision",
+    responses(
+        (status = 200, body = Verification),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Verification>, Problem> {
+    let verdict = revision::chain::verify_as(&state.db, &user, db::now()).await?;
+    Ok(Json(Verification {
+        intact: verdict.intact(),
+        entries: verdict.entries,
+        head_seq: verdict.head_seq,
+        head_hash: verdict.head_hash,
+        problem: verdict.problem.as_ref().map(|p| p.message()),
+        audit_id: verdict.problem.as_ref().and_then(|p| p.audit_id()),
+    }))
 }

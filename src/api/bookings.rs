@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
+    contracts::{Amounts, ContractView, amounts},
     extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, parse_json},
     problem::Problem,
 };
@@ -29,8 +30,10 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/bookings", get(list).post(create))
+        .route("/bookings/check", post(check))
         .route("/bookings/{id}", get(show))
         .route("/bookings/{id}/resize", post(resize))
+        .route("/bookings/{id}/resize/check", post(check_resize))
         .route("/bookings/{id}/cancel", post(cancel))
 }
 
@@ -243,6 +246,33 @@ pub struct CreateBooking {
     pub size: String,
 }
 
+impl CreateBooking {
+    fn parse(&self) -> Result<NewBooking, Problem> {
+        let mut e = FieldErrors::default();
+        let stage: Option<Stage> = parse_opt(&mut e, "stage", &Some(self.stage.clone()));
+        let size: Option<Size> = parse_opt(&mut e, "size", &Some(self.size.clone()));
+        if self.application_id <= 0 {
+            e.add("application_id", "Bitte eine positive ganze Zahl angeben.");
+        }
+        let product = if self.product.trim().is_empty() {
+            e.add("product", "Bitte ein Produkt angeben.");
+            None
+        } else {
+            // A name that cannot be a product's slug names no product.
+            Slug::parse(&self.product)
+                .map_err(|_| e.add("product", "Dieses Produkt gibt es nicht im Katalog."))
+                .ok()
+        };
+        e.into_result().map_err(Problem::from)?;
+        Ok(NewBooking {
+            application_id: self.application_id,
+            stage: stage.expect("checked"),
+            product: product.expect("checked"),
+            size: size.expect("checked"),
+        })
+    }
+}
+
 /// Books a quota (Systempfleger:in of the application's customer). The
 /// Kontingent of the application's contract is checked in the same
 /// transaction; a retry with the same `Idempotency-Key` returns the first
@@ -269,28 +299,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let mut e = FieldErrors::default();
-    let stage: Option<Stage> = parse_opt(&mut e, "stage", &Some(input.stage.clone()));
-    let size: Option<Size> = parse_opt(&mut e, "size", &Some(input.size.clone()));
-    if input.application_id <= 0 {
-        e.add("application_id", "Bitte eine positive ganze Zahl angeben.");
-    }
-    let product = if input.product.trim().is_empty() {
-        e.add("product", "Bitte ein Produkt angeben.");
-        None
-    } else {
-        // A name that cannot be a product's slug names no product.
-        Slug::parse(&input.product)
-            .map_err(|_| e.add("product", "Dieses Produkt gibt es nicht im Katalog."))
-            .ok()
-    };
-    e.into_result().map_err(Problem::from)?;
-    let request = NewBooking {
-        application_id: input.application_id,
-        stage: stage.expect("checked"),
-        product: product.expect("checked"),
-        size: size.expect("checked"),
-    };
+    let request = input.parse()?;
     let created =
         crate::app::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
     let view = detail(&state, &user, created.id()).await?;
@@ -322,6 +331,14 @@ pub struct ResizeBooking {
     pub size: String,
 }
 
+impl ResizeBooking {
+    fn parse(&self) -> Result<Size, Error> {
+        self.size
+            .parse()
+            .map_err(|e: crate::domain::ids::UnknownValue| Error::validation("size", e.to_string()))
+    }
+}
+
 /// Changes the size (Größe ändern): the current period ends now and one with
 /// the new size starts. Growing is checked against the Kontingent.
 #[utoipa::path(post, path = "/api/v1/bookings/{id}/resize", tag = "Buchungen",
@@ -337,10 +354,7 @@ pub async fn resize(
     PathId(id): PathId,
     ApiJson(input): ApiJson<ResizeBooking>,
 ) -> Result<Json<BookingView>, Problem> {
-    let size: Size = input
-        .size
-        .parse()
-        .map_err(|e: crate::domain::ids::UnknownValue| Error::validation("size", e.to_string()))?;
+    let size = input.parse()?;
     crate::app::bookings::resize(&state.db, &user, id, size, db::now()).await?;
     Ok(Json(detail(&state, &user, id).await?))
 }
@@ -359,4 +373,66 @@ pub async fn cancel(
 ) -> Result<Json<BookingView>, Problem> {
     crate::app::bookings::cancel(&state.db, &user, id, db::now()).await?;
     Ok(Json(detail(&state, &user, id).await?))
+}
+
+/// What a booking or resize would do, checked without writing anything.
+#[derive(Serialize, ToSchema)]
+pub struct BookingCheck {
+    /// EUR per hour of the (new) size as an exact decimal string.
+    pub price_per_hour: String,
+    /// 730 hours of it, in cents.
+    pub price_per_month_cents: i64,
+    /// What the change adds to the contract's Kontingent use (negative when
+    /// a resize shrinks).
+    pub adds: Amounts,
+    /// The contract as it would be afterwards: ceilings, use and rest.
+    pub contract_after: ContractView,
+}
+
+/// Checks a booking without booking (the shop's "Prüfen"): the same
+/// answers as `POST /api/v1/bookings` for everything that would refuse it,
+/// 200 with the price and the Kontingent afterwards when it fits. Nothing
+/// is written; the booking itself checks again.
+#[utoipa::path(post, path = "/api/v1/bookings/check", tag = "Buchungen",
+    request_body = CreateBooking,
+    responses(
+        (status = 200, body = BookingCheck),
+    ))]
+pub async fn check(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(input): ApiJson<CreateBooking>,
+) -> Result<Json<BookingCheck>, Problem> {
+    let request = input.parse()?;
+    let plan = crate::app::bookings::preview(&state.db, &user, &request, db::now()).await?;
+    Ok(Json(BookingCheck {
+        price_per_hour: plan.rate.to_decimal_string(),
+        price_per_month_cents: plan.rate.monthly().0,
+        adds: amounts(&plan.change),
+        contract_after: super::contracts::view(&plan.contract, &(plan.committed + plan.change)),
+    }))
+}
+
+/// Checks a resize without resizing: like `POST …/resize`, writing nothing.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/resize/check", tag = "Buchungen",
+    request_body = ResizeBooking,
+    params(("id" = i64, Path, description = "Buchungs-Id")),
+    responses(
+        (status = 200, body = BookingCheck),
+    ))]
+pub async fn check_resize(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ResizeBooking>,
+) -> Result<Json<BookingCheck>, Problem> {
+    let size = input.parse()?;
+    let plan = crate::app::bookings::preview_resize(&state.db, &user, id, size, db::now()).await?;
+    let adds = plan.new - plan.old;
+    Ok(Json(BookingCheck {
+        price_per_hour: plan.rate.to_decimal_string(),
+        price_per_month_cents: plan.rate.monthly().0,
+        adds: amounts(&adds),
+        contract_after: super::contracts::view(&plan.contract, &(plan.committed + adds)),
+    }))
 }

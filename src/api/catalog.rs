@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct SizeView {
+    /// The size's id (`PUT /api/v1/catalog/sizes/{id}` changes what it
+    /// grants; price versions name it by product and size).
+    pub id: i64,
     pub size: Size,
     pub resources: Resources,
     /// EUR per hour as an exact decimal string (4 places), e.g. `"0.1180"`;
@@ -53,26 +56,26 @@ pub async fn list(
     _user: ApiUser,
 ) -> Result<Json<Vec<ProductView>>, Problem> {
     let products = db::catalog::products(&state.db.pool, db::now()).await?;
-    Ok(Json(
-        products
-            .into_iter()
-            .map(|p| ProductView {
-                slug: p.product.slug,
-                name: p.product.name,
-                description: p.product.description,
-                sizes: p
-                    .sizes
-                    .iter()
-                    .map(|s| SizeView {
-                        size: s.size,
-                        resources: s.resources(),
-                        price_per_hour: s.rate().map(|r| r.to_decimal_string()),
-                        price_per_month_cents: s.rate().map(|r| r.monthly().0),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    ))
+    Ok(Json(products.into_iter().map(product_view).collect()))
+}
+
+pub fn product_view(p: db::catalog::ProductWithSizes) -> ProductView {
+    ProductView {
+        slug: p.product.slug,
+        name: p.product.name,
+        description: p.product.description,
+        sizes: p.sizes.iter().map(size_view).collect(),
+    }
+}
+
+pub fn size_view(s: &db::catalog::SizeRow) -> SizeView {
+    SizeView {
+        id: s.id,
+        size: s.size,
+        resources: s.resources(),
+        price_per_hour: s.rate().map(|r| r.to_decimal_string()),
+        price_per_month_cents: s.rate().map(|r| r.monthly().0),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

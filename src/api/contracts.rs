@@ -75,6 +75,16 @@ pub struct ContractView {
     pub remaining: Amounts,
 }
 
+/// A commitment in the Kontingent's dimensions.
+pub fn amounts(c: &Commitment) -> Amounts {
+    Amounts {
+        vcpu_millicores: c.resources.millicpu,
+        memory_mib: c.resources.memory_mib,
+        storage_gib: c.resources.storage_gib,
+        monthly_budget_cents: c.monthly().0,
+    }
+}
+
 pub fn view(k: &Contract, used: &Commitment) -> ContractView {
     let kontingent = k.kontingent();
     let rest = kontingent.remaining(used);
@@ -96,12 +106,7 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
             storage_gib: kontingent.storage_gib,
             monthly_budget_cents: kontingent.monthly_budget.0,
         },
-        used: Amounts {
-            vcpu_millicores: used.resources.millicpu,
-            memory_mib: used.resources.memory_mib,
-            storage_gib: used.resources.storage_gib,
-            monthly_budget_cents: used.monthly().0,
-        },
+        used: amounts(used),
         remaining: Amounts {
             vcpu_millicores: rest.millicpu,
             memory_mib: rest.memory_mib,

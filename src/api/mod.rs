@@ -17,7 +17,9 @@ pub mod environments;
 pub mod extract;
 pub mod kontingent;
 pub mod me;
+pub mod notifications;
 pub mod problem;
+pub mod products;
 pub mod releases;
 pub mod statements;
 pub mod tokens;
@@ -39,6 +41,12 @@ use crate::state::AppState;
     ),
     paths(
         me::show,
+        notifications::settings,
+        notifications::choose,
+        notifications::webhooks,
+        notifications::show_webhook,
+        notifications::create_webhook,
+        notifications::delete_webhook,
         tokens::list,
         tokens::show,
         tokens::create,
@@ -52,6 +60,10 @@ use crate::state::AppState;
         catalog::show_price,
         catalog::add_price,
         catalog::change_price,
+        products::create_product,
+        products::show_product,
+        products::show_size,
+        products::update_size,
         contracts::list,
         contracts::show,
         contracts::create,
@@ -72,6 +84,8 @@ use crate::state::AppState;
         bookings::create,
         bookings::show,
         bookings::resize,
+        bookings::check,
+        bookings::check_resize,
         bookings::cancel,
         environments::list,
         environments::show,
@@ -95,6 +109,7 @@ use crate::state::AppState;
         audit::list,
         audit::export_csv,
         audit::export_jsonl,
+        audit::verify,
     ),
     modifiers(&BearerAuth, &CommonAnswers, &OperationIds),
     security(("bearer" = [])),
@@ -319,9 +334,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .merge(me::router())
+        .merge(notifications::router())
         .merge(tokens::router())
         .merge(customers::router())
         .merge(catalog::router())
+        .merge(products::router())
         .merge(contracts::router())
         .merge(kontingent::router())
         .merge(applications::router())

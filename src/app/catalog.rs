@@ -186,3 +186,11 @@ pub async fn create_product(
     change.commit().await?;
     Ok(id)
 }
+
+/// One size of a product, with its price now.
+pub async fn size(db: &Db, id: i64) -> Result<db::catalog::SizeRow> {
+    let mut conn = db.pool.acquire().await?;
+    db::catalog::size_by_id(&mut conn, id, db::now())
+        .await?
+        .ok_or(Error::NotFound)
+}

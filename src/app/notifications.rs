@@ -67,6 +67,25 @@ pub fn parse_url(raw: &str, allow_http: bool) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// A webhook as entered, both fields checked at once so that the form shows
+/// every message.
+pub fn parse_webhook(url: &str, description: &str, allow_http: bool) -> Result<(String, Text)> {
+    let mut errors = super::FieldErrors::default();
+    let url = match parse_url(url, allow_http) {
+        Ok(url) => Some(url),
+        Err(Error::Validation(e)) => {
+            errors.0.extend(e.0);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let description = Text::parse(description, MAX_DESCRIPTION)
+        .map_err(|e| errors.add("description", e.to_string()))
+        .ok();
+    errors.into_result()?;
+    Ok((url.expect("checked"), description.expect("checked")))
+}
+
 /// A new signing secret: `whsec_` and 32 random bytes in base64, as the
 /// Standard Webhooks specification writes them.
 pub fn new_secret() -> String {
@@ -159,4 +178,12 @@ pub async fn delete_webhook(db: &Db, user: &CurrentUser, id: i64, now: i64) -> R
 /// The webhooks the user may see.
 pub async fn webhooks(db: &Db, user: &CurrentUser) -> Result<Vec<store::Webhook>> {
     Ok(store::webhooks(&db.pool, user.scope()).await?)
+}
+
+/// What `user` chose: their e-mail address (from the login) and the kinds
+/// of events they get no e-mail for.
+pub async fn settings(db: &Db, user: &CurrentUser) -> Result<(Option<String>, Vec<EventKind>)> {
+    let email = store::email_of(&db.pool, user.id).await?;
+    let off = store::opt_outs(&db.pool, user.id).await?;
+    Ok((email, off))
 }

@@ -6,20 +6,28 @@ use super::{Role, ids::id_enum};
 
 id_enum! {
     /// A kind of event people are told about (also the webhook's `type`).
+    #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
     pub enum EventKind ("unbekannte Ereignisart") {
         /// A request waits for my decision.
+        #[serde(rename = "approval.waiting")]
         ApprovalWaiting = "approval.waiting",
         /// My request was approved or rejected.
+        #[serde(rename = "approval.decided")]
         ApprovalDecided = "approval.decided",
         /// The month's forecast reached 80 % of the contract's budget.
+        #[serde(rename = "budget.warning")]
         BudgetWarning = "budget.warning",
         /// The month's forecast reached 100 % of the contract's budget.
+        #[serde(rename = "budget.exceeded")]
         BudgetExceeded = "budget.exceeded",
         /// An environment could not be provisioned (first failure of a run).
+        #[serde(rename = "provisioning.failed")]
         ProvisioningFailed = "provisioning.failed",
         /// An environment is provisioned again after failing.
+        #[serde(rename = "provisioning.recovered")]
         ProvisioningRecovered = "provisioning.recovered",
         /// A deployment failed.
+        #[serde(rename = "deployment.failed")]
         DeploymentFailed = "deployment.failed",
     }
 }

@@ -158,6 +158,16 @@ pub fn manage_webhooks(user: &CurrentUser, customer_id: Option<i64>) -> Decision
     }
 }
 
+/// Seeing and keeping webhooks at all: the Betreiber and Systempfleger:innen
+/// (whose they may change, `manage_webhooks` decides).
+pub fn keep_webhooks(user: &CurrentUser) -> Decision {
+    if user.has(Role::Betreiber) || user.has(Role::Systempfleger) {
+        Ok(())
+    } else {
+        Err(Denied::NotAllowed)
+    }
+}
+
 /// Seeing the deliveries of notifications and their failures: the
 /// Betreiber.
 pub fn read_deliveries(user: &CurrentUser) -> Decision {

@@ -23,7 +23,7 @@ use super::{
 use crate::{
     app::{self, FieldErrors},
     db::{self, notifications as store},
-    domain::{Role, calendar::format_berlin, notification::EventKind, policy, text::Text},
+    domain::{calendar::format_berlin, notification::EventKind, policy},
     state::AppState,
 };
 
@@ -148,11 +148,7 @@ struct WebhooksPage {
 
 /// The page is the Betreiber's and the Systempfleger:innen's.
 fn may_manage(page: &PageUser) -> Result<(), PageError> {
-    if page.user.is_betreiber() || page.user.has(Role::Systempfleger) {
-        Ok(())
-    } else {
-        Err(PageError::Forbidden)
-    }
+    policy::keep_webhooks(&page.user).map_err(|_| PageError::Forbidden)
 }
 
 async fn webhooks_page(
@@ -234,23 +230,17 @@ async fn create_webhook(
     } else {
         page.user.customer_id
     };
-    let mut errors = FieldErrors::default();
-    let url = match app::notifications::parse_url(&form.url, state.settings.webhook_allow_http) {
-        Ok(url) => Some(url),
+    let parsed = app::notifications::parse_webhook(
+        &form.url,
+        &form.description,
+        state.settings.webhook_allow_http,
+    );
+    let (url, description) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
-            errors.0.extend(field_errors(e)?.0);
-            None
+            let errors = field_errors(e)?;
+            return webhooks_page(&state, &page, form, errors, None).await;
         }
-    };
-    let description = match Text::parse(&form.description, app::notifications::MAX_DESCRIPTION) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            errors.add("description", e.to_string());
-            None
-        }
-    };
-    let (Some(url), Some(description)) = (url, description) else {
-        return webhooks_page(&state, &page, form, errors, None).await;
     };
     let created = app::notifications::create_webhook(
         &state.db,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 57] = [
+const ROUTES: [(&str, &str); 70] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -22,6 +22,19 @@ const ROUTES: [(&str, &str); 57] = [
     ("post", "/api/v1/customers/{id}/applications"),
     ("patch", "/api/v1/applications/{id}"),
     ("post", "/api/v1/applications/{id}/move"),
+    ("get", "/api/v1/me/notifications"),
+    ("put", "/api/v1/me/notifications"),
+    ("get", "/api/v1/webhooks"),
+    ("post", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks/{id}"),
+    ("delete", "/api/v1/webhooks/{id}"),
+    ("post", "/api/v1/bookings/check"),
+    ("post", "/api/v1/bookings/{id}/resize/check"),
+    ("post", "/api/v1/catalog/products"),
+    ("get", "/api/v1/catalog/products/{slug}"),
+    ("get", "/api/v1/catalog/sizes/{id}"),
+    ("put", "/api/v1/catalog/sizes/{id}"),
+    ("post", "/api/v1/audit/verify"),
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/catalog/prices"),
     ("post", "/api/v1/catalog/prices"),

@@ -251,6 +251,14 @@ const RULES: &[Rule] = &[
     api_with("PUT", "/api/v1/contracts/{id}",   "",                        "the terms",                                 BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/catalog/prices",  "",                        "{product, size, valid_from, price_per_hour}", BETREIBER,          201, Refusal::Provider),
     api_with("PATCH", "/api/v1/catalog/prices/{id}", "",                   "{price_per_hour}",                          BETREIBER,            200, Refusal::Provider),
+    api_with("PUT", "/api/v1/me/notifications", "",                      "{email_off}",                               &EVERYONE,            200, Refusal::Nobody),
+    api_with("POST", "/api/v1/webhooks",        "",                        "{url, description} (Betreiber: customer_id)", WEBHOOK_KEEPERS,    201, Refusal::Provider),
+    api_with("DELETE", "/api/v1/webhooks/{id}", "",                        "-",                                         CUSTOMER_WEBHOOKS,    204, Refusal::Tenant),
+    api("/api/v1/bookings/check",               "",                        "{application_id, stage, product, size}",    SYSTEMPFLEGER,        200),
+    api("/api/v1/bookings/{id}/resize/check",   "",                        "{size}",                                    SYSTEMPFLEGER,        200),
+    api_with("POST", "/api/v1/catalog/products", "",                       "{slug, name, description}",                 BETREIBER,            201, Refusal::Provider),
+    api_with("PUT", "/api/v1/catalog/sizes/{id}", "",                      "{millicpu, memory_mib, storage_gib, pods}", BETREIBER,            200, Refusal::Provider),
+    api_with("POST", "/api/v1/audit/verify",    "",                        "-",                                         BETREIBER,            200, Refusal::Provider),
     // ----- pages: forms, each with the session's CSRF token -----
     //   path                                   case                       body                                         may                   ok   refusal
     page("/anmelden",                           "demo login",              "login",                                     &EVERYONE,            303, Refusal::Nobody),
@@ -1513,10 +1521,172 @@ async fn every_api_route_answers_each_role_as_the_roles_table_says(backend: Back
 
     kontingent_requests(&mut run, &app, &cast).await;
     account_and_customers(&mut run, &cast).await;
+    twins_of_the_forms(&mut run, &app, &cast).await;
     run.assert_complete();
 }
 
 /// The API twins of the account page and the Betreiber's customer pages.
+/// The API twins of the remaining forms: notification settings, webhooks,
+/// the booking and resize checks, products and sizes, the chain check.
+async fn twins_of_the_forms(run: &mut Run<'_>, app: &TestApp, cast: &Cast) {
+    let t = &cast.tenant;
+    let quiet = Body::Json(json!({"email_off": ["budget.warning"]}));
+    for who in EVERYONE {
+        let chosen = run
+            .allowed("/api/v1/me/notifications", "", who, None, &quiet)
+            .await
+            .json();
+        let off: Vec<&str> = chosen["kinds"]
+            .as_array()
+            .expect("kinds")
+            .iter()
+            .filter(|k| k["email"] == false)
+            .filter_map(|k| k["kind"].as_str())
+            .collect();
+        assert_eq!(off, ["budget.warning"], "{who:?}: {chosen}");
+    }
+
+    let hook =
+        Body::Json(json!({"url": "https://127.0.0.1:9/kontor", "description": "Rollenmatrix"}));
+    run.refused("/api/v1/webhooks", "", None, &hook).await;
+    for who in WEBHOOK_KEEPERS {
+        let made = run
+            .allowed("/api/v1/webhooks", "", *who, None, &hook)
+            .await
+            .json();
+        assert!(
+            made["secret"].as_str().unwrap_or("").starts_with("whsec_"),
+            "{who:?}: {made}"
+        );
+    }
+    let tenants_hook = || async {
+        one_value::<i64>(
+            app,
+            "SELECT MAX(id) FROM webhooks WHERE customer_id = $1 AND deleted_at IS NULL",
+            t.customer_id,
+        )
+        .await
+    };
+    run.refused(
+        "/api/v1/webhooks/{id}",
+        "",
+        Some(tenants_hook().await),
+        &Body::Empty,
+    )
+    .await;
+    for who in CUSTOMER_WEBHOOKS {
+        let one = tenants_hook().await;
+        run.allowed("/api/v1/webhooks/{id}", "", *who, Some(one), &Body::Empty)
+            .await;
+        // The Systempfleger:in's second one goes next.
+        if *who == Who::Betreiber {
+            let again = Body::Json(
+                json!({"url": "https://127.0.0.1:9/kontor", "description": "noch einer",
+                "customer_id": t.customer_id}),
+            );
+            run.allowed("/api/v1/webhooks", "", Who::Betreiber, None, &again)
+                .await;
+        }
+    }
+
+    let new_booking = Body::Json(json!({
+        "application_id": t.application_id, "stage": "abnahme",
+        "product": "container-namespace", "size": "S",
+    }));
+    run.refused("/api/v1/bookings/check", "", None, &new_booking)
+        .await;
+    let before = snapshot(app).await;
+    let checked = run
+        .allowed(
+            "/api/v1/bookings/check",
+            "",
+            Who::Systempfleger,
+            None,
+            &new_booking,
+        )
+        .await
+        .json();
+    assert_unchanged(&before, &snapshot(app).await, "the booking check");
+    assert!(
+        checked["adds"]["vcpu_millicores"].as_i64() > Some(0),
+        "{checked}"
+    );
+    let booking = id(&app
+        .book_ok(
+            &t.token,
+            t.application_id,
+            "abnahme",
+            "container-namespace",
+            "S",
+        )
+        .await);
+    let bigger = Body::Json(json!({"size": "M"}));
+    run.refused(
+        "/api/v1/bookings/{id}/resize/check",
+        "",
+        Some(booking),
+        &bigger,
+    )
+    .await;
+    let before = snapshot(app).await;
+    run.allowed(
+        "/api/v1/bookings/{id}/resize/check",
+        "",
+        Who::Systempfleger,
+        Some(booking),
+        &bigger,
+    )
+    .await;
+    assert_unchanged(&before, &snapshot(app).await, "the resize check");
+
+    let product = Body::Json(json!({
+        "slug": format!("mx{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+        "name": "Matrixprodukt", "description": "Für die Rollenmatrix",
+    }));
+    run.refused("/api/v1/catalog/products", "", None, &product)
+        .await;
+    let made = run
+        .allowed(
+            "/api/v1/catalog/products",
+            "",
+            Who::Betreiber,
+            None,
+            &product,
+        )
+        .await
+        .json();
+    let size = made["sizes"][0]["id"].as_i64().expect("a size id");
+    let grants =
+        Body::Json(json!({"millicpu": 500, "memory_mib": 1024, "storage_gib": 0, "pods": 10}));
+    run.refused("/api/v1/catalog/sizes/{id}", "", Some(size), &grants)
+        .await;
+    let changed = run
+        .allowed(
+            "/api/v1/catalog/sizes/{id}",
+            "",
+            Who::Betreiber,
+            Some(size),
+            &grants,
+        )
+        .await
+        .json();
+    assert_eq!(changed["resources"]["millicpu"], 500, "{changed}");
+
+    run.refused("/api/v1/audit/verify", "", None, &Body::Empty)
+        .await;
+    let verdict = run
+        .allowed(
+            "/api/v1/audit/verify",
+            "",
+            Who::Betreiber,
+            None,
+            &Body::Empty,
+        )
+        .await
+        .json();
+    assert_eq!(verdict["intact"], true, "{verdict}");
+}
+
 async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
     let expires = kontor::domain::calendar::berlin_date(kontor::db::now())
         .checked_add(jiff::Span::new().days(30))
