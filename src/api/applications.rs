@@ -22,7 +22,8 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/applications", get(list))
-        .route("/applications/{id}", get(show))
+        .route("/applications/{id}", get(show).patch(rename))
+        .route("/applications/{id}/move", post(move_to))
         .route("/customers/{id}/applications", post(create))
 }
 
@@ -63,9 +64,7 @@ pub async fn create(
     let slug = Slug::parse(&input.slug)
         .map_err(|x| e.add("slug", x.to_string()))
         .ok();
-    let name = Text::parse(&input.name, MAX_NAME)
-        .map_err(|x| e.add("name", x.to_string()))
-        .ok();
+    let name = name(&input.name, &mut e);
     e.into_result()?;
     let (Some(slug), Some(name)) = (slug, name) else {
         unreachable!("a field without a value has its message")
@@ -143,5 +142,80 @@ pub async fn show(
 ) -> Result<Json<ApplicationView>, Problem> {
     Ok(Json(view(
         crate::app::applications::get(&state.db, &user, id).await?,
+    )))
+}
+
+fn name(raw: &str, e: &mut FieldErrors) -> Option<Text> {
+    Text::parse(raw, MAX_NAME)
+        .map_err(|x| e.add("name", x.to_string()))
+        .ok()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameApplication {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+/// Renames an application (Betreiber); its slug and namespaces stay.
+#[utoipa::path(patch, path = "/api/v1/applications/{id}", tag = "Verfahren",
+    params(("id" = i64, Path, description = "Verfahrens-Id")),
+    request_body = RenameApplication,
+    responses(
+        (status = 200, body = ApplicationView),
+    ))]
+pub async fn rename(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ApplicationView>, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: RenameApplication = parse_json(&headers, &body)?;
+    let mut e = FieldErrors::default();
+    let name = name(&input.name, &mut e);
+    e.into_result()?;
+    let name = name.expect("checked");
+    app::applications::rename(&state.db, &user, id, &name, db::now()).await?;
+    Ok(Json(view(
+        app::applications::get(&state.db, &user, id).await?,
+    )))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveApplication {
+    /// Another contract of the same customer.
+    #[schema(minimum = 1)]
+    pub contract_id: i64,
+}
+
+/// Moves an application to another contract of its customer (Betreiber).
+/// Its open bookings go along: each ends under the old contract now and
+/// continues under the new one as a new booking (the answer's
+/// `contract_id`; the old bookings read `gekuendigt`, the Revision says
+/// where they went). 409 `kontingent-exceeded` when the new contract's
+/// Kontingent cannot take them, 409 `contract-not-valid` when the new
+/// contract does not run today, 409 `conflict` when it is the same contract.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/move", tag = "Verfahren",
+    params(("id" = i64, Path, description = "Verfahrens-Id")),
+    request_body = MoveApplication,
+    responses(
+        (status = 200, body = ApplicationView),
+    ))]
+pub async fn move_to(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ApplicationView>, Problem> {
+    policy::administer(&user).map_err(Error::from)?;
+    let input: MoveApplication = parse_json(&headers, &body)?;
+    app::applications::move_to(&state.db, &user, id, input.contract_id, db::now()).await?;
+    Ok(Json(view(
+        app::applications::get(&state.db, &user, id).await?,
     )))
 }

@@ -66,6 +66,8 @@ use crate::state::AppState;
         applications::list,
         applications::show,
         applications::create,
+        applications::rename,
+        applications::move_to,
         bookings::list,
         bookings::create,
         bookings::show,

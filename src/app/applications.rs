@@ -1,12 +1,16 @@
 //! Applications (IT-Fachverfahren): created by the Betreiber under a
-//! contract of the customer, with one environment per stage.
+//! contract of the customer, with one environment per stage; renamed and
+//! moved to another contract of the customer by the Betreiber.
 
 use serde_json::json;
 
 use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
 use crate::{
     db::{self, Db, applications::Application, audit},
-    domain::{Slug, Stage, actor::CurrentUser, idempotency::Key, policy, text::Text},
+    domain::{
+        Slug, Stage, actor::CurrentUser, idempotency::Key, kontingent::Commitment, policy,
+        text::Text,
+    },
 };
 
 /// A new application, parsed at the edge.
@@ -88,4 +92,115 @@ pub async fn get(db: &Db, user: &CurrentUser, id: i64) -> Result<Application> {
 /// The applications the user may see.
 pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Application>> {
     Ok(db::applications::list(&db.pool, user.scope()).await?)
+}
+
+/// Renames an application (Betreiber); its slug, and so its namespaces,
+/// stay as they are.
+pub async fn rename(db: &Db, user: &CurrentUser, id: i64, name: &Text, now: i64) -> Result<()> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let before = db::applications::find_in(change.conn(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if before.name == name.as_str() {
+        return change.commit().await;
+    }
+    db::applications::set_name(change.tx(), id, name.as_str()).await?;
+    change
+        .audit(audit::Entry {
+            customer_id: Some(before.customer_id),
+            action: "application.renamed",
+            object_type: "application",
+            object_id: id,
+            before: Some(json!({"name": before.name})),
+            after: Some(json!({"name": name})),
+        })
+        .await?;
+    change.commit().await
+}
+
+/// Moves an application to another contract of its customer (Betreiber).
+/// Its open bookings go along: each ends under the old contract now and
+/// continues under the new one from now, with the same size in the same
+/// environment, so that each contract is billed for its own part of the
+/// month and the cluster sees no change. The new contract's Kontingent must
+/// admit them all; both contracts are locked (in id order, so that two moves
+/// in opposite directions cannot deadlock).
+pub async fn move_to(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+    contract_id: i64,
+    now: i64,
+) -> Result<()> {
+    policy::administer(user)?;
+    let mut change = Change::begin(db, user, now).await?;
+    let (customer_id, from_id) = db::applications::owner(change.conn(), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if db::contracts::customer_of(change.conn(), contract_id).await? != Some(customer_id) {
+        return Err(Error::validation(
+            "contract_id",
+            "Bitte einen Vertrag dieses Kunden wählen.",
+        ));
+    }
+    if contract_id == from_id {
+        return Err(Error::Conflict(
+            "Das Verfahren läuft bereits unter diesem Vertrag.".into(),
+        ));
+    }
+    let (first, second) = (from_id.min(contract_id), from_id.max(contract_id));
+    for locked in [first, second] {
+        db::contracts::load(db, change.conn(), locked, true).await?;
+    }
+    let to = db::contracts::load(db, change.conn(), contract_id, false)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let open = db::bookings::open_of_application(change.conn(), id, now).await?;
+    if !open.is_empty() {
+        if !to.is_valid_at(now) {
+            return Err(Error::ContractNotValid(format!(
+                "Der Vertrag {} gilt vom {} bis {}; die Buchungen des Verfahrens können heute nicht darunter laufen.",
+                to.number, to.valid_from, to.valid_until
+            )));
+        }
+        let moving = open
+            .iter()
+            .map(|b| Commitment {
+                resources: b.resources(),
+                monthly_exact: b.rate().monthly_exact(),
+            })
+            .fold(Commitment::default(), |sum, c| sum + c);
+        let committed = db::contracts::usage(&mut *change.conn(), &to, now).await?;
+        to.kontingent()
+            .admit(&committed, &moving)
+            .map_err(|exceeded| super::bookings::refused(&to, &committed, &moving, exceeded))?;
+    }
+    db::applications::set_contract(change.tx(), id, contract_id).await?;
+    for booking in &open {
+        let carried =
+            db::bookings::carry_over(change.tx(), booking, contract_id, user.id, now).await?;
+        change
+            .audit(audit::Entry {
+                customer_id: Some(customer_id),
+                action: "booking.moved",
+                object_type: "booking",
+                object_id: booking.id,
+                before: Some(json!({"contract_id": from_id})),
+                after: Some(json!({"contract_id": contract_id, "booking_id": carried})),
+            })
+            .await?;
+    }
+    change
+        .audit(audit::Entry {
+            customer_id: Some(customer_id),
+            action: "application.moved",
+            object_type: "application",
+            object_id: id,
+            before: Some(json!({"contract_id": from_id})),
+            after: Some(json!({"contract_id": contract_id,
+                "bookings": open.iter().map(|b| b.id).collect::<Vec<_>>()})),
+        })
+        .await?;
+    change.commit().await
 }

@@ -44,7 +44,7 @@ pub struct Plan {
 }
 
 /// A change the Kontingent does not admit, with the ceilings that would.
-fn refused(
+pub(super) fn refused(
     contract: &contracts::Contract,
     committed: &Commitment,
     change: &Commitment,

@@ -79,3 +79,29 @@ pub async fn name_of(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<St
         .await?;
     Ok(name)
 }
+
+/// One application inside a change.
+pub async fn find_in(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<Option<Application>> {
+    sqlx::query_as(super::sql(format!("{SELECT} WHERE a.id = $1")))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn set_name(tx: &mut Tx, id: i64, name: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE applications SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_contract(tx: &mut Tx, id: i64, contract_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE applications SET contract_id = $1 WHERE id = $2")
+        .bind(contract_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -388,3 +388,55 @@ pub async fn activate_provisioned(
     .fetch_all(&mut **tx)
     .await
 }
+
+/// The bookings of an application that are not cancelled, oldest first.
+pub async fn open_of_application(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    now: i64,
+) -> sqlx::Result<Vec<Booking>> {
+    sqlx::query_as(super::sql(format!(
+        "{SELECT} WHERE b.application_id = $2 AND b.state <> 'gekuendigt' ORDER BY b.id"
+    )))
+    .bind(now)
+    .bind(application_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends `booking` now and continues it under `contract_id` as a new booking
+/// from now: same environment, product, size and state, and the same
+/// provisioning generation (the environment's quota does not change). Its id.
+pub async fn carry_over(
+    tx: &mut Tx,
+    booking: &Booking,
+    contract_id: i64,
+    by: i64,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
+         product_id, size, state, created_at, created_by, sync_generation) \
+         SELECT customer_id, $1, application_id, environment_id, stage, product_id, size, state, \
+         $2, $3, sync_generation FROM bookings WHERE id = $4 RETURNING id",
+    )
+    .bind(contract_id)
+    .bind(now)
+    .bind(by)
+    .bind(booking.id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO booking_periods (booking_id, product_size_id, size, millicpu, memory_mib, \
+         storage_gib, pods, starts_at) SELECT $1, product_size_id, size, millicpu, memory_mib, \
+         storage_gib, pods, $2 FROM booking_periods WHERE booking_id = $3 AND ends_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(booking.id)
+    .execute(&mut **tx)
+    .await?;
+    close_period(tx, booking.id, now).await?;
+    set_cancelled(tx, booking.id, now, booking.sync_generation).await?;
+    Ok(id)
+}

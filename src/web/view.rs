@@ -195,28 +195,6 @@ pub fn gib(mib: &i64) -> String {
     format_gib(*mib)
 }
 
-/// What an audit entry's action reads as on a page.
-pub fn action_label(action: &str) -> &str {
-    match action {
-        "booking.created" => "gebucht",
-        "booking.resized" => "Größe geändert",
-        "booking.cancelled" => "gekündigt",
-        "booking.provisioned" => "bereitgestellt",
-        "environment.dissolved" => "Umgebung aufgelöst",
-        "release.delivered" => "geliefert",
-        "release.refused" => "Lieferung abgelehnt",
-        "promotion.requested" => "Freigabe beantragt",
-        "promotion.approved" => "Freigabe erteilt",
-        "promotion.rejected" => "Freigabe abgelehnt",
-        "promotion.withdrawn" => "Antrag zurückgezogen",
-        "deployment.succeeded" => "bereitgestellt",
-        "deployment.failed" => "Bereitstellung fehlgeschlagen",
-        "deployment.superseded" => "Bereitstellung abgelöst",
-        "deployment.retried" => "Bereitstellung wiederholt",
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 mod support;
 
 mod api_account;
+mod api_applications;
 mod api_catalog;
 mod api_contracts;
 mod api_twins;

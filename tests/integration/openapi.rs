@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{TestApp, assert_unauthorized, expect_json};
 
 /// Every route of the public API: (method, OpenAPI path).
-const ROUTES: [(&str, &str); 55] = [
+const ROUTES: [(&str, &str); 57] = [
     ("get", "/api/v1/me"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
@@ -20,6 +20,8 @@ const ROUTES: [(&str, &str); 55] = [
     ("get", "/api/v1/customers/{id}"),
     ("patch", "/api/v1/customers/{id}"),
     ("post", "/api/v1/customers/{id}/applications"),
+    ("patch", "/api/v1/applications/{id}"),
+    ("post", "/api/v1/applications/{id}/move"),
     ("get", "/api/v1/catalog"),
     ("get", "/api/v1/catalog/prices"),
     ("post", "/api/v1/catalog/prices"),

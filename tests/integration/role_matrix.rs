@@ -245,6 +245,8 @@ const RULES: &[Rule] = &[
     api_with("POST", "/api/v1/customers",       "",                        "{slug, name}",                              BETREIBER,            201, Refusal::Provider),
     api_with("PATCH", "/api/v1/customers/{id}", "",                        "{name}",                                    BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/customers/{id}/applications", "",            "{contract_id, slug, name}",                 BETREIBER,            201, Refusal::Provider),
+    api_with("PATCH", "/api/v1/applications/{id}", "",                     "{name}",                                    BETREIBER,            200, Refusal::Provider),
+    api_with("POST", "/api/v1/applications/{id}/move", "",                 "{contract_id}",                             BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/contracts",       "",                        "{customer_id and the terms}",               BETREIBER,            201, Refusal::Provider),
     api_with("PUT", "/api/v1/contracts/{id}",   "",                        "the terms",                                 BETREIBER,            200, Refusal::Provider),
     api_with("POST", "/api/v1/catalog/prices",  "",                        "{product, size, valid_from, price_per_hour}", BETREIBER,          201, Refusal::Provider),
@@ -1618,6 +1620,44 @@ async fn account_and_customers(run: &mut Run<'_>, cast: &Cast) {
         .await
         .json();
     assert_eq!(application["contract_id"], id(&contract), "{application}");
+    let rename = Body::Json(json!({"name": "Matrixverfahren (neu)"}));
+    run.refused(
+        "/api/v1/applications/{id}",
+        "",
+        Some(id(&application)),
+        &rename,
+    )
+    .await;
+    let renamed = run
+        .allowed(
+            "/api/v1/applications/{id}",
+            "",
+            Who::Betreiber,
+            Some(id(&application)),
+            &rename,
+        )
+        .await
+        .json();
+    assert_eq!(renamed["name"], "Matrixverfahren (neu)", "{renamed}");
+    let back = Body::Json(json!({"contract_id": cast.tenant.contract_id}));
+    run.refused(
+        "/api/v1/applications/{id}/move",
+        "",
+        Some(id(&application)),
+        &back,
+    )
+    .await;
+    let moved = run
+        .allowed(
+            "/api/v1/applications/{id}/move",
+            "",
+            Who::Betreiber,
+            Some(id(&application)),
+            &back,
+        )
+        .await
+        .json();
+    assert_eq!(moved["contract_id"], cast.tenant.contract_id, "{moved}");
     let mut changed = terms.clone();
     changed["title"] = json!("Matrixvertrag (neu)");
     let changed = Body::Json(changed);

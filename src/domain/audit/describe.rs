@@ -233,6 +233,22 @@ fn sentence(
         },
         "booking.cancelled" => format!("{who} hat die Buchung {id} gekündigt"),
         "booking.provisioned" => format!("{who} hat die Buchung {id} im Cluster bereitgestellt"),
+        "booking.moved" => match (get(after, "contract_id"), get(after, "booking_id")) {
+            (Some(contract), Some(carried)) => format!(
+                "{who} hat die Buchung {id} auf den Vertrag {contract} übertragen; sie läuft dort als Buchung {carried} weiter"
+            ),
+            _ => format!("{who} hat die Buchung {id} auf einen anderen Vertrag übertragen"),
+        },
+        "application.renamed" => match get(after, "name") {
+            Some(name) => format!("{who} hat das Verfahren {id} in {name} umbenannt"),
+            None => format!("{who} hat das Verfahren {id} umbenannt"),
+        },
+        "application.moved" => match get(after, "contract_id") {
+            Some(contract) => {
+                format!("{who} hat das Verfahren {id} auf den Vertrag {contract} umgezogen")
+            }
+            None => format!("{who} hat das Verfahren {id} auf einen anderen Vertrag umgezogen"),
+        },
         "environment.dissolved" => format!("{who} hat die Umgebung {id} aufgelöst"),
         "release.delivered" => match get(after, "version") {
             Some(v) => format!("{who} hat Version {v} als Release {id} geliefert"),
