@@ -15,6 +15,7 @@ api_tests! {
     a_contract_change_against_a_version_changed_meanwhile_is_refused_and_overwrites_nothing,
     lowering_a_ceiling_below_what_is_booked_shows_the_figures_and_needs_the_confirmation,
     the_betreiber_creates_applications_and_another_tenants_are_not_found,
+    the_betreiber_renames_an_application_and_moves_it_with_its_bookings,
     the_betreiber_adds_a_price_in_cents_exactly_and_changes_it_until_it_starts,
     wrong_use_exits_2_and_an_unreachable_kontor_3,
 }
@@ -506,6 +507,94 @@ async fn the_betreiber_creates_applications_and_another_tenants_are_not_found(ap
     .await;
 }
 
+async fn the_betreiber_renames_an_application_and_moves_it_with_its_bookings(app: TestApp) {
+    let betreiber = app.token_for("betreiber").await;
+    let t = app.contract_with_room(8).await;
+    let other = app.contract_with_room(8).await;
+    app.book_ok(
+        &t.token,
+        t.application_id,
+        "vorpruefung",
+        "container-namespace",
+        "S",
+    )
+    .await;
+    let second = app
+        .second_contract(&t, "nutzung", "", ("2020-01-01", "2099-12-31"))
+        .await;
+    let app_id = t.application_id.to_string();
+    let path = format!("/api/v1/applications/{app_id}");
+
+    // Renamed; the slug stays.
+    let before = read(&app, &betreiber, &path).await;
+    let rename = ["application", "rename", &app_id, "--name", "Meldewesen 2.0"];
+    refused_saying(&app, &t.token, &rename, FORBIDDEN).await;
+    let out = done(&app, &betreiber, &rename).await;
+    assert!(
+        out.contains("umbenannt") && out.contains("Meldewesen 2.0"),
+        "{out}"
+    );
+    let read_back = read(&app, &betreiber, &path).await;
+    assert_eq!(read_back["name"], "Meldewesen 2.0");
+    assert_eq!(read_back["slug"], before["slug"]);
+
+    // Moved to another contract of its customer, its booking along.
+    let target = second.contract_id.to_string();
+    let elsewhere = other.contract_id.to_string();
+    let own = t.contract_id.to_string();
+    refused_saying(
+        &app,
+        &t.token,
+        &["application", "move", &app_id, "--contract", &target],
+        FORBIDDEN,
+    )
+    .await;
+    let err = refused(
+        &app,
+        &betreiber,
+        &["application", "move", &app_id, "--contract", &own],
+    )
+    .await;
+    assert!(err.contains("409 conflict"), "{err}");
+    refused(
+        &app,
+        &betreiber,
+        &["application", "move", &app_id, "--contract", &elsewhere],
+    )
+    .await;
+    let moved = done_json(
+        &app,
+        &betreiber,
+        &["application", "move", &app_id, "--contract", &target],
+    )
+    .await;
+    assert_eq!(moved["contract_id"], second.contract_id);
+    let read_back = read(&app, &betreiber, &path).await;
+    assert_eq!(read_back["contract_id"], second.contract_id);
+    let new_contract = read(
+        &app,
+        &betreiber,
+        &format!("/api/v1/contracts/{}", second.contract_id),
+    )
+    .await;
+    assert!(
+        new_contract["used"]["vcpu_millicores"].as_i64() > Some(0),
+        "{new_contract}"
+    );
+    // And back, in words.
+    let out = done(
+        &app,
+        &betreiber,
+        &["application", "move", &app_id, "--contract", &own],
+    )
+    .await;
+    assert!(
+        out.starts_with(&format!("Verfahren {app_id} verschoben")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("Vertrag {own} (")), "{out}");
+}
+
 async fn the_betreiber_adds_a_price_in_cents_exactly_and_changes_it_until_it_starts(app: TestApp) {
     let betreiber = app.token_for("betreiber").await;
     let t = app.contract_with_room(4).await;
@@ -530,35 +619,19 @@ async fn the_betreiber_adds_a_price_in_cents_exactly_and_changes_it_until_it_sta
     let out = done(&app, &betreiber, &add).await;
     assert!(out.contains("0.3333 EUR/Stunde"), "{out}");
     assert!(out.contains(&format!("ab {tomorrow}")), "{out}");
-    let history = done_json(
-        &app,
-        &t.token,
-        &[
-            "price",
-            "list",
-            "--product",
-            "container-namespace",
-            "--size",
-            "M",
-        ],
-    )
-    .await;
+    let list_m = [
+        "price",
+        "list",
+        "--product",
+        "container-namespace",
+        "--size",
+        "M",
+    ];
+    let history = done_json(&app, &t.token, &list_m).await;
     let latest = history.as_array().unwrap().last().unwrap().clone();
     assert_eq!(latest["price_per_hour"], "0.3333");
     let price_id = id(&latest).to_string();
-    let table = done(
-        &app,
-        &t.token,
-        &[
-            "price",
-            "list",
-            "--product",
-            "container-namespace",
-            "--size",
-            "M",
-        ],
-    )
-    .await;
+    let table = done(&app, &t.token, &list_m).await;
     let row = table
         .lines()
         .find(|l| l.starts_with(&format!("{price_id} ")))
