@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{config::Settings, db, db::Db, startup::Application, telemetry};
+use crate::{client, config::Settings, db, db::Db, startup::Application, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +43,14 @@ enum Command {
         #[command(subcommand)]
         what: AuditCommand,
     },
+    #[command(flatten)]
+    Api(ApiCommand),
+}
+
+/// The commands that talk to a Kontor's REST API (`KONTOR_URL`,
+/// `KONTOR_TOKEN`) and have exit codes of their own (`docs/cli.md`).
+#[derive(Subcommand)]
+enum ApiCommand {
     /// Releases through the REST API (`KONTOR_URL`, `KONTOR_TOKEN`).
     Release {
         #[command(subcommand)]
@@ -53,6 +61,34 @@ enum Command {
     Kontingent {
         #[command(subcommand)]
         what: KontingentCommand,
+    },
+    /// Customers (Kunden) through the REST API (`KONTOR_URL`, `KONTOR_TOKEN`).
+    Customer {
+        #[command(subcommand)]
+        what: client::customers::Command,
+        #[command(flatten)]
+        json: client::Json,
+    },
+    /// Contracts and their Kontingent through the REST API.
+    Contract {
+        #[command(subcommand)]
+        what: client::contracts::Command,
+        #[command(flatten)]
+        json: client::Json,
+    },
+    /// Applications (IT-Fachverfahren) through the REST API.
+    Application {
+        #[command(subcommand)]
+        what: client::applications::Command,
+        #[command(flatten)]
+        json: client::Json,
+    },
+    /// The catalogue's prices through the REST API.
+    Price {
+        #[command(subcommand)]
+        what: client::prices::Command,
+        #[command(flatten)]
+        json: client::Json,
     },
     /// Request promoting what runs in the stage before `--to` into it
     /// (through the REST API, `KONTOR_URL`, `KONTOR_TOKEN`).
@@ -74,18 +110,8 @@ enum KontingentCommand {
         /// The contract's number, e.g. DLV-2026-0042.
         #[arg(long)]
         contract: String,
-        /// vCPU (whole cores).
-        #[arg(long)]
-        vcpu: Option<u32>,
-        /// Memory in GiB.
-        #[arg(long)]
-        memory_gib: Option<u32>,
-        /// Storage in GiB.
-        #[arg(long)]
-        storage_gib: Option<u32>,
-        /// Monthly budget in whole euros.
-        #[arg(long)]
-        budget_eur: Option<u32>,
+        #[command(flatten)]
+        ceilings: client::Ceilings,
         /// Why (required).
         #[arg(long)]
         reason: String,
@@ -210,54 +236,42 @@ enum TokenCommand {
     },
 }
 
-/// The developers' commands (release push, promote), which talk to the
-/// REST API and have their own exit codes; `None` for every other command.
+/// The commands that talk to the REST API (release push, promote,
+/// kontingent request, customer, contract, application, price) and have
+/// their own exit codes; `None` for every other command.
 pub async fn run_client() -> Option<std::process::ExitCode> {
     let cli = Cli::try_parse().ok()?;
-    let command = cli.command?;
-    let client = || crate::client::Client::from_env();
-    let result = match command {
-        Command::Release {
-            what:
-                ReleaseCommand::Push {
-                    app,
-                    version,
-                    image,
-                    checksums,
-                },
-        } => match client() {
-            Ok(c) => c.push(&app, &version, &image, &checksums).await,
-            Err(e) => Err(e),
-        },
-        Command::Promote { app, to } => match client() {
-            Ok(c) => c.promote(&app, &to).await,
-            Err(e) => Err(e),
-        },
-        Command::Kontingent {
-            what:
-                KontingentCommand::Request {
-                    contract,
-                    vcpu,
-                    memory_gib,
-                    storage_gib,
-                    budget_eur,
-                    reason,
-                },
-        } => match client() {
-            Ok(c) => {
-                let ceilings = crate::client::Ceilings {
-                    vcpu,
-                    memory_gib,
-                    storage_gib,
-                    budget_eur,
-                };
-                c.request_kontingent(&contract, &ceilings, &reason).await
-            }
-            Err(e) => Err(e),
-        },
-        _ => return None,
+    let Some(Command::Api(command)) = cli.command else {
+        return None;
     };
-    Some(crate::client::exit(result))
+    let result = match client::Client::from_env() {
+        Ok(c) => match command {
+            ApiCommand::Release {
+                what:
+                    ReleaseCommand::Push {
+                        app,
+                        version,
+                        image,
+                        checksums,
+                    },
+            } => c.push(&app, &version, &image, &checksums).await,
+            ApiCommand::Promote { app, to } => c.promote(&app, &to).await,
+            ApiCommand::Kontingent {
+                what:
+                    KontingentCommand::Request {
+                        contract,
+                        ceilings,
+                        reason,
+                    },
+            } => c.request_kontingent(&contract, &ceilings, &reason).await,
+            ApiCommand::Customer { what, json } => c.customers(what, json).await,
+            ApiCommand::Contract { what, json } => c.contracts(what, json).await,
+            ApiCommand::Application { what, json } => c.applications(what, json).await,
+            ApiCommand::Price { what, json } => c.prices(what, json).await,
+        },
+        Err(e) => Err(e),
+    };
+    Some(client::exit(result))
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -306,10 +320,8 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Billing { what } => billing(&settings, what).await,
         Command::Audit { what } => audit(&settings, what).await,
         // main() hands these to run_client before it gets here.
-        Command::Release { .. } | Command::Promote { .. } | Command::Kontingent { .. } => {
-            anyhow::bail!(
-                "release and promote talk to the REST API: set KONTOR_URL and KONTOR_TOKEN"
-            )
+        Command::Api(_) => {
+            anyhow::bail!("this command talks to the REST API: set KONTOR_URL and KONTOR_TOKEN")
         }
         Command::Token {
             what:

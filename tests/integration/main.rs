@@ -23,6 +23,7 @@ mod bad_input;
 mod bench_seed;
 mod billing;
 mod bookings;
+mod cli_admin;
 mod control_characters;
 mod database_faults;
 mod deploy;
