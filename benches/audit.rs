@@ -234,7 +234,7 @@ async fn bookings(
         // one environment (its quota is the sum of its bookings) grows
         // very large.
         let apps: Value = reqwest::Client::new()
-            .get(format!("{address}/api/v1/applications"))
+            .get(format!("{address}/api/v1/applications?limit=200"))
             .bearer_auth(&token)
             .send()
             .await
@@ -243,7 +243,7 @@ async fn bookings(
             .await
             .unwrap();
         let mut targets = Vec::new();
-        for a in apps.as_array().expect("applications") {
+        for a in apps["items"].as_array().expect("applications") {
             for stage in ["vorpruefung", "abnahme", "schulung", "produktion"] {
                 targets.push((a["id"].as_i64().expect("id"), stage));
             }

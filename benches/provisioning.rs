@@ -315,13 +315,14 @@ impl Bench {
         // 4. Bookings, one after the other.
         let token = kontor::cli::create_token(&app_db, "bench-sp-1", None, "bench").await?;
         let client = reqwest::Client::new();
-        let apps: Vec<Value> = client
-            .get(format!("{base}/api/v1/applications"))
+        let page: Value = client
+            .get(format!("{base}/api/v1/applications?limit=200"))
             .bearer_auth(&token)
             .send()
             .await?
             .json()
             .await?;
+        let apps: Vec<Value> = serde_json::from_value(page["items"].clone())?;
         let slugs: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(
             "SELECT a.id, c.slug FROM applications a JOIN customers c ON c.id = a.customer_id",
         )

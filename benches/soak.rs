@@ -108,7 +108,7 @@ const MIX: [Target; 10] = [
     Target::Page("/uebersicht", Who::Tenant),
     Target::Api("/api/v1/bookings", Who::Tenant),
     Target::Page("/uebersicht", Who::Betreiber),
-    Target::Api("/api/v1/bookings?per_page=50", Who::Betreiber),
+    Target::Api("/api/v1/bookings?limit=50", Who::Betreiber),
     Target::Write,
     Target::Page("/buchungen", Who::Tenant),
     Target::Api("/api/v1/contracts", Who::Tenant),
@@ -577,15 +577,17 @@ async fn sign_in(base: &str, metrics_port: u16, database_url: &str) -> anyhow::R
     let tenant_token = kontor::cli::create_token(&db, "bench-sp-1", None, "soak").await?;
     let betreiber_token = kontor::cli::create_token(&db, "bench-betreiber", None, "soak").await?;
     db.pool.close().await;
-    let applications: Vec<Value> = api
-        .get(format!("{base}/api/v1/applications"))
+    let page: Value = api
+        .get(format!("{base}/api/v1/applications?limit=200"))
         .bearer_auth(&tenant_token)
         .send()
         .await?
         .json()
         .await?;
-    let applications: Vec<i64> = applications
-        .iter()
+    let applications: Vec<i64> = page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .filter_map(|a| a["id"].as_i64())
         .collect();
     anyhow::ensure!(!applications.is_empty(), "bench-sp-1 has no applications");

@@ -6,10 +6,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -116,17 +117,67 @@ fn view(a: Application) -> ApplicationView {
     }
 }
 
+const SORTS: &[&str] = &["id", "name", "slug"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationFilter {
+    /// Only this customer's applications.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    customer_id: Option<String>,
+    /// Only the applications booked under this contract.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    contract_id: Option<String>,
+    /// A part of the name or the slug, any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Default `name`.
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
 /// Applications (IT-Fachverfahren) the caller may see.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "Verfahren",
+    params(ApplicationFilter, Paging),
     responses(
-        (status = 200, body = Vec<ApplicationView>),
+        (status = 200, body = Page<ApplicationView>),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<ApplicationView>>, Problem> {
-    let apps = db::applications::list(&state.db.pool, user.scope()).await?;
-    Ok(Json(apps.into_iter().map(view).collect()))
+    ApiQuery(q): ApiQuery<Listed<ApplicationFilter>>,
+) -> Result<Json<Page<ApplicationView>>, Problem> {
+    let f = &q.filter;
+    let customer_id = paging::id_filter("customer_id", f.customer_id.as_deref())?;
+    let contract_id = paging::id_filter("contract_id", f.contract_id.as_deref())?;
+    let wanted = f.q.as_deref().map(str::to_lowercase);
+    let sort = Sort::parse(f.sort.as_deref(), SORTS, "name")?;
+    let window = q.paging.window()?;
+    let apps: Vec<ApplicationView> = db::applications::list(&state.db.pool, user.scope())
+        .await?
+        .into_iter()
+        .filter(|a| customer_id.is_none_or(|c| a.customer_id == c))
+        .filter(|a| contract_id.is_none_or(|c| a.contract_id == c))
+        .filter(|a| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| a.name.to_lowercase().contains(w) || a.slug.contains(w))
+        })
+        .map(view)
+        .collect();
+    Ok(Json(paging::page_of(
+        apps,
+        sort,
+        |a, field| match field {
+            "name" => Key::text(&a.name),
+            "slug" => Key::text(&a.slug),
+            _ => Key::Int(a.id),
+        },
+        window,
+    )))
 }
 
 /// One application.

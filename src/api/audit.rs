@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     extract::{ApiQuery, ApiUser},
+    paging::Paging,
     problem::Problem,
 };
 use crate::{
@@ -78,16 +79,6 @@ impl AuditFilter {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct Paging {
-    /// Entries per page, 1 to 200 (default 50).
-    limit: Option<String>,
-    /// Where the page starts: `next` of the page before; the newest
-    /// entries without it.
-    cursor: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct ExportFormat {
     /// `rfc4180` for `,`; German spreadsheet format (`;`, BOM) if absent.
     format: Option<String>,
@@ -126,18 +117,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<AuditPage>, Problem> {
     let filter = q.filter.parse()?;
-    let limit = match q.paging.limit.as_deref().map(str::trim) {
-        None | Some("") => 50,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => {
-                return Err(Problem::validation(
-                    "limit",
-                    "Bitte eine ganze Zahl von 1 bis 200 angeben.",
-                ));
-            }
-        },
-    };
+    let limit = q.paging.limit()?;
     let start = revision::parse_cursor(q.paging.cursor.as_deref())?;
     let page = revision::list(&state.db, &user, &filter, start, limit).await?;
     let next = page

@@ -6,11 +6,12 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
     contracts::{Amounts, ContractView, amounts},
     extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, parse_json},
+    paging::{self, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -144,18 +145,14 @@ pub struct ListParams {
     product: Option<String>,
     /// `S`, `M`, `L` or `XL`.
     size: Option<String>,
-    /// Page number, from 1.
-    page: Option<String>,
-    /// Items per page, 1 to 200 (default 50).
-    per_page: Option<String>,
+    /// Default `-id` (newest first).
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BookingPage {
-    pub items: Vec<BookingView>,
-    pub page: i64,
-    pub per_page: i64,
-    pub total: i64,
+const SORTS: &[&str] = &["id"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
 }
 
 fn parse_id(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Option<i64> {
@@ -185,15 +182,18 @@ where
 
 /// Bookings the caller may see, newest first, filtered and paginated.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "Buchungen",
-    params(ListParams),
+    params(ListParams, Paging),
     responses(
-        (status = 200, body = BookingPage),
+        (status = 200, body = Page<BookingView>),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<BookingPage>, Problem> {
+    ApiQuery(Listed {
+        filter: params,
+        paging,
+    }): ApiQuery<Listed<ListParams>>,
+) -> Result<Json<Page<BookingView>>, Problem> {
     let mut e = FieldErrors::default();
     let filter = Filter {
         customer_id: parse_id(&mut e, "customer_id", &params.customer_id),
@@ -203,32 +203,21 @@ pub async fn list(
         product: params.product.clone(),
         size: parse_opt(&mut e, "size", &params.size),
     };
-    let page = parse_id(&mut e, "page", &params.page).unwrap_or(1);
-    let per_page = match parse_id(&mut e, "per_page", &params.per_page) {
-        Some(n) if n > 200 => {
-            e.add("per_page", "Höchstens 200 Einträge je Seite.");
-            50
-        }
-        Some(n) => n,
-        None => 50,
-    };
-    if page > 1_000_000 {
-        e.add("page", "Diese Seite gibt es nicht.");
-    }
     e.into_result().map_err(Problem::from)?;
+    let sort = Sort::parse(params.sort.as_deref(), SORTS, "-id")?;
+    let window = paging.window()?;
     let result = crate::app::bookings::list(
         &state.db,
         &user,
         &filter,
-        per_page,
-        (page - 1) * per_page,
+        (window.limit, window.offset),
+        sort.descending,
         db::now(),
     )
     .await?;
-    Ok(Json(BookingPage {
+    Ok(Json(Page {
         items: result.items.iter().map(view).collect(),
-        page,
-        per_page,
+        next: window.next(result.total),
         total: result.total,
     }))
 }

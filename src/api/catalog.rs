@@ -4,10 +4,11 @@
 
 use axum::{Json, Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
     extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -46,17 +47,42 @@ pub struct ProductView {
     pub sizes: Vec<SizeView>,
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductFilter {
+    /// Without it: in the order the products were added.
+    #[param(schema_with = product_sorts)]
+    sort: Option<String>,
+}
+
+const PRODUCT_SORTS: &[&str] = &["slug", "name"];
+fn product_sorts() -> Object {
+    paging::sort_schema(PRODUCT_SORTS)
+}
+
 /// The catalogue with the prices valid now.
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "Katalog",
+    params(ProductFilter, Paging),
     responses(
-        (status = 200, body = Vec<ProductView>),
+        (status = 200, body = Page<ProductView>),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     _user: ApiUser,
-) -> Result<Json<Vec<ProductView>>, Problem> {
+    ApiQuery(q): ApiQuery<Listed<ProductFilter>>,
+) -> Result<Json<Page<ProductView>>, Problem> {
+    let sort = Sort::optional(q.filter.sort.as_deref(), PRODUCT_SORTS)?;
+    let window = q.paging.window()?;
     let products = db::catalog::products(&state.db.pool, db::now()).await?;
-    Ok(Json(products.into_iter().map(product_view).collect()))
+    Ok(Json(paging::page_of(
+        products.into_iter().map(product_view).collect(),
+        sort,
+        |p: &ProductView, field| match field {
+            "name" => Key::text(&p.name),
+            _ => Key::text(&p.slug),
+        },
+        window,
+    )))
 }
 
 pub fn product_view(p: db::catalog::ProductWithSizes) -> ProductView {
@@ -85,6 +111,14 @@ pub struct PriceFilter {
     product: Option<String>,
     /// `S`, `M`, `L` or `XL`.
     size: Option<String>,
+    /// Without it: by product, size and start.
+    #[param(schema_with = price_sorts)]
+    sort: Option<String>,
+}
+
+const PRICE_SORTS: &[&str] = &["id", "valid_from"];
+fn price_sorts() -> Object {
+    paging::sort_schema(PRICE_SORTS)
 }
 
 /// One price version of a product's size.
@@ -122,13 +156,15 @@ fn history(rows: Vec<PriceHistoryRow>) -> Vec<PriceVersionView> {
 /// Every price version, of one product and size where asked, by product,
 /// size and start: the whole history, so that a bill can be recomputed.
 #[utoipa::path(get, path = "/api/v1/catalog/prices", tag = "Katalog",
-    params(PriceFilter),
-    responses((status = 200, body = Vec<PriceVersionView>)))]
+    params(PriceFilter, Paging),
+    responses((status = 200, body = Page<PriceVersionView>)))]
 pub async fn prices(
     State(state): State<AppState>,
     _user: ApiUser,
-    ApiQuery(filter): ApiQuery<PriceFilter>,
-) -> Result<Json<Vec<PriceVersionView>>, Problem> {
+    ApiQuery(Listed { filter, paging }): ApiQuery<Listed<PriceFilter>>,
+) -> Result<Json<Page<PriceVersionView>>, Problem> {
+    let sort = Sort::optional(filter.sort.as_deref(), PRICE_SORTS)?;
+    let window = paging.window()?;
     let mut e = FieldErrors::default();
     let size = match filter.size.as_deref() {
         None | Some("") => None,
@@ -145,7 +181,16 @@ pub async fn prices(
     }
     e.into_result()?;
     let rows = db::catalog::price_history(&state.db.pool, product, size).await?;
-    Ok(Json(history(rows)))
+    Ok(Json(paging::page_of(
+        history(rows),
+        sort,
+        |p: &PriceVersionView, field| match field {
+            // RFC 3339 in UTC sorts as text in time order.
+            "valid_from" => Key::Text(p.valid_from.clone()),
+            _ => Key::Int(p.id),
+        },
+        window,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -12,10 +12,11 @@ use axum::{
     routing::get,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -116,25 +117,59 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
     }
 }
 
+const SORTS: &[&str] = &["id", "number", "valid_from", "valid_until"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContractFilter {
+    /// Only this customer's contracts.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    customer_id: Option<String>,
+    /// Default `number`.
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
 /// Contracts the caller may see, with Kontingent use and rest.
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "Verträge",
+    params(ContractFilter, Paging),
     responses(
-        (status = 200, body = Vec<ContractView>),
+        (status = 200, body = Page<ContractView>),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<ContractView>>, Problem> {
+    ApiQuery(q): ApiQuery<Listed<ContractFilter>>,
+) -> Result<Json<Page<ContractView>>, Problem> {
+    let customer_id = paging::id_filter("customer_id", q.filter.customer_id.as_deref())?;
+    let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "number")?;
+    let window = q.paging.window()?;
     let pool = &state.db.pool;
     let scope = user.scope();
-    let contracts = db::contracts::list(pool, scope).await?;
+    let contracts: Vec<Contract> = db::contracts::list(pool, scope)
+        .await?
+        .into_iter()
+        .filter(|k| customer_id.is_none_or(|c| k.customer_id == c))
+        .collect();
     let usage = db::contracts::usage_of_all(pool, &contracts, scope, db::now()).await?;
-    Ok(Json(
-        contracts
-            .iter()
-            .map(|k| view(k, &usage.get(&k.id).copied().unwrap_or_default()))
-            .collect(),
-    ))
+    let views = contracts
+        .iter()
+        .map(|k| view(k, &usage.get(&k.id).copied().unwrap_or_default()))
+        .collect();
+    Ok(Json(paging::page_of(
+        views,
+        sort,
+        |k: &ContractView, field| match field {
+            "number" => Key::text(&k.number),
+            "valid_from" => Key::text(&k.valid_from),
+            "valid_until" => Key::text(&k.valid_until),
+            _ => Key::Int(k.id),
+        },
+        window,
+    )))
 }
 
 /// One contract with Kontingent use and rest; its `ETag` is the version to

@@ -4,10 +4,11 @@
 
 use axum::{Json, Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -52,13 +53,52 @@ fn name(raw: &str, e: &mut FieldErrors) -> Option<Text> {
 
 /// The customers the caller sees: every one for the provider's staff, their
 /// own for a customer's people.
+const SORTS: &[&str] = &["id", "name", "slug"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerFilter {
+    /// A part of the name or the slug, any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Default `name`.
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/customers", tag = "Kunden",
-    responses((status = 200, body = Vec<Customer>)))]
+    params(CustomerFilter, Paging),
+    responses((status = 200, body = Page<Customer>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<Customer>>, Problem> {
-    Ok(Json(app::customers::list(&state.db, &user).await?))
+    ApiQuery(q): ApiQuery<Listed<CustomerFilter>>,
+) -> Result<Json<Page<Customer>>, Problem> {
+    let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "name")?;
+    let window = q.paging.window()?;
+    let wanted = q.filter.q.as_deref().map(str::to_lowercase);
+    let all: Vec<Customer> = app::customers::list(&state.db, &user)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            wanted
+                .as_deref()
+                .is_none_or(|w| c.name.to_lowercase().contains(w) || c.slug.contains(w))
+        })
+        .collect();
+    Ok(Json(paging::page_of(
+        all,
+        sort,
+        |c, field| match field {
+            "name" => Key::text(&c.name),
+            "slug" => Key::text(&c.slug),
+            _ => Key::Int(c.id),
+        },
+        window,
+    )))
 }
 
 /// One customer.

@@ -8,10 +8,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
     extract::{ApiQuery, ApiUser, PathId},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -73,20 +74,33 @@ fn view(state: &AppState, e: Environment) -> EnvironmentView {
 pub struct ListParams {
     /// Only this application's four environments.
     application_id: Option<String>,
+    /// Without it: by application and stage.
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
+const SORTS: &[&str] = &["id", "namespace"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
 }
 
 /// Environments the caller may see, in application and stage order.
 #[utoipa::path(get, path = "/api/v1/environments", tag = "Umgebungen",
-    params(ListParams),
+    params(ListParams, Paging),
     responses(
-        (status = 200, body = Vec<EnvironmentView>),
+        (status = 200, body = Page<EnvironmentView>),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`application_id` is not an id"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Vec<EnvironmentView>>, Problem> {
+    ApiQuery(Listed {
+        filter: params,
+        paging,
+    }): ApiQuery<Listed<ListParams>>,
+) -> Result<Json<Page<EnvironmentView>>, Problem> {
+    let sort = Sort::optional(params.sort.as_deref(), SORTS)?;
+    let window = paging.window()?;
     let application_id = match params.application_id.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
@@ -99,7 +113,16 @@ pub async fn list(
         })?),
     };
     let envs = db::environments::list(&state.db.pool, user.scope(), application_id).await?;
-    Ok(Json(envs.into_iter().map(|e| view(&state, e)).collect()))
+    let views = envs.into_iter().map(|e| view(&state, e)).collect();
+    Ok(Json(paging::page_of(
+        views,
+        sort,
+        |e: &EnvironmentView, field| match field {
+            "namespace" => Key::text(&e.namespace),
+            _ => Key::Int(e.id),
+        },
+        window,
+    )))
 }
 
 /// One environment with its provisioning state.

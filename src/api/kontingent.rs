@@ -10,10 +10,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
     extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -211,17 +212,34 @@ pub async fn create(
 pub struct ListParams {
     /// `offen`, `genehmigt`, `abgelehnt` or `zurueckgezogen`.
     state: Option<String>,
+    /// Only the requests about this contract.
+    #[param(value_type = Option<i64>, minimum = 1)]
+    contract_id: Option<String>,
+    /// Default `-id` (newest first).
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
+const SORTS: &[&str] = &["id"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
 }
 
 /// Kontingent requests the caller may see, newest first (at most 500).
 #[utoipa::path(get, path = "/api/v1/kontingent-requests", tag = "Verträge",
-    params(ListParams),
-    responses((status = 200, body = Vec<KontingentRequestView>)))]
+    params(ListParams, Paging),
+    responses((status = 200, body = Page<KontingentRequestView>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Vec<KontingentRequestView>>, Problem> {
+    ApiQuery(Listed {
+        filter: params,
+        paging,
+    }): ApiQuery<Listed<ListParams>>,
+) -> Result<Json<Page<KontingentRequestView>>, Problem> {
+    let contract_id = paging::id_filter("contract_id", params.contract_id.as_deref())?;
+    let sort = Sort::parse(params.sort.as_deref(), SORTS, "-id")?;
+    let window = paging.window()?;
     let wanted = match params.state.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(
@@ -230,9 +248,17 @@ pub async fn list(
         ),
     };
     let list = crate::app::kontingent::list(&state.db, &user, wanted).await?;
-    Ok(Json(
-        list.into_iter().map(|q| view(q, &user, &state)).collect(),
-    ))
+    let views = list
+        .into_iter()
+        .map(|q| view(q, &user, &state))
+        .filter(|q| contract_id.is_none_or(|c| q.contract_id == c))
+        .collect();
+    Ok(Json(paging::page_of(
+        views,
+        sort,
+        |q: &KontingentRequestView, _| Key::Int(q.id),
+        window,
+    )))
 }
 
 /// One Kontingent request.

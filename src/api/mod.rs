@@ -18,6 +18,7 @@ pub mod extract;
 pub mod kontingent;
 pub mod me;
 pub mod notifications;
+pub mod paging;
 pub mod problem;
 pub mod products;
 pub mod releases;

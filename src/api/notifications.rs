@@ -11,10 +11,11 @@ use axum::{
     routing::get,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiUser, PathId, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -138,17 +139,51 @@ fn view(w: Webhook) -> WebhookView {
     }
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookFilter {
+    /// Only this customer's webhooks (the Betreiber's view).
+    #[param(value_type = Option<i64>, minimum = 1)]
+    customer_id: Option<String>,
+    /// Default `id`.
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
+const SORTS: &[&str] = &["id", "url"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
+}
+
 /// The webhooks the caller keeps: a Systempfleger:in their customer's, the
 /// Betreiber all.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "Konto",
-    responses((status = 200, body = Vec<WebhookView>)))]
+    params(WebhookFilter, Paging),
+    responses((status = 200, body = Page<WebhookView>)))]
 pub async fn webhooks(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<WebhookView>>, Problem> {
+    ApiQuery(q): ApiQuery<Listed<WebhookFilter>>,
+) -> Result<Json<Page<WebhookView>>, Problem> {
     policy::keep_webhooks(&user).map_err(Error::from)?;
-    let all = app::notifications::webhooks(&state.db, &user).await?;
-    Ok(Json(all.into_iter().map(view).collect()))
+    let customer_id = paging::id_filter("customer_id", q.filter.customer_id.as_deref())?;
+    let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "id")?;
+    let window = q.paging.window()?;
+    let all = app::notifications::webhooks(&state.db, &user)
+        .await?
+        .into_iter()
+        .filter(|w| customer_id.is_none_or(|c| w.customer_id == Some(c)))
+        .map(view)
+        .collect();
+    Ok(Json(paging::page_of(
+        all,
+        sort,
+        |w: &WebhookView, field| match field {
+            "url" => Key::text(&w.url),
+            _ => Key::Int(w.id),
+        },
+        window,
+    )))
 }
 
 async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<Webhook, Problem> {

@@ -15,10 +15,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
     extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -149,17 +150,28 @@ pub async fn deliver(
 
 /// An application's deliveries with their Checkup results, newest first.
 #[utoipa::path(get, path = "/api/v1/applications/{id}/releases", tag = "Releases",
-    params(("id" = i64, Path, description = "Verfahrens-Id")),
+    params(("id" = i64, Path, description = "Verfahrens-Id"), ReleaseParams, Paging),
     responses(
-        (status = 200, body = Vec<ReleaseView>),
+        (status = 200, body = Page<ReleaseView>),
     ))]
 pub async fn list_releases(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     PathId(application_id): PathId,
-) -> Result<Json<Vec<ReleaseView>>, Problem> {
+    ApiQuery(q): ApiQuery<Listed<ReleaseParams>>,
+) -> Result<Json<Page<ReleaseView>>, Problem> {
+    let sort = Sort::parse(q.filter.sort.as_deref(), RELEASE_SORTS, "-id")?;
+    let window = q.paging.window()?;
     let releases = crate::app::releases::of_application(&state.db, &user, application_id).await?;
-    Ok(Json(releases.into_iter().map(release_view).collect()))
+    Ok(Json(paging::page_of(
+        releases.into_iter().map(release_view).collect(),
+        sort,
+        |r: &ReleaseView, field| match field {
+            "version" => Key::text(&r.version),
+            _ => Key::Int(r.id),
+        },
+        window,
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -354,6 +366,27 @@ pub struct PromotionParams {
     /// `true`: only requests the caller may decide now (the inbox).
     mine_to_decide: Option<String>,
     application_id: Option<String>,
+    /// Default `-id` (newest first).
+    #[param(schema_with = promotion_sorts)]
+    sort: Option<String>,
+}
+
+const PROMOTION_SORTS: &[&str] = &["id"];
+fn promotion_sorts() -> Object {
+    paging::sort_schema(PROMOTION_SORTS)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReleaseParams {
+    /// Default `-id` (newest first).
+    #[param(schema_with = release_sorts)]
+    sort: Option<String>,
+}
+
+const RELEASE_SORTS: &[&str] = &["id", "version"];
+fn release_sorts() -> Object {
+    paging::sort_schema(RELEASE_SORTS)
 }
 
 fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
@@ -369,15 +402,20 @@ fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
 
 /// Promotion requests the caller may see, newest first (at most 500).
 #[utoipa::path(get, path = "/api/v1/promotions", tag = "Releases",
-    params(PromotionParams),
+    params(PromotionParams, Paging),
     responses(
-        (status = 200, body = Vec<PromotionView>),
+        (status = 200, body = Page<PromotionView>),
     ))]
 pub async fn list_promotions(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiQuery(params): ApiQuery<PromotionParams>,
-) -> Result<Json<Vec<PromotionView>>, Problem> {
+    ApiQuery(Listed {
+        filter: params,
+        paging,
+    }): ApiQuery<Listed<PromotionParams>>,
+) -> Result<Json<Page<PromotionView>>, Problem> {
+    let sort = Sort::parse(params.sort.as_deref(), PROMOTION_SORTS, "-id")?;
+    let window = paging.window()?;
     let open = flag("open", params.open.as_deref())?;
     let inbox = flag("mine_to_decide", params.mine_to_decide.as_deref())?;
     let application_id = match params.application_id.as_deref() {
@@ -391,12 +429,17 @@ pub async fn list_promotions(
     };
     let list =
         db::promotions::list(&state.db.pool, user.scope(), application_id, open || inbox).await?;
-    Ok(Json(
-        list.into_iter()
-            .filter(|p| !inbox || promotions::decidable_by(p, &user))
-            .map(|p| promotion_view(p, &user))
-            .collect(),
-    ))
+    let views = list
+        .into_iter()
+        .filter(|p| !inbox || promotions::decidable_by(p, &user))
+        .map(|p| promotion_view(p, &user))
+        .collect();
+    Ok(Json(paging::page_of(
+        views,
+        sort,
+        |p: &PromotionView, _| Key::Int(p.id),
+        window,
+    )))
 }
 
 /// One promotion request.

@@ -9,10 +9,11 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiUser, PathId, idempotency_key, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
 use crate::{
@@ -83,15 +84,59 @@ fn view(row: TokenRow, now: i64) -> TokenView {
 }
 
 /// The caller's tokens, newest first.
+const SORTS: &[&str] = &["id", "name"];
+fn sorts() -> Object {
+    paging::sort_schema(SORTS)
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenFilter {
+    /// `true`: only tokens usable now; `false`: only revoked or expired ones.
+    #[param(value_type = Option<bool>)]
+    active: Option<String>,
+    /// Default `-id` (newest first).
+    #[param(schema_with = sorts)]
+    sort: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "Konto",
-    responses((status = 200, body = Vec<TokenView>)))]
+    params(TokenFilter, Paging),
+    responses((status = 200, body = Page<TokenView>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<TokenView>>, Problem> {
+    ApiQuery(q): ApiQuery<Listed<TokenFilter>>,
+) -> Result<Json<Page<TokenView>>, Problem> {
+    let active = match q.filter.active.as_deref() {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => {
+            return Err(Problem::validation(
+                "active",
+                "Bitte true oder false angeben.",
+            ));
+        }
+    };
+    let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "-id")?;
+    let window = q.paging.window()?;
     let now = db::now();
-    let tokens = app::tokens::list(&state.db, &user).await?;
-    Ok(Json(tokens.into_iter().map(|t| view(t, now)).collect()))
+    let tokens: Vec<TokenView> = app::tokens::list(&state.db, &user)
+        .await?
+        .into_iter()
+        .map(|t| view(t, now))
+        .filter(|t| active.is_none_or(|a| t.active == a))
+        .collect();
+    Ok(Json(paging::page_of(
+        tokens,
+        sort,
+        |t, field| match field {
+            "name" => Key::text(&t.name),
+            _ => Key::Int(t.id),
+        },
+        window,
+    )))
 }
 
 /// One of the caller's tokens; another person's is not found.

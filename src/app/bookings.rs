@@ -193,16 +193,24 @@ pub async fn with_periods(
     Ok((booking, periods))
 }
 
-/// The bookings the user may see, filtered and paged.
+/// The bookings the user may see, filtered and paged, newest first unless
+/// `newest_first` is false.
 pub async fn list(
     db: &Db,
     user: &CurrentUser,
     filter: &db::bookings::Filter,
-    limit: i64,
-    offset: i64,
+    (limit, offset): (i64, i64),
+    newest_first: bool,
     now: i64,
 ) -> Result<db::bookings::Page> {
-    Ok(db::bookings::list(&db.pool, user.scope(), filter, limit, offset, now).await?)
+    Ok(db::bookings::list(
+        &db.pool,
+        user.scope(),
+        filter,
+        (limit, offset, newest_first),
+        now,
+    )
+    .await?)
 }
 
 /// Loads a booking for a change, after locking its contract when `lock`.

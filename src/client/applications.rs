@@ -90,7 +90,7 @@ impl Client {
     /// `kontor application …`.
     pub async fn applications(&self, command: Command, json: Json) -> Result<String, Failure> {
         Ok(match command {
-            Command::List => self.get("/applications").await?.render(json, |list| {
+            Command::List => self.list("/applications").await?.render(json, |list| {
                 let rows = rows(list, |a| {
                     vec![
                         cell(&a["id"]),

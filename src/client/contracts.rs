@@ -219,7 +219,7 @@ impl Client {
     /// `kontor contract …`.
     pub async fn contracts(&self, command: Command, json: Json) -> Result<String, Failure> {
         Ok(match command {
-            Command::List => self.get("/contracts").await?.render(json, |list| {
+            Command::List => self.list("/contracts").await?.render(json, |list| {
                 let rows = rows(list, |k| {
                     vec![
                         cell(&k["id"]),

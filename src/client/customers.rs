@@ -53,7 +53,7 @@ impl Client {
     /// `kontor customer …`.
     pub async fn customers(&self, command: Command, json: Json) -> Result<String, Failure> {
         Ok(match command {
-            Command::List => self.get("/customers").await?.render(json, |list| {
+            Command::List => self.list("/customers").await?.render(json, |list| {
                 let rows = rows(list, |c| {
                     vec![cell(&c["id"]), cell(&c["slug"]), cell(&c["name"])]
                 });

@@ -18,7 +18,7 @@ impl Client {
                 "bitte mindestens eine Obergrenze angeben (--vcpu, --memory-gib, --storage-gib, --budget-eur)",
             ));
         }
-        let contracts = self.call(reqwest::Method::GET, "/contracts", None).await?;
+        let contracts = self.list("/contracts").await?.value;
         let contract = contracts
             .as_array()
             .into_iter()

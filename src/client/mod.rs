@@ -220,4 +220,35 @@ impl Client {
     async fn get(&self, path: &str) -> Result<Answer, Failure> {
         self.send(Method::GET, path, None, &[]).await
     }
+
+    /// Every item of a list, page after page (docs/api.md, "Lists"), as
+    /// one JSON array.
+    async fn list(&self, path: &str) -> Result<Answer, Failure> {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page_path = match &cursor {
+                None => format!("{path}{joiner}limit=200"),
+                Some(c) => format!("{path}{joiner}limit=200&cursor={c}"),
+            };
+            let page = self.get(&page_path).await?.value;
+            let Some(page_items) = page["items"].as_array() else {
+                return Err(Failure::unreachable(format!(
+                    "{page_path}: die Antwort ist keine Liste"
+                )));
+            };
+            items.extend(page_items.iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let value = Value::Array(items);
+        Ok(Answer {
+            body: value.to_string(),
+            value,
+            headers: reqwest::header::HeaderMap::new(),
+        })
+    }
 }

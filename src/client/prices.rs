@@ -155,7 +155,7 @@ impl Client {
                 } else {
                     format!("/catalog/prices?{query}")
                 };
-                self.get(&path).await?.render(json, |list| {
+                self.list(&path).await?.render(json, |list| {
                     let rows = rows(list, |p| {
                         vec![
                             cell(&p["id"]),

@@ -10,9 +10,7 @@ use super::{Client, Failure};
 impl Client {
     /// An application by id or slug, among those the token may see.
     async fn application(&self, app: &str) -> Result<Value, Failure> {
-        let apps = self
-            .call(reqwest::Method::GET, "/applications", None)
-            .await?;
+        let apps = self.list("/applications").await?.value;
         let matches: Vec<&Value> = apps
             .as_array()
             .into_iter()

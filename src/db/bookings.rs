@@ -141,8 +141,7 @@ pub async fn list(
     pool: &AnyPool,
     scope: Scope,
     filter: &Filter,
-    limit: i64,
-    offset: i64,
+    (limit, offset, newest_first): (i64, i64, bool),
     now: i64,
 ) -> sqlx::Result<Page> {
     let Some(visible) = visible(scope, filter) else {
@@ -170,9 +169,10 @@ pub async fn list(
     // later pages bind the OFFSET as usual.
     let mut items_sql = format!(
         "{columns}, (SELECT CAST(COUNT(*) AS BIGINT){count_from}{where_sql}) AS total\
-         {from}{where_sql} ORDER BY b.id DESC LIMIT {limit}",
+         {from}{where_sql} ORDER BY b.id {order} LIMIT {limit}",
         columns = booking_columns!(),
         from = booking_from!(),
+        order = if newest_first { "DESC" } else { "ASC" },
     );
     if offset > 0 {
         items_sql.push_str(&format!(" OFFSET ${}", n + 2));

@@ -147,8 +147,7 @@ async fn list(
         pool,
         scope,
         &filter,
-        PER_PAGE,
-        (current - 1) * PER_PAGE,
+        (PER_PAGE, (current - 1) * PER_PAGE, true),
         now,
     )
     .await?;

@@ -121,7 +121,7 @@ async fn a_token_made_through_the_api_works_until_it_is_revoked_and_its_secret_i
 
     // Listed without a secret, alongside the token the test began with.
     let list = expect_json(app.get("/api/v1/tokens", &t.token).await, StatusCode::OK).await;
-    let list = list.as_array().expect("a list");
+    let list = list["items"].as_array().expect("a list");
     assert_eq!(list.len(), 2, "{list:?}");
     assert_eq!(id(&list[0]), token_id, "newest first");
     assert!(list.iter().all(|t| t.get("secret").is_none()), "{list:?}");
@@ -180,7 +180,11 @@ async fn tokens_are_the_persons_own_and_bad_input_names_the_field(app: TestApp) 
         .await;
         let theirs = expect_json(app.get("/api/v1/tokens", stranger).await, StatusCode::OK).await;
         assert!(
-            theirs.as_array().unwrap().iter().all(|t| id(t) != token_id),
+            theirs["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| id(t) != token_id),
             "{theirs}"
         );
     }
@@ -348,8 +352,8 @@ async fn customers_are_listed_and_read_within_the_callers_scope(app: TestApp) {
     let t = app.contract_with_room(4).await;
     let other = app.contract_with_room(4).await;
     let mine = expect_json(app.get("/api/v1/customers", &t.token).await, StatusCode::OK).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
-    assert_eq!(id(&mine[0]), t.customer_id);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(id(&mine["items"][0]), t.customer_id);
     expect_json(
         app.get(&format!("/api/v1/customers/{}", t.customer_id), &t.token)
             .await,
@@ -370,15 +374,19 @@ async fn customers_are_listed_and_read_within_the_callers_scope(app: TestApp) {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(none, json!([]), "no role, nothing to see");
+    assert_eq!(
+        none,
+        json!({"items": [], "next": null, "total": 0}),
+        "no role, nothing to see"
+    );
 
     let betreiber = app.token_for("betreiber").await;
     let all = expect_json(
-        app.get("/api/v1/customers", &betreiber).await,
+        app.get("/api/v1/customers?limit=200", &betreiber).await,
         StatusCode::OK,
     )
     .await;
-    let ids: Vec<i64> = all.as_array().unwrap().iter().map(id).collect();
+    let ids: Vec<i64> = all["items"].as_array().unwrap().iter().map(id).collect();
     assert!(
         ids.contains(&t.customer_id) && ids.contains(&other.customer_id),
         "{all}"

@@ -38,7 +38,7 @@ async fn history(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
         StatusCode::OK,
     )
     .await;
-    list.as_array().expect("a list").clone()
+    list["items"].as_array().expect("a list").clone()
 }
 
 async fn the_price_history_names_each_versions_validity_and_filters_by_product_and_size(
@@ -150,7 +150,7 @@ async fn the_betreiber_adds_a_price_for_tomorrow_and_changes_it_until_it_starts(
     assert_eq!(now[now.len() - 2]["id"], latest_before["id"]);
     assert_eq!(now[now.len() - 2]["valid_until"], created["valid_from"]);
     let catalog = expect_json(app.get("/api/v1/catalog", &t.token).await, StatusCode::OK).await;
-    let m = catalog
+    let m = catalog["items"]
         .as_array()
         .unwrap()
         .iter()

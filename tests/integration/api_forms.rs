@@ -186,7 +186,8 @@ async fn a_webhook_is_added_with_its_secret_once_listed_and_removed(app: TestApp
     )
     .await;
     assert!(
-        all.as_array()
+        all["items"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|w| w["id"] == made["id"]),
@@ -197,7 +198,7 @@ async fn a_webhook_is_added_with_its_secret_once_listed_and_removed(app: TestApp
         StatusCode::OK,
     )
     .await;
-    assert!(theirs.as_array().unwrap().is_empty(), "{theirs}");
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
 
     let delete = |token: String| {
         app.request(Method::DELETE, &location)

@@ -319,15 +319,16 @@ async fn ids_that_are_not_ids_are_404_on_every_route(app: TestApp) {
 async fn list_parameters_out_of_range_are_a_validation_error(app: TestApp) {
     let sp = app.token_for("systempfleger").await;
     for (query, field) in [
-        ("per_page=1000", "per_page"),
-        ("per_page=201", "per_page"),
-        ("per_page=0", "per_page"),
-        ("per_page=-5", "per_page"),
-        ("per_page=zehn", "per_page"),
-        ("page=0", "page"),
-        ("page=abc", "page"),
-        ("page=2000000", "page"),
-        ("page=99999999999999999999", "page"),
+        ("limit=1000", "limit"),
+        ("limit=201", "limit"),
+        ("limit=0", "limit"),
+        ("limit=-5", "limit"),
+        ("limit=zehn", "limit"),
+        ("cursor=-1", "cursor"),
+        ("cursor=abc", "cursor"),
+        ("cursor=99999999999999999999", "cursor"),
+        ("sort=name", "sort"),
+        ("sort=--id", "sort"),
         ("stage=entwicklung", "stage"),
         ("state=storniert", "state"),
         ("size=XXL", "size"),
@@ -337,9 +338,10 @@ async fn list_parameters_out_of_range_are_a_validation_error(app: TestApp) {
         let resp = app.get(&format!("/api/v1/bookings?{query}"), &sp).await;
         assert_validation(resp, field).await;
     }
-    // The largest allowed page size is fine.
+    // The largest allowed page size is fine, and a page past the end is
+    // empty.
     let resp = app
-        .get("/api/v1/bookings?per_page=200&page=1000000", &sp)
+        .get("/api/v1/bookings?limit=200&cursor=1000000", &sp)
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
@@ -350,7 +352,7 @@ async fn query_strings_and_path_ids_that_cannot_be_read_are_problems_too(app: Te
     let before = app.counts().await;
     // A repeated parameter is well-formed but ambiguous.
     assert_validation(
-        app.get("/api/v1/bookings?page=1&page=2", &sp).await,
+        app.get("/api/v1/bookings?limit=1&limit=2", &sp).await,
         "query",
     )
     .await;

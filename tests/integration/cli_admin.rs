@@ -115,7 +115,7 @@ async fn the_betreiber_creates_shows_lists_and_renames_customers_and_nobody_else
     );
     assert_eq!(
         done_json(&app, &betreiber, &["customer", "list"]).await,
-        read(&app, &betreiber, "/api/v1/customers").await
+        read(&app, &betreiber, "/api/v1/customers?limit=200").await["items"]
     );
     let shown = done(
         &app,
@@ -254,7 +254,7 @@ async fn the_betreiber_creates_a_contract_and_changes_only_the_fields_given(app:
     let out = done(&app, &betreiber, &strs(&flags)).await;
     assert!(out.contains(&number), "{out}");
     let contracts = read(&app, &betreiber, "/api/v1/contracts").await;
-    let created = contracts
+    let created = contracts["items"]
         .as_array()
         .unwrap()
         .iter()

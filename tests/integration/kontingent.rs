@@ -68,7 +68,7 @@ async fn a_hundred_simultaneous_bookings_against_room_for_ten_give_exactly_ten(a
     );
 
     let list = expect_json(
-        app.get("/api/v1/bookings?per_page=200", &t.token).await,
+        app.get("/api/v1/bookings?limit=200", &t.token).await,
         StatusCode::OK,
     )
     .await;

@@ -120,7 +120,7 @@ async fn a_refused_booking_offers_the_request_that_makes_room_and_after_approval
         StatusCode::OK,
     )
     .await;
-    let mine = waiting
+    let mine = waiting["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -351,7 +351,7 @@ async fn another_tenants_requests_are_not_found_and_theirs_cannot_be_asked_for(a
     )
     .await;
     assert!(
-        listed
+        listed["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -610,6 +610,7 @@ async fn a_script_asks_with_kontor_kontingent_request_and_learns_from_the_exit_c
         StatusCode::OK,
     )
     .await;
+    let list = &list["items"];
     assert_eq!(list[0]["kontingent"]["vcpu_millicores"], 16_000, "{list}");
     assert_eq!(
         list[0]["kontingent"]["monthly_budget_cents"], 300_000,

@@ -17,7 +17,7 @@ async fn contract_views(app: &TestApp, token: &str, contract_id: i64) -> Value {
     )
     .await;
     let list = expect_json(app.get("/api/v1/contracts", token).await, StatusCode::OK).await;
-    let in_list = list
+    let in_list = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -75,7 +75,7 @@ api_tests! {
 async fn the_catalogue_lists_both_products_in_four_sizes_with_exact_prices(app: TestApp) {
     let token = app.token_for("entwickler").await;
     let catalog = expect_json(app.get("/api/v1/catalog", &token).await, StatusCode::OK).await;
-    let products: HashMap<&str, &Value> = catalog
+    let products: HashMap<&str, &Value> = catalog["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -158,12 +158,12 @@ async fn the_contract_shows_used_and_remaining_in_step_with_bookings(app: TestAp
 async fn the_demo_contracts_add_up_to_their_open_bookings(app: TestApp) {
     let token = app.token_for("betreiber").await;
     let contracts = expect_json(app.get("/api/v1/contracts", &token).await, StatusCode::OK).await;
-    let bookings = page(&app, &token, "per_page=200").await;
+    let bookings = page(&app, &token, "limit=200").await;
     assert_eq!(
         bookings["total"].as_i64().unwrap(),
         bookings["items"].as_array().unwrap().len() as i64
     );
-    for c in contracts.as_array().unwrap() {
+    for c in contracts["items"].as_array().unwrap() {
         let open: Vec<&Value> = bookings["items"]
             .as_array()
             .unwrap()
@@ -222,26 +222,34 @@ async fn the_booking_list_pages_newest_first_without_gaps_or_repeats(app: TestAp
             .await));
     }
     let default = page(&app, &t.token, "").await;
-    assert_eq!(
-        (
-            default["page"].as_i64(),
-            default["per_page"].as_i64(),
-            default["total"].as_i64()
-        ),
-        (Some(1), Some(50), Some(7))
-    );
+    assert_eq!(default["total"].as_i64(), Some(7));
+    assert_eq!(default["items"].as_array().unwrap().len(), 7, "50 per page");
+    assert!(default["next"].is_null(), "{default}");
 
     let mut seen = Vec::new();
-    for (n, expected) in [(1, 3), (2, 3), (3, 1), (4, 0)] {
-        let p = page(&app, &t.token, &format!("page={n}&per_page=3")).await;
+    let mut query = "limit=3".to_owned();
+    for expected in [3, 3, 1] {
+        let p = page(&app, &t.token, &query).await;
         assert_eq!(p["total"], 7);
-        assert_eq!(p["page"], n);
-        assert_eq!(p["per_page"], 3);
-        assert_eq!(p["items"].as_array().unwrap().len(), expected, "page {n}");
+        assert_eq!(p["items"].as_array().unwrap().len(), expected, "{query}");
         seen.extend(item_ids(&p));
+        if let Some(next) = p["next"].as_str() {
+            query = format!("limit=3&cursor={next}");
+        } else {
+            assert_eq!(expected, 1, "the last page has no next: {p}");
+        }
     }
     booked.reverse();
     assert_eq!(seen, booked, "newest first, every booking exactly once");
+    // Oldest first on request, the same bookings.
+    let oldest = page(&app, &t.token, "sort=id").await;
+    let mut again = item_ids(&oldest);
+    again.reverse();
+    assert_eq!(again, booked);
+    // Past the end: an empty page, no next.
+    let past = page(&app, &t.token, "cursor=100").await;
+    assert!(past["items"].as_array().unwrap().is_empty());
+    assert!(past["next"].is_null());
 }
 
 async fn the_booking_list_filters_by_stage_product_size_state_application_and_customer(
@@ -325,7 +333,7 @@ async fn the_booking_list_filters_by_stage_product_size_state_application_and_cu
     let p = page(&app, &t.token, &format!("customer_id={}", t.customer_id)).await;
     assert_eq!(p["total"], 6);
     // A filter and a small page: total counts all matches.
-    let p = page(&app, &t.token, "state=aktiv&per_page=2&page=2").await;
+    let p = page(&app, &t.token, "state=aktiv&limit=2&cursor=2").await;
     assert_eq!(p["total"], 5);
     assert_eq!(p["items"].as_array().unwrap().len(), 2);
 }

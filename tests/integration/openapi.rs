@@ -210,7 +210,7 @@ async fn every_schema_reference_in_the_openapi_document_resolves(app: TestApp) {
     for schema in [
         "Problem",
         "BookingView",
-        "BookingPage",
+        "Page_BookingView",
         "ContractView",
         "CreateBooking",
     ] {

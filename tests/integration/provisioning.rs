@@ -68,7 +68,8 @@ async fn environment_in(app: &TestApp, t: &Tenant, stage: &str) -> Value {
         StatusCode::OK,
     )
     .await;
-    list.as_array()
+    list["items"]
+        .as_array()
         .expect("a list")
         .iter()
         .find(|e| e["stage"] == stage)

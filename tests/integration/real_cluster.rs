@@ -882,7 +882,7 @@ async fn dissolving_is_refused_with_open_bookings_to_developers_and_to_other_ten
         StatusCode::OK,
     )
     .await;
-    let never_booked = id(list
+    let never_booked = id(list["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -252,16 +252,15 @@ async fn releases(app: &TestApp, token: &str, application_id: i64) -> Vec<Value>
         token,
         &format!("/api/v1/applications/{application_id}/releases"),
     )
-    .await
-    .as_array()
-    .expect("a list")
-    .clone()
+    .await["items"]
+        .as_array()
+        .expect("a list")
+        .clone()
 }
 
 /// The ids of the requests `token`'s user may decide now (the inbox).
 async fn inbox(app: &TestApp, token: &str) -> Vec<i64> {
-    get_ok(app, token, "/api/v1/promotions?mine_to_decide=true")
-        .await
+    get_ok(app, token, "/api/v1/promotions?mine_to_decide=true").await["items"]
         .as_array()
         .expect("a list")
         .iter()
@@ -572,7 +571,7 @@ async fn a_release_goes_from_delivery_through_every_stage_into_produktion_with_a
         &format!("/api/v1/promotions?application_id={}", c.app_id()),
     )
     .await;
-    let states: Vec<(&Value, &Value)> = history
+    let states: Vec<(&Value, &Value)> = history["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -618,7 +617,7 @@ async fn a_release_goes_from_delivery_through_every_stage_into_produktion_with_a
         "1.0.0",
         "{delivery:?}"
     );
-    let to_schulung = history[1]["id"].as_i64().unwrap();
+    let to_schulung = history["items"][1]["id"].as_i64().unwrap();
     for (promotion_id, approver) in [
         (id(&to_abnahme), &sp_actor),
         (to_schulung, &sp_actor),
@@ -959,7 +958,7 @@ async fn another_tenants_request_is_not_found_exactly_like_a_missing_one_and_sta
         let listed = get_ok(&app, token, "/api/v1/promotions").await;
         assert_eq!(
             listed,
-            json!([]),
+            json!({"items": [], "next": null, "total": 0}),
             "another tenant's requests are not listed"
         );
         let listed = get_ok(
@@ -968,7 +967,7 @@ async fn another_tenants_request_is_not_found_exactly_like_a_missing_one_and_sta
             &format!("/api/v1/promotions?application_id={}", c.app_id()),
         )
         .await;
-        assert_eq!(listed, json!([]));
+        assert_eq!(listed, json!({"items": [], "next": null, "total": 0}));
     }
     assert_eq!(written(&app).await, before);
     assert_eq!(promotion(&app, &c.t.token, p).await["state"], "offen");

@@ -17,6 +17,7 @@ async fn not_found_body(app: &TestApp, path: &str, token: &str) -> Value {
 }
 
 fn ids(list: &Value) -> Vec<i64> {
+    let list = list.get("items").unwrap_or(list);
     list.as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))
         .iter()
@@ -126,7 +127,7 @@ async fn lists_show_only_the_callers_own_customer(app: TestApp) {
         assert_eq!(app_ids, own.application_ids);
 
         let bookings = expect_json(
-            app.get("/api/v1/bookings?per_page=200", token).await,
+            app.get("/api/v1/bookings?limit=200", token).await,
             StatusCode::OK,
         )
         .await;
