@@ -94,7 +94,7 @@ use crate::state::AppState;
         audit::export_csv,
         audit::export_jsonl,
     ),
-    modifiers(&BearerAuth, &CommonAnswers, &OperationIds),
+    modifiers(&BearerAuth, &CommonAnswers, &OperationIds, &ResponseDescriptions),
     security(("bearer" = [])),
     tags(
         (name = "Konto", description = "Die aufrufende Person: Rollen, Kunde, eigene API-Tokens"),
@@ -136,6 +136,43 @@ impl Modify for OperationIds {
             ] {
                 if let Some(operation) = operation {
                     operation.operation_id = Some(format!("{method}_{name}"));
+                }
+            }
+        }
+    }
+}
+
+/// A description on every response, as OpenAPI requires of a Response
+/// Object (3.1, § 4.8.17.1): where a handler's entry gives none, the status'
+/// reason phrase (`OK`, `Created`). Client generators refuse a document
+/// without them (openapi-python-client, scripts/client-journey.sh).
+struct ResponseDescriptions;
+
+impl Modify for ResponseDescriptions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let utoipa::openapi::RefOr::T(response) = response
+                        && response.description.trim().is_empty()
+                    {
+                        response.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                            .and_then(|code| code.canonical_reason())
+                            .unwrap_or("Antwort")
+                            .to_owned();
+                    }
                 }
             }
         }

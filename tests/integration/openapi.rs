@@ -100,6 +100,7 @@ api_tests! {
     the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme,
     every_schema_reference_in_the_openapi_document_resolves,
     every_documented_operation_exists_and_asks_for_a_token,
+    every_response_has_a_description,
 }
 
 async fn the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme(app: TestApp) {
@@ -237,6 +238,26 @@ async fn every_operation_has_an_operation_id_of_its_own(app: TestApp) {
                 .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
                 panic!("operationId {id:?} of {method} {path} is also that of {other}");
+            }
+        }
+    }
+}
+
+/// OpenAPI requires a description on every response; openapi-python-client
+/// (scripts/client-journey.sh) refuses the whole document without one.
+async fn every_response_has_a_description(app: TestApp) {
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(
+                    !description.trim().is_empty(),
+                    "{method} {path}: answer {status} has no description"
+                );
             }
         }
     }
