@@ -30,11 +30,16 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateApplication {
     /// A contract of the customer the application is booked under.
+    #[schema(minimum = 1)]
     pub contract_id: i64,
     /// Short name used in namespace names; it never changes.
     #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -85,7 +90,10 @@ pub async fn create(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    // A slug the customer has already, or a contract that is not the
+    // customer's, is the state of things; the request was well-formed.
+    .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let application = app::applications::get(&state.db, &user, id).await?;
     Ok(super::created(

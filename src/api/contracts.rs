@@ -192,7 +192,7 @@ macro_rules! with_terms {
             /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
             #[schema(min_length = 1, max_length = 40, pattern = "^[A-Za-z0-9/-]+$")]
             pub number: String,
-            #[schema(min_length = 1, max_length = 200)]
+            #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub title: String,
             /// First day of validity (ISO 8601 date).
             #[schema(format = Date)]
@@ -200,12 +200,12 @@ macro_rules! with_terms {
             /// Last day of validity (ISO 8601 date), not before the first.
             #[schema(format = Date)]
             pub valid_until: String,
-            #[schema(min_length = 1, max_length = 40)]
+            #[schema(min_length = 1, max_length = 40, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub kostenstelle: String,
-            #[schema(min_length = 1, max_length = 60)]
+            #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub haushaltsstelle: String,
             /// The XRechnung routing id, e.g. `04011000-1234512345-06`.
-            #[schema(min_length = 1, max_length = 46)]
+            #[schema(min_length = 1, max_length = 46, pattern = "^[0-9]{2,12}(-[A-Za-z0-9]{1,30})?-[0-9]{2}$")]
             pub leitweg_id: String,
             pub billing_model: BillingModel,
             /// Monthly base fee in cents; only in the `gemischt` model.
@@ -236,6 +236,7 @@ macro_rules! with_terms {
 
 with_terms! {
     CreateContract {
+        #[schema(minimum = 1)]
         customer_id: i64,
     }
 }
@@ -388,7 +389,10 @@ pub async fn create(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    // The terms are well-formed (parsed above); a customer that does not
+    // exist or a number another contract has is the state of things.
+    .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let contract = app::contracts::get(&state.db, &user, id).await?;
     let mut response = answer(&state, &contract, axum::http::StatusCode::CREATED).await?;
@@ -439,7 +443,8 @@ pub async fn replace(
         input.confirm_below_booked,
         db::now(),
     )
-    .await?;
+    .await
+    .map_err(Problem::refused_by_state)?;
     let contract = app::contracts::get(&state.db, &user, id).await?;
     answer(&state, &contract, axum::http::StatusCode::OK).await
 }

@@ -33,14 +33,22 @@ pub struct CreateCustomer {
     /// lower-case letters, digits and dashes; it never changes.
     #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameCustomer {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -102,8 +110,10 @@ pub async fn create(
         unreachable!("a field without a value has its message")
     };
     let new = NewCustomer { slug, name };
-    let outcome =
-        app::customers::create_once(&state.db, &user, &new, key.as_ref(), db::now()).await?;
+    // A well-formed slug that another customer has is the state of things.
+    let outcome = app::customers::create_once(&state.db, &user, &new, key.as_ref(), db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let customer = app::customers::get(&state.db, &user, id).await?;
     Ok(super::created(

@@ -99,7 +99,11 @@ impl Ceilings {
 pub struct CreateKontingentRequest {
     pub kontingent: Ceilings,
     /// Why the ceilings should change (required, up to 2,000 characters).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: String,
 }
 
@@ -210,6 +214,7 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `offen`, `genehmigt`, `abgelehnt` or `zurueckgezogen`.
+    #[param(schema_with = super::params::approval_state)]
     state: Option<String>,
 }
 
@@ -255,7 +260,10 @@ pub struct KontingentDecision {
     /// Approve: other values than asked (optional).
     pub kontingent: Option<Ceilings>,
     /// Reject: required; approve: optional.
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: Option<String>,
 }
 

@@ -17,6 +17,7 @@ pub mod environments;
 pub mod extract;
 pub mod kontingent;
 pub mod me;
+pub mod params;
 pub mod problem;
 pub mod releases;
 pub mod statements;
@@ -94,7 +95,7 @@ use crate::state::AppState;
         audit::export_csv,
         audit::export_jsonl,
     ),
-    modifiers(&BearerAuth, &CommonAnswers, &OperationIds, &ResponseDescriptions),
+    modifiers(&BearerAuth, &CommonAnswers, &OperationIds, &ResponseDescriptions, &HeaderSchemas),
     security(("bearer" = [])),
     tags(
         (name = "Konto", description = "Die aufrufende Person: Rollen, Kunde, eigene API-Tokens"),
@@ -173,6 +174,43 @@ impl Modify for ResponseDescriptions {
                             .unwrap_or("Antwort")
                             .to_owned();
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The request headers the handlers parse, documented as strictly as they
+/// parse them, on every operation that takes them: `Idempotency-Key` is 1
+/// to 255 visible ASCII characters, `If-Match` one strong entity tag. A
+/// header is never `null` (utoipa writes an optional one as nullable).
+struct HeaderSchemas;
+
+impl Modify for HeaderSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, path::ParameterIn};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let RefOr::T(p) = parameter else { continue };
+                    if !matches!(p.parameter_in, ParameterIn::Header) {
+                        continue;
+                    }
+                    let schema = match p.name.to_ascii_lowercase().as_str() {
+                        "idempotency-key" => params::idempotency_key(),
+                        "if-match" => params::entity_tag(),
+                        _ => continue,
+                    };
+                    p.schema = Some(RefOr::T(schema));
                 }
             }
         }

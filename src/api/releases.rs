@@ -91,13 +91,24 @@ fn release_view(r: Release) -> ReleaseView {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeliverRelease {
     /// e.g. `1.4.2`; once per application.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+    )]
     pub version: String,
     /// OCI image pinned by digest: `registry/path[:tag]@sha256:<64 hex>`.
+    #[schema(
+        max_length = 512,
+        pattern = r"^(localhost|[A-Za-z0-9-]*[.:][A-Za-z0-9.:-]*)/[a-z0-9._-]+(/[a-z0-9._-]+)*(:[^\s/:@\u0000-\u001f\u007f-\u009f]*)?@sha256:[0-9a-f]{64}$"
+    )]
     pub image: String,
     /// Optional checksums, each `sha256:<64 hex>` (e.g. of the SBOM).
     #[serde(default)]
+    #[schema(schema_with = super::params::checksums)]
     pub checksums: BTreeMap<String, String>,
 }
 
@@ -112,8 +123,8 @@ pub struct DeliverRelease {
     request_body = DeliverRelease,
     responses(
         (status = 201, body = ReleaseView, headers(("Location" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "validation or checkup-refused"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request, or `checkup-refused` with `reason` `duplicate-version` or `foreign-registry` (the request is well-formed; the application's releases or the provider's allow-list refuse it)"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "validation, or `checkup-refused` with `reason` `not-pinned`, `malformed-image` or `malformed-checksum`"),
     ))]
 pub async fn deliver(
     State(state): State<AppState>,
@@ -295,10 +306,12 @@ pub async fn pipeline(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RequestPromotion {
     pub release_id: i64,
     /// The next stage after the one the release runs in: `abnahme`,
     /// `schulung` or `produktion`.
+    #[schema(schema_with = super::params::target_stage)]
     pub to_stage: String,
 }
 
@@ -336,7 +349,17 @@ pub async fn request(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    .map_err(|e| match &e {
+        // A release id the application has no accepted release for is the
+        // state of its deliveries: 409, like a release not running in the
+        // stage before. (Vorprüfung as the target stays 422: the document
+        // does not offer it.)
+        Error::Validation(fields) if fields.0.iter().all(|(field, _)| field == "release_id") => {
+            Problem::refused_by_state(e)
+        }
+        _ => e.into(),
+    })?;
     let id = outcome.id();
     let p = crate::app::promotions::get(&state.db, &user, id).await?;
     Ok(super::created(
@@ -350,9 +373,12 @@ pub async fn request(
 #[into_params(parameter_in = Query)]
 pub struct PromotionParams {
     /// `true`: only open requests.
+    #[param(schema_with = super::params::flag)]
     open: Option<String>,
     /// `true`: only requests the caller may decide now (the inbox).
+    #[param(schema_with = super::params::flag)]
     mine_to_decide: Option<String>,
+    #[param(schema_with = super::params::integer_or_empty)]
     application_id: Option<String>,
 }
 
@@ -415,10 +441,30 @@ pub async fn show_promotion(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Decision {
     /// Required for a rejection; shown to the requester.
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: Option<String>,
+}
+
+/// A rejection: a [`Decision`] whose reason is required (the requester
+/// reads it). Only the document's view; the handler reads a `Decision`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Rejection {
+    /// Why; shown to the requester (up to 2,000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
+    pub reason: String,
 }
 
 /// Approves a request: someone other than the requester, with the role the
@@ -457,7 +503,7 @@ pub async fn approve(
 /// Rejects a request with a reason (same people as approving).
 #[utoipa::path(post, path = "/api/v1/promotions/{id}/reject", tag = "Releases",
     params(("id" = i64, Path, description = "Antrags-Id")),
-    request_body = Decision,
+    request_body = Rejection,
     responses(
         (status = 200, body = PromotionView),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),

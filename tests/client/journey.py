@@ -52,6 +52,7 @@ from kontor_client.models import (
     CreateCustomer,
     CreatePrice,
     Customer,
+    GetCatalogPricesSize,
     KontingentInput,
     PriceVersionView,
     Problem,
@@ -252,7 +253,9 @@ def betreiber_price(betreiber: AuthenticatedClient) -> None:
     valid_from = datetime.date.today() + datetime.timedelta(days=2)
 
     with step("2a Betreiber: add a price version"):
-        before = items(get_catalog_prices.sync_detailed(client=betreiber, product="container-namespace", size="M"))
+        before = items(get_catalog_prices.sync_detailed(
+                client=betreiber, product="container-namespace", size=GetCatalogPricesSize.M
+            ))
         check(len(before) >= 1, "no price history for container-namespace M")
         created = post_catalog_prices.sync_detailed(
             client=betreiber,
@@ -268,7 +271,9 @@ def betreiber_price(betreiber: AuthenticatedClient) -> None:
         check(price.size == Size.M, f"size {price.size}")
 
     with step("2b Betreiber: read the price history"):
-        history = items(get_catalog_prices.sync_detailed(client=betreiber, product="container-namespace", size="M"))
+        history = items(get_catalog_prices.sync_detailed(
+                client=betreiber, product="container-namespace", size=GetCatalogPricesSize.M
+            ))
         check(len(history) == len(before) + 1, f"{len(history)} versions, expected {len(before) + 1}")
         check(all(isinstance(v, PriceVersionView) for v in history), "untyped history")
         ids = [v.id for v in history]
