@@ -15,6 +15,7 @@ run with its name, what was expected and what came back.
 from __future__ import annotations
 
 import datetime
+import importlib
 import os
 import sys
 import time
@@ -67,8 +68,6 @@ from kontor_client.types import Response
 
 # The tag "Verträge" becomes a module name with an umlaut; import it by name
 # rather than spell it in an import statement.
-import importlib
-
 _vertraege = importlib.import_module("kontor_client.api.vertr_ä_ge")
 get_contracts_id = importlib.import_module(_vertraege.__name__ + ".get_contracts_id")
 post_contracts = importlib.import_module(_vertraege.__name__ + ".post_contracts")

@@ -101,6 +101,7 @@ api_tests! {
     every_schema_reference_in_the_openapi_document_resolves,
     every_documented_operation_exists_and_asks_for_a_token,
     every_response_has_a_description,
+    request_bodies_are_closed_and_parameters_never_null,
 }
 
 async fn the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme(app: TestApp) {
@@ -257,6 +258,44 @@ async fn every_response_has_a_description(app: TestApp) {
                 assert!(
                     !description.trim().is_empty(),
                     "{method} {path}: answer {status} has no description"
+                );
+            }
+        }
+    }
+}
+
+/// As strict as the handlers (Schemathesis' positive_data_acceptance):
+/// every JSON request body refuses unknown fields, as the handlers do, and
+/// no parameter is `null` (a query value or header is text or absent).
+async fn request_bodies_are_closed_and_parameters_never_null(app: TestApp) {
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            if !body.is_null() {
+                let mut refs = BTreeSet::new();
+                collect_refs(body, &mut refs);
+                let name = refs
+                    .iter()
+                    .next()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .unwrap_or_else(|| panic!("{method} {path}: body without a named schema"));
+                assert_eq!(
+                    schemas[name]["additionalProperties"],
+                    Value::Bool(false),
+                    "{method} {path}: {name} admits unknown fields"
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let text = parameter["schema"].to_string();
+                assert!(
+                    !text.contains("\"null\""),
+                    "{method} {path}: parameter {} may be null: {text}",
+                    parameter["name"]
                 );
             }
         }
