@@ -53,6 +53,7 @@ pub struct CreateApplication {
     request_body = CreateApplication,
     responses(
         (status = 201, body = ApplicationView, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the customer has an application with the slug (`slug`), or the contract is not the customer's (`contract_id`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,

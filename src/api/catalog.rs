@@ -210,6 +210,7 @@ pub async fn show_price(
     request_body = CreatePrice,
     responses(
         (status = 201, body = PriceVersionView, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the catalogue has no such product in that size (`product`), or the day is not tomorrow or later, or has a price already (`valid_from`)"),
     ))]
 pub async fn add_price(
     State(state): State<AppState>,

@@ -370,6 +370,7 @@ impl TermsInput<'_> {
     request_body = CreateContract,
     responses(
         (status = 201, body = ContractView, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: no such customer (`customer_id`), or another contract has the number (`number`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -417,7 +418,7 @@ pub async fn create(
     request_body = ReplaceContract,
     responses(
         (status = 200, body = ContractView, headers(("ETag" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures)"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures); `validation`: another contract has the number (`number`)"),
         (status = 412, body = Problem, content_type = "application/problem+json", description = "changed since the `If-Match` version (`precondition-failed`)"),
     ))]
 pub async fn replace(

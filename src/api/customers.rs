@@ -90,6 +90,7 @@ pub async fn show(
     request_body = CreateCustomer,
     responses(
         (status = 201, body = Customer, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: another customer has the slug (`slug`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,

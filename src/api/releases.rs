@@ -323,7 +323,7 @@ pub struct RequestPromotion {
     request_body = RequestPromotion,
     responses(
         (status = 201, body = PromotionView, headers(("Location" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open (`conflict`); `validation` for `release_id`: the application has no accepted release with that id"),
     ))]
 pub async fn request(
     State(state): State<AppState>,

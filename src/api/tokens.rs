@@ -120,6 +120,7 @@ pub async fn show(
     request_body = CreateToken,
     responses(
         (status = 201, body = CreatedToken, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the day is not from tomorrow to a year ahead (`expires_on`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
