@@ -4,7 +4,8 @@
 # Chromium, the Node packages of the browser tests), then checks formatting
 # and lints, runs the Rust unit and integration tests against SQLite and
 # PostgreSQL and a real Kubernetes control plane (built from Go modules,
-# cached), Schemathesis against the REST API of a running Kontor, and the
+# cached), Schemathesis against the REST API of a running Kontor, a client
+# generated from its OpenAPI document through one journey, and the
 # browser tests (Playwright + axe-core) against a real headless Chromium. The
 # login tests run against a real Keycloak (scripts/keycloak.sh).
 set -euo pipefail
@@ -65,6 +66,12 @@ cargo test --all-targets "${FEATURES[@]}"
 
 step "schemathesis against /api/v1/openapi.json of a running Kontor"
 scripts/schemathesis.sh
+
+# A client generated from the served document by a standard generator
+# (openapi-python-client), and one journey through it as Betreiber,
+# Systempfleger:in and Finanzen: the document is one that generators digest.
+step "generated client's journey (scripts/client-journey.sh)"
+scripts/client-journey.sh
 
 step "browser tests (Playwright + axe-core, headless Chromium)"
 cargo build "${FEATURES[@]}" --bin kontor

@@ -32,11 +32,16 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateApplication {
     /// A contract of the customer the application is booked under.
+    #[schema(minimum = 1)]
     pub contract_id: i64,
     /// Short name used in namespace names; it never changes.
     #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -50,6 +55,7 @@ pub struct CreateApplication {
     request_body = CreateApplication,
     responses(
         (status = 201, body = ApplicationView, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the customer has an application with the slug (`slug`), or the contract is not the customer's (`contract_id`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -85,7 +91,10 @@ pub async fn create(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    // A slug the customer has already, or a contract that is not the
+    // customer's, is the state of things; the request was well-formed.
+    .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let application = app::applications::get(&state.db, &user, id).await?;
     Ok(super::created(
@@ -126,13 +135,13 @@ fn sorts() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct ApplicationFilter {
     /// Only this customer's applications.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    #[param(schema_with = super::params::positive_or_empty)]
     customer_id: Option<String>,
     /// Only the applications booked under this contract.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    #[param(schema_with = super::params::positive_or_empty)]
     contract_id: Option<String>,
     /// A part of the name or the slug, any case.
-    #[param(max_length = 200)]
+    #[param(schema_with = paging::search_schema)]
     q: Option<String>,
     /// Default `name`.
     #[param(schema_with = sorts)]
@@ -153,7 +162,7 @@ pub async fn list(
     let f = &q.filter;
     let customer_id = paging::id_filter("customer_id", f.customer_id.as_deref())?;
     let contract_id = paging::id_filter("contract_id", f.contract_id.as_deref())?;
-    let wanted = f.q.as_deref().map(str::to_lowercase);
+    let wanted = paging::search(f.q.as_deref())?;
     let sort = Sort::parse(f.sort.as_deref(), SORTS, "name")?;
     let window = q.paging.window()?;
     let apps: Vec<ApplicationView> = db::applications::list(&state.db.pool, user.scope())

@@ -43,23 +43,36 @@ pub fn router() -> Router<AppState> {
 pub struct AuditFilter {
     /// From this day (`JJJJ-MM-TT`, German time, inclusive) or instant
     /// (RFC 3339, inclusive).
+    #[param(schema_with = super::params::day_or_instant)]
     from: Option<String>,
     /// To this day (`JJJJ-MM-TT`, the whole day included) or before this
     /// instant (RFC 3339, exclusive).
+    #[param(schema_with = super::params::day_or_instant)]
     to: Option<String>,
     /// Only this customer's entries (Betreiber); another customer's id
     /// gives nothing.
+    #[param(schema_with = super::params::positive_or_empty)]
     customer_id: Option<String>,
     /// E.g. `booking`, `contract`, `promotion`.
+    #[param(pattern = "^([a-z0-9_]{1,60})?$")]
     object_type: Option<String>,
+    #[param(schema_with = super::params::positive_or_empty)]
     object_id: Option<String>,
     /// E.g. `booking.resized`.
+    #[param(pattern = r"^([a-z0-9_]{1,60}\.[a-z0-9_]{1,60})?$")]
     action: Option<String>,
     /// A part of the acting person's name or login, any case.
+    #[param(schema_with = search_text)]
     actor: Option<String>,
     /// Free text: a part of the person, the action, its German label or
     /// the recorded values, any case.
+    #[param(schema_with = search_text)]
     q: Option<String>,
+}
+
+/// `actor` and `q`: one line of at most 200 characters (`MAX_SEARCH`).
+fn search_text() -> utoipa::openapi::Schema {
+    super::params::one_line(200)
 }
 
 impl AuditFilter {
@@ -81,6 +94,7 @@ impl AuditFilter {
 #[into_params(parameter_in = Query)]
 pub struct ExportFormat {
     /// `rfc4180` for `,`; German spreadsheet format (`;`, BOM) if absent.
+    #[param(schema_with = super::params::csv_format)]
     format: Option<String>,
 }
 

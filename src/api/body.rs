@@ -31,6 +31,18 @@ pub async fn read_whole(request: Request, next: Next) -> Response {
         )
         .into_response();
     }
+    // `?=1`: a value without a name is no parameter any operation has.
+    if request
+        .uri()
+        .query()
+        .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k.is_empty()))
+    {
+        return Problem::validation(
+            "query",
+            "Jeder Abfrageparameter braucht einen Namen („name=wert“).",
+        )
+        .into_response();
+    }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,

@@ -135,15 +135,21 @@ async fn detail(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this customer (Betreiber and provider finance; others see only their own).
+    #[param(value_type = Option<i64>, minimum = 1)]
     customer_id: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1)]
     application_id: Option<String>,
     /// `vorpruefung`, `abnahme`, `schulung` or `produktion`.
+    #[param(value_type = Option<Stage>)]
     stage: Option<String>,
     /// `beantragt`, `aktiv` or `gekuendigt`.
+    #[param(value_type = Option<BookingState>)]
     state: Option<String>,
     /// Product slug.
+    #[param(pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     product: Option<String>,
     /// `S`, `M`, `L` or `XL`.
+    #[param(value_type = Option<Size>)]
     size: Option<String>,
     /// Default `-id` (newest first).
     #[param(schema_with = sorts)]
@@ -223,12 +229,15 @@ pub async fn list(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateBooking {
+    #[schema(minimum = 1)]
     pub application_id: i64,
     /// `vorpruefung`, `abnahme`, `schulung` or `produktion`.
     #[schema(value_type = Stage)]
     pub stage: String,
     /// Product slug from the catalogue, e.g. `container-namespace`.
+    #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub product: String,
     /// `S`, `M`, `L` or `XL`.
     #[schema(value_type = Size)]
@@ -272,7 +281,7 @@ impl CreateBooking {
     responses(
         (status = 201, body = BookingView, headers(("Location" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid or conflict; `validation` with a message for `product` or `size` when the catalogue has no such product, or no price for the size yet"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -289,8 +298,11 @@ pub async fn create(
         None => None,
     };
     let request = input.parse()?;
-    let created =
-        crate::app::bookings::book(&state.db, &user, &request, key.as_ref(), db::now()).await?;
+    // The request is well-formed (checked above); what the catalogue
+    // refuses (no such product, no price for the size yet) is its state.
+    let created = crate::app::bookings::book(&state.db, &user, &request, key.as_ref(), db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let view = detail(&state, &user, created.id()).await?;
     Ok(super::created(
         Json(view),
@@ -314,6 +326,7 @@ pub async fn show(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResizeBooking {
     /// The new size: `S`, `M`, `L` or `XL`.
     #[schema(value_type = Size)]
@@ -335,7 +348,7 @@ impl ResizeBooking {
     params(("id" = i64, Path, description = "Buchungs-Id")),
     responses(
         (status = 200, body = BookingView),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "kontingent-exceeded, contract-not-valid, conflict (cancelled); `validation` for `size` when the booking has that size already, or the size has no price yet"),
     ))]
 pub async fn resize(
     State(state): State<AppState>,
@@ -344,7 +357,12 @@ pub async fn resize(
     ApiJson(input): ApiJson<ResizeBooking>,
 ) -> Result<Json<BookingView>, Problem> {
     let size = input.parse()?;
-    crate::app::bookings::resize(&state.db, &user, id, size, db::now()).await?;
+    // The size is one of S/M/L/XL (checked above); that it is the size
+    // booked already, or has no price yet, is the state of booking and
+    // catalogue.
+    crate::app::bookings::resize(&state.db, &user, id, size, db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     Ok(Json(detail(&state, &user, id).await?))
 }
 

@@ -108,8 +108,10 @@ pub fn size_view(s: &db::catalog::SizeRow) -> SizeView {
 #[into_params(parameter_in = Query)]
 pub struct PriceFilter {
     /// A product's slug, e.g. `container-namespace`.
+    #[param(schema_with = super::params::no_control)]
     product: Option<String>,
     /// `S`, `M`, `L` or `XL`.
+    #[param(schema_with = sizes_or_empty)]
     size: Option<String>,
     /// Without it: by product, size and start.
     #[param(schema_with = price_sorts)]
@@ -119,6 +121,10 @@ pub struct PriceFilter {
 const PRICE_SORTS: &[&str] = &["id", "valid_from"];
 fn price_sorts() -> Object {
     paging::sort_schema(PRICE_SORTS)
+}
+
+fn sizes_or_empty() -> utoipa::openapi::Schema {
+    super::params::one_of_or_empty(&["S", "M", "L", "XL"])
 }
 
 /// One price version of a product's size.
@@ -157,7 +163,10 @@ fn history(rows: Vec<PriceHistoryRow>) -> Vec<PriceVersionView> {
 /// size and start: the whole history, so that a bill can be recomputed.
 #[utoipa::path(get, path = "/api/v1/catalog/prices", tag = "Katalog",
     params(PriceFilter, Paging),
-    responses((status = 200, body = Page<PriceVersionView>)))]
+    responses(
+        (status = 200, body = Page<PriceVersionView>),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `product`: the catalogue has no such product"),
+    ))]
 pub async fn prices(
     State(state): State<AppState>,
     _user: ApiUser,
@@ -165,21 +174,23 @@ pub async fn prices(
 ) -> Result<Json<Page<PriceVersionView>>, Problem> {
     let sort = Sort::optional(filter.sort.as_deref(), PRICE_SORTS)?;
     let window = paging.window()?;
-    let mut e = FieldErrors::default();
     let size = match filter.size.as_deref() {
         None | Some("") => None,
-        Some(raw) => raw
-            .parse::<Size>()
-            .map_err(|x| e.add("size", x.to_string()))
-            .ok(),
+        Some(raw) => Some(
+            raw.parse::<Size>()
+                .map_err(|x| Error::validation("size", x.to_string()))?,
+        ),
     };
     let product = filter.product.as_deref().filter(|p| !p.is_empty());
     if let Some(slug) = product
         && !db::catalog::product_exists(&state.db.pool, slug).await?
     {
-        e.add("product", "Dieses Produkt gibt es nicht.");
+        // A product the catalogue does not hold is its state: 409, not 422.
+        return Err(Problem::refused_by_state(Error::validation(
+            "product",
+            "Dieses Produkt gibt es nicht.",
+        )));
     }
-    e.into_result()?;
     let rows = db::catalog::price_history(&state.db.pool, product, size).await?;
     Ok(Json(paging::page_of(
         history(rows),
@@ -197,6 +208,7 @@ pub async fn prices(
 #[serde(deny_unknown_fields)]
 pub struct CreatePrice {
     /// The product's slug.
+    #[schema(pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub product: String,
     pub size: Size,
     /// The German day it starts on (ISO 8601 date): tomorrow at the
@@ -204,7 +216,7 @@ pub struct CreatePrice {
     #[schema(format = Date)]
     pub valid_from: String,
     /// EUR per hour, at most four decimal places, e.g. `"0.1180"`.
-    #[schema(pattern = "^[0-9]+([.,][0-9]{1,4})?$")]
+    #[schema(pattern = "^(0{0,3}[0-9]{1,9}|0{0,2}1000000000)([.,][0-9]{0,4})?$")]
     pub price_per_hour: String,
 }
 
@@ -212,7 +224,7 @@ pub struct CreatePrice {
 #[serde(deny_unknown_fields)]
 pub struct ChangePrice {
     /// EUR per hour, at most four decimal places.
-    #[schema(pattern = "^[0-9]+([.,][0-9]{1,4})?$")]
+    #[schema(pattern = "^(0{0,3}[0-9]{1,9}|0{0,2}1000000000)([.,][0-9]{0,4})?$")]
     pub price_per_hour: String,
 }
 
@@ -246,6 +258,7 @@ pub async fn show_price(
     request_body = CreatePrice,
     responses(
         (status = 201, body = PriceVersionView, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the catalogue has no such product in that size (`product`), or the day is not tomorrow or later, or has a price already (`valid_from`)"),
     ))]
 pub async fn add_price(
     State(state): State<AppState>,
@@ -257,13 +270,6 @@ pub async fn add_price(
     let input: CreatePrice = parse_json(&headers, &body)?;
     let key = idempotency_key(&headers, "catalog/prices", 0, &body)?;
     let mut e = FieldErrors::default();
-    let size_id = {
-        let mut conn = state.db.pool.acquire().await?;
-        db::catalog::size_id(&mut conn, &input.product, input.size).await?
-    };
-    if size_id.is_none() {
-        e.add("product", "Dieses Produkt gibt es in dieser Größe nicht.");
-    }
     let valid_from = crate::domain::calendar::parse_date(&input.valid_from);
     if valid_from.is_none() {
         e.add(
@@ -275,16 +281,30 @@ pub async fn add_price(
         .map_err(|x| e.add("price_per_hour", x.to_string()))
         .ok();
     e.into_result()?;
-    let (Some(product_size_id), Some(valid_from), Some(rate)) = (size_id, valid_from, rate) else {
+    let (Some(valid_from), Some(rate)) = (valid_from, rate) else {
         unreachable!("a field without a value has its message")
+    };
+    // The request is well-formed; whether the catalogue has the product in
+    // that size, and whether the day is still to come, is the state of
+    // things (409, with the message for the field).
+    let size_id = {
+        let mut conn = state.db.pool.acquire().await?;
+        db::catalog::size_id(&mut conn, &input.product, input.size).await?
+    };
+    let Some(product_size_id) = size_id else {
+        return Err(Problem::refused_by_state(Error::validation(
+            "product",
+            "Dieses Produkt gibt es in dieser Größe nicht.",
+        )));
     };
     let new = NewPrice {
         product_size_id,
         valid_from,
         rate,
     };
-    let outcome =
-        app::catalog::add_price_once(&state.db, &user, &new, key.as_ref(), db::now()).await?;
+    let outcome = app::catalog::add_price_once(&state.db, &user, &new, key.as_ref(), db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     Ok(super::created(
         Json(version_view(&state, id).await?),

@@ -126,7 +126,7 @@ fn sorts() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct ContractFilter {
     /// Only this customer's contracts.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    #[param(schema_with = super::params::positive_or_empty)]
     customer_id: Option<String>,
     /// Default `number`.
     #[param(schema_with = sorts)]
@@ -232,7 +232,7 @@ macro_rules! with_terms {
             /// E.g. `DLV-2026-0042`: letters, digits, `-` and `/`.
             #[schema(min_length = 1, max_length = 40, pattern = "^[A-Za-z0-9/-]+$")]
             pub number: String,
-            #[schema(min_length = 1, max_length = 200)]
+            #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub title: String,
             /// First day of validity (ISO 8601 date).
             #[schema(format = Date)]
@@ -240,12 +240,12 @@ macro_rules! with_terms {
             /// Last day of validity (ISO 8601 date), not before the first.
             #[schema(format = Date)]
             pub valid_until: String,
-            #[schema(min_length = 1, max_length = 40)]
+            #[schema(min_length = 1, max_length = 40, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub kostenstelle: String,
-            #[schema(min_length = 1, max_length = 60)]
+            #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
             pub haushaltsstelle: String,
             /// The XRechnung routing id, e.g. `04011000-1234512345-06`.
-            #[schema(min_length = 1, max_length = 46)]
+            #[schema(min_length = 1, max_length = 46, pattern = "^[0-9]{2,12}(-[A-Za-z0-9]{1,30})?-[0-9]{2}$")]
             pub leitweg_id: String,
             pub billing_model: BillingModel,
             /// Monthly base fee in cents; only in the `gemischt` model.
@@ -276,6 +276,7 @@ macro_rules! with_terms {
 
 with_terms! {
     CreateContract {
+        #[schema(minimum = 1)]
         customer_id: i64,
     }
 }
@@ -409,6 +410,7 @@ impl TermsInput<'_> {
     request_body = CreateContract,
     responses(
         (status = 201, body = ContractView, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: no such customer (`customer_id`), or another contract has the number (`number`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -428,7 +430,10 @@ pub async fn create(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    // The terms are well-formed (parsed above); a customer that does not
+    // exist or a number another contract has is the state of things.
+    .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let contract = app::contracts::get(&state.db, &user, id).await?;
     let mut response = answer(&state, &contract, axum::http::StatusCode::CREATED).await?;
@@ -453,7 +458,7 @@ pub async fn create(
     request_body = ReplaceContract,
     responses(
         (status = 200, body = ContractView, headers(("ETag" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures)"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "ceilings below what is booked, not confirmed (`below-booked`, with the figures); `validation`: another contract has the number (`number`)"),
         (status = 412, body = Problem, content_type = "application/problem+json", description = "changed since the `If-Match` version (`precondition-failed`)"),
     ))]
 pub async fn replace(
@@ -479,7 +484,8 @@ pub async fn replace(
         input.confirm_below_booked,
         db::now(),
     )
-    .await?;
+    .await
+    .map_err(Problem::refused_by_state)?;
     let contract = app::contracts::get(&state.db, &user, id).await?;
     answer(&state, &contract, axum::http::StatusCode::OK).await
 }

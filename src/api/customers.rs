@@ -34,14 +34,22 @@ pub struct CreateCustomer {
     /// lower-case letters, digits and dashes; it never changes.
     #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameCustomer {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -62,7 +70,7 @@ fn sorts() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct CustomerFilter {
     /// A part of the name or the slug, any case.
-    #[param(max_length = 200)]
+    #[param(schema_with = paging::search_schema)]
     q: Option<String>,
     /// Default `name`.
     #[param(schema_with = sorts)]
@@ -79,7 +87,7 @@ pub async fn list(
 ) -> Result<Json<Page<Customer>>, Problem> {
     let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "name")?;
     let window = q.paging.window()?;
-    let wanted = q.filter.q.as_deref().map(str::to_lowercase);
+    let wanted = paging::search(q.filter.q.as_deref())?;
     let all: Vec<Customer> = app::customers::list(&state.db, &user)
         .await?
         .into_iter()
@@ -122,6 +130,7 @@ pub async fn show(
     request_body = CreateCustomer,
     responses(
         (status = 201, body = Customer, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: another customer has the slug (`slug`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -142,8 +151,10 @@ pub async fn create(
         unreachable!("a field without a value has its message")
     };
     let new = NewCustomer { slug, name };
-    let outcome =
-        app::customers::create_once(&state.db, &user, &new, key.as_ref(), db::now()).await?;
+    // A well-formed slug that another customer has is the state of things.
+    let outcome = app::customers::create_once(&state.db, &user, &new, key.as_ref(), db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let id = outcome.id();
     let customer = app::customers::get(&state.db, &user, id).await?;
     Ok(super::created(

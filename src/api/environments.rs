@@ -73,6 +73,7 @@ fn view(state: &AppState, e: Environment) -> EnvironmentView {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only this application's four environments.
+    #[param(schema_with = super::params::integer_or_empty)]
     application_id: Option<String>,
     /// Without it: by application and stage.
     #[param(schema_with = sorts)]

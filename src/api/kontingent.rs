@@ -100,7 +100,11 @@ impl Ceilings {
 pub struct CreateKontingentRequest {
     pub kontingent: Ceilings,
     /// Why the ceilings should change (required, up to 2,000 characters).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: String,
 }
 
@@ -211,9 +215,10 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `offen`, `genehmigt`, `abgelehnt` or `zurueckgezogen`.
+    #[param(schema_with = super::params::approval_state)]
     state: Option<String>,
     /// Only the requests about this contract.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    #[param(schema_with = super::params::positive_or_empty)]
     contract_id: Option<String>,
     /// Default `-id` (newest first).
     #[param(schema_with = sorts)]
@@ -281,7 +286,10 @@ pub struct KontingentDecision {
     /// Approve: other values than asked (optional).
     pub kontingent: Option<Ceilings>,
     /// Reject: required; approve: optional.
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub reason: Option<String>,
 }
 

@@ -19,8 +19,10 @@ pub mod kontingent;
 pub mod me;
 pub mod notifications;
 pub mod paging;
+pub mod params;
 pub mod problem;
 pub mod products;
+pub mod promotions;
 pub mod releases;
 pub mod statements;
 pub mod tokens;
@@ -95,11 +97,11 @@ use crate::state::AppState;
         releases::list_releases,
         releases::pipeline,
         releases::request,
-        releases::list_promotions,
-        releases::show_promotion,
-        releases::approve,
-        releases::reject,
-        releases::withdraw,
+        promotions::list_promotions,
+        promotions::show_promotion,
+        promotions::approve,
+        promotions::reject,
+        promotions::withdraw,
         releases::show_deployment,
         releases::retry,
         statements::list,
@@ -112,7 +114,7 @@ use crate::state::AppState;
         audit::export_jsonl,
         audit::verify,
     ),
-    modifiers(&BearerAuth, &CommonAnswers, &OperationIds),
+    modifiers(&BearerAuth, &CommonAnswers, &OperationIds, &ResponseDescriptions, &HeaderSchemas),
     security(("bearer" = [])),
     tags(
         (name = "Konto", description = "Die aufrufende Person: Rollen, Kunde, eigene API-Tokens"),
@@ -154,6 +156,80 @@ impl Modify for OperationIds {
             ] {
                 if let Some(operation) = operation {
                     operation.operation_id = Some(format!("{method}_{name}"));
+                }
+            }
+        }
+    }
+}
+
+/// A description on every response, as OpenAPI requires of a Response
+/// Object (3.1, § 4.8.17.1): where a handler's entry gives none, the status'
+/// reason phrase (`OK`, `Created`). Client generators refuse a document
+/// without them (openapi-python-client, scripts/client-journey.sh).
+struct ResponseDescriptions;
+
+impl Modify for ResponseDescriptions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let utoipa::openapi::RefOr::T(response) = response
+                        && response.description.trim().is_empty()
+                    {
+                        response.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                            .and_then(|code| code.canonical_reason())
+                            .unwrap_or("Antwort")
+                            .to_owned();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The request headers the handlers parse, documented as strictly as they
+/// parse them, on every operation that takes them: `Idempotency-Key` is 1
+/// to 255 visible ASCII characters, `If-Match` one strong entity tag. A
+/// header is never `null` (utoipa writes an optional one as nullable).
+struct HeaderSchemas;
+
+impl Modify for HeaderSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, path::ParameterIn};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let RefOr::T(p) = parameter else { continue };
+                    if !matches!(p.parameter_in, ParameterIn::Header) {
+                        continue;
+                    }
+                    let schema = match p.name.to_ascii_lowercase().as_str() {
+                        "idempotency-key" => params::idempotency_key(),
+                        "if-match" => params::entity_tag(),
+                        _ => continue,
+                    };
+                    p.schema = Some(RefOr::T(schema));
                 }
             }
         }
@@ -346,6 +422,7 @@ pub fn router() -> Router<AppState> {
         .merge(bookings::router())
         .merge(environments::router())
         .merge(releases::router())
+        .merge(promotions::router())
         .merge(statements::router())
         .merge(audit::router())
         .fallback(|| async { problem::Problem::not_found() })

@@ -143,7 +143,7 @@ fn view(w: Webhook) -> WebhookView {
 #[into_params(parameter_in = Query)]
 pub struct WebhookFilter {
     /// Only this customer's webhooks (the Betreiber's view).
-    #[param(value_type = Option<i64>, minimum = 1)]
+    #[param(schema_with = super::params::positive_or_empty)]
     customer_id: Option<String>,
     /// Default `id`.
     #[param(schema_with = sorts)]

@@ -23,12 +23,12 @@ pub const MAX_LIMIT: i64 = 200;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Paging {
-    /// Items per page, 1 to 200 (default 50).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// Items per page, 1 to 200 (default 50; empty: the default).
+    #[param(pattern = "^([1-9][0-9]?|1[0-9]{2}|200)?$")]
     pub limit: Option<String>,
     /// Where the page starts: the `next` of the page before; the first page
-    /// without it.
-    #[param(value_type = Option<String>, pattern = "^[0-9]{1,12}$")]
+    /// without it (or empty).
+    #[param(schema_with = super::params::positive_or_empty)]
     pub cursor: Option<String>,
 }
 
@@ -67,10 +67,11 @@ impl Paging {
         let limit = self.limit()?;
         let offset = match self.cursor.as_deref().map(str::trim) {
             None | Some("") => 0,
+            // Any position is a page, past the end an empty one.
             Some(v) => v
                 .parse::<i64>()
                 .ok()
-                .filter(|n| (0..1_000_000_000_000).contains(n))
+                .filter(|n| *n > 0)
                 .ok_or_else(|| {
                     Problem::validation(
                         "cursor",
@@ -154,9 +155,9 @@ impl Sort {
 
 /// The schema of a list's `sort` parameter: each field, and each with `-`.
 pub fn sort_schema(fields: &[&str]) -> Object {
-    let values: Vec<String> = fields
-        .iter()
-        .flat_map(|f| [f.to_string(), format!("-{f}")])
+    // Empty is "not given", as for every query value here.
+    let values: Vec<String> = std::iter::once(String::new())
+        .chain(fields.iter().flat_map(|f| [f.to_string(), format!("-{f}")]))
         .collect();
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -180,6 +181,29 @@ pub fn id_filter(field: &str, raw: Option<&str>) -> Result<Option<i64>, Problem>
                 Problem::validation(field, "Bitte eine Id (positive ganze Zahl) angeben.")
             }),
     }
+}
+
+/// The longest search text (`q`).
+pub const MAX_SEARCH: usize = 200;
+
+/// The schema of `q`: one line of at most 200 characters.
+pub fn search_schema() -> utoipa::openapi::Schema {
+    super::params::one_line(MAX_SEARCH)
+}
+
+/// A search text (`q`), lower-cased for matching without regard to case;
+/// `None` when absent or empty.
+pub fn search(raw: Option<&str>) -> Result<Option<String>, Problem> {
+    let Some(raw) = raw.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if raw.chars().count() > MAX_SEARCH || raw.chars().any(char::is_control) {
+        return Err(Problem::validation(
+            "q",
+            "Bitte eine Zeile mit höchstens 200 Zeichen angeben.",
+        ));
+    }
+    Ok(Some(raw.to_lowercase()))
 }
 
 /// What a list is sorted by, per item.
@@ -259,6 +283,9 @@ mod tests {
         assert!(paging(Some("201"), None).window().is_err());
         assert!(paging(None, Some("abc")).window().is_err());
         assert!(paging(None, Some("-1")).window().is_err());
+        assert!(paging(None, Some("0")).window().is_err());
+        assert_eq!(paging(None, Some("")).window().unwrap().offset, 0);
+        assert_eq!(paging(Some(""), None).window().unwrap().limit, 50);
         assert_eq!(paging(None, None).window().unwrap().limit, 50);
         assert!(Sort::parse(Some("name"), &["id"], "id").is_err());
         assert!(Sort::parse(Some("--id"), &["id"], "id").is_err());

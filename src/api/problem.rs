@@ -190,6 +190,23 @@ impl IntoResponse for Problem {
     }
 }
 
+impl Problem {
+    /// For a request the handler has found well-formed: a `validation`
+    /// refusal that the app layer still gives is about the state of things
+    /// (a size booked already, a product or price the catalogue does not
+    /// have, a name taken), so it is 409 Conflict, with the same type,
+    /// message and fields; the request itself was fine and may succeed
+    /// later or elsewhere. Other errors map as usual.
+    pub fn refused_by_state(e: Error) -> Problem {
+        let conflict = matches!(e, Error::Validation(_));
+        let mut p = Problem::from(e);
+        if conflict {
+            p.status = StatusCode::CONFLICT.as_u16();
+        }
+        p
+    }
+}
+
 impl From<Error> for Problem {
     fn from(e: Error) -> Problem {
         match e {
@@ -272,8 +289,19 @@ impl From<Error> for Problem {
                 e.to_string(),
             ),
             Error::Checkup(refusal) => {
+                // A version the application has already, or a registry off
+                // the provider's allow-list (configuration), refuses a
+                // well-formed delivery: 409. A reference or checksum the
+                // Checkup cannot read is invalid input: 422.
+                use crate::domain::release::Refusal;
+                let status = match refusal {
+                    Refusal::DuplicateVersion(_) | Refusal::ForeignRegistry(_) => {
+                        StatusCode::CONFLICT
+                    }
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
                 let mut p = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    status,
                     "checkup-refused",
                     "Checkup nicht bestanden",
                     refusal.to_string(),

@@ -1,5 +1,5 @@
-//! Releases, the stage pipeline, promotion requests and their decisions,
-//! and deployments (retry).
+//! Releases, the stage pipeline, promotion requests, and deployments
+//! (retry); the requests' lists and decisions are in `promotions.rs`.
 
 use crate::domain::{
     approval::ApprovalState,
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema, openapi::schema::Object};
 
 use super::{
-    extract::{ApiBytes, ApiJson, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
+    extract::{ApiBytes, ApiQuery, ApiUser, PathId, idempotency_key, parse_json},
     paging::{self, Key, Listed, Page, Paging, Sort},
     problem::Problem,
 };
@@ -39,11 +39,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/applications/{id}/pipeline", get(pipeline))
         .route("/applications/{id}/promotions", post(request))
-        .route("/promotions", get(list_promotions))
-        .route("/promotions/{id}", get(show_promotion))
-        .route("/promotions/{id}/approve", post(approve))
-        .route("/promotions/{id}/reject", post(reject))
-        .route("/promotions/{id}/withdraw", post(withdraw))
         .route("/deployments/{id}", get(show_deployment))
         .route("/deployments/{id}/retry", post(retry))
 }
@@ -92,13 +87,24 @@ fn release_view(r: Release) -> ReleaseView {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeliverRelease {
     /// e.g. `1.4.2`; once per application.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+    )]
     pub version: String,
     /// OCI image pinned by digest: `registry/path[:tag]@sha256:<64 hex>`.
+    #[schema(
+        max_length = 512,
+        pattern = r"^(localhost|[A-Za-z0-9-]*[.:][A-Za-z0-9.:-]*)/[a-z0-9._-]+(/[a-z0-9._-]+)*(:[^\s/:@\u0000-\u001f\u007f-\u009f]*)?@sha256:[0-9a-f]{64}$"
+    )]
     pub image: String,
     /// Optional checksums, each `sha256:<64 hex>` (e.g. of the SBOM).
     #[serde(default)]
+    #[schema(schema_with = super::params::checksums)]
     pub checksums: BTreeMap<String, String>,
 }
 
@@ -113,8 +119,8 @@ pub struct DeliverRelease {
     request_body = DeliverRelease,
     responses(
         (status = 201, body = ReleaseView, headers(("Location" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "validation or checkup-refused"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request, or `checkup-refused` with `reason` `duplicate-version` or `foreign-registry` (the request is well-formed; the application's releases or the provider's allow-list refuse it)"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "validation, or `checkup-refused` with `reason` `not-pinned`, `malformed-image` or `malformed-checksum`"),
     ))]
 pub async fn deliver(
     State(state): State<AppState>,
@@ -231,7 +237,7 @@ pub struct PromotionView {
     pub may_decide: bool,
 }
 
-fn promotion_view(p: Promotion, user: &CurrentUser) -> PromotionView {
+pub(super) fn promotion_view(p: Promotion, user: &CurrentUser) -> PromotionView {
     PromotionView {
         may_decide: promotions::decidable_by(&p, user),
         id: p.id,
@@ -307,10 +313,12 @@ pub async fn pipeline(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RequestPromotion {
     pub release_id: i64,
     /// The next stage after the one the release runs in: `abnahme`,
     /// `schulung` or `produktion`.
+    #[schema(schema_with = super::params::target_stage)]
     pub to_stage: String,
 }
 
@@ -322,7 +330,7 @@ pub struct RequestPromotion {
     request_body = RequestPromotion,
     responses(
         (status = 201, body = PromotionView, headers(("Location" = String))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the release does not run in the stage before, or a request is open (`conflict`); `validation` for `release_id`: the application has no accepted release with that id"),
     ))]
 pub async fn request(
     State(state): State<AppState>,
@@ -348,7 +356,17 @@ pub async fn request(
         key.as_ref(),
         db::now(),
     )
-    .await?;
+    .await
+    .map_err(|e| match &e {
+        // A release id the application has no accepted release for is the
+        // state of its deliveries: 409, like a release not running in the
+        // stage before. (Vorprüfung as the target stays 422: the document
+        // does not offer it.)
+        Error::Validation(fields) if fields.0.iter().all(|(field, _)| field == "release_id") => {
+            Problem::refused_by_state(e)
+        }
+        _ => e.into(),
+    })?;
     let id = outcome.id();
     let p = crate::app::promotions::get(&state.db, &user, id).await?;
     Ok(super::created(
@@ -356,24 +374,6 @@ pub async fn request(
         &format!("/api/v1/promotions/{id}"),
         outcome,
     ))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PromotionParams {
-    /// `true`: only open requests.
-    open: Option<String>,
-    /// `true`: only requests the caller may decide now (the inbox).
-    mine_to_decide: Option<String>,
-    application_id: Option<String>,
-    /// Default `-id` (newest first).
-    #[param(schema_with = promotion_sorts)]
-    sort: Option<String>,
-}
-
-const PROMOTION_SORTS: &[&str] = &["id"];
-fn promotion_sorts() -> Object {
-    paging::sort_schema(PROMOTION_SORTS)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -387,158 +387,6 @@ pub struct ReleaseParams {
 const RELEASE_SORTS: &[&str] = &["id", "version"];
 fn release_sorts() -> Object {
     paging::sort_schema(RELEASE_SORTS)
-}
-
-fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
-    match value {
-        None | Some("") | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(Error::Validation(FieldErrors::single(
-            field,
-            "Bitte true oder false angeben.",
-        ))),
-    }
-}
-
-/// Promotion requests the caller may see, newest first (at most 500).
-#[utoipa::path(get, path = "/api/v1/promotions", tag = "Releases",
-    params(PromotionParams, Paging),
-    responses(
-        (status = 200, body = Page<PromotionView>),
-    ))]
-pub async fn list_promotions(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiQuery(Listed {
-        filter: params,
-        paging,
-    }): ApiQuery<Listed<PromotionParams>>,
-) -> Result<Json<Page<PromotionView>>, Problem> {
-    let sort = Sort::parse(params.sort.as_deref(), PROMOTION_SORTS, "-id")?;
-    let window = paging.window()?;
-    let open = flag("open", params.open.as_deref())?;
-    let inbox = flag("mine_to_decide", params.mine_to_decide.as_deref())?;
-    let application_id = match params.application_id.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
-            Error::Validation(FieldErrors::single(
-                "application_id",
-                "Bitte eine Verfahrens-Id (ganze Zahl) angeben.",
-            ))
-        })?),
-    };
-    let list =
-        db::promotions::list(&state.db.pool, user.scope(), application_id, open || inbox).await?;
-    let views = list
-        .into_iter()
-        .filter(|p| !inbox || promotions::decidable_by(p, &user))
-        .map(|p| promotion_view(p, &user))
-        .collect();
-    Ok(Json(paging::page_of(
-        views,
-        sort,
-        |p: &PromotionView, _| Key::Int(p.id),
-        window,
-    )))
-}
-
-/// One promotion request.
-#[utoipa::path(get, path = "/api/v1/promotions/{id}", tag = "Releases",
-    params(("id" = i64, Path, description = "Antrags-Id")),
-    responses(
-        (status = 200, body = PromotionView),
-    ))]
-pub async fn show_promotion(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    PathId(id): PathId,
-) -> Result<Json<PromotionView>, Problem> {
-    let p = crate::app::promotions::get(&state.db, &user, id).await?;
-    Ok(Json(promotion_view(p, &user)))
-}
-
-#[derive(Deserialize, ToSchema, Default)]
-pub struct Decision {
-    /// Required for a rejection; shown to the requester.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// Approves a request: someone other than the requester, with the role the
-/// target stage needs (Systempfleger:in for Abnahme and Schulung,
-/// Verfahrensverantwortliche:r for Produktion). Starts the deployment.
-#[utoipa::path(post, path = "/api/v1/promotions/{id}/approve", tag = "Releases",
-    params(("id" = i64, Path, description = "Antrags-Id")),
-    request_body(content = Option<Decision>, description = "optional"),
-    responses(
-        (status = 200, body = PromotionView),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided, or the release no longer runs in the stage before"),
-        (status = 415, body = Problem, content_type = "application/problem+json", description = "a body not sent as application/json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "JSON that is not a Decision"),
-    ))]
-pub async fn approve(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    PathId(id): PathId,
-    headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
-) -> Result<Json<PromotionView>, Problem> {
-    // The body is optional here: an approval needs no words. As documented,
-    // it is nothing, `null` or a Decision.
-    let reason = if body.is_empty() {
-        None
-    } else {
-        parse_json::<Option<Decision>>(&headers, &body)?.and_then(|d| d.reason)
-    };
-    let p =
-        crate::app::promotions::decide(&state.db, &user, id, true, reason.as_deref(), db::now())
-            .await?;
-    Ok(Json(promotion_view(p, &user)))
-}
-
-/// Rejects a request with a reason (same people as approving).
-#[utoipa::path(post, path = "/api/v1/promotions/{id}/reject", tag = "Releases",
-    params(("id" = i64, Path, description = "Antrags-Id")),
-    request_body = Decision,
-    responses(
-        (status = 200, body = PromotionView),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "forbidden, or four-eyes"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "no reason, or JSON that is not a Decision"),
-    ))]
-pub async fn reject(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    PathId(id): PathId,
-    ApiJson(decision): ApiJson<Decision>,
-) -> Result<Json<PromotionView>, Problem> {
-    let p = crate::app::promotions::decide(
-        &state.db,
-        &user,
-        id,
-        false,
-        decision.reason.as_deref(),
-        db::now(),
-    )
-    .await?;
-    Ok(Json(promotion_view(p, &user)))
-}
-
-/// Withdraws an open request (its requester only).
-#[utoipa::path(post, path = "/api/v1/promotions/{id}/withdraw", tag = "Releases",
-    params(("id" = i64, Path, description = "Antrags-Id")),
-    responses(
-        (status = 200, body = PromotionView),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "already decided"),
-    ))]
-pub async fn withdraw(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    PathId(id): PathId,
-) -> Result<Json<PromotionView>, Problem> {
-    let p = crate::app::promotions::withdraw(&state.db, &user, id, db::now()).await?;
-    Ok(Json(promotion_view(p, &user)))
 }
 
 /// One deployment with the cluster's verdict.

@@ -119,6 +119,7 @@ pub struct StatementList {
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// `YYYY-MM`; the current month if absent.
+    #[param(schema_with = super::params::month)]
     pub month: Option<String>,
 }
 
@@ -127,6 +128,7 @@ pub struct MonthQuery {
     params(MonthQuery),
     responses(
         (status = 200, body = StatementList),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `month`: a month that has not begun, or one in which the contract is not valid (the request is well-formed; the calendar refuses it)"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -138,7 +140,7 @@ pub async fn list(
         return Err(crate::app::error::Error::Forbidden.into());
     }
     let month = match q.month.as_deref() {
-        Some(m) => statements::parse_month(m, now)?,
+        Some(m) => statements::parse_month(m, now).map_err(refused(well_formed(m, None)))?,
         None => Month::containing(now),
     };
     let all = statements::summaries(&state.db.pool, &user, month, now).await?;
@@ -146,6 +148,24 @@ pub async fn list(
         month: month.to_string(),
         statements: all.iter().map(summary_view).collect(),
     }))
+}
+
+/// Whether a month (and a CSV format) are as the document describes them.
+fn well_formed(month: &str, format: Option<&str>) -> bool {
+    Month::parse(month).is_some() && crate::app::export::Format::parse(format).is_some()
+}
+
+/// The answer to a refusal: for a well-formed month, what is still refused
+/// (a month that has not begun) is the calendar's doing, not the request's:
+/// 409 with the same message. Otherwise as usual (422 for a malformed one).
+fn refused(well_formed: bool) -> impl FnOnce(crate::app::Error) -> Problem {
+    move |e| {
+        if well_formed {
+            Problem::refused_by_state(e)
+        } else {
+            e.into()
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,10 +301,11 @@ pub fn statement_view(s: &Statement) -> StatementView {
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}", tag = "Abrechnung",
     params(
         ("id" = i64, Path, description = "Vertrags-Id"),
-        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+        ("month" = String, Path, description = "Monat, JJJJ-MM", pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
     ),
     responses(
         (status = 200, body = StatementView),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `month`: a month that has not begun, or one in which the contract is not valid (the request is well-formed; the calendar refuses it)"),
     ))]
 pub async fn show(
     State(state): State<AppState>,
@@ -296,8 +317,11 @@ pub async fn show(
     let pool = &state.db.pool;
     // The contract first: another tenant's id is 404 whatever the month.
     let k = statements::readable_contract(&state.db, &user, id).await?;
-    let month = statements::parse_month(params.get("month"), now)?;
-    let s = statements::statement(pool, &k, month, now).await?;
+    let raw = params.get("month");
+    let month = statements::parse_month(raw, now).map_err(refused(well_formed(raw, None)))?;
+    let s = statements::statement(pool, &k, month, now)
+        .await
+        .map_err(refused(well_formed(raw, None)))?;
     Ok(Json(statement_view(&s)))
 }
 
@@ -324,6 +348,7 @@ pub async fn budget(
 pub struct FormatQuery {
     /// `rfc4180` for `,` and a decimal point; German spreadsheet format
     /// (`;`, decimal comma, BOM) if absent.
+    #[param(schema_with = super::params::csv_format)]
     pub format: Option<String>,
 }
 
@@ -331,12 +356,13 @@ pub struct FormatQuery {
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/statements/{month}/csv", tag = "Abrechnung",
     params(
         ("id" = i64, Path, description = "Vertrags-Id"),
-        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+        ("month" = String, Path, description = "Monat, JJJJ-MM", pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
         FormatQuery,
     ),
     responses(
         (status = 200, content_type = "text/csv", body = String,
          description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `month`: a month that has not begun, or one in which the contract is not valid (the request is well-formed; the calendar refuses it)"),
     ))]
 pub async fn export_contract(
     State(state): State<AppState>,
@@ -346,27 +372,23 @@ pub async fn export_contract(
 ) -> Result<export::Export, Problem> {
     let id = path_id(params.get("id"))?;
     let month = params.get("month");
-    Ok(export::start(
-        &state.db,
-        &user,
-        Some(id),
-        month,
-        q.format.as_deref(),
-        db::now(),
-    )
-    .await?)
+    let format = q.format.as_deref();
+    export::start(&state.db, &user, Some(id), month, format, db::now())
+        .await
+        .map_err(refused(well_formed(month, format)))
 }
 
 /// All statements of a month the caller may see, as one CSV (Finanzen and
 /// Betreiber).
 #[utoipa::path(get, path = "/api/v1/statements/{month}/csv", tag = "Abrechnung",
     params(
-        ("month" = String, Path, description = "Monat, JJJJ-MM"),
+        ("month" = String, Path, description = "Monat, JJJJ-MM", pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
         FormatQuery,
     ),
     responses(
         (status = 200, content_type = "text/csv", body = String,
          description = "Eine Zeile je Position; Spalten siehe docs/billing.md"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `month`: a month that has not begun, or one in which the contract is not valid (the request is well-formed; the calendar refuses it)"),
     ))]
 pub async fn export_month(
     State(state): State<AppState>,
@@ -375,13 +397,8 @@ pub async fn export_month(
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> Result<export::Export, Problem> {
     let month = params.get("month");
-    Ok(export::start(
-        &state.db,
-        &user,
-        None,
-        month,
-        q.format.as_deref(),
-        db::now(),
-    )
-    .await?)
+    let format = q.format.as_deref();
+    export::start(&state.db, &user, None, month, format, db::now())
+        .await
+        .map_err(refused(well_formed(month, format)))
 }

@@ -34,7 +34,11 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// What uses the token, e.g. the name of a pipeline.
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// The last day the token is valid (Berlin time, ISO 8601 date), from
     /// tomorrow to a year ahead.
@@ -93,7 +97,7 @@ fn sorts() -> Object {
 #[into_params(parameter_in = Query)]
 pub struct TokenFilter {
     /// `true`: only tokens usable now; `false`: only revoked or expired ones.
-    #[param(value_type = Option<bool>)]
+    #[param(schema_with = super::params::flag)]
     active: Option<String>,
     /// Default `-id` (newest first).
     #[param(schema_with = sorts)]
@@ -161,6 +165,7 @@ pub async fn show(
     request_body = CreateToken,
     responses(
         (status = 201, body = CreatedToken, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the Idempotency-Key was used for another request (`conflict`), or `validation`: the day is not from tomorrow to a year ahead (`expires_on`)"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -171,7 +176,18 @@ pub async fn create(
     let input: CreateToken = parse_json(&headers, &body)?;
     let key = idempotency_key(&headers, "tokens", user.id, &body)?;
     let now = db::now();
-    let new = NewToken::parse(&input.name, &input.expires_on, now).map_err(Error::Validation)?;
+    let new = NewToken::parse(&input.name, &input.expires_on, now).map_err(|errors| {
+        // A name and a day that are well-formed, refused all the same: the
+        // day is not from tomorrow to a year ahead, which the calendar
+        // decides, not the request (409, with the message for the field).
+        let well_formed = !errors.0.iter().any(|(field, _)| field == "name")
+            && input.expires_on.trim().parse::<jiff::civil::Date>().is_ok();
+        if well_formed {
+            Problem::refused_by_state(Error::Validation(errors))
+        } else {
+            Error::Validation(errors).into()
+        }
+    })?;
     let (outcome, secret) = app::tokens::create(&state.db, &user, &new, key.as_ref(), now).await?;
     let id = outcome.id();
     let token = app::tokens::get(&state.db, &user, id).await?;

@@ -9,7 +9,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{
-    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_validation, expect_json, id,
+    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_refused_by_state,
+    assert_validation, expect_json, id,
 };
 
 api_tests! {
@@ -73,7 +74,8 @@ async fn the_price_history_names_each_versions_validity_and_filters_by_product_a
     let xl = history(&app, &t.token, "?size=XL").await;
     assert!(xl.iter().all(|v| v["size"] == "XL") && !xl.is_empty());
 
-    assert_validation(
+    // A product the catalogue does not hold: its state, 409.
+    assert_refused_by_state(
         app.get("/api/v1/catalog/prices?product=gibt-es-nicht", &t.token)
             .await,
         "product",
@@ -136,7 +138,7 @@ async fn the_betreiber_adds_a_price_for_tomorrow_and_changes_it_until_it_starts(
         id(&expect_json(again, StatusCode::CREATED).await),
         id(&created)
     );
-    assert_validation(
+    assert_refused_by_state(
         app.post_json("/api/v1/catalog/prices", &betreiber, &body)
             .await,
         "valid_from",
@@ -188,6 +190,7 @@ async fn the_betreiber_adds_a_price_for_tomorrow_and_changes_it_until_it_starts(
     )
     .await;
 
+    // Well-formed, refused by the catalogue and the calendar: 409.
     for (bad, field) in [
         (
             json!({"product": "gibt-es-nicht", "size": "M", "valid_from": tomorrow, "price_per_hour": "1"}),
@@ -197,6 +200,15 @@ async fn the_betreiber_adds_a_price_for_tomorrow_and_changes_it_until_it_starts(
             json!({"product": "container-namespace", "size": "M", "valid_from": berlin_today().to_string(), "price_per_hour": "1"}),
             "valid_from",
         ),
+    ] {
+        assert_refused_by_state(
+            app.post_json("/api/v1/catalog/prices", &betreiber, &bad)
+                .await,
+            field,
+        )
+        .await;
+    }
+    for (bad, field) in [
         (
             json!({"product": "container-namespace", "size": "M", "valid_from": "morgen", "price_per_hour": "1"}),
             "valid_from",

@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Browser, TestApp, assert_forbidden, assert_not_found, assert_problem, assert_validation,
-    expect_json, id,
+    Browser, TestApp, assert_forbidden, assert_not_found, assert_problem, assert_refused_by_state,
+    assert_validation, expect_json, id,
 };
 
 api_tests! {
@@ -99,7 +99,8 @@ async fn the_betreiber_creates_a_contract_with_the_forms_rules_and_nobody_else_m
         .await
         .unwrap();
     assert_eq!(id(&expect_json(again, StatusCode::CREATED).await), contract);
-    assert_validation(
+    // The number another contract has: the state of things, 409.
+    assert_refused_by_state(
         app.post_json("/api/v1/contracts", &betreiber, &body).await,
         "number",
     )
@@ -113,7 +114,6 @@ async fn the_betreiber_creates_a_contract_with_the_forms_rules_and_nobody_else_m
         (json!({"valid_from": "bald"}), "valid_from"),
         (json!({"billing_model": "nutzung"}), "base_fee_cents"),
         (json!({"title": ""}), "title"),
-        (json!({"customer_id": 999_999_999}), "customer_id"),
         (
             json!({"kontingent": {"vcpu_millicores": -1, "memory_mib": 1, "storage_gib": 1, "monthly_budget_cents": 1}}),
             "kontingent.vcpu_millicores",
@@ -130,6 +130,16 @@ async fn the_betreiber_creates_a_contract_with_the_forms_rules_and_nobody_else_m
         )
         .await;
     }
+    // A customer that does not exist: well-formed, refused by the state.
+    let mut no_customer = body.clone();
+    no_customer["number"] = json!(number());
+    no_customer["customer_id"] = json!(999_999_999);
+    assert_refused_by_state(
+        app.post_json("/api/v1/contracts", &betreiber, &no_customer)
+            .await,
+        "customer_id",
+    )
+    .await;
     let mut unknown = body.clone();
     unknown["number"] = json!(number());
     unknown["rabatt"] = json!(10);

@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::support::{
     ContractSpec, Tenant, TestApp, assert_forbidden, assert_not_found, assert_problem,
-    assert_unauthorized, assert_validation, expect_json, id,
+    assert_refused_by_state, assert_unauthorized, assert_validation, expect_json, id,
 };
 
 /// A contract id that no test creates.
@@ -702,8 +702,9 @@ async fn the_base_fee_is_charged_pro_rata_by_the_days_the_contract_is_valid(app:
     assert_eq!(lines(&june)[0]["seconds"], 30 * DAY);
     assert_eq!(june["totals"]["total_cents"], 15000);
 
-    // Before the contract begins there is no statement to ask for.
-    assert_validation(
+    // Before the contract begins there is no statement to ask for (a
+    // well-formed month, refused by the contract's validity: 409).
+    assert_refused_by_state(
         app.get(&statement_path(g.contract_id, "2026-04"), &t.token)
             .await,
         "month",
@@ -728,7 +729,7 @@ async fn the_base_fee_is_charged_pro_rata_by_the_days_the_contract_is_valid(app:
     assert_eq!(instant(&fee["from"]), at("2026-02-10T00:00"));
     assert_eq!(instant(&fee["to"]), at("2026-02-21T00:00"));
     for outside in ["2026-01", "2026-03"] {
-        assert_validation(
+        assert_refused_by_state(
             app.get(&statement_path(short.contract_id, outside), &t.token)
                 .await,
             "month",
@@ -1841,8 +1842,8 @@ async fn bad_months_formats_ids_and_tokens_are_problems_that_change_nothing(app:
     let now = db::now();
     let next = Month::containing(now).next().to_string();
 
-    // Malformed months, and months that have not begun.
-    let mut bad = vec![
+    // Malformed months: 422.
+    let bad = [
         "2026-13",
         "2026-1",
         "abc",
@@ -1851,10 +1852,8 @@ async fn bad_months_formats_ids_and_tokens_are_problems_that_change_nothing(app:
         "2026-06-01",
         "06-2026",
         "2026_06",
-        "2099-12",
     ];
-    bad.push(&next);
-    for m in &bad {
+    for m in bad {
         assert_validation(app.get(&statement_path(c, m), &finance).await, "month").await;
         assert_validation(app.get(&csv_path(c, m), &finance).await, "month").await;
         assert_validation(
@@ -1870,15 +1869,33 @@ async fn bad_months_formats_ids_and_tokens_are_problems_that_change_nothing(app:
         )
         .await;
     }
+    // Well-formed months that have not begun: the calendar refuses, 409.
+    for m in ["2099-12", next.as_str()] {
+        assert_refused_by_state(app.get(&statement_path(c, m), &finance).await, "month").await;
+        assert_refused_by_state(app.get(&csv_path(c, m), &finance).await, "month").await;
+        assert_refused_by_state(
+            app.get(&format!("/api/v1/statements/{m}/csv"), &finance)
+                .await,
+            "month",
+        )
+        .await;
+        assert_refused_by_state(
+            app.get(&format!("/api/v1/statements?month={m}"), &finance)
+                .await,
+            "month",
+        )
+        .await;
+    }
     assert_validation(
         app.get("/api/v1/statements?month=", &finance).await,
         "month",
     )
     .await;
     // Musterhausen's contract is valid from 2026-01-01 to 2028-12-31.
+    // Outside it: well-formed months the contract refuses (409).
     for m in ["2025-12", "2020-01"] {
-        assert_validation(app.get(&statement_path(c, m), &finance).await, "month").await;
-        assert_validation(app.get(&csv_path(c, m), &finance).await, "month").await;
+        assert_refused_by_state(app.get(&statement_path(c, m), &finance).await, "month").await;
+        assert_refused_by_state(app.get(&csv_path(c, m), &finance).await, "month").await;
     }
     // Unknown export formats.
     for format in ["xlsx", "RFC4180", "json"] {

@@ -5,7 +5,10 @@ use kontor::{app, db::audit, seed};
 use reqwest::{StatusCode, header};
 use serde_json::Value;
 
-use crate::support::{ContractSpec, TestApp, assert_problem, assert_validation, expect_json, id};
+use crate::support::{
+    ContractSpec, TestApp, assert_problem, assert_refused_by_state, assert_validation, expect_json,
+    id,
+};
 
 async fn booking(app: &TestApp, token: &str, booking_id: i64) -> Value {
     expect_json(
@@ -299,7 +302,9 @@ async fn resizing_to_the_current_or_an_unknown_size_is_a_validation_error(app: T
         )
         .await;
     let before = app.counts().await;
-    assert_validation(app.resize(&t.token, id(&b), "M").await, "size").await;
+    // The size booked already: the request is fine, the booking's state
+    // refuses it (409).
+    assert_refused_by_state(app.resize(&t.token, id(&b), "M").await, "size").await;
     assert_validation(app.resize(&t.token, id(&b), "XXL").await, "size").await;
     assert_validation(app.resize(&t.token, id(&b), "m").await, "size").await;
     let resp = app

@@ -115,6 +115,8 @@ api_tests! {
     the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme,
     every_schema_reference_in_the_openapi_document_resolves,
     every_documented_operation_exists_and_asks_for_a_token,
+    every_response_has_a_description,
+    request_bodies_are_closed_and_parameters_never_null,
 }
 
 async fn the_openapi_document_is_3_1_with_every_route_and_the_bearer_scheme(app: TestApp) {
@@ -252,6 +254,64 @@ async fn every_operation_has_an_operation_id_of_its_own(app: TestApp) {
                 .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
                 panic!("operationId {id:?} of {method} {path} is also that of {other}");
+            }
+        }
+    }
+}
+
+/// OpenAPI requires a description on every response; openapi-python-client
+/// (scripts/client-journey.sh) refuses the whole document without one.
+async fn every_response_has_a_description(app: TestApp) {
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(
+                    !description.trim().is_empty(),
+                    "{method} {path}: answer {status} has no description"
+                );
+            }
+        }
+    }
+}
+
+/// As strict as the handlers (Schemathesis' positive_data_acceptance):
+/// every JSON request body refuses unknown fields, as the handlers do, and
+/// no parameter is `null` (a query value or header is text or absent).
+async fn request_bodies_are_closed_and_parameters_never_null(app: TestApp) {
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            if !body.is_null() {
+                let mut refs = BTreeSet::new();
+                collect_refs(body, &mut refs);
+                let name = refs
+                    .iter()
+                    .next()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .unwrap_or_else(|| panic!("{method} {path}: body without a named schema"));
+                assert_eq!(
+                    schemas[name]["additionalProperties"],
+                    Value::Bool(false),
+                    "{method} {path}: {name} admits unknown fields"
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let text = parameter["schema"].to_string();
+                assert!(
+                    !text.contains("\"null\""),
+                    "{method} {path}: parameter {} may be null: {text}",
+                    parameter["name"]
+                );
             }
         }
     }

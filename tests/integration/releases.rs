@@ -20,8 +20,8 @@ use crate::{
     support::fake_kube::FakeKube,
     support::{
         ALL_STAGES, Backend, Person, Tenant, TestApp, assert_forbidden, assert_not_found,
-        assert_problem, assert_validation, expect_json, id, kontor_cli, spawn_on, spawn_on_fake,
-        until, until_within,
+        assert_problem, assert_refused_by_state, assert_validation, expect_json, id, kontor_cli,
+        spawn_on, spawn_on_fake, until, until_within,
     },
 };
 
@@ -696,18 +696,19 @@ async fn promotions_never_skip_a_stage_and_move_only_the_release_running_success
         "to_stage",
     )
     .await;
-    // Only accepted releases of this application.
-    assert_validation(
+    // Only accepted releases of this application: the request is
+    // well-formed, the application's deliveries refuse it (409).
+    assert_refused_by_state(
         request(&app, dev, c.app_id(), refused, "abnahme").await,
         "release_id",
     )
     .await;
-    assert_validation(
+    assert_refused_by_state(
         request(&app, dev, c.app_id(), first + 1_000_000, "abnahme").await,
         "release_id",
     )
     .await;
-    assert_validation(
+    assert_refused_by_state(
         request(&app, dev, other.application_id, first, "abnahme").await,
         "release_id",
     )
@@ -1090,6 +1091,12 @@ async fn the_checkup_refuses_unpinned_foreign_malformed_and_duplicate_deliveries
     ];
     let before = at_rest(&app).await;
     for (version, image, checksums, reason) in &cases {
+        // A version taken or a registry off the allow-list refuses a
+        // well-formed delivery (409); what the Checkup cannot read is 422.
+        let status = match *reason {
+            "duplicate-version" | "foreign-registry" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         let problem = assert_problem(
             deliver_body(
                 &app,
@@ -1098,7 +1105,7 @@ async fn the_checkup_refuses_unpinned_foreign_malformed_and_duplicate_deliveries
                 &json!({"version": version, "image": image, "checksums": checksums}),
             )
             .await,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             "checkup-refused",
         )
         .await;
@@ -1356,7 +1363,7 @@ async fn simultaneous_deliveries_of_one_version_accept_exactly_one(app: TestApp)
         .count();
     assert_eq!(accepted, 1, "{answers:?}");
     for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
         let problem: Value = serde_json::from_str(body).unwrap();
         assert_eq!(problem["reason"], "duplicate-version", "{body}");
     }
@@ -1654,7 +1661,7 @@ async fn the_registry_allow_list_comes_from_the_settings(backend: Backend) {
     // The default is no longer on the list.
     let problem = assert_problem(
         deliver(&app, &dev, t.application_id, "1.0.3", &image(4)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::CONFLICT,
         "checkup-refused",
     )
     .await;

@@ -49,7 +49,18 @@ pub async fn assert_forbidden(resp: Response) -> Value {
 
 /// A 422 that names `field` among its field errors.
 pub async fn assert_validation(resp: Response, field: &str) -> Value {
-    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    field_refusal(resp, StatusCode::UNPROCESSABLE_ENTITY, field).await
+}
+
+/// A well-formed request that the state of things refuses (a slug taken, a
+/// size booked already, a month not begun): 409 with the `validation`
+/// problem and a message for `field`.
+pub async fn assert_refused_by_state(resp: Response, field: &str) -> Value {
+    field_refusal(resp, StatusCode::CONFLICT, field).await
+}
+
+async fn field_refusal(resp: Response, status: StatusCode, field: &str) -> Value {
+    let problem = assert_problem(resp, status, "validation").await;
     let errors = problem["errors"].as_array().expect("errors array");
     assert!(
         errors
