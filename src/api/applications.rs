@@ -214,7 +214,11 @@ fn name(raw: &str, e: &mut FieldErrors) -> Option<Text> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameApplication {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
 }
 
@@ -264,6 +268,7 @@ pub struct MoveApplication {
     request_body = MoveApplication,
     responses(
         (status = 200, body = ApplicationView),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`kontingent-exceeded`, `contract-not-valid`, or `conflict`: it is that contract already"),
     ))]
 pub async fn move_to(
     State(state): State<AppState>,

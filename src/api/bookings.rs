@@ -404,6 +404,8 @@ pub struct BookingCheck {
     request_body = CreateBooking,
     responses(
         (status = 200, body = BookingCheck),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown application"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "what the booking would refuse: kontingent-exceeded, contract-not-valid, or the catalogue's state"),
     ))]
 pub async fn check(
     State(state): State<AppState>,
@@ -411,7 +413,9 @@ pub async fn check(
     ApiJson(input): ApiJson<CreateBooking>,
 ) -> Result<Json<BookingCheck>, Problem> {
     let request = input.parse()?;
-    let plan = crate::app::bookings::preview(&state.db, &user, &request, db::now()).await?;
+    let plan = crate::app::bookings::preview(&state.db, &user, &request, db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     Ok(Json(BookingCheck {
         price_per_hour: plan.rate.to_decimal_string(),
         price_per_month_cents: plan.rate.monthly().0,
@@ -426,6 +430,7 @@ pub async fn check(
     params(("id" = i64, Path, description = "Buchungs-Id")),
     responses(
         (status = 200, body = BookingCheck),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "what the resize would refuse: kontingent-exceeded, already cancelled, the size booked already"),
     ))]
 pub async fn check_resize(
     State(state): State<AppState>,
@@ -434,7 +439,9 @@ pub async fn check_resize(
     ApiJson(input): ApiJson<ResizeBooking>,
 ) -> Result<Json<BookingCheck>, Problem> {
     let size = input.parse()?;
-    let plan = crate::app::bookings::preview_resize(&state.db, &user, id, size, db::now()).await?;
+    let plan = crate::app::bookings::preview_resize(&state.db, &user, id, size, db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let adds = plan.new - plan.old;
     Ok(Json(BookingCheck {
         price_per_hour: plan.rate.to_decimal_string(),

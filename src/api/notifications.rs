@@ -98,6 +98,9 @@ pub async fn choose(
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<NotificationSettings>, Problem> {
     let input: ChooseNotifications = parse_json(&headers, &body)?;
+    if input.email_off.len() > 20 {
+        return Err(Problem::validation("email_off", "Höchstens 20 Angaben."));
+    }
     let mut off = Vec::new();
     for raw in &input.email_off {
         match raw.parse::<EventKind>() {
@@ -210,10 +213,20 @@ pub async fn show_webhook(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
-    /// An absolute `https://` address without credentials.
-    #[schema(min_length = 1, max_length = 2000, pattern = "^https?://")]
+    /// An absolute `https://` address without credentials (`http://` only
+    /// where the provider allows it for test systems; the document shows the
+    /// rule without that exception).
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^https://[a-z][a-z0-9]*(-[a-z0-9]+)*(\.[a-z][a-z0-9]*(-[a-z0-9]+)*)*(:[1-9][0-9]{0,3})?(/[!-~]*)?$"
+    )]
     pub url: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub description: String,
     /// Whose events: the Betreiber names a customer, or leaves it out for
     /// every customer's; a Systempfleger:in's webhook is always their own
@@ -235,7 +248,10 @@ pub struct CreatedWebhook {
 /// Adds a webhook; its secret is in the answer, and never again.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "Konto",
     request_body = CreateWebhook,
-    responses((status = 201, body = CreatedWebhook, headers(("Location" = String)))))]
+    responses(
+        (status = 201, body = CreatedWebhook, headers(("Location" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "unknown customer (or another customer's, for a Systempfleger:in)"),
+    ))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

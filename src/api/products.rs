@@ -39,10 +39,17 @@ pub struct CreateProduct {
     /// dashes; it never changes.
     #[schema(min_length = 1, max_length = 24, pattern = "^[a-z](-?[a-z0-9])*$")]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 120)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// A few lines for the shop.
-    #[schema(max_length = 1000)]
+    #[schema(
+        max_length = 1000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     #[serde(default)]
     pub description: String,
 }
