@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/applications", post(create))
 }
 
+paging::page_schema!(ApplicationPage => ApplicationView);
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApplication {
@@ -152,7 +154,7 @@ pub struct ApplicationFilter {
 #[utoipa::path(get, path = "/api/v1/applications", tag = "Verfahren",
     params(ApplicationFilter, Paging),
     responses(
-        (status = 200, body = Page<ApplicationView>),
+        (status = 200, body = ApplicationPage),
     ))]
 pub async fn list(
     State(state): State<AppState>,

@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/cancel", post(cancel))
 }
 
+paging::page_schema!(BookingPage => BookingView);
+
 #[derive(Serialize, ToSchema)]
 pub struct PeriodView {
     pub size: Size,
@@ -190,7 +192,7 @@ where
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "Buchungen",
     params(ListParams, Paging),
     responses(
-        (status = 200, body = Page<BookingView>),
+        (status = 200, body = BookingPage),
     ))]
 pub async fn list(
     State(state): State<AppState>,

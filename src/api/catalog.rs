@@ -25,6 +25,9 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/prices/{id}", get(show_price).patch(change_price))
 }
 
+paging::page_schema!(ProductPage => ProductView);
+paging::page_schema!(PriceVersionPage => PriceVersionView);
+
 #[derive(Serialize, ToSchema)]
 pub struct SizeView {
     /// The size's id (`PUT /api/v1/catalog/sizes/{id}` changes what it
@@ -64,7 +67,7 @@ fn product_sorts() -> Object {
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "Katalog",
     params(ProductFilter, Paging),
     responses(
-        (status = 200, body = Page<ProductView>),
+        (status = 200, body = ProductPage),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -164,7 +167,7 @@ fn history(rows: Vec<PriceHistoryRow>) -> Vec<PriceVersionView> {
 #[utoipa::path(get, path = "/api/v1/catalog/prices", tag = "Katalog",
     params(PriceFilter, Paging),
     responses(
-        (status = 200, body = Page<PriceVersionView>),
+        (status = 200, body = PriceVersionPage),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` for `product`: the catalogue has no such product"),
     ))]
 pub async fn prices(

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/contracts/{id}", get(show).put(replace))
 }
 
+paging::page_schema!(ContractPage => ContractView);
+
 /// Amounts of each Kontingent dimension.
 #[derive(Serialize, ToSchema)]
 pub struct Amounts {
@@ -137,7 +139,7 @@ pub struct ContractFilter {
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "Verträge",
     params(ContractFilter, Paging),
     responses(
-        (status = 200, body = Page<ContractView>),
+        (status = 200, body = ContractPage),
     ))]
 pub async fn list(
     State(state): State<AppState>,

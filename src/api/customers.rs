@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}", get(show).patch(rename))
 }
 
+paging::page_schema!(CustomerPage => Customer);
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
@@ -79,7 +81,7 @@ pub struct CustomerFilter {
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "Kunden",
     params(CustomerFilter, Paging),
-    responses((status = 200, body = Page<Customer>)))]
+    responses((status = 200, body = CustomerPage)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

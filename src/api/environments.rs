@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/environments/{id}/dissolve", post(dissolve))
 }
 
+paging::page_schema!(EnvironmentPage => EnvironmentView);
+
 #[derive(Serialize, ToSchema)]
 pub struct EnvironmentView {
     pub id: i64,
@@ -89,7 +91,7 @@ fn sorts() -> Object {
 #[utoipa::path(get, path = "/api/v1/environments", tag = "Umgebungen",
     params(ListParams, Paging),
     responses(
-        (status = 200, body = Page<EnvironmentView>),
+        (status = 200, body = EnvironmentPage),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`application_id` is not an id"),
     ))]
 pub async fn list(

@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/kontingent-requests/{id}/cosign", post(cosign))
 }
 
+paging::page_schema!(KontingentRequestPage => KontingentRequestView);
+
 /// New absolute values for some ceilings, named like a contract's
 /// `kontingent`; a ceiling left out stays as it is.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -233,7 +235,7 @@ fn sorts() -> Object {
 /// Kontingent requests the caller may see, newest first (at most 500).
 #[utoipa::path(get, path = "/api/v1/kontingent-requests", tag = "Verträge",
     params(ListParams, Paging),
-    responses((status = 200, body = Page<KontingentRequestView>)))]
+    responses((status = 200, body = KontingentRequestPage)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

@@ -32,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}", get(show_webhook).delete(delete_webhook))
 }
 
+paging::page_schema!(WebhookPage => WebhookView);
+
 #[derive(Serialize, ToSchema)]
 pub struct KindChoice {
     pub kind: EventKind,
@@ -162,7 +164,7 @@ fn sorts() -> Object {
 /// Betreiber all.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "Konto",
     params(WebhookFilter, Paging),
-    responses((status = 200, body = Page<WebhookView>)))]
+    responses((status = 200, body = WebhookPage)))]
 pub async fn webhooks(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::{
-    IntoParams, ToSchema,
+    IntoParams,
     openapi::{ObjectBuilder, Type, schema::Object},
 };
 
@@ -91,8 +91,10 @@ impl Window {
     }
 }
 
-/// A page of a list.
-#[derive(Serialize, ToSchema)]
+/// A page of a list. Its schema in the document is a concrete type per
+/// list (`page_schema!`): utoipa inlines a generic's argument, which gives
+/// generated clients a second, anonymous type for every item.
+#[derive(Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor of the next page (`cursor=`); `null` on the last page.
@@ -100,6 +102,26 @@ pub struct Page<T> {
     /// How many items match the filters, on all pages.
     pub total: i64,
 }
+
+/// Declares the document's type of a page of `$item`s: [`Page`]'s fields,
+/// the items a reference to the item's schema. Schemathesis checks every
+/// answer against it, so the two cannot drift apart unnoticed.
+macro_rules! page_schema {
+    ($name:ident => $item:ty) => {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        #[doc = "A page of a list (docs/api.md, \"Lists\")."]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// The cursor of the next page (`cursor=`); `null` on the last page.
+            #[schema(required = true)]
+            pub next: Option<String>,
+            /// How many items match the filters, on all pages.
+            pub total: i64,
+        }
+    };
+}
+pub(crate) use page_schema;
 
 /// A sort order: one of the list's fields, ascending or descending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

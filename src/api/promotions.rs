@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{id}/withdraw", post(withdraw))
 }
 
+paging::page_schema!(PromotionPage => PromotionView);
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PromotionParams {
@@ -70,7 +72,7 @@ fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
 #[utoipa::path(get, path = "/api/v1/promotions", tag = "Releases",
     params(PromotionParams, Paging),
     responses(
-        (status = 200, body = Page<PromotionView>),
+        (status = 200, body = PromotionPage),
     ))]
 pub async fn list_promotions(
     State(state): State<AppState>,

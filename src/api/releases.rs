@@ -43,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/retry", post(retry))
 }
 
+paging::page_schema!(ReleasePage => ReleaseView);
+
 #[derive(Serialize, ToSchema)]
 pub struct RefusalView {
     /// Stable code: `not-pinned`, `foreign-registry`, `malformed-image`,
@@ -158,7 +160,7 @@ pub async fn deliver(
 #[utoipa::path(get, path = "/api/v1/applications/{id}/releases", tag = "Releases",
     params(("id" = i64, Path, description = "Verfahrens-Id"), ReleaseParams, Paging),
     responses(
-        (status = 200, body = Page<ReleaseView>),
+        (status = 200, body = ReleasePage),
     ))]
 pub async fn list_releases(
     State(state): State<AppState>,

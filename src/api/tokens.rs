@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(revoke))
 }
 
+paging::page_schema!(TokenPage => TokenView);
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
@@ -106,7 +108,7 @@ pub struct TokenFilter {
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "Konto",
     params(TokenFilter, Paging),
-    responses((status = 200, body = Page<TokenView>)))]
+    responses((status = 200, body = TokenPage)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

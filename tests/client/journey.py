@@ -34,15 +34,18 @@ from kontor_client.api.buchungen import (
     post_bookings_id_resize,
 )
 from kontor_client.api.katalog import get_catalog_prices, post_catalog_prices
-from kontor_client.api.kunden import get_customers_id, post_customers
+from kontor_client.api.kunden import get_customers, get_customers_id, post_customers
 from kontor_client.api.verfahren import (
     get_applications,
     get_applications_id,
+    patch_applications_id,
+    post_applications_id_move,
     post_customers_id_applications,
 )
 from kontor_client.models import (
     ApplicationView,
     BillingModel,
+    BookingPage,
     BookingState,
     BookingView,
     ContractView,
@@ -52,9 +55,12 @@ from kontor_client.models import (
     CreateCustomer,
     CreatePrice,
     Customer,
+    CustomerPage,
     GetCatalogPricesSize,
+    GetCustomersSort,
     KontingentInput,
-    PageBookingView,
+    MoveApplication,
+    RenameApplication,
     PriceVersionView,
     Problem,
     ReplaceContract,
@@ -250,6 +256,62 @@ def betreiber_customer_contract_application(betreiber: AuthenticatedClient) -> N
         check(after.kontingent.vcpu_millicores == 12000, f"Kontingent after the refusal {after.kontingent}")
         check(after.title == changed_terms["title"], f"title after the refusal {after.title!r}")
 
+    with step("1g Betreiber: page through the customers one at a time"):
+        seen: list[int] = []
+        cursor = None
+        while True:
+            if cursor is None:
+                page = get_customers.sync_detailed(client=betreiber, limit="1", sort=GetCustomersSort.ID)
+            else:
+                page = get_customers.sync_detailed(client=betreiber, limit="1", sort=GetCustomersSort.ID, cursor=cursor)
+            parsed = answer(page, 200, CustomerPage)
+            check(len(parsed.items) <= 1, f"{len(parsed.items)} items with limit=1")
+            seen.extend(c.id for c in parsed.items)
+            following = getattr(parsed, "next_", getattr(parsed, "next", None))
+            if not following:
+                check(len(seen) == parsed.total, f"{len(seen)} customers seen, total {parsed.total}")
+                break
+            cursor = following
+        check(seen == sorted(seen), f"sort=id gives ids in order: {seen}")
+        check(customer.id in seen, f"the new customer {customer.id} is not among {seen}")
+
+    with step("1h Betreiber: rename the application and move it to a second contract"):
+        renamed = answer(
+            patch_applications_id.sync_detailed(
+                application.id, client=betreiber, body=RenameApplication(name="Wohngeld digital")
+            ),
+            200,
+            ApplicationView,
+        )
+        check(renamed.name == "Wohngeld digital" and renamed.slug == "wohngeld", f"{renamed}")
+        second = answer(
+            post_contracts.sync_detailed(
+                client=betreiber,
+                body=CreateContract(
+                    customer_id=customer.id,
+                    kontingent=kontingent(4, 16, 100, 500),
+                    **dict(terms, number=terms["number"] + "-2"),
+                ),
+            ),
+            201,
+            ContractView,
+        )
+        moved = answer(
+            post_applications_id_move.sync_detailed(
+                application.id, client=betreiber, body=MoveApplication(contract_id=second.id)
+            ),
+            200,
+            ApplicationView,
+        )
+        check(moved.contract_id == second.id, f"contract_id after the move {moved.contract_id}")
+        refusal(
+            post_applications_id_move.sync_detailed(
+                application.id, client=betreiber, body=MoveApplication(contract_id=second.id)
+            ),
+            409,
+            "conflict",
+        )
+
 
 def betreiber_price(betreiber: AuthenticatedClient) -> None:
     # Tomorrow at the earliest in Germany; two days ahead holds at any hour.
@@ -315,7 +377,7 @@ def systempfleger_bookings(sp: AuthenticatedClient) -> None:
         page = answer(
             get_bookings.sync_detailed(client=sp, application_id=application.id, stage=Stage.SCHULUNG),
             200,
-            PageBookingView,
+            BookingPage,
         )
         check(booking.id in [b.id for b in page.items], f"booking {booking.id} not in {[b.id for b in page.items]}")
 
@@ -349,12 +411,12 @@ def systempfleger_bookings(sp: AuthenticatedClient) -> None:
             if attempt.status_code == HTTPStatus.CREATED:
                 fillers.append(answer(attempt, 201, BookingView).id)
                 continue
-            total_before = answer(get_bookings.sync_detailed(client=sp), 200, PageBookingView).total
+            total_before = answer(get_bookings.sync_detailed(client=sp), 200, BookingPage).total
             problem = refusal(attempt, 409, "kontingent-exceeded")
             break
         check(problem is not None, f"six XL bookings fit the Kontingent: {fillers}")
         check(problem.limit is not None, "the refusal names no limit")
-        total_after = answer(get_bookings.sync_detailed(client=sp), 200, PageBookingView).total
+        total_after = answer(get_bookings.sync_detailed(client=sp), 200, BookingPage).total
         check(total_after == total_before, f"{total_after} bookings after the refusal, {total_before} before")
         for booking_id in fillers:
             answer(post_bookings_id_cancel.sync_detailed(booking_id, client=sp), 200, BookingView)

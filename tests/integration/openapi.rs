@@ -212,7 +212,7 @@ async fn every_schema_reference_in_the_openapi_document_resolves(app: TestApp) {
     for schema in [
         "Problem",
         "BookingView",
-        "Page_BookingView",
+        "BookingPage",
         "ContractView",
         "CreateBooking",
     ] {
