@@ -30,76 +30,27 @@ KONTOR_BIN="$TARGET_DIR/debug/kontor"
 log() { printf 'client journey: %s\n' "$*"; }
 die() { printf 'client journey: ERROR: %s\n' "$*" >&2; exit 1; }
 
-# ------------------------------------------------------------- generator
+# shellcheck source=scripts/lib/kontor-run.sh
+. "$REPO_ROOT/scripts/lib/kontor-run.sh"
+
 pinned_version() {
-  sed -n 's/^openapi-python-client==\([^ ;#]*\).*/\1/p' "$REQUIREMENTS"
+  pinned_version_of openapi-python-client "$REQUIREMENTS"
 }
 
 ensure_generator() {
-  local pinned stamp="$VENV/.kontor-requirements.txt"
-  pinned="$(pinned_version)"
-  [ -n "$pinned" ] || die "$REQUIREMENTS pins no openapi-python-client==VERSION"
-  # Up to date when made from this very requirements file and still running
-  # (a changed python3 breaks a venv).
-  if [ -f "$stamp" ] && cmp -s "$REQUIREMENTS" "$stamp" \
-    && "$VENV/bin/openapi-python-client" --version 2>/dev/null | grep -qF "$pinned"; then
-    log "openapi-python-client $pinned present in $VENV"
-    return
-  fi
-  command -v python3 >/dev/null 2>&1 || die "python3 not found (scripts/ensure-deps.sh installs it)"
-  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 \
-    || die "python3 cannot make a venv: install python3-venv (scripts/ensure-deps.sh does)"
-  if [ -e "$VENV" ] && [ ! -f "$VENV/pyvenv.cfg" ]; then
-    die "$VENV exists and is no venv; remove it or set CLIENT_JOURNEY_VENV"
-  fi
-  log "installing openapi-python-client $pinned into $VENV"
-  python3 -m venv --clear "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    -r "$REQUIREMENTS" </dev/null
-  "$VENV/bin/openapi-python-client" --version | grep -qF "$pinned" \
-    || die "installed, but openapi-python-client --version is not $pinned"
-  cp "$REQUIREMENTS" "$stamp"
-  log "openapi-python-client $pinned installed"
+  ensure_pinned_venv "$REQUIREMENTS" "$VENV" openapi-python-client openapi-python-client \
+    CLIENT_JOURNEY_VENV
 }
 
-# ------------------------------------------------------------------ Kontor
-SERVER_PID=""
-DATA_DIR=""
-BASE_URL=""
-
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ -n "$DATA_DIR" ] && [ -z "${CLIENT_JOURNEY_KEEP:-}" ]; then
-    rm -rf "$DATA_DIR"
-  fi
+  stop_server "${CLIENT_JOURNEY_KEEP:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# As scripts/schemathesis.sh: the data dir, the port, rate limits off, and
-# none of the caller's KONTOR_* settings; runs from inside $DATA_DIR.
-KONTOR_ENV=()
-kontor_env() {
-  local name
-  KONTOR_ENV=()
-  for name in $(compgen -e); do
-    case "$name" in KONTOR_*) KONTOR_ENV+=(-u "$name") ;; esac
-  done
-  KONTOR_ENV+=(
-    KONTOR_DATA_DIR="$DATA_DIR"
-    KONTOR_LISTEN="${BASE_URL#http://}"
-    KONTOR_METRICS_LISTEN=off
-    KONTOR_RATE_LIMIT_API_PER_MINUTE=0
-    KONTOR_RATE_LIMIT_LOGIN_PER_MINUTE=0
-  )
-}
-
 # GET $1 into file $2; prints the status code (0 when unreachable).
 fetch() {
-  "$VENV/bin/python" - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" <<'PY'
 import sys, urllib.request, urllib.error
 try:
     with urllib.request.urlopen(sys.argv[1], timeout=10) as resp:
@@ -111,34 +62,6 @@ except OSError:
 PY
 }
 
-start_server() {
-  DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kontor-client-journey.XXXXXX")"
-  BASE_URL="http://127.0.0.1:$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  kontor_env
-  (cd "$DATA_DIR" && exec env "${KONTOR_ENV[@]}" "$KONTOR_BIN" serve) >"$DATA_DIR/server.log" 2>&1 &
-  SERVER_PID=$!
-  local _
-  for _ in $(seq 1 120); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      sed 's/\x1b\[[0-9;]*m//g' "$DATA_DIR/server.log" | tail -n 40 >&2 || true
-      die "Kontor exited during start (log above)"
-    fi
-    [ "$(fetch "$BASE_URL/readyz" /dev/null)" = 200 ] && return 0
-    sleep 0.5
-  done
-  sed 's/\x1b\[[0-9;]*m//g' "$DATA_DIR/server.log" | tail -n 40 >&2 || true
-  die "Kontor not ready at $BASE_URL/readyz after 60 s (log above)"
-}
-
-token_for() {
-  local token
-  token="$(cd "$DATA_DIR" && env "${KONTOR_ENV[@]}" "$KONTOR_BIN" token create \
-    --user "$1" --name client-journey 2>>"$DATA_DIR/token.log")" \
-    && [ -n "$token" ] \
-    || die "kontor token create --user $1 failed: $(cat "$DATA_DIR/token.log")"
-  printf '%s' "$token"
-}
-
 # -------------------------------------------------------------------- run
 started=$SECONDS
 ensure_generator
@@ -146,7 +69,7 @@ log "cargo build --features bench-seed --bin kontor"
 cargo build --quiet --features bench-seed --bin kontor
 [ -x "$KONTOR_BIN" ] || die "$KONTOR_BIN missing after cargo build"
 
-start_server
+start_server client-journey
 log "Kontor at $BASE_URL"
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -166,9 +89,9 @@ if [ "$generated" -ne 0 ] || grep -qiE 'warning|error' "$OUT/generate.log"; then
 fi
 [ -d "$OUT/kontor-client/kontor_client" ] || die "no package kontor_client in $OUT/kontor-client"
 
-KONTOR_TOKEN_BETREIBER="$(token_for betreiber)" || exit 1
-KONTOR_TOKEN_SYSTEMPFLEGER="$(token_for systempfleger)" || exit 1
-KONTOR_TOKEN_FINANZEN="$(token_for finanzen)" || exit 1
+KONTOR_TOKEN_BETREIBER="$(token_for betreiber client-journey)" || exit 1
+KONTOR_TOKEN_SYSTEMPFLEGER="$(token_for systempfleger client-journey)" || exit 1
+KONTOR_TOKEN_FINANZEN="$(token_for finanzen client-journey)" || exit 1
 export KONTOR_TOKEN_BETREIBER KONTOR_TOKEN_SYSTEMPFLEGER KONTOR_TOKEN_FINANZEN
 journey=0
 KONTOR_URL="$BASE_URL" PYTHONPATH="$OUT/kontor-client" PYTHONDONTWRITEBYTECODE=1 \

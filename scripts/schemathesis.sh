@@ -38,54 +38,18 @@ FIXTURE_IMAGE="registry.rz.example/kontor/fixture@sha256:$(printf 'ab%.0s' {1..3
 log() { printf 'schemathesis: %s\n' "$*"; }
 die() { printf 'schemathesis: ERROR: %s\n' "$*" >&2; exit 1; }
 
-# ------------------------------------------------------------ Schemathesis
+# shellcheck source=scripts/lib/kontor-run.sh
+. "$REPO_ROOT/scripts/lib/kontor-run.sh"
+
 pinned_version() {
-  sed -n 's/^schemathesis==\([^ ;#]*\).*/\1/p' "$REQUIREMENTS"
+  pinned_version_of schemathesis "$REQUIREMENTS"
 }
 
 ensure_schemathesis() {
-  local pinned stamp="$VENV/.kontor-requirements.txt"
-  pinned="$(pinned_version)"
-  [ -n "$pinned" ] || die "$REQUIREMENTS pins no schemathesis==VERSION"
-  # The venv is up to date when it was made from this very requirements file
-  # and still runs (a changed python3 breaks a venv).
-  if [ -f "$stamp" ] && cmp -s "$REQUIREMENTS" "$stamp" \
-    && "$VENV/bin/st" --version 2>/dev/null | grep -qF "$pinned"; then
-    log "Schemathesis $pinned present in $VENV"
-    return
-  fi
-  command -v python3 >/dev/null 2>&1 || die "python3 not found (scripts/ensure-deps.sh installs it)"
-  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 \
-    || die "python3 cannot make a venv: install python3-venv (scripts/ensure-deps.sh does)"
-  if [ -e "$VENV" ] && [ ! -f "$VENV/pyvenv.cfg" ]; then
-    die "$VENV exists and is no venv; remove it or set SCHEMATHESIS_VENV"
-  fi
-  log "installing Schemathesis $pinned into $VENV"
-  python3 -m venv --clear "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    -r "$REQUIREMENTS" </dev/null
-  "$VENV/bin/st" --version | grep -qF "$pinned" || die "installed, but st --version is not $pinned"
-  cp "$REQUIREMENTS" "$stamp"
-  log "Schemathesis $pinned installed"
+  ensure_pinned_venv "$REQUIREMENTS" "$VENV" schemathesis st SCHEMATHESIS_VENV
 }
 
-# ------------------------------------------------------------------ Kontor
-SERVER_PID=""
-DATA_DIR=""
-BASE_URL=""
 OUT_DIR=""
-
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-  if [ -n "$DATA_DIR" ]; then
-    rm -rf "$DATA_DIR"
-    DATA_DIR=""
-  fi
-}
 
 cleanup() {
   stop_server
@@ -94,31 +58,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The environment the kontor binary runs with: $DATA_DIR, $BASE_URL's port,
-# rate limits off, and none of the caller's KONTOR_* settings, so that every
-# run tests the same configuration. It runs from inside $DATA_DIR, so no
-# ./kontor.toml is read either.
-KONTOR_ENV=()
-kontor_env() {
-  local name
-  KONTOR_ENV=()
-  for name in $(compgen -e); do
-    case "$name" in KONTOR_*) KONTOR_ENV+=(-u "$name") ;; esac
-  done
-  KONTOR_ENV+=(
-    KONTOR_DATA_DIR="$DATA_DIR"
-    KONTOR_LISTEN="${BASE_URL#http://}"
-    KONTOR_METRICS_LISTEN=off
-    KONTOR_RATE_LIMIT_API_PER_MINUTE=0
-    KONTOR_RATE_LIMIT_LOGIN_PER_MINUTE=0
-  )
-}
-
-free_port() {
-  "$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Small HTTP client for readiness and the fixture: METHOD URL [TOKEN [JSON]].
+# Small HTTP client for the fixture: METHOD URL [TOKEN [JSON]].
 # Prints the status code, then the body.
 http() {
   "$VENV/bin/python" - "$@" <<'PY'
@@ -139,39 +79,6 @@ except urllib.error.HTTPError as e:
 except OSError as e:
     print(0); print(e)
 PY
-}
-
-start_server() {
-  DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kontor-schemathesis.XXXXXX")"
-  BASE_URL="http://127.0.0.1:$(free_port)"
-  kontor_env
-  # The subshell execs, so $! is the server's own pid.
-  (cd "$DATA_DIR" && exec env "${KONTOR_ENV[@]}" "$KONTOR_BIN" serve) >"$DATA_DIR/server.log" 2>&1 &
-  SERVER_PID=$!
-  local _ out
-  for _ in $(seq 1 120); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      sed 's/\x1b\[[0-9;]*m//g' "$DATA_DIR/server.log" | tail -n 40 >&2 || true
-      die "Kontor exited during start (log above)"
-    fi
-    out="$(http GET "$BASE_URL/readyz")"
-    if [ "${out%%$'\n'*}" = 200 ]; then
-      return 0
-    fi
-    sleep 0.5
-  done
-  sed 's/\x1b\[[0-9;]*m//g' "$DATA_DIR/server.log" | tail -n 40 >&2 || true
-  die "Kontor not ready at $BASE_URL/readyz after 60 s (log above)"
-}
-
-# Prints a new API token of demo user $1 (the CLI's remark goes to a log).
-token_for() {
-  local token
-  token="$(cd "$DATA_DIR" && env "${KONTOR_ENV[@]}" "$KONTOR_BIN" token create \
-    --user "$1" --name schemathesis 2>>"$DATA_DIR/token.log")" \
-    && [ -n "$token" ] \
-    || die "kontor token create --user $1 failed: $(cat "$DATA_DIR/token.log")"
-  printf '%s' "$token"
 }
 
 # $1 expected status, then http's arguments. Prints the body.
@@ -222,11 +129,11 @@ deliver_fixture() {
 # $1 role (demo user login); $2 file for the output. Returns st's status.
 run_role() {
   local role="$1" out="$2" token status=0
-  start_server
+  start_server schemathesis
   # die inside $(…) would only end the subshell: hence the `|| exit`.
-  token="$(token_for entwickler)" || exit 1
+  token="$(token_for entwickler schemathesis)" || exit 1
   deliver_fixture "$token"
-  token="$(token_for "$role")" || exit 1
+  token="$(token_for "$role" schemathesis)" || exit 1
   log "$role: Kontor at $BASE_URL, $MAX_EXAMPLES examples per operation, seed $SEED"
   # Hypothesis keeps its Unicode tables there instead of in ./.hypothesis.
   HYPOTHESIS_STORAGE_DIRECTORY="$VENV/hypothesis" "$VENV/bin/st" --config-file "$CONFIG" --no-color run \

@@ -270,7 +270,7 @@ pub struct MoveApplication {
     request_body = MoveApplication,
     responses(
         (status = 200, body = ApplicationView),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`kontingent-exceeded`, `contract-not-valid`, or `conflict`: it is that contract already"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`kontingent-exceeded`, `contract-not-valid`, `conflict` (it is that contract already), or `validation` on `contract_id`: not a contract of the customer"),
     ))]
 pub async fn move_to(
     State(state): State<AppState>,
@@ -281,7 +281,11 @@ pub async fn move_to(
 ) -> Result<Json<ApplicationView>, Problem> {
     policy::administer(&user).map_err(Error::from)?;
     let input: MoveApplication = parse_json(&headers, &body)?;
-    app::applications::move_to(&state.db, &user, id, input.contract_id, db::now()).await?;
+    // A contract that is not the customer's is the state of things, as on
+    // creation: 409.
+    app::applications::move_to(&state.db, &user, id, input.contract_id, db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     Ok(Json(view(
         app::applications::get(&state.db, &user, id).await?,
     )))

@@ -133,6 +133,28 @@ pub struct ApiDoc;
 
 struct BearerAuth;
 
+/// Every operation of the document, with its path and method, for the
+/// modifiers below.
+fn operations(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&str, &'static str, &mut utoipa::openapi::path::Operation)> {
+    openapi.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ]
+        .into_iter()
+        .filter_map(move |(method, operation)| {
+            operation
+                .as_mut()
+                .map(|operation| (path.as_str(), method, operation))
+        })
+    })
+}
+
 /// Operation ids from method and path (`post_customers_id_applications`):
 /// unique by construction, as OpenAPI requires, and stable when a handler
 /// is renamed. Generated clients name their methods after them.
@@ -140,24 +162,14 @@ struct OperationIds;
 
 impl Modify for OperationIds {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, method, operation) in operations(openapi) {
             let words: Vec<&str> = path
                 .trim_start_matches("/api/v1/")
                 .split('/')
                 .map(|segment| segment.trim_matches(|c| c == '{' || c == '}'))
                 .collect();
             let name = words.join("_").replace('-', "_");
-            for (method, operation) in [
-                ("get", &mut item.get),
-                ("post", &mut item.post),
-                ("put", &mut item.put),
-                ("patch", &mut item.patch),
-                ("delete", &mut item.delete),
-            ] {
-                if let Some(operation) = operation {
-                    operation.operation_id = Some(format!("{method}_{name}"));
-                }
-            }
+            operation.operation_id = Some(format!("{method}_{name}"));
         }
     }
 }
@@ -170,29 +182,18 @@ struct ResponseDescriptions;
 
 impl Modify for ResponseDescriptions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    if let utoipa::openapi::RefOr::T(response) = response
-                        && response.description.trim().is_empty()
-                    {
-                        response.description = status
-                            .parse::<u16>()
-                            .ok()
-                            .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
-                            .and_then(|code| code.canonical_reason())
-                            .unwrap_or("Antwort")
-                            .to_owned();
-                    }
+        for (_, _, operation) in operations(openapi) {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && response.description.trim().is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Antwort")
+                        .to_owned();
                 }
             }
         }
@@ -208,29 +209,18 @@ struct HeaderSchemas;
 impl Modify for HeaderSchemas {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{RefOr, path::ParameterIn};
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                for parameter in operation.parameters.iter_mut().flatten() {
-                    let RefOr::T(p) = parameter else { continue };
-                    if !matches!(p.parameter_in, ParameterIn::Header) {
-                        continue;
-                    }
-                    let schema = match p.name.to_ascii_lowercase().as_str() {
-                        "idempotency-key" => params::idempotency_key(),
-                        "if-match" => params::entity_tag(),
-                        _ => continue,
-                    };
-                    p.schema = Some(RefOr::T(schema));
+        for (_, _, operation) in operations(openapi) {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(p) = parameter else { continue };
+                if !matches!(p.parameter_in, ParameterIn::Header) {
+                    continue;
                 }
+                let schema = match p.name.to_ascii_lowercase().as_str() {
+                    "idempotency-key" => params::idempotency_key(),
+                    "if-match" => params::entity_tag(),
+                    _ => continue,
+                };
+                p.schema = Some(RefOr::T(schema));
             }
         }
     }
@@ -325,60 +315,49 @@ impl Modify for CommonAnswers {
         let reused_key = problem(
             "Der Idempotency-Key wurde schon für eine andere Anfrage verwendet (`conflict`)",
         );
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, _, operation) in operations(openapi) {
             let names_an_object = path.contains('{');
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                // Only operations that authenticate (not the document itself).
-                if operation.security.as_ref().is_some_and(|s| s.is_empty()) {
-                    continue;
-                }
-                let takes_input = names_an_object
-                    || operation.request_body.is_some()
-                    || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
-                let answers = &mut operation.responses.responses;
-                for (status, response) in &common {
+            // Only operations that authenticate (not the document itself).
+            if operation.security.as_ref().is_some_and(|s| s.is_empty()) {
+                continue;
+            }
+            let takes_input = names_an_object
+                || operation.request_body.is_some()
+                || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let answers = &mut operation.responses.responses;
+            for (status, response) in &common {
+                answers
+                    .entry((*status).into())
+                    .or_insert_with(|| response.clone().into());
+            }
+            if names_an_object {
+                answers
+                    .entry("404".into())
+                    .or_insert_with(|| not_found.clone().into());
+            }
+            if takes_input {
+                answers
+                    .entry("422".into())
+                    .or_insert_with(|| invalid.clone().into());
+            }
+            // Whatever reads a body refuses what is not JSON, too large
+            // or not declared as JSON; whatever takes an Idempotency-Key
+            // refuses a key used for another request.
+            if operation.request_body.is_some() {
+                for (status, response) in &body_answers {
                     answers
                         .entry((*status).into())
                         .or_insert_with(|| response.clone().into());
                 }
-                if names_an_object {
-                    answers
-                        .entry("404".into())
-                        .or_insert_with(|| not_found.clone().into());
-                }
-                if takes_input {
-                    answers
-                        .entry("422".into())
-                        .or_insert_with(|| invalid.clone().into());
-                }
-                // Whatever reads a body refuses what is not JSON, too large
-                // or not declared as JSON; whatever takes an Idempotency-Key
-                // refuses a key used for another request.
-                if operation.request_body.is_some() {
-                    for (status, response) in &body_answers {
-                        answers
-                            .entry((*status).into())
-                            .or_insert_with(|| response.clone().into());
-                    }
-                }
-                let idempotent = operation.parameters.as_ref().is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key")))
-                });
-                if idempotent {
-                    answers
-                        .entry("409".into())
-                        .or_insert_with(|| reused_key.clone().into());
-                }
+            }
+            let idempotent = operation.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.name.eq_ignore_ascii_case("Idempotency-Key")))
+            });
+            if idempotent {
+                answers
+                    .entry("409".into())
+                    .or_insert_with(|| reused_key.clone().into());
             }
         }
     }

@@ -96,7 +96,11 @@ pub async fn create_product(
         name: name.expect("checked"),
         description: description.expect("checked"),
     };
-    let id = app::catalog::create_product(&state.db, &user, &new, db::now()).await?;
+    // Well-formed (checked above); a slug taken already is the catalogue's
+    // state.
+    let id = app::catalog::create_product(&state.db, &user, &new, db::now())
+        .await
+        .map_err(Problem::refused_by_state)?;
     let view = product(&state, new.slug.as_str()).await?;
     Ok(super::created(
         Json(view),

@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{
-    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_validation, expect_json,
-    id, until,
+    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_refused_by_state,
+    assert_validation, expect_json, id, until,
 };
 
 api_tests! {
@@ -314,12 +314,12 @@ async fn a_move_needs_another_running_contract_of_the_same_customer(app: TestApp
     let betreiber = app.token_for("betreiber").await;
     let before = app.counts().await;
 
-    assert_validation(
+    assert_refused_by_state(
         move_to(&app, &betreiber, t.application_id, other.contract_id).await,
         "contract_id",
     )
     .await;
-    assert_validation(
+    assert_refused_by_state(
         move_to(&app, &betreiber, t.application_id, 999_999).await,
         "contract_id",
     )

@@ -8,7 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{
-    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_validation, expect_json, id,
+    TestApp, assert_forbidden, assert_not_found, assert_problem, assert_refused_by_state,
+    assert_validation, expect_json, id,
 };
 
 api_tests! {
@@ -294,7 +295,9 @@ async fn the_checks_answer_price_and_contract_afterwards_or_the_bookings_refusal
         "kontingent-exceeded",
     )
     .await;
-    assert_validation(
+    // The size booked already: the request is fine, the booking's state
+    // refuses it (409, as the resize itself).
+    assert_refused_by_state(
         app.post_json(&path, &t.token, &json!({"size": "S"})).await,
         "size",
     )
@@ -354,7 +357,7 @@ async fn the_betreiber_adds_a_product_and_sets_what_a_size_grants(app: TestApp) 
         sizes.iter().all(|s| s["price_per_hour"].is_null()),
         "no price yet: {product}"
     );
-    assert_validation(
+    assert_refused_by_state(
         app.post_json(
             "/api/v1/catalog/products",
             &betreiber,
