@@ -71,6 +71,7 @@ async fn product(state: &AppState, slug: &str) -> Result<ProductView, Problem> {
     request_body = CreateProduct,
     responses(
         (status = 201, body = ProductView, headers(("Location" = String))),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`validation` on `slug`: taken already"),
     ))]
 pub async fn create_product(
     State(state): State<AppState>,
