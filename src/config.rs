@@ -230,6 +230,20 @@ pub struct Settings {
     /// Seconds between looks at every contract's budget forecast
     /// (`KONTOR_BUDGET_WATCH_EVERY_SECONDS`); 0 switches it off.
     pub budget_watch_every_seconds: u64,
+    /// Who runs this portal, as the accessibility statement names it
+    /// (`KONTOR_PROVIDER_NAME`).
+    pub provider_name: String,
+    /// The provider's Impressum and Datenschutzerklärung, linked in every
+    /// footer (`KONTOR_IMPRINT_URL`, `KONTOR_PRIVACY_URL`).
+    pub imprint_url: Option<String>,
+    pub privacy_url: Option<String>,
+    /// Where people report barriers (`KONTOR_ACCESSIBILITY_CONTACT`): an
+    /// e-mail address, the feedback route the Barrierefreiheitserklärung
+    /// names (BITV 2.0 § 7).
+    pub accessibility_contact: Option<String>,
+    /// The provider's own "Stand der Vereinbarkeit", paragraphs separated by
+    /// blank lines (`KONTOR_ACCESSIBILITY_STATEMENT_FILE`); else Kontor's.
+    pub accessibility_statement_file: Option<std::path::PathBuf>,
     /// Log filter in `tracing` syntax (`KONTOR_LOG`).
     pub log: String,
     /// Log as JSON lines (`KONTOR_LOG_JSON`).
@@ -291,6 +305,11 @@ impl Default for Settings {
             smtp_idle_seconds: 30,
             webhook_timeout_seconds: 10,
             webhook_allow_http: false,
+            provider_name: "Der Betreiber dieses Portals".into(),
+            imprint_url: None,
+            privacy_url: None,
+            accessibility_contact: None,
+            accessibility_statement_file: None,
             notify_workers: 4,
             notify_poll_ms: 1000,
             notify_lease_seconds: 120,
@@ -352,6 +371,24 @@ impl Settings {
         }
         if let Some(public) = &self.public_url {
             url::Url::parse(public).context("KONTOR_PUBLIC_URL is not a URL")?;
+        }
+        for (name, link) in [
+            ("KONTOR_IMPRINT_URL", &self.imprint_url),
+            ("KONTOR_PRIVACY_URL", &self.privacy_url),
+        ] {
+            if let Some(link) = link {
+                let parsed =
+                    url::Url::parse(link).with_context(|| format!("{name} is not a URL"))?;
+                if !matches!(parsed.scheme(), "https" | "http") {
+                    anyhow::bail!("{name} must be an https:// (or http://) address");
+                }
+            }
+        }
+        if let Some(contact) = &self.accessibility_contact
+            && (!contact.contains('@')
+                || contact.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            anyhow::bail!("KONTOR_ACCESSIBILITY_CONTACT must be an e-mail address");
         }
         self.metrics_address()?;
         self.check_oidc()?;

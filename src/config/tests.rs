@@ -20,6 +20,17 @@ fn the_defaults_are_valid() {
 fn an_invalid_setting_is_named_in_the_message() {
     assert!(refused(|s| s.database_url = Some("mysql://x".into())).contains("KONTOR_DATABASE_URL"));
     assert!(refused(|s| s.public_url = Some("kein url".into())).contains("KONTOR_PUBLIC_URL"));
+    assert!(
+        refused(|s| s.imprint_url = Some("javascript:alert(1)".into()))
+            .contains("KONTOR_IMPRINT_URL")
+    );
+    assert!(
+        refused(|s| s.privacy_url = Some("/datenschutz".into())).contains("KONTOR_PRIVACY_URL")
+    );
+    assert!(
+        refused(|s| s.accessibility_contact = Some("Service Desk".into()))
+            .contains("KONTOR_ACCESSIBILITY_CONTACT")
+    );
     assert!(refused(|s| s.oidc_issuer = Some("nope".into())).contains("KONTOR_OIDC_ISSUER"));
     assert!(
         refused(|s| s.oidc_issuer = Some("https://sso.example".into()))

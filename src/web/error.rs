@@ -153,6 +153,9 @@ impl IntoResponse for PageError {
                 csrf: String::new(),
                 demo: crate::config::DemoMode::Off,
                 waiting: 0,
+                // Built without the settings (an error may come before
+                // them): Kontor's own links only.
+                footer: super::Footer::default(),
             },
             heading,
             message,

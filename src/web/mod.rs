@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama + KERN UX). One module per page; every page
 //! works without JavaScript. German first.
 
+pub mod accessibility;
 pub mod admin;
 pub mod billing;
 pub mod bookings;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { see_other(Url::Overview) }),
         )
         .merge(login::router())
+        .merge(accessibility::router())
         .merge(tokens::router())
         .merge(notifications::router())
         .merge(overview::router())
@@ -107,6 +109,24 @@ pub struct Layout {
     pub demo: DemoMode,
     /// Requests waiting for this person's decision ("Freigaben (N)").
     pub waiting: i64,
+    pub footer: Footer,
+}
+
+/// What every page's footer links to besides Kontor's own pages: the
+/// provider's Impressum and Datenschutzerklärung, where configured.
+#[derive(Debug, Clone, Default)]
+pub struct Footer {
+    pub imprint: Option<String>,
+    pub privacy: Option<String>,
+}
+
+impl Footer {
+    pub fn of(settings: &crate::config::Settings) -> Footer {
+        Footer {
+            imprint: settings.imprint_url.clone(),
+            privacy: settings.privacy_url.clone(),
+        }
+    }
 }
 
 impl Layout {
@@ -121,6 +141,11 @@ impl Layout {
                 "Neben dem Identitätsanbieter ist die Anmeldung mit Demo-Benutzer:innen eingeschaltet (Testsystem). Nicht für den Produktivbetrieb.",
             ),
         }
+    }
+
+    /// Kontor's version, in the footer (a report of a problem names it).
+    pub fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
     }
 
     pub fn is(&self, nav: Nav) -> bool {

@@ -90,6 +90,7 @@ pub struct PageUser {
     pub demo: crate::config::DemoMode,
     /// Requests waiting for this person's decision.
     pub waiting: i64,
+    pub footer: super::Footer,
 }
 
 impl PageUser {
@@ -101,6 +102,7 @@ impl PageUser {
             csrf: self.csrf.clone(),
             demo: self.demo,
             waiting: self.waiting,
+            footer: self.footer.clone(),
         }
     }
 }
@@ -158,6 +160,7 @@ where
             csrf,
             demo: state.settings.demo_mode(),
             waiting,
+            footer: super::Footer::of(&state.settings),
         })
     }
 }

@@ -53,6 +53,8 @@ routes! {
     /// Where the OpenID provider sends the browser back (the redirect URI).
     LoginReturn = "/anmelden/rueckkehr",
     Logout = "/abmelden",
+    /// The Barrierefreiheitserklärung (BITV 2.0 § 7), without login.
+    Accessibility = "/barrierefreiheit",
     Tokens = "/api-tokens",
     TokenRevoke = "/api-tokens/{id}/widerrufen",
     /// The catalogue with the booking form.
@@ -131,6 +133,7 @@ pub enum Url {
     LoginWithProvider,
     LoginReturn,
     Logout,
+    Accessibility,
     Tokens,
     TokenRevoke(i64),
     Shop,
@@ -387,6 +390,7 @@ impl Route {
             Url::LoginWithProvider => Route::LoginWithProvider,
             Url::LoginReturn => Route::LoginReturn,
             Url::Logout => Route::Logout,
+            Url::Accessibility => Route::Accessibility,
             Url::Tokens => Route::Tokens,
             Url::TokenRevoke(_) => Route::TokenRevoke,
             Url::Shop | Url::ShopChoice { .. } => Route::Shop,

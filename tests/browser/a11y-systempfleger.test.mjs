@@ -26,6 +26,18 @@ describe('login page (not logged in)', () => {
     assert.equal(new URL(page.url()).pathname, '/anmelden');
     assertNoCsp();
   });
+
+  it('/barrierefreiheit, reached from the footer', async () => {
+    const { page, assertNoCsp } = await env.open(null);
+    await page.goto('/anmelden');
+    await follow(page, () => page.getByRole('navigation', { name: 'Rechtliches und Hilfe' })
+      .getByRole('link', { name: 'Barrierefreiheit' }).click());
+    assert.equal(new URL(page.url()).pathname, '/barrierefreiheit');
+    await checkA11y(page, '/barrierefreiheit');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Erklärung zur Barrierefreiheit');
+    assert.equal(await page.getByRole('link', { name: 'www.schlichtungsstelle-bgg.de' }).count(), 1);
+    assertNoCsp();
+  });
 });
 
 describe('Systempfleger:in', () => {

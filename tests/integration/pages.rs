@@ -17,6 +17,7 @@ api_tests! {
     the_betreiber_area_is_closed_to_customers,
     a_logged_out_browser_is_sent_to_the_login_page,
     an_environment_is_dissolved_through_the_pages_only_once_nothing_is_booked_there,
+    the_accessibility_statement_is_public_and_names_the_feedback_route_and_the_schlichtungsstelle,
 }
 
 async fn every_state_changing_form_without_a_valid_csrf_token_is_refused_and_changes_nothing(
@@ -404,4 +405,92 @@ async fn an_environment_is_dissolved_through_the_pages_only_once_nothing_is_book
     assert!(page.contains("aufgelöst"), "{page}");
     // Twice is once: there is nothing left to dissolve.
     assert_eq!(sp.post(&dissolve_path, &[]).await.0, StatusCode::CONFLICT);
+}
+
+async fn the_accessibility_statement_is_public_and_names_the_feedback_route_and_the_schlichtungsstelle(
+    app: TestApp,
+) {
+    // Without login, with the defaults: Kontor's own assessment, the
+    // service desk as the feedback route, no Impressum link.
+    let anonymous = reqwest::Client::new();
+    let page = anonymous
+        .get(format!("{}/barrierefreiheit", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "Erklärung zur Barrierefreiheit",
+        "teilweise vereinbar",
+        "Der Betreiber dieses Portals ist bemüht",
+        "an den Service-Desk des Anbieters",
+        "https://www.schlichtungsstelle-bgg.de",
+        concat!("Kontor ", env!("CARGO_PKG_VERSION")),
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+    assert!(
+        !html.contains(">Impressum<"),
+        "no Impressum link while none is set"
+    );
+
+    // The provider's own words, contact and links.
+    let statement = std::env::temp_dir().join(format!(
+        "kontor-erklaerung-{}.txt",
+        crate::support::unique()
+    ));
+    std::fs::write(
+        &statement,
+        "Die Seiten sind vollständig vereinbar.\n\nStand: 1. Dezember 2026.",
+    )
+    .unwrap();
+    let configured = app
+        .sibling(|s| {
+            s.provider_name = "Das ITZ Musterland".into();
+            s.accessibility_contact = Some("barrierefreiheit@itz.example".into());
+            s.imprint_url = Some("https://itz.example/impressum".into());
+            s.privacy_url = Some("https://itz.example/datenschutz".into());
+            s.accessibility_statement_file = Some(statement.clone());
+        })
+        .await;
+    let html = anonymous
+        .get(format!("{}/barrierefreiheit", configured.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "Das ITZ Musterland ist bemüht",
+        "href=\"mailto:barrierefreiheit@itz.example\"",
+        "<p class=\"kern-body\">Die Seiten sind vollständig vereinbar.</p>",
+        "Stand: 1. Dezember 2026.",
+        "href=\"https://itz.example/impressum\"",
+        "href=\"https://itz.example/datenschutz\"",
+    ] {
+        assert!(html.contains(expected), "{expected} missing in {html}");
+    }
+    assert!(
+        !html.contains("teilweise vereinbar"),
+        "the provider's words replace Kontor's"
+    );
+    // Every page's footer carries the links, the login page as well as a
+    // signed-in one.
+    let login = anonymous
+        .get(format!("{}/anmelden", configured.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("href=\"/barrierefreiheit\""));
+    assert!(login.contains("href=\"https://itz.example/impressum\""));
+    let browser = Browser::log_in(&configured, "systempfleger").await;
+    let (_, overview) = browser.get("/uebersicht").await;
+    assert!(overview.contains("href=\"https://itz.example/datenschutz\""));
+    assert!(overview.contains("href=\"/barrierefreiheit\""));
+    std::fs::remove_file(&statement).ok();
 }

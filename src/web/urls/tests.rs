@@ -20,6 +20,7 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::LoginWithProvider, "/anmelden/oidc"),
         (Url::LoginReturn, "/anmelden/rueckkehr"),
         (Url::Logout, "/abmelden"),
+        (Url::Accessibility, "/barrierefreiheit"),
         (Url::Tokens, "/api-tokens"),
         (Url::TokenRevoke(3), "/api-tokens/3/widerrufen"),
         (Url::Shop, "/katalog"),
@@ -289,8 +290,9 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 16] = [
+const ROUTERS: [&str; 17] = [
     include_str!("../mod.rs"),
+    include_str!("../accessibility.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
     include_str!("../overview.rs"),
@@ -387,6 +389,7 @@ const VARIANTS: usize = variants!(
     Url::LoginWithProvider,
     Url::LoginReturn,
     Url::Logout,
+    Url::Accessibility,
     Url::Tokens,
     Url::TokenRevoke(_),
     Url::Shop,
