@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { focused, tabTo, useKontor } from './portal.mjs';
+import { focused, press, tabTo, useKontor } from './portal.mjs';
 
 const env = useKontor({ before, after });
 
@@ -94,5 +94,26 @@ test('a form with errors re-renders and the error summary links reach the fields
   assert.equal(link.text, 'Bitte ein Verfahren wählen.');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement?.id === 'f-application_id');
+  assertNoCsp();
+});
+
+test('a refused form starts with its error summary: it has the focus, its links name the fields', async () => {
+  const { page, assertNoCsp } = await env.open('systempfleger');
+  await page.goto('/api-tokens');
+  await page.getByLabel('Name', { exact: true }).fill('');
+  await page.getByLabel('Gültig bis einschließlich').fill('2000-01-01');
+  const res = await press(page, 'Token erstellen');
+  assert.equal(res.status(), 422);
+  await page.waitForFunction(() => document.activeElement?.classList.contains('kontor-error-summary'));
+  const links = page.locator('.kontor-error-summary a');
+  assert.equal(await links.count(), 2, 'one link per refused field');
+  for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    assert.equal(await page.locator(href).count(), 1, `${href} names a field of the form`);
+  }
+  // The next Tab goes to the first error's link, not back to the top.
+  await page.keyboard.press('Tab');
+  const next = await focused(page);
+  assert.equal(next.tag, 'a');
+  assert.equal(next.text, await links.first().innerText());
   assertNoCsp();
 });
