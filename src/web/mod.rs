@@ -55,6 +55,34 @@ pub fn router() -> Router<AppState> {
         .merge(revision::router())
         .merge(admin::router())
         .layer(axum::middleware::from_fn(refuse_control_in_query))
+        .layer(axum::middleware::from_fn(title_names_refusal))
+}
+
+/// A page that refuses a form (422) says so in its title first, "Fehler:
+/// …" (the GOV.UK pattern): the title is what a screen reader announces
+/// when the page opens and what the browser tab shows. Done once here for
+/// every form instead of in each handler.
+async fn title_names_refusal(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if response.status() != axum::http::StatusCode::UNPROCESSABLE_ENTITY || !html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Pages are rendered whole in memory already; 8 MiB is far above any.
+    let Ok(bytes) = axum::body::to_bytes(body, 8 << 20).await else {
+        return PageError::internal(anyhow::anyhow!("page body unreadable")).into_response();
+    };
+    let page = String::from_utf8_lossy(&bytes).replacen("<title>", "<title>Fehler: ", 1);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
 }
 
 /// Query parameters reach list filters and lookups; a control character

@@ -97,13 +97,14 @@ test('a form with errors re-renders and the error summary links reach the fields
   assertNoCsp();
 });
 
-test('a refused form starts with its error summary: it has the focus, its links name the fields', async () => {
+test('a refused form says so in its title and starts with its error summary: it has the focus, its links name the fields', async () => {
   const { page, assertNoCsp } = await env.open('systempfleger');
   await page.goto('/api-tokens');
   await page.getByLabel('Name', { exact: true }).fill('');
   await page.getByLabel('Gültig bis einschließlich').fill('2000-01-01');
   const res = await press(page, 'Token erstellen');
   assert.equal(res.status(), 422);
+  assert.equal(await page.title(), 'Fehler: API-Tokens – Kontor', 'the title names the refusal first');
   await page.waitForFunction(() => document.activeElement?.classList.contains('kontor-error-summary'));
   const links = page.locator('.kontor-error-summary a');
   assert.equal(await links.count(), 2, 'one link per refused field');
