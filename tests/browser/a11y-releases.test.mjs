@@ -242,13 +242,17 @@ describe('release pages', () => {
 
   it('/verfahren/{id}/releases with accepted and refused deliveries', async () => {
     const { page } = await entwickler();
-    for (const [version, image] of [
-      ['1.1.0', 'registry.rz.example/musterhausen/buergerservice:1.1.0'],
-      ['1.1.1', `ghcr.io/fremd/buergerservice@sha256:${'cd'.repeat(32)}`],
-      ['1.0.0', pinned('buergerservice', '1.0.0-again')],
+    // An image not pinned is a wrong request (422); a registry off the list
+    // and a version delivered already are refused by the state of things
+    // (409, docs/api.md).
+    for (const [version, image, status] of [
+      ['1.1.0', 'registry.rz.example/musterhausen/buergerservice:1.1.0', 422],
+      ['1.1.1', `ghcr.io/fremd/buergerservice@sha256:${'cd'.repeat(32)}`, 409],
+      ['1.0.0', pinned('buergerservice', '1.0.0-again'), 409],
     ]) {
       const r = await api(env, token, 'POST', `/applications/${id}/releases`, { version, image });
-      assert.equal(r.status, 422, `${version}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.status, status, `${version}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.type, 'urn:kontor:problem:checkup-refused');
     }
     const r = await api(env, token, 'POST', `/applications/${id}/releases`, { version: '1.2.0', image: pinned('buergerservice', '1.2.0') });
     assert.equal(r.status, 201, JSON.stringify(r.body));

@@ -396,13 +396,15 @@ describe('Checkup refusals on /verfahren/{id}/releases', () => {
     const token = await createToken(env, 'entwickler');
     const deliveries = [
       ['3.0.0', 'registry.rz.example/musterhausen/kfz-zulassung:3.0.0', 'not-pinned',
-        'Das Image ist nicht per Digest festgelegt (…@sha256:<64 Hex-Zeichen>); ein Tag kann sich später ändern.'],
+        'Das Image ist nicht per Digest festgelegt (…@sha256:<64 Hex-Zeichen>); ein Tag kann sich später ändern.', 422],
       ['3.0.1', `ghcr.io/fremd/kfz-zulassung@sha256:${'ab'.repeat(32)}`, 'foreign-registry',
-        'Die Registry ghcr.io steht nicht auf der Liste der zugelassenen Registries.'],
+        'Die Registry ghcr.io steht nicht auf der Liste der zugelassenen Registries.', 409],
     ];
-    for (const [version, image, reason] of deliveries) {
+    // Not pinned: a wrong request (422); a registry off the list: refused by
+    // the state of things (409, docs/api.md).
+    for (const [version, image, reason, , status] of deliveries) {
       const r = await api(env, token, 'POST', `/applications/${id}/releases`, { version, image });
-      assert.equal(r.status, 422, `${version}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.status, status, `${version}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.reason, reason);
     }
     // A version the application has already is refused, too.
@@ -411,7 +413,7 @@ describe('Checkup refusals on /verfahren/{id}/releases', () => {
     assert.equal(first.status, 201, JSON.stringify(first.body));
     const again = await api(env, token, 'POST', `/applications/${id}/releases`,
       { version: '3.1.0', image: pinned('kfz-zulassung', '3.1.0-b') });
-    assert.equal(again.status, 422);
+    assert.equal(again.status, 409);
     assert.equal(again.body.reason, 'duplicate-version');
 
     const res = await page.goto(`/verfahren/${id}/releases`);
