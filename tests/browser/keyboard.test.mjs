@@ -88,9 +88,10 @@ test('a form with errors re-renders and the error summary links reach the fields
   ]) {
     assert.equal((await page.locator(`#${field}`).innerText()).trim(), text);
   }
-  // Follow the first summary link with the keyboard: focus lands on the select.
-  await skipToContent(page);
-  const link = await tabTo(page, (x) => x.tag === 'a' && x.text === 'Bitte ein Verfahren wählen.', 'the first error link');
+  // The summary has the focus when the page opens, so the very next Tab is
+  // its first link; following it with Enter lands on the select.
+  await page.waitForFunction(() => document.activeElement?.classList.contains('kontor-error-summary'));
+  const link = await tabTo(page, (x) => x.tag === 'a' && x.text === 'Bitte ein Verfahren wählen.', 'the first error link', 1);
   assert.equal(link.text, 'Bitte ein Verfahren wählen.');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.activeElement?.id === 'f-application_id');
