@@ -99,7 +99,7 @@ pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Application>> {
 pub async fn rename(db: &Db, user: &CurrentUser, id: i64, name: &Text, now: i64) -> Result<()> {
     policy::administer(user)?;
     let mut change = Change::begin(db, user, now).await?;
-    let before = db::applications::find_in(change.conn(), id)
+    let before = db::applications::find(&mut *change.conn(), id)
         .await?
         .ok_or(Error::NotFound)?;
     if before.name == name.as_str() {
@@ -150,12 +150,14 @@ pub async fn move_to(
         ));
     }
     let (first, second) = (from_id.min(contract_id), from_id.max(contract_id));
+    let mut to = None;
     for locked in [first, second] {
-        db::contracts::load(db, change.conn(), locked, true).await?;
+        let contract = db::contracts::load(db, change.conn(), locked, true).await?;
+        if locked == contract_id {
+            to = contract;
+        }
     }
-    let to = db::contracts::load(db, change.conn(), contract_id, false)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let to = to.ok_or(Error::NotFound)?;
     let open = db::bookings::open_of_application(change.conn(), id, now).await?;
     if !open.is_empty() {
         if !to.is_valid_at(now) {

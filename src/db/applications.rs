@@ -33,10 +33,14 @@ pub async fn list_for_customer(pool: &AnyPool, customer_id: i64) -> sqlx::Result
     list(pool, Scope::Customer(customer_id)).await
 }
 
-pub async fn find(pool: &AnyPool, id: i64) -> sqlx::Result<Option<Application>> {
+/// One application, on the pool or inside a change.
+pub async fn find<'e, E>(executor: E, id: i64) -> sqlx::Result<Option<Application>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query_as(super::sql(format!("{SELECT} WHERE a.id = $1")))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
 }
 
@@ -78,14 +82,6 @@ pub async fn name_of(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<St
         .fetch_one(conn)
         .await?;
     Ok(name)
-}
-
-/// One application inside a change.
-pub async fn find_in(conn: &mut sqlx::AnyConnection, id: i64) -> sqlx::Result<Option<Application>> {
-    sqlx::query_as(super::sql(format!("{SELECT} WHERE a.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
 }
 
 pub async fn set_name(tx: &mut Tx, id: i64, name: &str) -> sqlx::Result<()> {
