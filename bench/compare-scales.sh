@@ -23,9 +23,9 @@ small="${SCALES[0]}"; large="${SCALES[1]}"
 {
   echo "# CPU per request, dataset ×$small and ×$large ($(date '+%Y-%m-%d %H:%M %Z'))"
   echo
-  echo "| target | ×$small Kontor + PostgreSQL µs | ×$large Kontor + PostgreSQL µs | ratio |"
-  echo "| --- | ---: | ---: | ---: |"
+  echo "| target | ×$small Kontor + PostgreSQL µs | ×$large Kontor + PostgreSQL µs | ratio | statements/req ×$small / ×$large |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
   join -t $'\t' <(sort "${FILE[$small]%.md}.tsv") <(sort "${FILE[$large]%.md}.tsv") |
-    awk -F'\t' '{ a = $4 + $5; b = $9 + $10;
-      printf "| %s | %d | %d | %.2f× |\n", $1, a, b, (a > 0 ? b / a : 0) }'
+    awk -F'\t' '{ a = $4 + $5; b = $10 + $11;
+      printf "| %s | %d | %d | %.2f× | %s / %s |\n", $1, a, b, (a > 0 ? b / a : 0), $7, $13 }'
 } | tee "$REPO_ROOT/bench/results-$STAMP-scales.md"

@@ -200,7 +200,16 @@ to_ms() {
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
     printf "%.2f", n }'
 }
-declare -A RPS P50 P99 ERRORS CPU_K CPU_PG STATUSES
+declare -A RPS P50 P99 ERRORS CPU_K CPU_PG STATUSES STMTS
+# Transactions of the benchmark database so far. A page's reads run outside
+# an explicit transaction, so each statement is one; divided by the requests
+# this is the statements per request (the background jobs add a few per
+# second). Backends report them when idle, within PostgreSQL's idle stats
+# interval of 10 s, hence the wait before each reading.
+xacts() {
+  sleep 11
+  psql "$PG_URL/postgres" -Atc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB_NAME'"
+}
 # CPU time (clock ticks, utime + stime) of processes; gone ones count 0.
 ticks() {
   local sum=0 pid f
@@ -248,6 +257,7 @@ for t in "${TARGETS[@]}"; do
   # CPU per request of the server and of its PostgreSQL backends: unlike
   # req/s, barely moved by other work on the machine.
   # (Backends the pool opens during the run count in full.)
+  x0="$(xacts)"
   mapfile -t PG_BEFORE < <(pgrep -f "postgres: .*postgres $DB_NAME " || true)
   k0="$(ticks "$SERVER_PID")"; p0="$(ticks "${PG_BEFORE[@]}")"
   out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency \
@@ -256,6 +266,9 @@ for t in "${TARGETS[@]}"; do
   k1="$(ticks "$SERVER_PID")"; p1="$(ticks "${PG_AFTER[@]}")"
   printf '%s\n' "$out" >"$WORK/wrk-$t.txt"
   n="$(awk '/requests in/ { print $1 }' <<<"$out")"
+  x1="$(xacts)"
+  # One decimal: the background jobs' few statements should not round up.
+  STMTS[$t]="$(awk -v d="$((x1 - x0 - 1))" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? d / n : 0) }')"
   CPU_K[$t]=$(( (k1 - k0) * 1000000 / HZ / (n > 0 ? n : 1) ))
   CPU_PG[$t]=$(( (p1 - p0) * 1000000 / HZ / (n > 0 ? n : 1) ))
   RPS[$t]="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
@@ -269,7 +282,7 @@ for t in "${TARGETS[@]}"; do
   not200="$(tr ' ' '\n' <<<"${STATUSES[$t]}" | awk -F= '$1 != 200 && $2 != "" { n += $2 } END { print n + 0 }')"
   ERRORS[$t]=$(( not200 + ${sockerr:-0} ))
   [ -n "${STATUSES[$t]}" ] || ERRORS[$t]=$(( ERRORS[$t] + ${non2xx:-0} + 1 ))
-  log "$t: ${RPS[$t]} req/s, p50 ${P50[$t]} ms, p99 ${P99[$t]} ms, errors ${ERRORS[$t]}, CPU/request: kontor ${CPU_K[$t]} µs, PostgreSQL ${CPU_PG[$t]} µs"
+  log "$t: ${RPS[$t]} req/s, p50 ${P50[$t]} ms, p99 ${P99[$t]} ms, errors ${ERRORS[$t]}, CPU/request: kontor ${CPU_K[$t]} µs, PostgreSQL ${CPU_PG[$t]} µs, statements/request ${STMTS[$t]}"
 done
 
 # --- report ------------------------------------------------------------------
@@ -295,15 +308,16 @@ DIRTY="$(git -C "$REPO_ROOT" status --porcelain 2>/dev/null | grep -q . && echo 
     echo "> are lower bounds. The CPU columns are less affected."
     echo
   fi
-  echo "| target | req/s | p50 (ms) | p99 (ms) | % of ceiling | answers by status | errors | Kontor CPU/req (µs) | PostgreSQL CPU/req (µs) |"
-  echo "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
+  echo "| target | req/s | p50 (ms) | p99 (ms) | % of ceiling | answers by status | errors | Kontor CPU/req (µs) | PostgreSQL CPU/req (µs) | statements/req |"
+  echo "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
   for t in "${TARGETS[@]}"; do
     pct="$(awk -v a="${RPS[$t]}" -v b="$CEILING" 'BEGIN { printf "%.1f %%", 100 * a / b }')"
-    echo "| ${LABEL[$t]} | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $pct | ${STATUSES[$t]:-?} | ${ERRORS[$t]} | ${CPU_K[$t]} | ${CPU_PG[$t]} |"
+    echo "| ${LABEL[$t]} | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $pct | ${STATUSES[$t]:-?} | ${ERRORS[$t]} | ${CPU_K[$t]} | ${CPU_PG[$t]} | ${STMTS[$t]} |"
   done
   echo
   echo "Kontor CPU: the server process. PostgreSQL CPU: the pool's backends only, without the"
-  echo "kernel's loopback networking; it varies more between runs."
+  echo "kernel's loopback networking; it varies more between runs. Statements: the database's"
+  echo "transactions during the run per request (each read outside a transaction is one)."
   echo
   echo "Seed: $SEED_SUMMARY" | tr '\n' ' '
   echo
@@ -311,7 +325,7 @@ DIRTY="$(git -C "$REPO_ROOT" status --porcelain 2>/dev/null | grep -q . && echo 
 log "written to $RESULTS"
 # The figures of each target, one line each, for bench/compare-scales.sh.
 for t in "${TARGETS[@]}"; do
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${RPS[$t]}" "${P99[$t]}" "${CPU_K[$t]}" "${CPU_PG[$t]}" "${ERRORS[$t]}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${RPS[$t]}" "${P99[$t]}" "${CPU_K[$t]}" "${CPU_PG[$t]}" "${ERRORS[$t]}" "${STMTS[$t]}"
 done >"${RESULTS%.md}.tsv"
 failed=0
 for t in "${TARGETS[@]}"; do

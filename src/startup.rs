@@ -90,6 +90,13 @@ impl Application {
         if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
+        let settled = crate::billing::live::settle_unsettled(&db, crate::db::now()).await?;
+        if settled > 0 {
+            tracing::info!(
+                periods = settled,
+                "stored the month's cost of periods closed without it"
+            );
+        }
         let provisioner = Arc::new(Provisioner::from_settings(&settings).await?);
         let listener = TcpListener::bind(settings.listen).await?;
         let metrics_listener = match settings.metrics_address()? {

@@ -339,7 +339,9 @@ pub async fn budget(
     let now = db::now();
     let pool = &state.db.pool;
     let k = statements::readable_contract(&state.db, &user, id).await?;
-    let w = statements::budget_of(pool, &k, Month::containing(now), now).await?;
+    let w = crate::billing::live::Live::read(pool, std::slice::from_ref(&k), now)
+        .await?
+        .budget(&k, now);
     Ok(Json(budget_view(&w)))
 }
 

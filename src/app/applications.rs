@@ -180,8 +180,9 @@ pub async fn move_to(
     }
     db::applications::set_contract(change.tx(), id, contract_id).await?;
     for booking in &open {
-        let carried =
+        let (carried, closed) =
             db::bookings::carry_over(change.tx(), booking, contract_id, user.id, now).await?;
+        super::bookings::settle(change.tx(), closed).await?;
         change
             .audit(audit::Entry {
                 customer_id: Some(customer_id),

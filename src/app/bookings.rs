@@ -10,13 +10,18 @@ use super::{
     Begun, Change, Created, Error, Result, environments, error::KontingentRefusal, visible,
 };
 use crate::{
-    db::{self, Db, audit, bookings::Booking, catalog, contracts},
+    db::{
+        self, Db, Tx, audit,
+        bookings::{Booking, Closed},
+        catalog, contracts,
+    },
     domain::{
         BookingState, HourlyRate, Size, Slug, Stage,
         actor::CurrentUser,
         idempotency::Key,
         kontingent::{Commitment, KontingentExceeded},
         policy,
+        pricing::{Prices, month_cost},
     },
 };
 
@@ -315,6 +320,18 @@ async fn plan_resize(
     })
 }
 
+/// Stores the cost of a period `close_period` just ended, within the month
+/// it ended in, in the same transaction: the running month's view adds
+/// these up instead of rating every closed period again (`billing::live`).
+pub(crate) async fn settle(tx: &mut Tx, closed: Option<Closed>) -> sqlx::Result<()> {
+    let Some(c) = closed else {
+        return Ok(());
+    };
+    let prices = Prices::new(db::statements::prices(&mut **tx).await?);
+    let cents = month_cost(&prices, c.product_size_id, c.starts_at, c.ends_at);
+    db::statements::settle_period(tx, c.id, cents).await
+}
+
 /// Checks a resize without writing anything (confirmation page).
 pub async fn preview_resize(
     db: &Db,
@@ -331,7 +348,8 @@ pub async fn preview_resize(
 pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i64) -> Result<()> {
     let mut change = Change::begin(db, user, now).await?;
     let plan = plan_resize(db, change.conn(), user, id, new_size, now, true).await?;
-    db::bookings::close_period(change.tx(), id, now).await?;
+    let closed = db::bookings::close_period(change.tx(), id, now).await?;
+    settle(change.tx(), closed).await?;
     db::bookings::open_period(change.tx(), id, &plan.size, now).await?;
     let generation =
         environments::booking_changed(&mut change, plan.booking.environment_id, false).await?;
@@ -353,7 +371,8 @@ pub async fn resize(db: &Db, user: &CurrentUser, id: i64, new_size: Size, now: i
 pub async fn cancel(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<()> {
     let mut change = Change::begin(db, user, now).await?;
     let (booking, _) = load_for_change(db, change.conn(), user, id, now, true).await?;
-    db::bookings::close_period(change.tx(), id, now).await?;
+    let closed = db::bookings::close_period(change.tx(), id, now).await?;
+    settle(change.tx(), closed).await?;
     let generation =
         environments::booking_changed(&mut change, booking.environment_id, false).await?;
     db::bookings::set_cancelled(change.tx(), id, now, generation).await?;

@@ -1,6 +1,7 @@
 //! Abrechnung: pay-as-you-go rating per second at the price valid at the
 //! time (`rating`), the budget watch against the Kontingent (`budget`),
-//! monthly statements per contract, live while a month is open and final
+//! the running month read cheaply for every view (`live`), monthly
+//! statements per contract, live while a month is open and final
 //! once it is closed (`statements`, `close`), and the CSV exports for
 //! finance (`csv`). Money is integer cents, rounded once per line item.
 //! The vocabulary rows are read into (`Month`, `LineItem`, `Period`) is in
@@ -9,6 +10,7 @@
 pub mod budget;
 pub mod close;
 pub mod csv;
+pub mod live;
 pub mod rating;
 pub mod statements;
 pub mod watch;

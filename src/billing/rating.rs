@@ -10,69 +10,19 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
+pub use crate::domain::pricing::{Prices, amount, period_cost};
 use crate::domain::{
-    Cents, HourlyRate, Stage,
+    Cents, Stage,
     billing::{LineItem, LineKind, Month, Period},
     calendar::berlin_midnight,
     money::div_round_half_up,
+    pricing::{RATE_SECONDS_PER_CENT, priced_segments},
 };
-
-/// Seconds per hour times cents per 1/10 000 EUR: `rate × seconds / this`
-/// is an amount in cents.
-const RATE_SECONDS_PER_CENT: i128 = 3600 * 100;
-
-/// The cost of `seconds` at `rate`, rounded once to cents.
-pub fn amount(rate: HourlyRate, seconds: i64) -> Cents {
-    Cents(div_round_half_up(
-        i128::from(rate.0) * i128::from(seconds),
-        RATE_SECONDS_PER_CENT,
-    ) as i64)
-}
 
 /// Hours as a decimal with four places, in 1/10 000 h (for display only; the
 /// amount is computed from the seconds).
 pub fn hours_e4(seconds: i64) -> i64 {
     div_round_half_up(i128::from(seconds) * 10_000, 3600) as i64
-}
-
-/// The price versions of every product size.
-#[derive(Debug, Clone, Default)]
-pub struct Prices {
-    by_size: HashMap<i64, Vec<(i64, HourlyRate)>>,
-}
-
-impl Prices {
-    /// From `(product_size_id, valid_from, rate)` rows in any order.
-    pub fn new(rows: impl IntoIterator<Item = (i64, i64, HourlyRate)>) -> Prices {
-        let mut by_size: HashMap<i64, Vec<(i64, HourlyRate)>> = HashMap::new();
-        for (size_id, valid_from, rate) in rows {
-            by_size.entry(size_id).or_default().push((valid_from, rate));
-        }
-        for versions in by_size.values_mut() {
-            versions.sort_unstable_by_key(|(from, _)| *from);
-        }
-        Prices { by_size }
-    }
-
-    /// The interval `[from, to)` cut where the price changes, with the rate
-    /// of each piece. Time before a size's first price version is charged at
-    /// that first price (it is the price the booking was made at); a size
-    /// without any price is charged nothing.
-    pub fn segments(&self, size_id: i64, from: i64, to: i64) -> Vec<(i64, i64, HourlyRate)> {
-        let Some(versions) = self.by_size.get(&size_id).filter(|v| !v.is_empty()) else {
-            return vec![(from, to, HourlyRate(0))];
-        };
-        let mut out = Vec::with_capacity(1);
-        for (i, &(valid_from, rate)) in versions.iter().enumerate() {
-            let start = if i == 0 { i64::MIN } else { valid_from };
-            let end = versions.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
-            let (a, b) = (from.max(start), to.min(end));
-            if a < b {
-                out.push((a, b, rate));
-            }
-        }
-        out
-    }
 }
 
 /// Name of the base-fee line in statements and exports.
@@ -86,28 +36,29 @@ pub fn rate_period(
     window_from: i64,
     window_to: i64,
 ) -> Vec<LineItem> {
-    let from = period.starts_at.max(window_from);
-    let to = period.ends_at.unwrap_or(window_to).min(window_to);
-    if from >= to {
-        return Vec::new();
-    }
-    prices
-        .segments(period.product_size_id, from, to)
-        .into_iter()
-        .map(|(a, b, rate)| LineItem {
-            kind: LineKind::Usage,
-            booking_id: Some(period.booking_id),
-            application_name: period.application_name.clone(),
-            stage: Some(period.stage),
-            product_name: period.product_name.clone(),
-            size: Some(period.size),
-            from: a,
-            to: b,
-            seconds: b - a,
-            rate: Some(rate),
-            amount: amount(rate, b - a),
-        })
-        .collect()
+    priced_segments(
+        prices,
+        period.product_size_id,
+        period.starts_at,
+        period.ends_at,
+        window_from,
+        window_to,
+    )
+    .into_iter()
+    .map(|(a, b, rate)| LineItem {
+        kind: LineKind::Usage,
+        booking_id: Some(period.booking_id),
+        application_name: period.application_name.clone(),
+        stage: Some(period.stage),
+        product_name: period.product_name.clone(),
+        size: Some(period.size),
+        from: a,
+        to: b,
+        seconds: b - a,
+        rate: Some(rate),
+        amount: amount(rate, b - a),
+    })
+    .collect()
 }
 
 /// The base fee of a month, pro rata by the calendar days of the month on
@@ -281,6 +232,7 @@ mod tests {
     use jiff::{civil::DateTime, tz::TimeZone};
 
     use super::*;
+    use crate::domain::HourlyRate;
 
     /// A German wall-clock time as a Unix second.
     fn at(s: &str) -> i64 {

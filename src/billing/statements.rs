@@ -151,31 +151,6 @@ fn watch(k: &Contract, periods: &[Period], prices: &Prices, month: Month, now: i
     }
 }
 
-/// The current month's cost so far and forecast of each contract.
-pub async fn budgets(
-    pool: &AnyPool,
-    contracts: &[Contract],
-    now: i64,
-) -> sqlx::Result<HashMap<i64, BudgetWatch>> {
-    let month = Month::containing(now);
-    let of = match contracts {
-        [one] => Of::Contract(one.id),
-        [first, rest @ ..] if rest.iter().all(|k| k.customer_id == first.customer_id) => {
-            Of::Customer(first.customer_id)
-        }
-        _ => Of::All,
-    };
-    let periods = periods(pool, of, month.start(), month.end()).await?;
-    let prices = prices(pool).await?;
-    Ok(contracts
-        .iter()
-        .map(|k| {
-            let p = periods.get(&k.id).map_or(&[][..], Vec::as_slice);
-            (k.id, watch(k, p, &prices, month, now))
-        })
-        .collect())
-}
-
 // ----- reading statements -------------------------------------------------------
 
 /// A contract the user may see, with the role check for statements:
@@ -225,25 +200,6 @@ pub async fn statement(pool: &AnyPool, k: &Contract, month: Month, now: i64) -> 
         lines,
         totals,
     })
-}
-
-/// The budget watch of a contract's month: so far and forecast for the
-/// current month, the month's total for a past one.
-pub async fn budget_of(
-    pool: &AnyPool,
-    k: &Contract,
-    month: Month,
-    now: i64,
-) -> Result<BudgetWatch> {
-    let periods = periods(pool, Of::Contract(k.id), month.start(), month.end()).await?;
-    let prices = prices(pool).await?;
-    Ok(watch(
-        k,
-        periods.get(&k.id).map_or(&[][..], Vec::as_slice),
-        &prices,
-        month,
-        now,
-    ))
 }
 
 /// The statements of a month for every contract the user may see that is

@@ -8,11 +8,12 @@
 //! It runs as a scheduled job (`KONTOR_BUDGET_WATCH_EVERY_SECONDS`) rather
 //! than after each booking: the forecast moves with bookings *and* with
 //! time and prices, and one pass over every contract rates them all in two
-//! queries.
+//! queries (the open periods; what ended this month is a stored sum, see
+//! `live`).
 
 use std::time::Duration;
 
-use super::{BudgetLevel, BudgetWatch, statements::budgets};
+use super::{BudgetLevel, BudgetWatch, live::budgets};
 use crate::{
     app::{self, Change, notify::Event},
     db::{self, Db, contracts::Contract},

@@ -246,37 +246,25 @@ pub async fn open_period(
     Ok(())
 }
 
-pub async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL",
+/// A period just closed: what it takes to store its cost.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Closed {
+    pub id: i64,
+    pub product_size_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+/// Ends the booking's open period at `now`; the caller settles its cost
+/// (`billing::live::settle`) in the same transaction.
+pub async fn close_period(tx: &mut Tx, booking_id: i64, now: i64) -> sqlx::Result<Option<Closed>> {
+    sqlx::query_as(
+        "UPDATE booking_periods SET ends_at = $1 WHERE booking_id = $2 AND ends_at IS NULL \
+         RETURNING id, product_size_id, starts_at, ends_at",
     )
     .bind(now)
     .bind(booking_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// A booking as one line of the overview matrix.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Compact {
-    pub id: i64,
-    pub application_id: i64,
-    pub stage: Stage,
-    pub product_name: String,
-    pub size: Size,
-    pub state: BookingState,
-}
-
-/// Bookings of a customer that are not cancelled, for the overview.
-pub async fn open_for_customer(pool: &AnyPool, customer_id: i64) -> sqlx::Result<Vec<Compact>> {
-    sqlx::query_as(
-        "SELECT b.id, b.application_id, b.stage, p.name AS product_name, b.size, b.state \
-         FROM bookings b JOIN products p ON p.id = b.product_id \
-         WHERE b.customer_id = $1 AND b.state <> 'gekuendigt' ORDER BY p.id, b.id",
-    )
-    .bind(customer_id)
-    .fetch_all(pool)
+    .fetch_optional(&mut **tx)
     .await
 }
 
@@ -406,14 +394,15 @@ pub async fn open_of_application(
 
 /// Ends `booking` now and continues it under `contract_id` as a new booking
 /// from now: same environment, product, size and state, and the same
-/// provisioning generation (the environment's quota does not change). Its id.
+/// provisioning generation (the environment's quota does not change). Its id,
+/// and the old booking's period just closed (to be settled by the caller).
 pub async fn carry_over(
     tx: &mut Tx,
     booking: &Booking,
     contract_id: i64,
     by: i64,
     now: i64,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<(i64, Option<Closed>)> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO bookings (customer_id, contract_id, application_id, environment_id, stage, \
          product_id, size, state, created_at, created_by, sync_generation) \
@@ -436,7 +425,7 @@ pub async fn carry_over(
     .bind(booking.id)
     .execute(&mut **tx)
     .await?;
-    close_period(tx, booking.id, now).await?;
+    let closed = close_period(tx, booking.id, now).await?;
     set_cancelled(tx, booking.id, now, booking.sync_generation).await?;
-    Ok(id)
+    Ok((id, closed))
 }

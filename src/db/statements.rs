@@ -8,7 +8,7 @@ use sqlx::{AnyPool, Row as _, any::AnyRow};
 
 use super::{Tx, contracts::Contract};
 use crate::domain::{
-    Cents, HourlyRate, Stage,
+    BookingState, Cents, HourlyRate, Resources, Stage,
     billing::{LineItem, LineKind, Month, Period},
 };
 
@@ -109,6 +109,132 @@ where
         });
     }
     Ok(out)
+}
+
+/// A period of the running month as the live month view needs it: rated
+/// for the budget, summed for the Kontingent, shown in the Übersicht.
+#[derive(Debug, Clone)]
+pub struct LivePeriod {
+    pub period: Period,
+    pub product_id: i64,
+    pub state: BookingState,
+    pub resources: Resources,
+}
+
+/// The running month of some contracts, read in one statement: the open
+/// periods (and those closed in the month before their cost was stored),
+/// and per contract the stored cost of the periods that ended in it.
+#[derive(Debug, Default)]
+pub struct LiveMonth {
+    pub periods: HashMap<i64, Vec<LivePeriod>>,
+    pub settled: HashMap<i64, Cents>,
+}
+
+impl LiveMonth {
+    pub fn periods_of(&self, contract_id: i64) -> &[LivePeriod] {
+        self.periods.get(&contract_id).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn settled_of(&self, contract_id: i64) -> Cents {
+        self.settled.get(&contract_id).copied().unwrap_or_default()
+    }
+}
+
+/// [`LiveMonth`] for the month `[from, to)`. A closed period is read as a
+/// row only while its cost is not stored; the others come as one sum per
+/// contract (`booking_id` NULL in the second branch).
+pub async fn live_month<'e, E>(executor: E, of: Of, from: i64, to: i64) -> sqlx::Result<LiveMonth>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let filter = match of {
+        Of::Contract(_) => "AND b.contract_id = $3",
+        Of::Customer(_) => "AND b.customer_id = $3",
+        Of::All => "",
+    };
+    let sql = format!(
+        "SELECT b.contract_id, p.booking_id, b.application_id, a.name, b.stage, pr.name, \
+                p.size, p.product_size_id, p.starts_at, p.ends_at, b.product_id, b.state, \
+                p.millicpu, p.memory_mib, p.storage_gib, p.pods, CAST(NULL AS BIGINT) \
+         FROM booking_periods p \
+         JOIN bookings b ON b.id = p.booking_id \
+         JOIN applications a ON a.id = b.application_id \
+         JOIN products pr ON pr.id = b.product_id \
+         WHERE (p.ends_at IS NULL OR (p.month_cents IS NULL AND p.ends_at > $2)) \
+           AND p.starts_at < $1 {filter} \
+         UNION ALL \
+         SELECT b.contract_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, CAST(SUM(p.month_cents) AS BIGINT) \
+         FROM booking_periods p JOIN bookings b ON b.id = p.booking_id \
+         WHERE p.ends_at > $2 AND p.ends_at < $1 AND p.month_cents IS NOT NULL {filter} \
+         GROUP BY b.contract_id"
+    );
+    let mut query = sqlx::query(super::sql(sql)).bind(to).bind(from);
+    if let Of::Contract(id) | Of::Customer(id) = of {
+        query = query.bind(id);
+    }
+    let mut out = LiveMonth::default();
+    for row in query.fetch_all(executor).await? {
+        let contract_id: i64 = row.try_get(0)?;
+        let Some(booking_id) = row.try_get::<Option<i64>, _>(1)? else {
+            let cents: Option<i64> = row.try_get(16)?;
+            out.settled.insert(contract_id, Cents(cents.unwrap_or(0)));
+            continue;
+        };
+        out.periods
+            .entry(contract_id)
+            .or_default()
+            .push(LivePeriod {
+                period: Period {
+                    booking_id,
+                    application_id: row.try_get(2)?,
+                    application_name: row.try_get(3)?,
+                    stage: row.try_get(4)?,
+                    product_name: row.try_get(5)?,
+                    size: row.try_get(6)?,
+                    product_size_id: row.try_get(7)?,
+                    starts_at: row.try_get(8)?,
+                    ends_at: row.try_get(9)?,
+                },
+                product_id: row.try_get(10)?,
+                state: row.try_get(11)?,
+                resources: Resources {
+                    millicpu: row.try_get(12)?,
+                    memory_mib: row.try_get(13)?,
+                    storage_gib: row.try_get(14)?,
+                    pods: row.try_get(15)?,
+                },
+            });
+    }
+    Ok(out)
+}
+
+/// Closed periods that ended in `[from, to)` without a stored cost (closed
+/// before the column existed, or seeded): `(id, product_size_id, starts_at,
+/// ends_at)`.
+pub async fn unsettled(
+    pool: &AnyPool,
+    from: i64,
+    to: i64,
+) -> sqlx::Result<Vec<(i64, i64, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT id, product_size_id, starts_at, ends_at FROM booking_periods \
+         WHERE ends_at > $1 AND ends_at < $2 AND month_cents IS NULL",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// Stores a closed period's cost within the month it ended in.
+pub async fn settle_period(tx: &mut Tx, period_id: i64, cents: Cents) -> sqlx::Result<()> {
+    sqlx::query("UPDATE booking_periods SET month_cents = $1 WHERE id = $2")
+        .bind(cents.0)
+        .bind(period_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 // ----- closed statements ----------------------------------------------------

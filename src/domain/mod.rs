@@ -15,6 +15,7 @@ pub mod kontingent;
 pub mod money;
 pub mod notification;
 pub mod policy;
+pub mod pricing;
 pub mod quantity;
 pub mod release;
 pub mod resources;

@@ -1,8 +1,6 @@
 //! Übersicht: a customer's applications × stages with their bookings, and the
 //! Kontingent of each contract as bars with numbers.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::{
     Router,
@@ -18,12 +16,10 @@ use super::{
     view::{BudgetBar, UsageBar, usage_bars},
 };
 use crate::{
-    db::{
-        self, applications::Application, bookings::Compact, contracts::Contract,
-        customers::Customer,
-    },
+    billing::live::Live,
+    db::{self, applications::Application, contracts::Contract, customers::Customer},
     domain::actor::Scope,
-    domain::{Stage, kontingent::Commitment},
+    domain::{BookingState, Size, Stage, kontingent::Commitment},
     state::AppState,
 };
 
@@ -39,6 +35,17 @@ pub struct ContractView {
     pub budget: Option<BudgetBar>,
     /// The request form for more, for whoever may ask.
     pub request: Option<Url>,
+}
+
+/// A booking as one line of the matrix.
+#[derive(Debug, Clone)]
+pub struct Compact {
+    pub id: i64,
+    pub application_id: i64,
+    pub stage: Stage,
+    pub product_name: String,
+    pub size: Size,
+    pub state: BookingState,
 }
 
 pub struct Cell {
@@ -117,22 +124,36 @@ async fn show(
     let customer = crate::app::customers::get(&state.db, &page.user, customer_id).await?;
     let scope = Scope::Customer(customer.id);
     let contracts = db::contracts::list(pool, scope).await?;
-    let usage = db::contracts::usage_of_all(pool, &contracts, scope, now).await?;
-    let budgets = if crate::domain::policy::allows(crate::domain::policy::read_billing(&page.user))
-        && !contracts.is_empty()
-    {
-        crate::billing::statements::budgets(pool, &contracts, now).await?
-    } else {
-        HashMap::new()
-    };
+    // One read of the running month serves the Kontingent bars, the budget
+    // and the bookings of the matrix.
+    let live = Live::read(pool, &contracts, now).await?;
+    let sees_money = crate::domain::policy::allows(crate::domain::policy::read_billing(&page.user));
+    let mut bookings: Vec<(i64, Compact)> = contracts
+        .iter()
+        .flat_map(|k| live.open(k.id))
+        .map(|p| {
+            (
+                p.product_id,
+                Compact {
+                    id: p.period.booking_id,
+                    application_id: p.period.application_id,
+                    stage: p.period.stage,
+                    product_name: p.period.product_name.clone(),
+                    size: p.period.size,
+                    state: p.state,
+                },
+            )
+        })
+        .collect();
+    bookings.sort_by_key(|(product_id, b)| (*product_id, b.id));
     let contracts = contracts
         .into_iter()
         .map(|k| {
-            let c: Commitment = usage.get(&k.id).copied().unwrap_or_default();
+            let c: Commitment = live.commitment(&k, now);
             ContractView {
                 bars: usage_bars(&k.kontingent(), &c),
                 valid_now: k.is_valid_at(now),
-                budget: budgets.get(&k.id).map(|w| BudgetBar::new(w, true)),
+                budget: sees_money.then(|| BudgetBar::new(&live.budget(&k, now), true)),
                 request: crate::domain::policy::allows(crate::domain::policy::request_kontingent(
                     &page.user,
                     k.customer_id,
@@ -146,7 +167,6 @@ async fn show(
         })
         .collect();
     let applications = db::applications::list_for_customer(pool, customer.id).await?;
-    let bookings = db::bookings::open_for_customer(pool, customer.id).await?;
     let rows = applications
         .into_iter()
         .map(|application| Row {
@@ -156,6 +176,7 @@ async fn show(
                     stage,
                     bookings: bookings
                         .iter()
+                        .map(|(_, b)| b)
                         .filter(|b| b.application_id == application.id && b.stage == stage)
                         .cloned()
                         .collect(),

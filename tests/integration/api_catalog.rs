@@ -274,8 +274,8 @@ async fn a_statement_recomputed_from_the_price_history_matches_to_the_cent(app: 
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE booking_periods SET starts_at = starts_at - $1, ends_at = ends_at - $2 \
-         WHERE booking_id = $3",
+        "UPDATE booking_periods SET starts_at = starts_at - $1, ends_at = ends_at - $2, \
+         month_cents = NULL WHERE booking_id = $3",
     )
     .bind(3 * DAY)
     .bind(DAY)

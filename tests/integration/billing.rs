@@ -125,10 +125,13 @@ async fn booked_in(
     id(&b)
 }
 
-/// Moves the only period of a booking to `[from, to)`.
+/// Moves the only period of a booking to `[from, to)`. Its stored month
+/// cost (if closed) was for the old times, so it is cleared: the live month
+/// rates such a period as one closed by an older version.
 async fn place(app: &TestApp, booking_id: i64, from: i64, to: Option<i64>) {
     let done = sqlx::query(
-        "UPDATE booking_periods SET starts_at = $1, ends_at = $2 WHERE booking_id = $3",
+        "UPDATE booking_periods SET starts_at = $1, ends_at = $2, month_cents = NULL \
+         WHERE booking_id = $3",
     )
     .bind(from)
     .bind(to)
@@ -356,13 +359,16 @@ async fn a_resized_booking_has_one_line_per_size(app: TestApp) {
         ),
         (periods[1].0, at("2026-06-11T12:00"), None),
     ] {
-        sqlx::query("UPDATE booking_periods SET starts_at = $1, ends_at = $2 WHERE id = $3")
-            .bind(from)
-            .bind(to)
-            .bind(period)
-            .execute(&app.db().pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE booking_periods SET starts_at = $1, ends_at = $2, month_cents = NULL \
+             WHERE id = $3",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(period)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
     }
 
     let june = statement(&app, &t.token, t.contract_id, "2026-06").await;

@@ -39,6 +39,7 @@ mod kontingent;
 mod kontingent_pages;
 mod kontingent_requests;
 mod listing;
+mod live_month;
 mod metering;
 mod migrations;
 mod notifications;
