@@ -11,7 +11,7 @@
 #        /healthz                               trivial static handler: the ceiling
 #        /uebersicht                            Übersicht page, session cookie
 #        /api/v1/bookings                       tenant user, first page (50)
-#        /api/v1/bookings?per_page=50           Betreiber, all 20,000 bookings
+#        /api/v1/bookings?limit=50           Betreiber, all 20,000 bookings
 #        /revision                              Revision page, tenant and Betreiber sessions
 #        /api/v1/audit                          first page (50) of the Revision, tenant and Betreiber
 #   6. a markdown table on stdout and in bench/results-<date>.md, with the
@@ -177,7 +177,7 @@ check() { # name url header expected-substring
 check healthz /healthz "X-Bench: 1" "ok"
 if wants uebersicht; then check uebersicht /uebersicht "Cookie: $COOKIE" "Übersicht"; fi
 check api-tenant /api/v1/bookings "Authorization: Bearer $TENANT_TOKEN" '"total":'
-check api-betreiber "/api/v1/bookings?per_page=50" "Authorization: Bearer $BETREIBER_TOKEN" "\"total\":$BOOKINGS"
+check api-betreiber "/api/v1/bookings?limit=50" "Authorization: Bearer $BETREIBER_TOKEN" "\"total\":$BOOKINGS"
 if wants revision; then check revision /revision "Cookie: $COOKIE" "Einträge, die neuesten zuerst"; fi
 if wants revision-betreiber; then check revision-betreiber /revision "Cookie: $COOKIE_BETREIBER" "Kopf der Kette"; fi
 if wants audit-tenant; then check audit-tenant /api/v1/audit "Authorization: Bearer $TENANT_TOKEN" '"next":'; fi
@@ -224,7 +224,7 @@ declare -A LABEL=(
   [healthz]='`GET /healthz` (static, ceiling)'
   [uebersicht]='`GET /uebersicht` (bench-sp-1, session)'
   [api-tenant]='`GET /api/v1/bookings` (bench-sp-1, token)'
-  [api-betreiber]='`GET /api/v1/bookings?per_page=50` (Betreiber, all)'
+  [api-betreiber]='`GET /api/v1/bookings?limit=50` (Betreiber, all)'
   [revision]='`GET /revision` (bench-sp-1, session)'
   [revision-betreiber]='`GET /revision` (Betreiber, session, all entries)'
   [audit-tenant]='`GET /api/v1/audit` (bench-sp-1, token)'
@@ -234,7 +234,7 @@ declare -A PATHS=(
   [healthz]=/healthz
   [uebersicht]=/uebersicht
   [api-tenant]=/api/v1/bookings
-  [api-betreiber]="/api/v1/bookings?per_page=50"
+  [api-betreiber]="/api/v1/bookings?limit=50"
   [revision]=/revision
   [revision-betreiber]=/revision
   [audit-tenant]=/api/v1/audit

@@ -90,7 +90,7 @@ impl Application {
         if settings.seed_demo && crate::seed::demo(&db).await? {
             tracing::info!("seeded demo data into the empty database");
         }
-        let settled = crate::billing::live::settle_unsettled(&db, crate::db::now()).await?;
+        let settled = crate::app::bookings::settle_unsettled(&db, crate::db::now()).await?;
         if settled > 0 {
             tracing::info!(
                 periods = settled,

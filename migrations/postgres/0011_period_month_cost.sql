@@ -5,6 +5,3 @@
 -- are rated. NULL while the period runs, and for periods closed before this
 -- column existed (those are rated as before until the start-up fills them).
 ALTER TABLE booking_periods ADD COLUMN month_cents BIGINT;
-
--- The periods that ended in a month, for the budget watch over all contracts.
-CREATE INDEX booking_periods_ends_idx ON booking_periods (ends_at) WHERE ends_at IS NOT NULL;

@@ -18,6 +18,7 @@ use crate::{
     domain::{
         BookingState, HourlyRate, Size, Slug, Stage,
         actor::CurrentUser,
+        billing::Month,
         idempotency::Key,
         kontingent::{Commitment, KontingentExceeded},
         policy,
@@ -330,6 +331,24 @@ pub(crate) async fn settle(tx: &mut Tx, closed: Option<Closed>) -> sqlx::Result<
     let prices = Prices::new(db::statements::prices(&mut **tx).await?);
     let cents = month_cost(&prices, c.product_size_id, c.starts_at, c.ends_at);
     db::statements::settle_period(tx, c.id, cents).await
+}
+
+/// Stores the cost of the periods that ended this month without one (closed
+/// by an older version, or seeded); run at start-up. Returns how many.
+pub async fn settle_unsettled(db: &Db, now: i64) -> sqlx::Result<usize> {
+    let month = Month::containing(now);
+    let rows = db::statements::unsettled(&db.pool, month.start(), month.end()).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin_write().await?;
+    let prices = Prices::new(db::statements::prices(&mut *tx).await?);
+    for &(id, size_id, starts_at, ends_at) in &rows {
+        let cents = month_cost(&prices, size_id, starts_at, ends_at);
+        db::statements::settle_period(&mut tx, id, cents).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 /// Checks a resize without writing anything (confirmation page).

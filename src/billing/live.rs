@@ -2,8 +2,8 @@
 //! on every view. A period that has ended never changes its cost (prices
 //! are fixed from tomorrow on at the earliest), so the transaction that
 //! closes a period stores its cost within the month it ended in
-//! (`app::bookings::settle`); the live view adds those sums to the open periods, which
-//! are the only ones rated again. The result is exactly what rating every
+//! (`app::bookings::settle`); the live view adds those sums to the open
+//! periods, which are the only ones rated again. The result is exactly what rating every
 //! period of the month gives (each line rounded on its own), which the
 //! integration tests hold against the statement of the month.
 
@@ -18,36 +18,12 @@ use super::{
 };
 use crate::{
     db::{
-        self, Db,
+        self,
         contracts::Contract,
         statements::{LiveMonth, LivePeriod, Of},
     },
-    domain::{
-        Cents, Resources,
-        billing::{Month, Period},
-        kontingent::Commitment,
-        money::HOURS_PER_MONTH,
-        pricing::month_cost,
-    },
+    domain::{Cents, Resources, billing::Month, kontingent::Commitment, money::HOURS_PER_MONTH},
 };
-
-/// Stores the cost of the periods that ended this month without one (closed
-/// by an older version, or seeded); run at start-up. Returns how many.
-pub async fn settle_unsettled(db: &Db, now: i64) -> sqlx::Result<usize> {
-    let month = Month::containing(now);
-    let rows = db::statements::unsettled(&db.pool, month.start(), month.end()).await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = db.begin_write().await?;
-    let prices = prices(&mut *tx).await?;
-    for &(id, size_id, starts_at, ends_at) in &rows {
-        let cents = month_cost(&prices, size_id, starts_at, ends_at);
-        db::statements::settle_period(&mut tx, id, cents).await?;
-    }
-    tx.commit().await?;
-    Ok(rows.len())
-}
 
 /// Which contracts' rows to read: one, one customer's, or all.
 fn scope_of(contracts: &[Contract]) -> Of {
@@ -92,19 +68,20 @@ impl Live {
     /// The month so far and its forecast: the stored cost of what ended in
     /// it plus the rated lines of what did not.
     pub fn budget(&self, k: &Contract, now: i64) -> BudgetWatch {
-        let open: Vec<Period> = self
-            .rows
-            .periods_of(k.id)
-            .iter()
-            .map(|p| p.period.clone())
-            .collect();
+        let open = self.rows.periods_of(k.id);
         let settled = self.rows.settled_of(k.id);
         let until = |to: i64| {
             Cents(
                 settled.0
-                    + totals(&rate(k, &open, &self.prices, self.month, to))
-                        .total
-                        .0,
+                    + totals(&rate(
+                        k,
+                        open.iter().map(|p| &p.period),
+                        &self.prices,
+                        self.month,
+                        to,
+                    ))
+                    .total
+                    .0,
             )
         };
         let so_far = until(now);

@@ -100,8 +100,8 @@ pub fn base_fee_line(
 /// finished month or a forecast, now for the month so far), in the order a
 /// statement lists them: base fee first, then by application, stage,
 /// product, booking and time.
-pub fn rate_month(
-    periods: &[Period],
+pub fn rate_month<'a>(
+    periods: impl IntoIterator<Item = &'a Period>,
     prices: &Prices,
     base_fee: Option<LineItem>,
     month: Month,
@@ -109,7 +109,7 @@ pub fn rate_month(
 ) -> Vec<LineItem> {
     let window_to = until.min(month.end());
     let mut usage: Vec<LineItem> = periods
-        .iter()
+        .into_iter()
         .flat_map(|p| rate_period(p, prices, month.start(), window_to))
         .collect();
     usage.sort_by(|a, b| {

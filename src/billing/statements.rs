@@ -122,9 +122,9 @@ fn not_covered(k: &Contract, month: Month) -> Error {
 }
 
 /// The lines of a contract's month from its bookings, up to `until`.
-pub fn rate(
+pub fn rate<'a>(
     k: &Contract,
-    periods: &[Period],
+    periods: impl IntoIterator<Item = &'a Period>,
     prices: &Prices,
     month: Month,
     until: i64,

@@ -140,9 +140,9 @@ impl LiveMonth {
     }
 }
 
-/// [`LiveMonth`] for the month `[from, to)`. A closed period is read as a
-/// row only while its cost is not stored; the others come as one sum per
-/// contract (`booking_id` NULL in the second branch).
+/// [`LiveMonth`] for the month `[from, to)`: the periods that touch it,
+/// found through the bookings of the contract or customer; a closed one
+/// with its cost stored counts only as that sum.
 pub async fn live_month<'e, E>(executor: E, of: Of, from: i64, to: i64) -> sqlx::Result<LiveMonth>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -155,19 +155,12 @@ where
     let sql = format!(
         "SELECT b.contract_id, p.booking_id, b.application_id, a.name, b.stage, pr.name, \
                 p.size, p.product_size_id, p.starts_at, p.ends_at, b.product_id, b.state, \
-                p.millicpu, p.memory_mib, p.storage_gib, p.pods, CAST(NULL AS BIGINT) \
+                p.millicpu, p.memory_mib, p.storage_gib, p.pods, p.month_cents \
          FROM booking_periods p \
          JOIN bookings b ON b.id = p.booking_id \
          JOIN applications a ON a.id = b.application_id \
          JOIN products pr ON pr.id = b.product_id \
-         WHERE (p.ends_at IS NULL OR (p.month_cents IS NULL AND p.ends_at > $2)) \
-           AND p.starts_at < $1 {filter} \
-         UNION ALL \
-         SELECT b.contract_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-                NULL, NULL, NULL, NULL, NULL, CAST(SUM(p.month_cents) AS BIGINT) \
-         FROM booking_periods p JOIN bookings b ON b.id = p.booking_id \
-         WHERE p.ends_at > $2 AND p.ends_at < $1 AND p.month_cents IS NOT NULL {filter} \
-         GROUP BY b.contract_id"
+         WHERE p.starts_at < $1 AND (p.ends_at IS NULL OR p.ends_at > $2) {filter}"
     );
     let mut query = sqlx::query(super::sql(sql)).bind(to).bind(from);
     if let Of::Contract(id) | Of::Customer(id) = of {
@@ -176,17 +169,16 @@ where
     let mut out = LiveMonth::default();
     for row in query.fetch_all(executor).await? {
         let contract_id: i64 = row.try_get(0)?;
-        let Some(booking_id) = row.try_get::<Option<i64>, _>(1)? else {
-            let cents: Option<i64> = row.try_get(16)?;
-            out.settled.insert(contract_id, Cents(cents.unwrap_or(0)));
+        if let Some(cents) = row.try_get::<Option<i64>, _>(16)? {
+            out.settled.entry(contract_id).or_default().0 += cents;
             continue;
-        };
+        }
         out.periods
             .entry(contract_id)
             .or_default()
             .push(LivePeriod {
                 period: Period {
-                    booking_id,
+                    booking_id: row.try_get(1)?,
                     application_id: row.try_get(2)?,
                     application_name: row.try_get(3)?,
                     stage: row.try_get(4)?,

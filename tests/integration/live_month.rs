@@ -257,7 +257,9 @@ async fn periods_closed_without_a_stored_cost_are_rated_until_the_start_up_store
     assert_live_matches(&app, &t, now).await;
 
     // The start-up stores exactly what closing would have stored.
-    let settled = live::settle_unsettled(app.db(), now).await.expect("settle");
+    let settled = bookings::settle_unsettled(app.db(), now)
+        .await
+        .expect("settle");
     assert!(settled >= before.len(), "settled {settled} periods");
     assert_eq!(stored(pool.clone(), t.customer_id).await, before);
     assert_live_matches(&app, &t, now).await;

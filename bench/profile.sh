@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Where Kontor's CPU goes, in instructions that do not move with machine
+# noise (see docs/benchmarks.md, "Profile"): runs the release build under
+# valgrind's callgrind on the benchmark dataset and, per target, counts the
+# instructions of N requests (sent one after another on one connection,
+# after a warm-up), then prints the functions with the largest inclusive
+# share and the share of sqlx's `Any` row conversion (`AnyRow::map_from`,
+# what each PostgreSQL row is copied into before Kontor reads it).
+#
+# Needs valgrind (Debian package; installed if missing). Settings
+# (environment): BENCH_PG_URL, BENCH_LISTEN (127.0.0.1:18083),
+# BENCH_REQUESTS (200), BENCH_TARGETS (uebersicht api-tenant api-betreiber),
+# BENCH_SKIP_BUILD=1, BENCH_RESULTS. The database kontor_bench_profile is
+# seeded afresh (×1) and dropped at the end.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_URL="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+DB_NAME=kontor_bench_profile
+LISTEN="${BENCH_LISTEN:-127.0.0.1:18083}"
+BASE="http://$LISTEN"
+REQUESTS="${BENCH_REQUESTS:-200}"
+read -r -a TARGETS <<<"${BENCH_TARGETS:-uebersicht api-tenant api-betreiber}"
+RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-profile-$(date +%F).md}"
+KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
+
+log() { printf 'profile: %s\n' "$*" >&2; }
+die() { printf 'profile: ERROR: %s\n' "$*" >&2; exit 1; }
+
+case "$PG_URL" in
+  postgres://*@127.0.0.1:*|postgres://*@localhost:*) ;;
+  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
+esac
+if ! command -v valgrind >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind </dev/null \
+    || die "could not install valgrind"
+fi
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  log "cargo build --release --features bench-seed"
+  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
+fi
+[ -x "$KONTOR" ] || die "$KONTOR not found"
+
+WORK="$(mktemp -d -t kontor-profile.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
+export KONTOR_DATA_DIR="$WORK/data"
+export KONTOR_SEED_DEMO=false
+export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
+export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
+export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
+export KONTOR_LISTEN="$LISTEN"
+export KONTOR_METRICS_LISTEN=off
+unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
+cd "$WORK"
+
+psql "$PG_URL/postgres" -v ON_ERROR_STOP=1 -q \
+  -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME" >/dev/null
+"$KONTOR" seed bench >/dev/null
+TENANT_TOKEN="$("$KONTOR" token create --user bench-sp-1 --name profile 2>/dev/null)"
+BETREIBER_TOKEN="$("$KONTOR" token create --user bench-betreiber --name profile 2>/dev/null)"
+
+log "kontor serve under callgrind (collection off until each target)"
+valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$WORK/callgrind.out.%p" \
+  "$KONTOR" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1200); do
+  curl -s -o /dev/null --max-time 1 "$BASE/healthz" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server did not start"; }
+  sleep 0.25
+done
+
+jar="$WORK/cookies"
+curl -sf -c "$jar" -o "$WORK/login.html" "$BASE/anmelden"
+csrf="$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | sed -n 1p)"
+curl -sf -o /dev/null -b "$jar" -c "$jar" --data-urlencode "csrf=$csrf" \
+  --data-urlencode "login=bench-sp-1" "$BASE/anmelden" || true
+COOKIE="kontor_session=$(awk '$6 == "kontor_session" { print $7 }' "$jar" | tail -n1)"
+
+declare -A PATHS=([uebersicht]=/uebersicht [api-tenant]=/api/v1/bookings
+  [api-betreiber]="/api/v1/bookings?limit=50" [healthz]=/healthz)
+declare -A HEADER=([uebersicht]="Cookie: $COOKIE" [api-tenant]="Authorization: Bearer $TENANT_TOKEN"
+  [api-betreiber]="Authorization: Bearer $BETREIBER_TOKEN" [healthz]="X-Profile: 1")
+# N requests on one connection; every answer must be a 200.
+send() { # target count
+  local urls=() i
+  for i in $(seq "$2"); do urls+=("$BASE${PATHS[$1]}"); done
+  curl -s -H "${HEADER[$1]}" -o /dev/null -w '%{http_code}\n' "${urls[@]}" | sort | uniq -c |
+    awk -v t="$1" '$2 != 200 { bad = 1 } END { if (bad) { print "profile: " t ": answers other than 200" > "/dev/stderr"; exit 1 } }'
+}
+REV="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+{
+  echo "# Callgrind profile, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "Commit $REV, release build, PostgreSQL on loopback, dataset ×1; $REQUESTS requests per"
+  echo "target on one connection after 20 of warm-up. Instructions (Ir) of the Kontor process"
+  echo "only, background jobs included."
+  echo
+} >"$RESULTS"
+for t in "${TARGETS[@]}"; do
+  [ -n "${PATHS[$t]:-}" ] || die "unknown target $t"
+  send "$t" 20
+  callgrind_control -i on "$SERVER_PID" >/dev/null
+  send "$t" "$REQUESTS"
+  callgrind_control -i off "$SERVER_PID" >/dev/null
+  callgrind_control -d "$t" "$SERVER_PID" >/dev/null
+  sleep 1
+  out="$(ls -t "$WORK"/callgrind.out.* | grep -v '\.log$' | head -n1)"
+  mv "$out" "$WORK/$t.cg"
+  callgrind_annotate --inclusive=yes "$WORK/$t.cg" 2>/dev/null >"$WORK/$t.txt"
+  total="$(awk '/PROGRAM TOTALS/ { gsub(/,/, "", $1); print $1; exit }' "$WORK/$t.txt")"
+  anyrow="$(awk '/AnyRow::map_from/ { gsub(/,/, "", $1); if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }' "$WORK/$t.txt")"
+  {
+    echo "## \`${PATHS[$t]}\`"
+    echo
+    awk -v t="$total" -v a="$anyrow" -v n="$REQUESTS" 'BEGIN {
+      printf "%d instructions per request; sqlx `AnyRow::map_from` (inclusive) %.1f %%\n\n", t / n, 100 * a / t }'
+    echo '```'
+    grep -E '^ *[0-9,]+ \(' "$WORK/$t.txt" | head -n 40 | cut -c1-160
+    echo '```'
+    echo
+  } >>"$RESULTS"
+  log "$t: $((total / REQUESTS)) instructions per request"
+done
+cat "$RESULTS"
