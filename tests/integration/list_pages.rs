@@ -6,7 +6,13 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{Browser, TestApp};
+use kontor::{
+    app::{self, applications::NewApplication},
+    domain::Slug,
+    seed,
+};
+
+use crate::support::{Browser, TestApp, text};
 
 api_tests! {
     the_booking_list_is_searched_and_sorted_both_ways_and_the_csv_is_exactly_that_list,
@@ -14,6 +20,7 @@ api_tests! {
     the_customer_and_contract_lists_are_searched_and_sorted_and_downloaded_alike,
     bad_search_or_sort_parameters_get_a_message_and_never_a_server_error,
     the_booking_state_fragment_polls_until_final_and_is_not_found_for_another_tenant,
+    paging_keeps_search_and_sort_and_the_csv_has_every_page,
 }
 
 /// The ids of the table rows, in order: each row's header links to
@@ -392,4 +399,80 @@ async fn the_booking_state_fragment_polls_until_final_and_is_not_found_for_anoth
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = sp.get(&format!("/buchungen/{own}/zustand?ansicht=x")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The link of the next page on a booking list page, unescaped.
+fn next_page(html: &str) -> Option<String> {
+    let html = html.replace("&#38;", "&").replace("&amp;", "&");
+    let end = html.find("\">Nächste Seite</a>")?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].to_owned())
+}
+
+async fn paging_keeps_search_and_sort_and_the_csv_has_every_page(app: TestApp) {
+    // 56 bookings of one customer, in seven applications whose names the
+    // search finds (eight per application: four stages, two products).
+    let tenant = app.contract_with_room(1000).await;
+    let system = seed::system_user(app.db()).await.expect("system user");
+    let mut applications = vec![tenant.application_id];
+    for n in 2..=7 {
+        let new = NewApplication {
+            contract_id: tenant.contract_id,
+            slug: Slug::parse(&format!("probe{n}")).unwrap(),
+            name: text(&format!("Seitenprobe {n}")),
+        };
+        applications.push(
+            app::applications::create(app.db(), &system, tenant.customer_id, &new, 0)
+                .await
+                .expect("application"),
+        );
+    }
+    sqlx::query("UPDATE applications SET name = 'Seitenprobe 1' WHERE id = $1")
+        .bind(tenant.application_id)
+        .execute(&app.db().pool)
+        .await
+        .unwrap();
+    for application in &applications {
+        for stage in ["vorpruefung", "abnahme", "schulung", "produktion"] {
+            for product in ["container-namespace", "persistent-storage"] {
+                app.book_ok(&tenant.token, *application, stage, product, "S")
+                    .await;
+            }
+        }
+    }
+    let betreiber = Browser::log_in(&app, "betreiber").await;
+    let mut seen = Vec::new();
+    for order in ["application", "-application"] {
+        let mut ids = Vec::new();
+        let mut next = Some(format!("/buchungen?suche=SEITENPROBE&sortierung={order}"));
+        let mut pages = 0;
+        while let Some(path) = next {
+            let (status, html) = betreiber.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            ids.extend(row_ids(&html, "/buchungen/"));
+            next = next_page(&html);
+            if let Some(to) = &next {
+                assert!(
+                    to.contains("suche=SEITENPROBE") && to.contains(&format!("sortierung={order}")),
+                    "the next page keeps search and sort: {to}"
+                );
+            }
+            pages += 1;
+        }
+        assert_eq!(pages, 2, "50 and 6");
+        assert_eq!(ids.len(), 56);
+        // The download has every page, in the same order.
+        let (_, body) = betreiber
+            .get(&format!(
+                "/buchungen/csv?suche=SEITENPROBE&sortierung={order}"
+            ))
+            .await;
+        let (_, records) = german_csv(&body);
+        assert_eq!(csv_ids(&records), ids);
+        assert!(records.iter().all(|r| r[3].starts_with("Seitenprobe ")));
+        seen.push(ids);
+    }
+    let mut descending = seen.pop().unwrap();
+    descending.reverse();
+    assert_eq!(seen.pop().unwrap(), descending);
 }
