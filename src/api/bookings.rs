@@ -153,12 +153,16 @@ pub struct ListParams {
     /// `S`, `M`, `L` or `XL`.
     #[param(value_type = Option<Size>)]
     size: Option<String>,
+    /// A part of the customer's, application's or product's name or the
+    /// application's slug, any case.
+    #[param(schema_with = paging::search_schema)]
+    q: Option<String>,
     /// Default `-id` (newest first).
     #[param(schema_with = sorts)]
     sort: Option<String>,
 }
 
-const SORTS: &[&str] = &["id"];
+const SORTS: &[&str] = crate::app::bookings::SORTS;
 fn sorts() -> Object {
     paging::sort_schema(SORTS)
 }
@@ -210,6 +214,14 @@ pub async fn list(
         state: parse_opt(&mut e, "state", &params.state),
         product: params.product.clone(),
         size: parse_opt(&mut e, "size", &params.size),
+        text: match paging::search(params.q.as_deref()) {
+            Ok(text) => text,
+            Err(crate::app::Error::Validation(v)) => {
+                e.0.extend(v.0);
+                None
+            }
+            Err(other) => return Err(other.into()),
+        },
     };
     e.into_result().map_err(Problem::from)?;
     let sort = Sort::parse(params.sort.as_deref(), SORTS, "-id")?;
@@ -219,7 +231,7 @@ pub async fn list(
         &user,
         &filter,
         (window.limit, window.offset),
-        sort.descending,
+        crate::app::bookings::order(sort),
         db::now(),
     )
     .await?;

@@ -119,7 +119,7 @@ pub fn view(k: &Contract, used: &Commitment) -> ContractView {
     }
 }
 
-const SORTS: &[&str] = &["id", "number", "valid_from", "valid_until"];
+const SORTS: &[&str] = app::contracts::SORTS;
 fn sorts() -> Object {
     paging::sort_schema(SORTS)
 }
@@ -130,6 +130,10 @@ pub struct ContractFilter {
     /// Only this customer's contracts.
     #[param(schema_with = super::params::positive_or_empty)]
     customer_id: Option<String>,
+    /// A part of the number, title, customer, Kostenstelle, Haushaltsstelle
+    /// or Leitweg-ID, any case.
+    #[param(schema_with = paging::search_schema)]
+    q: Option<String>,
     /// Default `number`.
     #[param(schema_with = sorts)]
     sort: Option<String>,
@@ -149,27 +153,16 @@ pub async fn list(
     let customer_id = paging::id_filter("customer_id", q.filter.customer_id.as_deref())?;
     let sort = Sort::parse(q.filter.sort.as_deref(), SORTS, "number")?;
     let window = q.paging.window()?;
-    let pool = &state.db.pool;
-    let scope = user.scope();
-    let contracts: Vec<Contract> = db::contracts::list(pool, scope)
-        .await?
-        .into_iter()
-        .filter(|k| customer_id.is_none_or(|c| k.customer_id == c))
-        .collect();
-    let usage = db::contracts::usage_of_all(pool, &contracts, scope, db::now()).await?;
-    let views = contracts
-        .iter()
-        .map(|k| view(k, &usage.get(&k.id).copied().unwrap_or_default()))
-        .collect();
+    let wanted = app::contracts::Wanted {
+        customer_id,
+        text: paging::search(q.filter.q.as_deref())?,
+    };
+    let found = app::contracts::search(&state.db, &user, &wanted, sort, db::now()).await?;
+    let views = found.iter().map(|(k, used)| view(k, used)).collect();
     Ok(Json(paging::page_of(
         views,
-        sort,
-        |k: &ContractView, field| match field {
-            "number" => Key::text(&k.number),
-            "valid_from" => Key::text(&k.valid_from),
-            "valid_until" => Key::text(&k.valid_until),
-            _ => Key::Int(k.id),
-        },
+        None::<Sort>,
+        |_, _| Key::Int(0),
         window,
     )))
 }

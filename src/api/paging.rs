@@ -16,6 +16,8 @@ use utoipa::{
 };
 
 use super::problem::Problem;
+use crate::app::listing;
+pub use crate::app::listing::{Key, MAX_SEARCH, Sort, search};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -123,58 +125,6 @@ macro_rules! page_schema {
 }
 pub(crate) use page_schema;
 
-/// A sort order: one of the list's fields, ascending or descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub field: &'static str,
-    pub descending: bool,
-}
-
-impl Sort {
-    /// Reads `sort` (`field` or `-field`, one of `fields`); `default` when
-    /// absent.
-    pub fn parse(
-        raw: Option<&str>,
-        fields: &[&'static str],
-        default: &str,
-    ) -> Result<Sort, Problem> {
-        let raw = raw
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(default);
-        Sort::one_of(raw, fields)
-    }
-
-    /// Reads `sort` where a list has an order of its own when none is asked
-    /// for (`None`).
-    pub fn optional(raw: Option<&str>, fields: &[&'static str]) -> Result<Option<Sort>, Problem> {
-        match raw.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(raw) => Sort::one_of(raw, fields).map(Some),
-        }
-    }
-
-    fn one_of(raw: &str, fields: &[&'static str]) -> Result<Sort, Problem> {
-        let (descending, name) = match raw.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, raw),
-        };
-        fields
-            .iter()
-            .find(|f| **f == name)
-            .map(|field| Sort { field, descending })
-            .ok_or_else(|| {
-                Problem::validation(
-                    "sort",
-                    format!(
-                        "Sortierbar nach: {} (mit „-“ davor absteigend).",
-                        fields.join(", ")
-                    ),
-                )
-            })
-    }
-}
-
 /// The schema of a list's `sort` parameter: each field, and each with `-`.
 pub fn sort_schema(fields: &[&str]) -> Object {
     // Empty is "not given", as for every query value here.
@@ -205,41 +155,9 @@ pub fn id_filter(field: &str, raw: Option<&str>) -> Result<Option<i64>, Problem>
     }
 }
 
-/// The longest search text (`q`).
-pub const MAX_SEARCH: usize = 200;
-
 /// The schema of `q`: one line of at most 200 characters.
 pub fn search_schema() -> utoipa::openapi::Schema {
     super::params::one_line(MAX_SEARCH)
-}
-
-/// A search text (`q`), lower-cased for matching without regard to case;
-/// `None` when absent or empty.
-pub fn search(raw: Option<&str>) -> Result<Option<String>, Problem> {
-    let Some(raw) = raw.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if raw.chars().count() > MAX_SEARCH || raw.chars().any(char::is_control) {
-        return Err(Problem::validation(
-            "q",
-            "Bitte eine Zeile mit höchstens 200 Zeichen angeben.",
-        ));
-    }
-    Ok(Some(raw.to_lowercase()))
-}
-
-/// What a list is sorted by, per item.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Key {
-    Int(i64),
-    /// Compared without regard to case.
-    Text(String),
-}
-
-impl Key {
-    pub fn text(s: &str) -> Key {
-        Key::Text(s.to_lowercase())
-    }
 }
 
 /// Pages a list held in memory: sorted by `key` of `sort`'s field (ties
@@ -251,14 +169,7 @@ pub fn page_of<T>(
     window: Window,
 ) -> Page<T> {
     if let Some(sort) = sort.into() {
-        items.sort_by(|a, b| {
-            let order = key(a, sort.field).cmp(&key(b, sort.field));
-            if sort.descending {
-                order.reverse()
-            } else {
-                order
-            }
-        });
+        listing::sort(&mut items, sort, key);
     }
     let total = items.len() as i64;
     let next = window.next(total);

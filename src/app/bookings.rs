@@ -6,13 +6,19 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use futures_util::TryStreamExt as _;
+
 use super::{
-    Begun, Change, Created, Error, Result, environments, error::KontingentRefusal, visible,
+    Begun, Change, Created, Error, Result, environments,
+    error::KontingentRefusal,
+    export::{self, Export, Format, neutralise},
+    listing::Sort,
+    visible,
 };
 use crate::{
     db::{
         self, Db, Tx, audit,
-        bookings::{Booking, Closed},
+        bookings::{Booking, Closed, Order, OrderBy},
         catalog, contracts,
     },
     domain::{
@@ -21,6 +27,7 @@ use crate::{
         billing::Month,
         idempotency::Key,
         kontingent::{Commitment, KontingentExceeded},
+        money::format_plain,
         policy,
         pricing::{Prices, month_cost},
     },
@@ -199,24 +206,123 @@ pub async fn with_periods(
     Ok((booking, periods))
 }
 
-/// The bookings the user may see, filtered and paged, newest first unless
-/// `newest_first` is false.
+/// The fields the booking list sorts by (`sort`, `sortierung`).
+pub const SORTS: &[&str] = &[
+    "id",
+    "customer",
+    "application",
+    "stage",
+    "product",
+    "size",
+    "state",
+    "created_at",
+    "price",
+];
+
+/// The database's order for a sort of [`SORTS`].
+pub fn order(sort: Sort) -> Order {
+    let by = match sort.field {
+        "customer" => OrderBy::Customer,
+        "application" => OrderBy::Application,
+        "stage" => OrderBy::Stage,
+        "product" => OrderBy::Product,
+        "size" => OrderBy::Size,
+        "state" => OrderBy::State,
+        "created_at" => OrderBy::CreatedAt,
+        "price" => OrderBy::Price,
+        _ => OrderBy::Id,
+    };
+    Order {
+        by,
+        descending: sort.descending,
+    }
+}
+
+/// The bookings the user may see, filtered, sorted and paged.
 pub async fn list(
     db: &Db,
     user: &CurrentUser,
     filter: &db::bookings::Filter,
     (limit, offset): (i64, i64),
-    newest_first: bool,
+    order: Order,
     now: i64,
 ) -> Result<db::bookings::Page> {
-    Ok(db::bookings::list(
-        &db.pool,
-        user.scope(),
-        filter,
-        (limit, offset, newest_first),
-        now,
-    )
-    .await?)
+    Ok(db::bookings::list(&db.pool, user.scope(), filter, (limit, offset), order, now).await?)
+}
+
+/// The columns of the booking list's CSV.
+pub const CSV_COLUMNS: [&str; 12] = [
+    "Nr.",
+    "Kunde",
+    "Vertrag",
+    "Verfahren",
+    "Stufe",
+    "Produkt",
+    "Größe",
+    "Status",
+    "Bereitstellung",
+    "Gebucht am",
+    "Gekündigt am",
+    "je Monat (EUR)",
+];
+
+/// Starts the CSV of every booking the user may see that matches `filter`,
+/// in `order` (the list's download: all rows, not one page).
+pub fn export(
+    db: &Db,
+    user: &CurrentUser,
+    filter: db::bookings::Filter,
+    order: Order,
+    format: Format,
+    now: i64,
+) -> Export {
+    let (tx, rx) = export::channel();
+    let (db, scope) = (db.clone(), user.scope());
+    tokio::spawn(async move {
+        let mut w = export::CsvWriter::new(format, &CSV_COLUMNS);
+        let mut rows = db::bookings::all(&db.pool, scope, &filter, order, now);
+        loop {
+            match rows.try_next().await {
+                Ok(Some(b)) => {
+                    csv_row(&mut w, &b);
+                    if export::send(&tx, &mut w, false).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "booking export failed");
+                    export::fail(&tx, e).await;
+                    return;
+                }
+            }
+        }
+        let _ = export::send(&tx, &mut w, true).await;
+    });
+    Export {
+        rx,
+        file_name: "buchungen.csv".into(),
+        content_type: export::CSV,
+    }
+}
+
+fn csv_row(w: &mut export::CsvWriter, b: &Booking) {
+    let d = w.format().decimal();
+    let sync = b.sync().label();
+    w.record(&[
+        &b.id.to_string(),
+        &neutralise(&b.customer_name),
+        &neutralise(&b.contract_number),
+        &neutralise(&b.application_name),
+        b.stage.label(),
+        &neutralise(&b.product_name),
+        b.size.as_str(),
+        b.state.label(),
+        &neutralise(&sync),
+        &export::iso(b.created_at),
+        &b.cancelled_at.map(export::iso).unwrap_or_default(),
+        &format_plain(b.rate().monthly().0, 2, d),
+    ]);
 }
 
 /// Loads a booking for a change, after locking its contract when `lock`.

@@ -3,7 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
+use super::{
+    Begun, Change, Created, Error, Result,
+    error::on_constraint,
+    listing::{self, Key as SortKey, Sort},
+    visible,
+};
 use crate::{
     db::{self, Db, audit, contracts::Contract},
     domain::{
@@ -148,4 +153,63 @@ pub async fn list_with_usage(
     let contracts = db::contracts::list(&db.pool, scope).await?;
     let usage = db::contracts::usage_of_all(&db.pool, &contracts, scope, now).await?;
     Ok((contracts, usage))
+}
+
+/// The fields the contract list sorts by.
+pub const SORTS: &[&str] = &["id", "number", "customer", "valid_from", "valid_until"];
+
+/// What the contract list is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// Only this customer's contracts.
+    pub customer_id: Option<i64>,
+    /// A part of the number, title, customer, Kostenstelle, Haushaltsstelle
+    /// or Leitweg-ID (lower-cased, see [`super::listing::search`]).
+    pub text: Option<String>,
+}
+
+/// The contracts the user may see that match `wanted`, in `sort`'s order,
+/// with what is committed under each at `now`: the API's list and the
+/// Betreiber's page.
+pub async fn search(
+    db: &Db,
+    user: &CurrentUser,
+    wanted: &Wanted,
+    sort: Sort,
+    now: i64,
+) -> Result<Vec<(Contract, Commitment)>> {
+    let scope = user.scope();
+    let mut found: Vec<Contract> = db::contracts::list(&db.pool, scope)
+        .await?
+        .into_iter()
+        .filter(|k| wanted.customer_id.is_none_or(|c| k.customer_id == c))
+        .filter(|k| {
+            listing::matches(
+                wanted.text.as_deref(),
+                &[
+                    &k.number,
+                    &k.title,
+                    &k.customer_name,
+                    &k.kostenstelle,
+                    &k.haushaltsstelle,
+                    &k.leitweg_id,
+                ],
+            )
+        })
+        .collect();
+    listing::sort(&mut found, sort, |k, field| match field {
+        "number" => SortKey::text(&k.number),
+        "customer" => SortKey::text(&k.customer_name),
+        "valid_from" => SortKey::text(&k.valid_from.to_string()),
+        "valid_until" => SortKey::text(&k.valid_until.to_string()),
+        _ => SortKey::Int(k.id),
+    });
+    let usage = db::contracts::usage_of_all(&db.pool, &found, scope, now).await?;
+    Ok(found
+        .into_iter()
+        .map(|k| {
+            let used = usage.get(&k.id).copied().unwrap_or_default();
+            (k, used)
+        })
+        .collect())
 }

@@ -4,7 +4,12 @@
 
 use serde_json::json;
 
-use super::{Begun, Change, Created, Error, Result, error::on_constraint, visible};
+use super::{
+    Begun, Change, Created, Error, Result,
+    error::on_constraint,
+    listing::{self, Key as SortKey, Sort},
+    visible,
+};
 use crate::{
     db::{self, Db, audit, customers::Customer},
     domain::{Slug, actor::CurrentUser, idempotency::Key, policy, text::Text},
@@ -93,4 +98,29 @@ pub async fn of_person(db: &Db, user: &CurrentUser) -> Result<Option<Customer>> 
 /// The customers the user may see.
 pub async fn list(db: &Db, user: &CurrentUser) -> Result<Vec<Customer>> {
     Ok(db::customers::list(&db.pool, user.scope()).await?)
+}
+
+/// The fields the customer list sorts by.
+pub const SORTS: &[&str] = &["id", "name", "slug"];
+
+/// The customers the user may see whose name or slug contains `wanted`
+/// (lower-cased, see [`super::listing::search`]), in `sort`'s order: the
+/// API's list and the Betreiber's page.
+pub async fn search(
+    db: &Db,
+    user: &CurrentUser,
+    wanted: Option<&str>,
+    sort: Sort,
+) -> Result<Vec<Customer>> {
+    let mut found: Vec<Customer> = list(db, user)
+        .await?
+        .into_iter()
+        .filter(|c| listing::matches(wanted, &[&c.name, &c.slug]))
+        .collect();
+    listing::sort(&mut found, sort, |c, field| match field {
+        "name" => SortKey::text(&c.name),
+        "slug" => SortKey::text(&c.slug),
+        _ => SortKey::Int(c.id),
+    });
+    Ok(found)
 }

@@ -197,6 +197,32 @@ pub async fn send(tx: &mpsc::Sender<Chunk>, w: &mut impl Chunks, force: bool) ->
     }
 }
 
+/// The CSV of a list already in memory (a page's list), every cell
+/// neutralised: one chunk.
+pub fn table(
+    file_name: &str,
+    format: Format,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Export {
+    let mut w = CsvWriter::new(format, header);
+    for row in rows {
+        let cells: Vec<Cow<'_, str>> = row.iter().map(|c| neutralise(c)).collect();
+        let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+        w.record(&cells);
+    }
+    let (tx, rx) = channel();
+    if let Some(bytes) = w.take(true) {
+        // The channel is new and has room: this cannot be refused.
+        let _ = tx.try_send(Ok(bytes));
+    }
+    Export {
+        rx,
+        file_name: file_name.to_owned(),
+        content_type: CSV,
+    }
+}
+
 /// Ends an export that failed mid-way with an error chunk, so that an HTTP
 /// download is cut off rather than looking complete.
 pub async fn fail(tx: &mpsc::Sender<Chunk>, e: impl std::fmt::Display) {

@@ -25,6 +25,7 @@ pub mod deployments;
 pub mod environments;
 pub mod identities;
 pub mod kontingent;
+pub mod listing;
 pub mod notifications;
 pub mod notify;
 pub mod promotions;

@@ -9,7 +9,7 @@ use futures_util::{StreamExt as _, stream::BoxStream};
 use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool};
 
-use super::{Tx, Visible, audit_chain};
+use super::{Tx, Visible, audit_chain, like_pattern};
 use crate::domain::{
     actor::{CurrentUser, SYSTEM_ACTOR, Scope, Via},
     audit::chain::{self, Content},
@@ -225,20 +225,6 @@ pub struct Filter {
     /// label contains the text).
     pub text: Option<String>,
     pub text_actions: Vec<&'static str>,
-}
-
-/// `%text%` for LIKE, with `\` escaping the wildcards in the text.
-fn like_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// What `scope` may see of the log, narrowed by `filter`; `None` when it

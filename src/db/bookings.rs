@@ -105,7 +105,76 @@ pub struct Filter {
     pub state: Option<BookingState>,
     pub product: Option<String>,
     pub size: Option<Size>,
+    /// A part of the customer's, application's or product's name or the
+    /// application's slug, lower-cased.
+    pub text: Option<String>,
 }
+
+/// What the booking list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderBy {
+    Id,
+    Customer,
+    Application,
+    /// Along the staging chain, Vorprüfung first.
+    Stage,
+    Product,
+    /// S, M, L, XL.
+    Size,
+    /// Along the lifecycle: beantragt, aktiv, gekündigt.
+    State,
+    CreatedAt,
+    /// The current price per hour.
+    Price,
+}
+
+impl OrderBy {
+    fn sql(self) -> &'static str {
+        match self {
+            OrderBy::Id => "b.id",
+            OrderBy::Customer => "LOWER(c.name)",
+            OrderBy::Application => "LOWER(a.name)",
+            OrderBy::Stage => {
+                "CASE b.stage WHEN 'vorpruefung' THEN 1 WHEN 'abnahme' THEN 2 \
+                 WHEN 'schulung' THEN 3 ELSE 4 END"
+            }
+            OrderBy::Product => "LOWER(p.name)",
+            OrderBy::Size => {
+                "CASE b.size WHEN 'S' THEN 1 WHEN 'M' THEN 2 WHEN 'L' THEN 3 ELSE 4 END"
+            }
+            OrderBy::State => "CASE b.state WHEN 'beantragt' THEN 1 WHEN 'aktiv' THEN 2 ELSE 3 END",
+            OrderBy::CreatedAt => "b.created_at",
+            // The output column; PostgreSQL allows its name only bare.
+            OrderBy::Price => "rate",
+        }
+    }
+}
+
+/// The order of the booking list; ties go by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub by: OrderBy,
+    pub descending: bool,
+}
+
+impl Order {
+    /// Newest first, the list's own order.
+    pub const NEWEST: Order = Order {
+        by: OrderBy::Id,
+        descending: true,
+    };
+
+    fn sql(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        match self.by {
+            OrderBy::Id => format!(" ORDER BY b.id {dir}"),
+            by => format!(" ORDER BY {} {dir}, b.id {dir}", by.sql()),
+        }
+    }
+}
+
+/// Columns the search text is looked for in.
+const SEARCHED: [&str; 4] = ["c.name", "a.name", "a.slug", "p.name"];
 
 /// What `scope` may see of the bookings, narrowed by `filter`; `$1` is
 /// always `now`, the filter's placeholders follow.
@@ -117,7 +186,12 @@ fn visible(scope: Scope, filter: &Filter) -> Option<Visible> {
             .value("b.stage", filter.stage.map(Stage::as_str))
             .value("b.state", filter.state.map(BookingState::as_str))
             .text("p.slug", filter.product.as_deref())
-            .value("b.size", filter.size.map(Size::as_str)),
+            .value("b.size", filter.size.map(Size::as_str))
+            .contains(
+                &SEARCHED,
+                filter.text.as_deref().map(super::like_pattern),
+                ("", &[]),
+            ),
     )
 }
 
@@ -141,7 +215,8 @@ pub async fn list(
     pool: &AnyPool,
     scope: Scope,
     filter: &Filter,
-    (limit, offset, newest_first): (i64, i64, bool),
+    (limit, offset): (i64, i64),
+    order: Order,
     now: i64,
 ) -> sqlx::Result<Page> {
     let Some(visible) = visible(scope, filter) else {
@@ -154,8 +229,13 @@ pub async fn list(
     let n = visible.len();
     let limit = limit.clamp(1, MAX_LIMIT);
     let offset = offset.max(0);
-    // The count needs the product join only when filtering by product.
-    let count_from = if filter.product.is_some() {
+    // The count needs the product join only when filtering by product,
+    // and the names only when searching them.
+    let count_from = if filter.text.is_some() {
+        " FROM bookings b JOIN customers c ON c.id = b.customer_id \
+          JOIN applications a ON a.id = b.application_id \
+          JOIN products p ON p.id = b.product_id"
+    } else if filter.product.is_some() {
         " FROM bookings b JOIN products p ON p.id = b.product_id"
     } else {
         " FROM bookings b"
@@ -169,10 +249,10 @@ pub async fn list(
     // later pages bind the OFFSET as usual.
     let mut items_sql = format!(
         "{columns}, (SELECT CAST(COUNT(*) AS BIGINT){count_from}{where_sql}) AS total\
-         {from}{where_sql} ORDER BY b.id {order} LIMIT {limit}",
+         {from}{where_sql}{order} LIMIT {limit}",
         columns = booking_columns!(),
         from = booking_from!(),
-        order = if newest_first { "DESC" } else { "ASC" },
+        order = order.sql(),
     );
     if offset > 0 {
         items_sql.push_str(&format!(" OFFSET ${}", n + 2));
@@ -199,6 +279,26 @@ pub async fn list(
         items: rows.into_iter().map(|r| r.booking).collect(),
         total,
     })
+}
+
+/// Every booking `scope` may see that matches `filter`, in `order`, as a
+/// stream (the CSV download reads them one by one, whatever their number).
+pub fn all<'a>(
+    pool: &'a AnyPool,
+    scope: Scope,
+    filter: &Filter,
+    order: Order,
+    now: i64,
+) -> impl futures_util::Stream<Item = sqlx::Result<Booking>> + Send + 'a {
+    use futures_util::StreamExt as _;
+    let Some(visible) = visible(scope, filter) else {
+        return futures_util::stream::empty().left_stream();
+    };
+    let sql = format!("{SELECT}{}{}", visible.sql(), order.sql());
+    visible
+        .bind(sqlx::query_as::<_, Booking>(super::sql(sql)).bind(now))
+        .fetch(pool)
+        .right_stream()
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -258,6 +258,20 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `%text%` for LIKE, with `\` escaping the wildcards in the text.
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 /// A value bound to a placeholder of a [`Visible`] clause.
 #[derive(Debug, Clone)]
 enum Bind {

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::{
     Form, Router,
     extract::{Path, Query, State},
-    response::Response,
+    response::{IntoResponse as _, Response},
     routing::get,
 };
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError, Route, Url,
     kontingent::Refusal,
+    listing::{self, Column, Listing},
     render, see_other,
     session::PageUser,
     shop::describe,
@@ -20,7 +21,7 @@ use super::{
     view::{UsageBar, usage_bars},
 };
 use crate::{
-    app::error::Error,
+    app::{FieldErrors, error::Error},
     db::{
         self,
         applications::Application,
@@ -34,7 +35,12 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(Route::Bookings.pattern(), get(list))
+        .route(Route::BookingsCsv.pattern(), get(list_csv))
         .route(Route::Booking.pattern(), get(detail))
+        .route(
+            Route::BookingState.pattern(),
+            get(super::booking_state::fragment),
+        )
         .route(
             Route::BookingResize.pattern(),
             get(resize_form).post(resize),
@@ -58,7 +64,51 @@ struct ListParams {
     status: Option<String>,
     produkt: Option<String>,
     groesse: Option<String>,
+    suche: Option<String>,
+    sortierung: Option<String>,
     seite: Option<String>,
+    /// `rfc4180` for the machine CSV.
+    format: Option<String>,
+}
+
+impl ListParams {
+    /// The filter as typed, for links (paging, sorting, the CSV).
+    fn typed(&self) -> BookingFilter {
+        let f = |v: &Option<String>| nonempty(v).unwrap_or_default().to_owned();
+        BookingFilter {
+            application: f(&self.verfahren),
+            stage: f(&self.stufe),
+            state: f(&self.status),
+            product: f(&self.produkt),
+            size: f(&self.groesse),
+            text: f(&self.suche),
+            sort: f(&self.sortierung),
+        }
+    }
+
+    /// Search and order, read as the API reads `q` and `sort`.
+    fn listing(&self) -> Listing {
+        Listing::parse(
+            self.suche.as_deref(),
+            self.sortierung.as_deref(),
+            crate::app::bookings::SORTS,
+            "-id",
+        )
+    }
+
+    /// The filter. Unknown filter values are ignored rather than refused:
+    /// a stale bookmark should still show a list.
+    fn filter(&self, text: Option<String>) -> Filter {
+        Filter {
+            customer_id: None,
+            application_id: nonempty(&self.verfahren).and_then(|v| v.parse().ok()),
+            stage: nonempty(&self.stufe).and_then(|v| v.parse().ok()),
+            state: nonempty(&self.status).and_then(|v| v.parse().ok()),
+            product: nonempty(&self.produkt).map(str::to_owned),
+            size: nonempty(&self.groesse).and_then(|v| v.parse().ok()),
+            text,
+        }
+    }
 }
 
 /// A filter value kept as typed, for re-showing it in the form.
@@ -79,7 +129,15 @@ pub struct Row {
     pub per_month: Cents,
 }
 
-fn row(b: &Booking) -> Row {
+impl Row {
+    /// Whether the state is not final yet: the booking is not provisioned,
+    /// or a change is still on its way to the cluster.
+    pub fn pending(&self) -> bool {
+        self.state == BookingState::Beantragt || self.sync == SyncState::Laeuft
+    }
+}
+
+pub(super) fn row(b: &Booking) -> Row {
     Row {
         id: b.id,
         customer: b.customer_name.clone(),
@@ -113,6 +171,15 @@ struct ListPage {
     f_state: String,
     f_product: String,
     f_size: String,
+    f_text: String,
+    /// The order as in the address, kept by the filter form.
+    f_sort: String,
+    columns: Vec<Column>,
+    csv: Url,
+    /// This page again, while a row's state is not final (without
+    /// JavaScript the list does not refresh itself).
+    refresh: Option<Url>,
+    errors: FieldErrors,
     /// The neighbouring pages with the same filter, where there are some.
     previous: Option<Url>,
     next: Option<Url>,
@@ -129,25 +196,18 @@ async fn list(
     if scope == Scope::Nothing {
         return Err(PageError::Forbidden);
     }
-    // Unknown filter values are ignored rather than refused: a stale
-    // bookmark should still show a list.
-    let filter = Filter {
-        customer_id: None,
-        application_id: nonempty(&p.verfahren).and_then(|v| v.parse().ok()),
-        stage: nonempty(&p.stufe).and_then(|v| v.parse().ok()),
-        state: nonempty(&p.status).and_then(|v| v.parse().ok()),
-        product: nonempty(&p.produkt).map(str::to_owned),
-        size: nonempty(&p.groesse).and_then(|v| v.parse().ok()),
-    };
+    let listing = p.listing();
+    let filter = p.filter(listing.text.clone());
     let current = nonempty(&p.seite)
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|n| (1..=100_000).contains(n))
         .unwrap_or(1);
-    let result = db::bookings::list(
-        pool,
-        scope,
+    let result = crate::app::bookings::list(
+        &state.db,
+        &page.user,
         &filter,
-        (PER_PAGE, (current - 1) * PER_PAGE, true),
+        (PER_PAGE, (current - 1) * PER_PAGE),
+        crate::app::bookings::order(listing.sort),
         now,
     )
     .await?;
@@ -162,19 +222,40 @@ async fn list(
     };
     let f = |v: &Option<String>| nonempty(v).unwrap_or_default().to_owned();
     let pages = ((result.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let typed = p.typed();
     let page_url = |page: i64| Url::BookingsPage {
-        filter: BookingFilter {
-            application: f(&p.verfahren),
-            stage: f(&p.stufe),
-            state: f(&p.status),
-            product: f(&p.produkt),
-            size: f(&p.groesse),
-        },
+        filter: typed.clone(),
         page,
     };
-    render(&ListPage {
+    // A header link sorts from the first page, keeping the filters.
+    let sorted = |sort: String| Url::BookingsPage {
+        filter: BookingFilter {
+            sort,
+            ..typed.clone()
+        },
+        page: 1,
+    };
+    let show_customer = scope == Scope::All;
+    let mut columns = vec![Column::new("Nr.", "id", listing.sort, sorted)];
+    if show_customer {
+        columns.push(Column::new("Kunde", "customer", listing.sort, sorted));
+    }
+    columns.extend([
+        Column::new("Verfahren", "application", listing.sort, sorted),
+        Column::new("Stufe", "stage", listing.sort, sorted),
+        Column::new("Produkt", "product", listing.sort, sorted),
+        Column::new("Größe", "size", listing.sort, sorted),
+        Column::new("Status", "state", listing.sort, sorted),
+        Column::new("Gebucht am", "created_at", listing.sort, sorted),
+        Column::new("je Monat", "price", listing.sort, sorted).numeric(),
+    ]);
+    let invalid = !listing.errors.is_empty();
+    let rows: Vec<Row> = result.items.iter().map(row).collect();
+    let refresh = rows.iter().any(Row::pending).then(|| page_url(current));
+    let mut response = render(&ListPage {
         layout: page.layout("Buchungen", Nav::Bookings),
-        rows: result.items.iter().map(row).collect(),
+        rows,
+        refresh,
         total: result.total,
         page: current,
         pages,
@@ -183,15 +264,54 @@ async fn list(
         states: BookingState::ALL,
         sizes: Size::ALL,
         products,
-        show_customer: scope == Scope::All,
+        show_customer,
         f_application: f(&p.verfahren),
         f_stage: f(&p.stufe),
         f_state: f(&p.status),
         f_product: f(&p.produkt),
         f_size: f(&p.groesse),
+        f_text: f(&p.suche),
+        f_sort: if listing.errors.get("sortierung").is_some() {
+            String::new()
+        } else {
+            f(&p.sortierung)
+        },
+        columns,
+        csv: Url::BookingsCsv(typed.clone()),
+        errors: listing.errors,
         previous: (current > 1).then(|| page_url(current - 1)),
         next: (current < pages).then(|| page_url(current + 1)),
-    })
+    })?;
+    if invalid {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// The list as CSV: every booking that matches, in the list's order (not
+/// only one page), within the person's scope.
+async fn list_csv(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    if page.user.scope() == Scope::Nothing {
+        return Err(PageError::Forbidden);
+    }
+    let listing = p.listing();
+    if let Some(message) = listing.refusal() {
+        return Err(PageError::BadForm(message));
+    }
+    let format = listing::format(p.format.as_deref()).map_err(PageError::BadForm)?;
+    let export = crate::app::bookings::export(
+        &state.db,
+        &page.user,
+        p.filter(listing.text),
+        crate::app::bookings::order(listing.sort),
+        format,
+        db::now(),
+    );
+    Ok(export.into_response())
 }
 
 pub struct PeriodRow {
@@ -229,10 +349,10 @@ pub struct AuditView {
 #[template(path = "booking.html")]
 struct DetailPage {
     layout: Layout,
+    r: Row,
     b: Booking,
     stage: Stage,
     state: BookingState,
-    sync: SyncState,
     namespace: String,
     resources: String,
     created: String,
@@ -250,7 +370,7 @@ struct Notice {
     gekuendigt: Option<String>,
 }
 
-fn booking_id(raw: &str) -> Result<i64, PageError> {
+pub(super) fn booking_id(raw: &str) -> Result<i64, PageError> {
     raw.parse::<i64>().map_err(|_| PageError::NotFound)
 }
 
@@ -278,7 +398,6 @@ async fn detail(
         layout: page.layout(format!("Buchung {id}"), Nav::Bookings),
         stage: b.stage,
         state: b.state,
-        sync: b.sync(),
         namespace: b.namespace(),
         resources: describe(&b.resources()),
         created: format_berlin(b.created_at),
@@ -294,6 +413,7 @@ async fn detail(
             .collect(),
         notice,
         can_change: page.user.can_book_for(b.customer_id) && b.state.is_open(),
+        r: row(&b),
         b,
     })
 }

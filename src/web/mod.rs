@@ -4,6 +4,7 @@
 pub mod accessibility;
 pub mod admin;
 pub mod billing;
+pub mod booking_state;
 pub mod bookings;
 pub mod chart;
 pub mod csrf;
@@ -12,6 +13,7 @@ pub mod environments;
 pub mod error;
 pub mod form;
 pub mod kontingent;
+pub mod listing;
 pub mod login;
 pub mod notifications;
 pub mod overview;

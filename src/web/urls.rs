@@ -64,7 +64,12 @@ routes! {
     /// Books what the confirmation step showed.
     Book = "/buchungen/neu",
     Bookings = "/buchungen",
+    /// The filtered, sorted booking list as CSV.
+    BookingsCsv = "/buchungen/csv",
     Booking = "/buchungen/{id}",
+    /// A booking's provisioning state alone, the fragment that a page
+    /// showing "Bereitstellung läuft" fetches until it is final.
+    BookingState = "/buchungen/{id}/zustand",
     BookingResize = "/buchungen/{id}/groesse",
     BookingResizeCheck = "/buchungen/{id}/groesse/pruefen",
     BookingCancel = "/buchungen/{id}/kuendigen",
@@ -93,9 +98,11 @@ routes! {
     Statement = "/abrechnung/{month}/vertrag/{id}",
     StatementCsv = "/abrechnung/{month}/vertrag/{id}/csv",
     Customers = "/betrieb/kunden",
+    CustomersCsv = "/betrieb/kunden/csv",
     Customer = "/betrieb/kunden/{id}",
     CustomerApplications = "/betrieb/kunden/{id}/verfahren",
     Contracts = "/betrieb/vertraege",
+    ContractsCsv = "/betrieb/vertraege/csv",
     ContractNew = "/betrieb/vertraege/neu",
     ContractEdit = "/betrieb/vertraege/{id}",
     /// Katalogpflege.
@@ -156,7 +163,12 @@ pub enum Url {
         filter: BookingFilter,
         page: i64,
     },
+    /// The filtered, sorted list as CSV (only the filters given are written).
+    BookingsCsv(BookingFilter),
     Booking(i64),
+    /// A booking's state fragment for one kind of page (`?ansicht=…`
+    /// unless a list row).
+    BookingState(i64, BookingStateView),
     /// A booking's page with the note of what just happened to it.
     BookingNotice(i64, BookingNotice),
     BookingResize(i64),
@@ -209,9 +221,15 @@ pub enum Url {
         rfc4180: bool,
     },
     Customers,
+    /// The customer list searched and sorted (`?suche=…&sortierung=…`).
+    CustomersListed(ListQuery),
+    CustomersCsv(ListQuery),
     Customer(i64),
     CustomerApplications(i64),
     Contracts,
+    /// The contract list searched and sorted (`?suche=…&sortierung=…`).
+    ContractsListed(ListQuery),
+    ContractsCsv(ListQuery),
     ContractNew,
     /// The new-contract form with the customer chosen (`?kunde=…`).
     ContractNewFor(i64),
@@ -246,39 +264,6 @@ pub enum Url {
     RevisionVerify,
 }
 
-/// The Revision's filters as they were typed, kept in links (paging,
-/// exports); empty ones are left out of the address.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RevisionFilter {
-    pub from: String,
-    pub to: String,
-    pub customer: String,
-    pub object_type: String,
-    pub object: String,
-    pub action: String,
-    pub person: String,
-    pub text: String,
-}
-
-impl RevisionFilter {
-    fn query(&self) -> Vec<(&'static str, String)> {
-        [
-            ("von", &self.from),
-            ("bis", &self.to),
-            ("kunde", &self.customer),
-            ("objektart", &self.object_type),
-            ("objekt", &self.object),
-            ("aktion", &self.action),
-            ("person", &self.person),
-            ("suche", &self.text),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k, v.clone()))
-        .collect()
-    }
-}
-
 /// Where a page of the Revision starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevisionStart {
@@ -287,27 +272,6 @@ pub enum RevisionStart {
     Older(i64),
     /// Entries newer than this one (`nach=`).
     Newer(i64),
-}
-
-/// The bookings list's filter as it was typed, so that paging keeps it
-/// (unknown values included: the list ignores them, the link keeps them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BookingFilter {
-    pub application: String,
-    pub stage: String,
-    pub state: String,
-    pub product: String,
-    pub size: String,
-}
-
-/// New ceilings as the request form takes them (whole vCPU, GiB, euros);
-/// empty leaves a ceiling as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KontingentAsk {
-    pub vcpu: String,
-    pub memory_gib: String,
-    pub storage_gib: String,
-    pub monthly_budget: String,
 }
 
 /// What just happened to a booking, for the note on its page.
@@ -397,7 +361,9 @@ impl Route {
             Url::ShopCheck => Route::ShopCheck,
             Url::Book => Route::Book,
             Url::Bookings | Url::BookingsOf { .. } | Url::BookingsPage { .. } => Route::Bookings,
+            Url::BookingsCsv(_) => Route::BookingsCsv,
             Url::Booking(_) | Url::BookingNotice(..) => Route::Booking,
+            Url::BookingState(..) => Route::BookingState,
             Url::BookingResize(_) => Route::BookingResize,
             Url::BookingResizeCheck(_) => Route::BookingResizeCheck,
             Url::BookingCancel(_) => Route::BookingCancel,
@@ -421,10 +387,12 @@ impl Route {
             Url::MonthCsv { .. } => Route::MonthCsv,
             Url::Statement { .. } => Route::Statement,
             Url::StatementCsv { .. } => Route::StatementCsv,
-            Url::Customers => Route::Customers,
+            Url::Customers | Url::CustomersListed(_) => Route::Customers,
+            Url::CustomersCsv(_) => Route::CustomersCsv,
             Url::Customer(_) => Route::Customer,
             Url::CustomerApplications(_) => Route::CustomerApplications,
-            Url::Contracts => Route::Contracts,
+            Url::Contracts | Url::ContractsListed(_) => Route::Contracts,
+            Url::ContractsCsv(_) => Route::ContractsCsv,
             Url::ContractNew | Url::ContractNewFor(_) => Route::ContractNew,
             Url::ContractEdit(_) => Route::ContractEdit,
             Url::Catalogue | Url::CatalogueSize(_) => Route::Catalogue,
@@ -454,6 +422,7 @@ impl Url {
             Url::BookingResize(id) => write!(f, "/buchungen/{id}/groesse"),
             Url::BookingResizeCheck(id) => write!(f, "/buchungen/{id}/groesse/pruefen"),
             Url::BookingCancel(id) => write!(f, "/buchungen/{id}/kuendigen"),
+            Url::BookingState(id, _) => write!(f, "/buchungen/{id}/zustand"),
             Url::Environment(id) | Url::EnvironmentDissolved(id) => {
                 write!(f, "/umgebungen/{id}")
             }
@@ -505,14 +474,32 @@ impl Url {
                 ("verfahren", application.to_string()),
                 ("stufe", stage.as_str().to_owned()),
             ],
-            Url::BookingsPage { filter, page } => vec![
-                ("verfahren", filter.application.clone()),
-                ("stufe", filter.stage.clone()),
-                ("status", filter.state.clone()),
-                ("produkt", filter.product.clone()),
-                ("groesse", filter.size.clone()),
-                ("seite", page.to_string()),
-            ],
+            Url::BookingsPage { filter, page } => {
+                let mut q = vec![
+                    ("verfahren", filter.application.clone()),
+                    ("stufe", filter.stage.clone()),
+                    ("status", filter.state.clone()),
+                    ("produkt", filter.product.clone()),
+                    ("groesse", filter.size.clone()),
+                ];
+                q.extend(
+                    [("suche", &filter.text), ("sortierung", &filter.sort)]
+                        .into_iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, v)| (k, v.clone())),
+                );
+                q.push(("seite", page.to_string()));
+                q
+            }
+            Url::BookingsCsv(filter) => filter.given(),
+            Url::BookingState(_, view) => match view {
+                BookingStateView::Liste => Vec::new(),
+                other => vec![("ansicht", other.as_str().to_owned())],
+            },
+            Url::CustomersListed(q)
+            | Url::CustomersCsv(q)
+            | Url::ContractsListed(q)
+            | Url::ContractsCsv(q) => q.query(),
             Url::BookingNotice(_, notice) => vec![(notice.key(), "1".to_owned())],
             Url::EnvironmentDissolved(_) => vec![("aufgeloest", "1".to_owned())],
             Url::PipelineNotice(_, hinweis) | Url::ApprovalsNotice(hinweis) => {
@@ -581,6 +568,9 @@ impl fmt::Display for Url {
         Ok(())
     }
 }
+
+mod queries;
+pub use queries::{BookingFilter, BookingStateView, KontingentAsk, ListQuery, RevisionFilter};
 
 #[cfg(test)]
 mod tests;

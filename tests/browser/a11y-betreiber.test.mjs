@@ -33,11 +33,28 @@ describe('Betreiber', () => {
   it('/katalog (no booking form)', () => visit(page, '/katalog'));
   it('/buchungen (all customers)', () => visit(page, '/buchungen'));
   it('/buchungen filtered', () => visit(page, '/buchungen?status=aktiv&groesse=S'));
+  it('/buchungen searched and sorted', () => visit(page, '/buchungen?suche=stadt&sortierung=-customer'));
+  it('/buchungen: a sort the list does not know (422)', async () => {
+    await visit(page, '/buchungen?sortierung=passwort', 422);
+    assert.match(await page.title(), /^Fehler: /);
+  });
   it('/buchungen/1', () => visit(page, '/buchungen/1'));
   it('403: /buchungen/1/groesse', () => visit(page, '/buchungen/1/groesse', 403));
   it('404: /buchungen/999999', () => visit(page, '/buchungen/999999', 404));
 
   it('/betrieb/kunden', () => visit(page, '/betrieb/kunden'));
+  it('/betrieb/kunden searched and sorted', () => visit(page, '/betrieb/kunden?suche=e&sortierung=-name'));
+  it('/betrieb/kunden: searched with the form, sorted by a column header', async () => {
+    await page.goto('/betrieb/kunden?sortierung=-name');
+    await page.getByLabel('Kunden suchen').fill('kreis');
+    await press(page, 'Suchen');
+    assert.equal(new URL(page.url()).search, '?suche=kreis&sortierung=-name');
+    const header = page.locator('th[aria-sort]');
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    await follow(page, () => header.getByRole('link').click());
+    assert.equal(await page.locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+    await checkA11y(page, '/betrieb/kunden?suche=kreis&sortierung=name');
+  });
   it('/betrieb/kunden: new customer with field errors', async () => {
     await page.goto('/betrieb/kunden');
     await page.getByLabel('Kürzel').fill('Nicht Gültig!');
@@ -57,6 +74,8 @@ describe('Betreiber', () => {
   it('404: /betrieb/kunden/999999', () => visit(page, '/betrieb/kunden/999999', 404));
 
   it('/betrieb/vertraege', () => visit(page, '/betrieb/vertraege'));
+  it('/betrieb/vertraege searched and sorted', () => visit(page, '/betrieb/vertraege?suche=DLV&sortierung=-customer'));
+  it('/betrieb/vertraege: a search too long (422)', () => visit(page, `/betrieb/vertraege?suche=${'x'.repeat(201)}`, 422));
   it('/betrieb/vertraege/neu', () => visit(page, '/betrieb/vertraege/neu'));
   it('/betrieb/vertraege/neu?kunde=2', () => visit(page, '/betrieb/vertraege/neu?kunde=2'));
   it('/betrieb/vertraege: new contract with field errors (nothing filled in)', async () => {

@@ -126,6 +126,7 @@ describe('Systempfleger:in', () => {
 
   it('/buchungen', () => visit(page, '/buchungen'));
   it('/buchungen filtered', () => visit(page, '/buchungen?stufe=abnahme&status=&produkt=container-namespace&groesse='));
+  it('/buchungen searched and sorted', () => visit(page, '/buchungen?suche=portal&sortierung=-stage'));
   it('/buchungen filtered to nothing', async () => {
     await visit(page, '/buchungen?stufe=vorpruefung&groesse=XL&produkt=persistent-storage');
     assert.match(await page.locator('main').innerText(), /Keine Buchungen für diese Auswahl/);

@@ -38,6 +38,7 @@ mod keycloak;
 mod kontingent;
 mod kontingent_pages;
 mod kontingent_requests;
+mod list_pages;
 mod listing;
 mod live_month;
 mod metering;

@@ -3,7 +3,7 @@ use axum::{
     Form, Router,
     extract::{Path, Query, State},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse as _, Response},
     routing::get,
 };
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{field_errors, path_id, require_betreiber};
 use crate::{
     app,
-    app::error::FieldErrors,
+    app::{error::FieldErrors, export},
     db::{self, contracts::Contract, customers::Customer},
     domain::{
         Kontingent,
@@ -22,13 +22,16 @@ use crate::{
             NUMBER_RULE, Terms, Validity, is_contract_number, is_leitweg_id,
         },
         kontingent::{BelowUse, Commitment, Limit},
+        money::format_plain,
     },
     state::AppState,
     web::{
         Layout, Nav, PageError, Route, Url,
         form::Fields,
+        listing::{self as web_listing, Column, ListParams, Listing},
         render, see_other,
         session::PageUser,
+        urls::ListQuery,
         view::{UsageBar, usage_bars},
     },
 };
@@ -165,6 +168,7 @@ impl ContractForm {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(Route::Contracts.pattern(), get(list).post(create))
+        .route(Route::ContractsCsv.pattern(), get(list_csv))
         .route(Route::ContractNew.pattern(), get(new))
         .route(Route::ContractEdit.pattern(), get(edit).post(update))
 }
@@ -179,27 +183,140 @@ pub struct Line {
 struct ListPage {
     layout: Layout,
     lines: Vec<Line>,
+    /// The search and order as typed.
+    f_text: String,
+    f_sort: String,
+    columns: Vec<Column>,
+    csv: Url,
+    errors: FieldErrors,
 }
 
-async fn list(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
+/// Search and order of the list, as the API's `q` and `sort`.
+fn listing(p: &ListParams) -> Listing {
+    Listing::parse(
+        p.suche.as_deref(),
+        p.sortierung.as_deref(),
+        app::contracts::SORTS,
+        "number",
+    )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
     require_betreiber(&page)?;
-    let pool = &state.db.pool;
-    let contracts = db::contracts::list(pool, Scope::All).await?;
-    let usage = db::contracts::usage_of_all(pool, &contracts, Scope::All, db::now()).await?;
-    let lines = contracts
+    let listing = listing(&p);
+    let wanted = app::contracts::Wanted {
+        customer_id: None,
+        text: listing.text.clone(),
+    };
+    let found =
+        app::contracts::search(&state.db, &page.user, &wanted, listing.sort, db::now()).await?;
+    let lines = found
         .into_iter()
-        .map(|k| Line {
-            bars: usage_bars(
-                &k.kontingent(),
-                &usage.get(&k.id).copied().unwrap_or_default(),
-            ),
+        .map(|(k, used)| Line {
+            bars: usage_bars(&k.kontingent(), &used),
             contract: k,
         })
         .collect();
-    render(&ListPage {
+    let text = p.suche.clone().unwrap_or_default();
+    let sort = match listing.errors.get("sortierung") {
+        Some(_) => String::new(),
+        None => p.sortierung.clone().unwrap_or_default(),
+    };
+    let sorted = |sort: String| {
+        Url::ContractsListed(ListQuery {
+            text: text.clone(),
+            sort,
+        })
+    };
+    let columns = vec![
+        Column::new("Vertrag", "number", listing.sort, sorted),
+        Column::new("Kunde", "customer", listing.sort, sorted),
+        Column::new("Laufzeit", "valid_from", listing.sort, sorted),
+    ];
+    let invalid = !listing.errors.is_empty();
+    let mut response = render(&ListPage {
         layout: page.layout("Verträge", Nav::Contracts),
         lines,
-    })
+        csv: Url::ContractsCsv(ListQuery {
+            text: text.clone(),
+            sort: sort.clone(),
+        }),
+        f_text: text,
+        f_sort: sort,
+        columns,
+        errors: listing.errors,
+    })?;
+    if invalid {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// The columns of the contract list's CSV.
+const CSV_COLUMNS: [&str; 16] = [
+    "Vertragsnummer",
+    "Titel",
+    "Kunde",
+    "Gültig ab",
+    "Gültig bis",
+    "Abrechnung",
+    "Grundgebühr (EUR)",
+    "Kostenstelle",
+    "Haushaltsstelle",
+    "Leitweg-ID",
+    "vCPU gebucht",
+    "vCPU Kontingent",
+    "Arbeitsspeicher gebucht (GiB)",
+    "Arbeitsspeicher Kontingent (GiB)",
+    "Speicher gebucht (GiB)",
+    "Speicher Kontingent (GiB)",
+];
+
+/// The list as CSV, searched and sorted as on the page.
+async fn list_csv(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    let listing = listing(&p);
+    if let Some(message) = listing.refusal() {
+        return Err(PageError::BadForm(message));
+    }
+    let format = web_listing::format(p.format.as_deref()).map_err(PageError::BadForm)?;
+    let wanted = app::contracts::Wanted {
+        customer_id: None,
+        text: listing.text,
+    };
+    let found =
+        app::contracts::search(&state.db, &page.user, &wanted, listing.sort, db::now()).await?;
+    let d = format.decimal();
+    let rows = found.into_iter().map(|(k, used)| {
+        let max = k.kontingent();
+        vec![
+            k.number.clone(),
+            k.title.clone(),
+            k.customer_name.clone(),
+            k.valid_from.to_string(),
+            k.valid_until.to_string(),
+            k.billing_model_label().to_owned(),
+            format_plain(k.base_fee_cents, 2, d),
+            k.kostenstelle.clone(),
+            k.haushaltsstelle.clone(),
+            k.leitweg_id.clone(),
+            format_plain(used.resources.millicpu, 3, d),
+            format_plain(max.millicpu, 3, d),
+            format_plain(used.resources.memory_mib * 1000 / 1024, 3, d),
+            format_plain(max.memory_mib * 1000 / 1024, 3, d),
+            used.resources.storage_gib.to_string(),
+            max.storage_gib.to_string(),
+        ]
+    });
+    Ok(export::table("vertraege.csv", format, &CSV_COLUMNS, rows).into_response())
 }
 
 #[derive(Template)]

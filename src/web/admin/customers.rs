@@ -1,9 +1,9 @@
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse as _, Response},
     routing::{get, post},
 };
 
@@ -14,11 +14,19 @@ use crate::{
         applications::NewApplication,
         customers::{MAX_NAME, NewCustomer},
         error::FieldErrors,
+        export,
     },
     db::{self, applications::Application, contracts::Contract, customers::Customer},
     domain::{Slug, actor::Scope},
     state::AppState,
-    web::{Layout, Nav, PageError, Route, Url, form::Fields, render, see_other, session::PageUser},
+    web::{
+        Layout, Nav, PageError, Route, Url,
+        form::Fields,
+        listing::{self as web_listing, Column, ListParams, Listing},
+        render, see_other,
+        session::PageUser,
+        urls::ListQuery,
+    },
 };
 
 /// The Betreiber's customer form, as typed.
@@ -73,6 +81,7 @@ impl ApplicationInput {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(Route::Customers.pattern(), get(list).post(create))
+        .route(Route::CustomersCsv.pattern(), get(list_csv))
         .route(Route::Customer.pattern(), get(show).post(rename))
         .route(
             Route::CustomerApplications.pattern(),
@@ -87,39 +96,108 @@ struct ListPage {
     customers: Vec<Customer>,
     form: CustomerInput,
     errors: FieldErrors,
+    /// The search and order as typed.
+    f_text: String,
+    f_sort: String,
+    columns: Vec<Column>,
+    csv: Url,
+    list_errors: FieldErrors,
+}
+
+/// Search and order of the list, as the API's `q` and `sort`.
+fn listing(p: &ListParams) -> Listing {
+    Listing::parse(
+        p.suche.as_deref(),
+        p.sortierung.as_deref(),
+        app::customers::SORTS,
+        "name",
+    )
 }
 
 async fn list_page(
     state: &AppState,
     page: &PageUser,
+    p: &ListParams,
     form: CustomerInput,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
-    let customers = db::customers::list(&state.db.pool, Scope::All).await?;
-    let status = if errors.is_empty() {
+    let listing = listing(p);
+    let customers =
+        app::customers::search(&state.db, &page.user, listing.text.as_deref(), listing.sort)
+            .await?;
+    let status = if errors.is_empty() && listing.errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let text = p.suche.clone().unwrap_or_default();
+    let sort = match listing.errors.get("sortierung") {
+        Some(_) => String::new(),
+        None => p.sortierung.clone().unwrap_or_default(),
+    };
+    let sorted = |sort: String| {
+        Url::CustomersListed(ListQuery {
+            text: text.clone(),
+            sort,
+        })
+    };
+    let columns = vec![
+        Column::new("Behörde", "name", listing.sort, sorted),
+        Column::new("Kürzel", "slug", listing.sort, sorted),
+    ];
     let mut response = render(&ListPage {
         layout: page.layout("Kunden", Nav::Customers),
         customers,
         form,
         errors,
+        csv: Url::CustomersCsv(ListQuery {
+            text: text.clone(),
+            sort: sort.clone(),
+        }),
+        f_text: text,
+        f_sort: sort,
+        columns,
+        list_errors: listing.errors,
     })?;
     *response.status_mut() = status;
     Ok(response)
 }
 
-async fn list(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
+async fn list(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
     require_betreiber(&page)?;
     list_page(
         &state,
         &page,
+        &p,
         CustomerInput::default(),
         FieldErrors::default(),
     )
     .await
+}
+
+/// The list as CSV, searched and sorted as on the page.
+async fn list_csv(
+    State(state): State<AppState>,
+    page: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    require_betreiber(&page)?;
+    let listing = listing(&p);
+    if let Some(message) = listing.refusal() {
+        return Err(PageError::BadForm(message));
+    }
+    let format = web_listing::format(p.format.as_deref()).map_err(PageError::BadForm)?;
+    let customers =
+        app::customers::search(&state.db, &page.user, listing.text.as_deref(), listing.sort)
+            .await?;
+    let rows = customers
+        .into_iter()
+        .map(|c| vec![c.id.to_string(), c.name, c.slug]);
+    Ok(export::table("kunden.csv", format, &["Nr.", "Behörde", "Kürzel"], rows).into_response())
 }
 
 async fn create(
@@ -134,7 +212,16 @@ async fn create(
     };
     match created {
         Ok(id) => Ok(see_other(Url::Customer(id))),
-        Err(e) => list_page(&state, &page, form, field_errors(e)?).await,
+        Err(e) => {
+            list_page(
+                &state,
+                &page,
+                &ListParams::default(),
+                form,
+                field_errors(e)?,
+            )
+            .await
+        }
     }
 }
 

@@ -48,7 +48,34 @@ fn examples() -> Vec<(Url, &'static str)> {
             },
             "/buchungen?verfahren=&stufe=&status=&produkt=&groesse=&seite=2",
         ),
+        (
+            Url::BookingsPage {
+                filter: BookingFilter {
+                    text: "amt".into(),
+                    sort: "-customer".into(),
+                    ..BookingFilter::default()
+                },
+                page: 2,
+            },
+            "/buchungen?verfahren=&stufe=&status=&produkt=&groesse=&suche=amt&sortierung=-customer&seite=2",
+        ),
+        (
+            Url::BookingsCsv(BookingFilter {
+                stage: "abnahme".into(),
+                sort: "size".into(),
+                ..BookingFilter::default()
+            }),
+            "/buchungen/csv?stufe=abnahme&sortierung=size",
+        ),
         (Url::Booking(12), "/buchungen/12"),
+        (
+            Url::BookingState(12, BookingStateView::Liste),
+            "/buchungen/12/zustand",
+        ),
+        (
+            Url::BookingState(12, BookingStateView::Detail),
+            "/buchungen/12/zustand?ansicht=detail",
+        ),
         (
             Url::BookingNotice(12, BookingNotice::Booked),
             "/buchungen/12?gebucht=1",
@@ -191,9 +218,34 @@ fn examples() -> Vec<(Url, &'static str)> {
         ),
         (Url::RevisionVerify, "/revision/pruefen"),
         (Url::Customers, "/betrieb/kunden"),
+        (
+            Url::CustomersListed(ListQuery {
+                text: "amt".into(),
+                sort: "-name".into(),
+            }),
+            "/betrieb/kunden?suche=amt&sortierung=-name",
+        ),
+        (
+            Url::CustomersCsv(ListQuery::default()),
+            "/betrieb/kunden/csv",
+        ),
         (Url::Customer(6), "/betrieb/kunden/6"),
         (Url::CustomerApplications(6), "/betrieb/kunden/6/verfahren"),
         (Url::Contracts, "/betrieb/vertraege"),
+        (
+            Url::ContractsListed(ListQuery {
+                text: String::new(),
+                sort: "customer".into(),
+            }),
+            "/betrieb/vertraege?sortierung=customer",
+        ),
+        (
+            Url::ContractsCsv(ListQuery {
+                text: "DLV".into(),
+                sort: String::new(),
+            }),
+            "/betrieb/vertraege/csv?suche=DLV",
+        ),
         (Url::ContractNew, "/betrieb/vertraege/neu"),
         (Url::ContractNewFor(6), "/betrieb/vertraege/neu?kunde=6"),
         (Url::ContractEdit(2), "/betrieb/vertraege/2"),
@@ -399,7 +451,9 @@ const VARIANTS: usize = variants!(
     Url::Bookings,
     Url::BookingsOf { .. },
     Url::BookingsPage { .. },
+    Url::BookingsCsv(_),
     Url::Booking(_),
+    Url::BookingState(..),
     Url::BookingNotice(..),
     Url::BookingResize(_),
     Url::BookingResizeCheck(_),
@@ -429,9 +483,13 @@ const VARIANTS: usize = variants!(
     Url::Statement { .. },
     Url::StatementCsv { .. },
     Url::Customers,
+    Url::CustomersListed(_),
+    Url::CustomersCsv(_),
     Url::Customer(_),
     Url::CustomerApplications(_),
     Url::Contracts,
+    Url::ContractsListed(_),
+    Url::ContractsCsv(_),
     Url::ContractNew,
     Url::ContractNewFor(_),
     Url::ContractEdit(_),
