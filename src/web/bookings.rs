@@ -307,21 +307,32 @@ struct ResizePage {
     chosen: String,
     error: Option<String>,
     refusal: Option<super::kontingent::Refusal>,
+    /// The product of a Kontingent refusal and its sizes that fit.
+    fit_product: String,
+    fit: Vec<super::shop::FitChoice>,
+}
+
+#[derive(Deserialize)]
+struct ResizeChoice {
+    groesse: Option<String>,
 }
 
 async fn resize_form(
     State(state): State<AppState>,
     page: PageUser,
     Path(id): Path<String>,
+    Query(choice): Query<ResizeChoice>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
-        chosen: String::new(),
+        chosen: choice.groesse.unwrap_or_default(),
         sizes: Size::ALL,
         error: None,
         refusal: None,
+        fit_product: String::new(),
+        fit: Vec::new(),
         b,
     })
 }
@@ -370,13 +381,25 @@ async fn resize_refused(
         Error::ContractNotValid(m) => (None, Some(Refusal::because(m))),
         other => return Err(other.into()),
     };
-    let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
+    let now = db::now();
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, now).await?;
+    let (fit_product, fit) = match refusal {
+        Some(_) => super::shop::fit_choices(
+            &super::shop::cards(db::catalog::products(&state.db.pool, now).await?),
+            &b.product_slug,
+            refusal.as_ref(),
+            |size| Url::BookingResizeTo(id, size),
+        ),
+        None => (String::new(), Vec::new()),
+    };
     let mut response = render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         sizes: Size::ALL,
         chosen,
         error: field,
         refusal,
+        fit_product,
+        fit,
         b,
     })?;
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

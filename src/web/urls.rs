@@ -16,6 +16,10 @@ use url::form_urlencoded;
 
 use crate::domain::{Size, Stage, billing::Month};
 
+pub use params::{
+    BookingFilter, BookingNotice, Hinweis, KontingentAsk, RevisionFilter, RevisionStart,
+};
+
 /// Declares [`Route`]: one variant per pattern, with its pattern and the
 /// list of all of them, from a single table.
 macro_rules! routes {
@@ -143,6 +147,15 @@ pub enum Url {
         product: String,
         size: Size,
     },
+    /// The booking form filled in again with another size, all choices
+    /// kept (`?verfahren=…&stufe=…&produkt=…&groesse=…#buchen`): a size
+    /// that fits, offered beside a Kontingent refusal.
+    ShopRetry {
+        application: i64,
+        stage: Stage,
+        product: String,
+        size: Size,
+    },
     ShopCheck,
     Book,
     Bookings,
@@ -160,6 +173,9 @@ pub enum Url {
     /// A booking's page with the note of what just happened to it.
     BookingNotice(i64, BookingNotice),
     BookingResize(i64),
+    /// The size form with a size chosen (`?groesse=…`): a size that fits,
+    /// offered beside a Kontingent refusal.
+    BookingResizeTo(i64, Size),
     BookingResizeCheck(i64),
     BookingCancel(i64),
     Environments,
@@ -246,140 +262,6 @@ pub enum Url {
     RevisionVerify,
 }
 
-/// The Revision's filters as they were typed, kept in links (paging,
-/// exports); empty ones are left out of the address.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RevisionFilter {
-    pub from: String,
-    pub to: String,
-    pub customer: String,
-    pub object_type: String,
-    pub object: String,
-    pub action: String,
-    pub person: String,
-    pub text: String,
-}
-
-impl RevisionFilter {
-    fn query(&self) -> Vec<(&'static str, String)> {
-        [
-            ("von", &self.from),
-            ("bis", &self.to),
-            ("kunde", &self.customer),
-            ("objektart", &self.object_type),
-            ("objekt", &self.object),
-            ("aktion", &self.action),
-            ("person", &self.person),
-            ("suche", &self.text),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k, v.clone()))
-        .collect()
-    }
-}
-
-/// Where a page of the Revision starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevisionStart {
-    Newest,
-    /// Entries older than this one (`vor=`).
-    Older(i64),
-    /// Entries newer than this one (`nach=`).
-    Newer(i64),
-}
-
-/// The bookings list's filter as it was typed, so that paging keeps it
-/// (unknown values included: the list ignores them, the link keeps them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BookingFilter {
-    pub application: String,
-    pub stage: String,
-    pub state: String,
-    pub product: String,
-    pub size: String,
-}
-
-/// New ceilings as the request form takes them (whole vCPU, GiB, euros);
-/// empty leaves a ceiling as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KontingentAsk {
-    pub vcpu: String,
-    pub memory_gib: String,
-    pub storage_gib: String,
-    pub monthly_budget: String,
-}
-
-/// What just happened to a booking, for the note on its page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BookingNotice {
-    Booked,
-    Resized,
-    Cancelled,
-}
-
-impl BookingNotice {
-    /// The query parameter that carries it (its value is `1`).
-    pub const fn key(self) -> &'static str {
-        match self {
-            BookingNotice::Booked => "gebucht",
-            BookingNotice::Resized => "geaendert",
-            BookingNotice::Cancelled => "gekuendigt",
-        }
-    }
-}
-
-/// The note after a promotion or deployment step (`?hinweis=…` on the
-/// stages and the inbox).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hinweis {
-    Beantragt,
-    Genehmigt,
-    Abgelehnt,
-    Zurueckgezogen,
-    Wiederholt,
-    KontingentBeantragt,
-    KontingentGenehmigt,
-    KontingentAbgelehnt,
-    KontingentZurueckgezogen,
-    KontingentMitgezeichnet,
-}
-
-impl Hinweis {
-    pub const ALL: [Hinweis; 10] = [
-        Hinweis::Beantragt,
-        Hinweis::Genehmigt,
-        Hinweis::Abgelehnt,
-        Hinweis::Zurueckgezogen,
-        Hinweis::Wiederholt,
-        Hinweis::KontingentBeantragt,
-        Hinweis::KontingentGenehmigt,
-        Hinweis::KontingentAbgelehnt,
-        Hinweis::KontingentZurueckgezogen,
-        Hinweis::KontingentMitgezeichnet,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Hinweis::Beantragt => "beantragt",
-            Hinweis::Genehmigt => "genehmigt",
-            Hinweis::Abgelehnt => "abgelehnt",
-            Hinweis::Zurueckgezogen => "zurueckgezogen",
-            Hinweis::Wiederholt => "wiederholt",
-            Hinweis::KontingentBeantragt => "kontingent-beantragt",
-            Hinweis::KontingentGenehmigt => "kontingent-genehmigt",
-            Hinweis::KontingentAbgelehnt => "kontingent-abgelehnt",
-            Hinweis::KontingentZurueckgezogen => "kontingent-zurueckgezogen",
-            Hinweis::KontingentMitgezeichnet => "kontingent-mitgezeichnet",
-        }
-    }
-
-    /// The note an address names; an unknown one (an old bookmark) is none.
-    pub fn parse(code: &str) -> Option<Hinweis> {
-        Hinweis::ALL.into_iter().find(|h| h.as_str() == code)
-    }
-}
-
 impl Route {
     /// The pattern that serves `url`.
     pub fn of(url: &Url) -> Route {
@@ -393,12 +275,12 @@ impl Route {
             Url::Accessibility => Route::Accessibility,
             Url::Tokens => Route::Tokens,
             Url::TokenRevoke(_) => Route::TokenRevoke,
-            Url::Shop | Url::ShopChoice { .. } => Route::Shop,
+            Url::Shop | Url::ShopChoice { .. } | Url::ShopRetry { .. } => Route::Shop,
             Url::ShopCheck => Route::ShopCheck,
             Url::Book => Route::Book,
             Url::Bookings | Url::BookingsOf { .. } | Url::BookingsPage { .. } => Route::Bookings,
             Url::Booking(_) | Url::BookingNotice(..) => Route::Booking,
-            Url::BookingResize(_) => Route::BookingResize,
+            Url::BookingResize(_) | Url::BookingResizeTo(..) => Route::BookingResize,
             Url::BookingResizeCheck(_) => Route::BookingResizeCheck,
             Url::BookingCancel(_) => Route::BookingCancel,
             Url::Environments => Route::Environments,
@@ -451,7 +333,9 @@ impl Url {
         match self {
             Url::TokenRevoke(id) => write!(f, "/api-tokens/{id}/widerrufen"),
             Url::Booking(id) | Url::BookingNotice(id, _) => write!(f, "/buchungen/{id}"),
-            Url::BookingResize(id) => write!(f, "/buchungen/{id}/groesse"),
+            Url::BookingResize(id) | Url::BookingResizeTo(id, _) => {
+                write!(f, "/buchungen/{id}/groesse")
+            }
             Url::BookingResizeCheck(id) => write!(f, "/buchungen/{id}/groesse/pruefen"),
             Url::BookingCancel(id) => write!(f, "/buchungen/{id}/kuendigen"),
             Url::Environment(id) | Url::EnvironmentDissolved(id) => {
@@ -501,6 +385,18 @@ impl Url {
             Url::ShopChoice { product, size } => {
                 vec![("produkt", product.clone()), ("groesse", size.to_string())]
             }
+            Url::ShopRetry {
+                application,
+                stage,
+                product,
+                size,
+            } => vec![
+                ("verfahren", application.to_string()),
+                ("stufe", stage.as_str().to_owned()),
+                ("produkt", product.clone()),
+                ("groesse", size.to_string()),
+            ],
+            Url::BookingResizeTo(_, size) => vec![("groesse", size.to_string())],
             Url::BookingsOf { application, stage } => vec![
                 ("verfahren", application.to_string()),
                 ("stufe", stage.as_str().to_owned()),
@@ -558,7 +454,7 @@ impl Url {
     /// The anchor on the page, without its `#`.
     fn anchor(&self) -> Option<String> {
         match self {
-            Url::ShopChoice { .. } => Some("buchen".to_owned()),
+            Url::ShopChoice { .. } | Url::ShopRetry { .. } => Some("buchen".to_owned()),
             Url::CatalogueSize(id) => Some(format!("groesse-{id}")),
             _ => None,
         }
@@ -582,5 +478,6 @@ impl fmt::Display for Url {
     }
 }
 
+mod params;
 #[cfg(test)]
 mod tests;

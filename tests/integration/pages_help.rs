@@ -1,0 +1,201 @@
+//! Pages that help the person through (issue 16): the sizes that fit beside
+//! a Kontingent refusal, the approval card's details and its confirmation,
+//! the warning before persistent storage is cancelled, and the Stufen pages
+//! reachable from the navigation.
+
+use reqwest::StatusCode;
+
+use crate::support::{Browser, ContractSpec, TestApp};
+
+api_tests! {
+    a_refused_booking_offers_exactly_the_sizes_that_fit_and_each_leads_to_the_form_with_it,
+    a_refused_booking_where_no_size_fits_says_so_and_offers_the_request,
+    a_refused_resize_offers_exactly_the_other_sizes_that_fit,
+}
+
+/// Logs a test tenant's user in through the demo login (which offers only
+/// users marked as demo users).
+async fn log_in(app: &TestApp, login: &str) -> Browser {
+    sqlx::query("UPDATE users SET demo = 1 WHERE login = $1")
+        .bind(login)
+        .execute(&app.db().pool)
+        .await
+        .expect("mark as demo user");
+    Browser::log_in(app, login).await
+}
+
+/// The sizes a refusal offers, in page order (`data-passt="…"`).
+fn offered(page: &str) -> Vec<String> {
+    page.split("data-passt=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The `href` of the link that offers `size`.
+fn offer_link(page: &str, size: &str) -> String {
+    let marker = format!("data-passt=\"{size}\"");
+    let at = page.find(&marker).expect("the offer");
+    let before = &page[..at];
+    let href = before.rfind("href=\"").expect("a link") + "href=\"".len();
+    before[href..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
+const SIZES: [&str; 4] = ["S", "M", "L", "XL"];
+
+async fn a_refused_booking_offers_exactly_the_sizes_that_fit_and_each_leads_to_the_form_with_it(
+    app: TestApp,
+) {
+    // 6 vCPU: S (2) and M (4) fit, L (8) and XL (16) do not.
+    let tenant = app.contract_with_room(6).await;
+    let sp = log_in(&app, &tenant.login).await;
+    let application = tenant.application_id.to_string();
+    let form = |size: &'static str| {
+        vec![
+            ("application_id", application.clone()),
+            ("stage", "schulung".to_owned()),
+            ("product", "container-namespace".to_owned()),
+            ("size", size.to_owned()),
+        ]
+    };
+    let post = |size| {
+        let fields = form(size);
+        let sp = &sp;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            sp.post("/katalog/pruefen", &fields).await
+        }
+    };
+    let before = app.counts().await;
+    let (status, page) = post("XL").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Das Kontingent reicht nicht"), "{page}");
+    let offers = offered(&page);
+    // Exactly the sizes whose own check passes.
+    let mut fitting = Vec::new();
+    for size in SIZES {
+        if post(size).await.0 == StatusCode::OK {
+            fitting.push(size.to_owned());
+        }
+    }
+    assert_eq!(fitting, ["S", "M"]);
+    assert_eq!(offers, fitting);
+    assert!(
+        page.contains("Von Container-Namespace passen noch:"),
+        "{page}"
+    );
+    // The refusal with its offers comes before the catalogue's cards, so
+    // that it is in sight without scrolling.
+    let refusal_at = page.find("id=\"ablehnung\"").expect("the refusal");
+    assert!(refusal_at < page.find("id=\"produkte-heading\"").expect("the cards"));
+    // Each offer is the form again with that size and every other choice.
+    let link = offer_link(&page, "M");
+    assert_eq!(
+        link,
+        format!(
+            "/katalog?verfahren={application}&stufe=schulung&produkt=container-namespace&groesse=M#buchen"
+        )
+    );
+    let (status, again) = sp.get(link.split('#').next().unwrap_or_default()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(again.contains("value=\"M\" checked"), "{again}");
+    assert!(again.contains("value=\"schulung\" checked"), "{again}");
+    assert!(
+        again.contains(&format!("value=\"{application}\" selected")),
+        "{again}"
+    );
+    // The request for more is still offered; nothing was written.
+    assert!(page.contains("/kontingent-antrag?"), "{page}");
+    assert_eq!(app.counts().await, before);
+
+    // Booking it (not only checking) is refused the same way.
+    let fields = form("L");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = sp.post("/buchungen/neu", &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(offered(&page), ["S", "M"]);
+    assert_eq!(app.counts().await, before);
+}
+
+async fn a_refused_booking_where_no_size_fits_says_so_and_offers_the_request(app: TestApp) {
+    let tenant = app
+        .tenant(ContractSpec {
+            max_vcpu: 1,
+            ..ContractSpec::default()
+        })
+        .await;
+    let sp = log_in(&app, &tenant.login).await;
+    let application = tenant.application_id.to_string();
+    let before = app.counts().await;
+    let (status, page) = sp
+        .post(
+            "/katalog/pruefen",
+            &[
+                ("application_id", application.as_str()),
+                ("stage", "abnahme"),
+                ("product", "container-namespace"),
+                ("size", "S"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(offered(&page).is_empty(), "{page}");
+    assert!(
+        page.contains("Keine Größe von Container-Namespace passt in das verbleibende Kontingent."),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "href=\"/vertraege/{}/kontingent-antrag?",
+            tenant.contract_id
+        )),
+        "{page}"
+    );
+    assert_eq!(app.counts().await, before);
+}
+
+async fn a_refused_resize_offers_exactly_the_other_sizes_that_fit(app: TestApp) {
+    // 6 vCPU with M (4) booked: S (shrinking) fits, L (+4) and XL do not.
+    let tenant = app.contract_with_room(6).await;
+    let booking = app
+        .book_ok(
+            &tenant.token,
+            tenant.application_id,
+            "abnahme",
+            "container-namespace",
+            "M",
+        )
+        .await;
+    let id = booking["id"].as_i64().expect("booking id");
+    let sp = log_in(&app, &tenant.login).await;
+    let before = app.counts().await;
+    let path = format!("/buchungen/{id}/groesse/pruefen");
+    let (status, page) = sp.post(&path, &[("size", "XL")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Größenänderung nicht möglich"), "{page}");
+    let mut fitting = Vec::new();
+    for size in SIZES {
+        if size != "M" && sp.post(&path, &[("size", size)]).await.0 == StatusCode::OK {
+            fitting.push(size.to_owned());
+        }
+    }
+    assert_eq!(fitting, ["S"]);
+    assert_eq!(offered(&page), fitting);
+    let link = offer_link(&page, "S");
+    assert_eq!(link, format!("/buchungen/{id}/groesse?groesse=S"));
+    let (status, form) = sp.get(&link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("value=\"S\" checked"), "{form}");
+    // The resize itself is refused the same way, and nothing is written.
+    let (status, page) = sp
+        .post(&format!("/buchungen/{id}/groesse"), &[("size", "L")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(offered(&page), ["S"]);
+    assert_eq!(app.counts().await, before);
+}
