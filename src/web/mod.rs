@@ -7,6 +7,7 @@ pub mod billing;
 pub mod bookings;
 pub mod chart;
 pub mod csrf;
+pub mod decide;
 pub mod download;
 pub mod environments;
 pub mod error;

@@ -37,7 +37,10 @@ pub fn router() -> Router<AppState> {
         .route(Route::Releases.pattern(), get(releases))
         .route(Route::PromotionRequest.pattern(), post(request))
         .route(Route::Approvals.pattern(), get(inbox))
-        .route(Route::PromotionApprove.pattern(), post(approve))
+        .route(
+            Route::PromotionApprove.pattern(),
+            get(super::decide::approve_confirm).post(approve),
+        )
         .route(Route::PromotionReject.pattern(), post(reject))
         .route(Route::PromotionWithdraw.pattern(), post(withdraw))
         .route(Route::DeploymentRetry.pattern(), post(retry))
@@ -85,9 +88,11 @@ pub struct PromotionRow {
     pub approver: &'static str,
     /// The message beside the reason field after a refused rejection.
     pub error: Option<String>,
+    /// What the approver checks (on the Freigaben page's cards).
+    pub details: Option<super::decide::ApprovalDetails>,
 }
 
-fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
+pub(super) fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
     PromotionRow {
         state_label: match p.state.as_str() {
             "offen" => "offen",
@@ -101,6 +106,7 @@ fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
         may_withdraw: p.is_open() && p.requested_by == user.id,
         approver: promotions::approver_label(p.to_stage),
         error: None,
+        details: None,
         p,
     }
 }
@@ -347,6 +353,8 @@ async fn inbox_page(
             mine.push(promotion_row(p, user));
         }
     }
+    super::decide::with_details(state, user, &mut to_decide).await?;
+    super::decide::with_details(state, user, &mut mine).await?;
     Ok(InboxPage {
         layout: page.layout("Freigaben", Nav::Approvals),
         to_decide,

@@ -15,7 +15,7 @@ api_tests! {
 
 /// Logs a test tenant's user in through the demo login (which offers only
 /// users marked as demo users).
-async fn log_in(app: &TestApp, login: &str) -> Browser {
+pub(crate) async fn log_in(app: &TestApp, login: &str) -> Browser {
     sqlx::query("UPDATE users SET demo = 1 WHERE login = $1")
         .bind(login)
         .execute(&app.db().pool)
