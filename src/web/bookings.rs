@@ -20,7 +20,7 @@ use super::{
     view::{UsageBar, usage_bars},
 };
 use crate::{
-    app::error::Error,
+    app::error::{Error, FieldErrors},
     db::{
         self,
         applications::Application,
@@ -468,6 +468,22 @@ struct CancelPage {
     layout: Layout,
     b: Booking,
     stage: Stage,
+    /// Persistent storage: its data goes with it, confirmed explicitly.
+    holds_data: bool,
+    errors: FieldErrors,
+}
+
+/// The field confirming that a storage booking's data will be deleted.
+const DATA_LOSS: &str = "daten_loeschen";
+
+fn cancel_page(page: &PageUser, b: Booking, errors: FieldErrors) -> CancelPage {
+    CancelPage {
+        layout: page.layout("Buchung kündigen", Nav::Bookings),
+        stage: b.stage,
+        holds_data: b.resources().holds_data(),
+        errors,
+        b,
+    }
 }
 
 async fn cancel_confirm(
@@ -477,19 +493,37 @@ async fn cancel_confirm(
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
-    render(&CancelPage {
-        layout: page.layout("Buchung kündigen", Nav::Bookings),
-        stage: b.stage,
-        b,
-    })
+    render(&cancel_page(&page, b, FieldErrors::default()))
 }
 
+#[derive(Deserialize, Default)]
+struct CancelForm {
+    /// `ja` when the person confirmed that the data will be deleted.
+    #[serde(default)]
+    daten_loeschen: String,
+}
+
+/// Kündigen. Persistent storage only with the box ticked that its data
+/// will be deleted (as dissolving an environment names what goes); the
+/// API's explicit cancel call needs no such box.
 async fn cancel(
     State(state): State<AppState>,
     page: PageUser,
     Path(id): Path<String>,
+    Form(form): Form<CancelForm>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    crate::app::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
+    let now = db::now();
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, now).await?;
+    if b.resources().holds_data() && form.daten_loeschen != "ja" {
+        let errors = FieldErrors::single(
+            DATA_LOSS,
+            "Bitte bestätigen, dass die Daten dieses Speichers gelöscht werden.",
+        );
+        let mut response = render(&cancel_page(&page, b, errors))?;
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    crate::app::bookings::cancel(&state.db, &page.user, id, now).await?;
     Ok(see_other(Url::BookingNotice(id, BookingNotice::Cancelled)))
 }

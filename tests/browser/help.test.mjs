@@ -99,3 +99,35 @@ describe('sizes that fit beside a Kontingent refusal', () => {
     await checkA11y(page, 'resize refused with fitting sizes');
   });
 });
+
+describe('cancelling persistent storage', () => {
+  it('warns that the data goes, and cancels only with the box ticked', async () => {
+    const { page } = await env.open('systempfleger');
+    await page.goto('/katalog');
+    await fillBooking(page, {
+      application: 'Bürgerservice-Portal', stage: 'Vorprüfung', product: 'Persistenter Speicher', size: 'S',
+    });
+    assert.equal((await press(page, 'Weiter zur Bestätigung')).status(), 200);
+    await press(page, 'Verbindlich buchen');
+    const id = new URL(page.url()).pathname.split('/').pop();
+    await page.goto(`/buchungen/${id}/kuendigen`);
+    const warning = page.locator('#datenverlust');
+    assert.match(await warning.innerText(), /Die Daten in diesem Speicher werden gelöscht[\s\S]*nicht rückgängig/);
+    await checkA11y(page, 'cancel persistent storage');
+
+    // Without the box: refused beside it, the summary first with the focus.
+    const refused = await press(page, 'Verbindlich kündigen');
+    assert.equal(refused.status(), 422);
+    assert.match(await page.title(), /^Fehler: /);
+    assert.match(await page.locator('#f-daten_loeschen-error').innerText(), /Bitte bestätigen, dass die Daten/);
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('kontor-error-summary')), true);
+    await checkA11y(page, 'cancel persistent storage without the confirmation');
+    await page.goto(`/buchungen/${id}`);
+    assert.doesNotMatch(await page.locator('main').innerText(), /Die Buchung ist gekündigt/);
+
+    await page.goto(`/buchungen/${id}/kuendigen`);
+    await page.getByRole('checkbox', { name: /Ich habe verstanden, dass die Daten/ }).check();
+    await press(page, 'Verbindlich kündigen');
+    assert.equal(new URL(page.url()).searchParams.get('gekuendigt'), '1');
+  });
+});

@@ -11,6 +11,7 @@ api_tests! {
     a_refused_booking_offers_exactly_the_sizes_that_fit_and_each_leads_to_the_form_with_it,
     a_refused_booking_where_no_size_fits_says_so_and_offers_the_request,
     a_refused_resize_offers_exactly_the_other_sizes_that_fit,
+    cancelling_persistent_storage_warns_and_needs_the_box_ticked_while_compute_does_not,
 }
 
 /// Logs a test tenant's user in through the demo login (which offers only
@@ -198,4 +199,75 @@ async fn a_refused_resize_offers_exactly_the_other_sizes_that_fit(app: TestApp) 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(offered(&page), ["S"]);
     assert_eq!(app.counts().await, before);
+}
+
+async fn cancelling_persistent_storage_warns_and_needs_the_box_ticked_while_compute_does_not(
+    app: TestApp,
+) {
+    let tenant = app.contract_with_room(8).await;
+    let book = |product: &'static str| {
+        let (app, token) = (&app, tenant.token.clone());
+        async move {
+            let b = app
+                .book_ok(&token, tenant.application_id, "abnahme", product, "S")
+                .await;
+            b["id"].as_i64().expect("booking id")
+        }
+    };
+    let storage = book("persistent-storage").await;
+    let compute = book("container-namespace").await;
+    let sp = log_in(&app, &tenant.login).await;
+    let state = async |id: i64| -> String {
+        let (s,): (String,) = sqlx::query_as("SELECT state FROM bookings WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db().pool)
+            .await
+            .expect("booking state");
+        s
+    };
+
+    // The storage page warns and asks for the box.
+    let path = format!("/buchungen/{storage}/kuendigen");
+    let (status, page) = sp.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Die Daten in diesem Speicher werden gelöscht"),
+        "{page}"
+    );
+    assert!(page.contains("kern-alert--danger"), "{page}");
+    assert!(
+        page.contains("name=\"daten_loeschen\" type=\"checkbox\""),
+        "{page}"
+    );
+
+    // Without it: refused beside the field, with the summary; nothing written.
+    let before = app.counts().await;
+    for form in [vec![], vec![("daten_loeschen", "nein")]] {
+        let (status, page) = sp.post(&path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("kontor-error-summary"), "{page}");
+        assert!(page.contains("href=\"#f-daten_loeschen\""), "{page}");
+        assert!(page.contains("id=\"f-daten_loeschen-error\""), "{page}");
+        assert!(
+            page.contains("Bitte bestätigen, dass die Daten dieses Speichers gelöscht werden."),
+            "{page}"
+        );
+        assert!(page.contains("<title>Fehler: "), "{page}");
+    }
+    assert_eq!(app.counts().await, before);
+    assert_ne!(state(storage).await, "gekuendigt");
+
+    // With it: cancelled.
+    let (status, location) = sp.post(&path, &[("daten_loeschen", "ja")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert_eq!(state(storage).await, "gekuendigt");
+
+    // Compute holds no data: no box, cancelled as before.
+    let path = format!("/buchungen/{compute}/kuendigen");
+    let (_, page) = sp.get(&path).await;
+    assert!(!page.contains("daten_loeschen"), "{page}");
+    assert!(page.contains("Kündigung ab sofort"), "{page}");
+    let (status, _) = sp.post(&path, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(state(compute).await, "gekuendigt");
 }
