@@ -114,6 +114,8 @@ pub enum Nav {
     Shop,
     Bookings,
     Environments,
+    /// The Stufen: the list of applications and each one's pipeline.
+    Stages,
     Approvals,
     Provisioning,
     Billing,

@@ -75,6 +75,9 @@ routes! {
     Environments = "/umgebungen",
     Environment = "/umgebungen/{id}",
     EnvironmentDissolve = "/umgebungen/{id}/aufloesen",
+    /// Every application the person may see, each with what runs in its
+    /// stages and the way to its Stufen page (the navigation's "Stufen").
+    Stages = "/stufen",
     /// An application's stages (the `{id}` is the application's).
     Pipeline = "/verfahren/{id}/stufen",
     Releases = "/verfahren/{id}/releases",
@@ -183,6 +186,7 @@ pub enum Url {
     /// An environment's page after its dissolution began (`?aufgeloest=1`).
     EnvironmentDissolved(i64),
     EnvironmentDissolve(i64),
+    Stages,
     /// An application's stages; the number is the application's.
     Pipeline(i64),
     /// An application's stages with a note (`?hinweis=…`).
@@ -286,6 +290,7 @@ impl Route {
             Url::Environments => Route::Environments,
             Url::Environment(_) | Url::EnvironmentDissolved(_) => Route::Environment,
             Url::EnvironmentDissolve(_) => Route::EnvironmentDissolve,
+            Url::Stages => Route::Stages,
             Url::Pipeline(_) | Url::PipelineNotice(..) => Route::Pipeline,
             Url::Releases(_) => Route::Releases,
             Url::PromotionRequest(_) => Route::PromotionRequest,

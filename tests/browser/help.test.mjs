@@ -131,3 +131,31 @@ describe('cancelling persistent storage', () => {
     assert.equal(new URL(page.url()).searchParams.get('gekuendigt'), '1');
   });
 });
+
+describe('the Stufen from the navigation', () => {
+  for (const who of ['systempfleger', 'entwickler', 'betreiber']) {
+    it(`${who}: "Stufen" in the menu at 320 px leads to the list and on to an application's stages`, async () => {
+      const { page } = await env.open(who);
+      await page.setViewportSize({ width: 320, height: 740 });
+      await page.goto('/uebersicht');
+      const nav = page.getByRole('navigation', { name: 'Hauptnavigation' });
+      const stufen = nav.getByRole('link', { name: 'Stufen', exact: true });
+      assert.equal(await stufen.isVisible(), false, 'folded into "Menü" at 320 px');
+      await nav.locator('summary').click();
+      await follow(page, () => stufen.click());
+      assert.equal(new URL(page.url()).pathname, '/stufen');
+      assert.equal(await page.locator('h1').innerText(), 'Stufen');
+      // The menu starts closed on the next page; the link is still marked.
+      const current = nav.locator('a[href="/stufen"]');
+      assert.equal(await current.getAttribute('aria-current'), 'page');
+      const apps = page.locator('main tbody th a[href^="/verfahren/"]');
+      assert.ok(await apps.count() > 0, 'the applications are listed');
+      await checkA11y(page, '/stufen');
+      const name = await apps.first().innerText();
+      await follow(page, () => apps.first().click());
+      assert.match(new URL(page.url()).pathname, /^\/verfahren\/\d+\/stufen$/);
+      assert.equal(await page.locator('h1').innerText(), `Stufen: ${name}`);
+      assert.equal(await current.getAttribute('aria-current'), 'page');
+    });
+  }
+});

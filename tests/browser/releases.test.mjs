@@ -89,7 +89,8 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     await follow(page, () => page.getByRole('link', { name: APP, exact: true }).click());
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`);
     assert.equal(await page.locator('h1').innerText(), `Stufen: ${APP}`);
-    assert.equal(await page.locator('nav a[href="/freigaben"]').getAttribute('aria-current'), 'page');
+    // An application's stages are under "Stufen" in the navigation.
+    assert.equal(await page.locator('nav a[href="/stufen"]').getAttribute('aria-current'), 'page');
     assert.deepEqual(await page.locator('main h2').allInnerTexts(), STAGES);
     for (const stage of STAGES) {
       assert.equal((await cardState(page, stage)).text, `${stage} Noch kein Release.`);

@@ -12,6 +12,7 @@ api_tests! {
     a_refused_booking_where_no_size_fits_says_so_and_offers_the_request,
     a_refused_resize_offers_exactly_the_other_sizes_that_fit,
     cancelling_persistent_storage_warns_and_needs_the_box_ticked_while_compute_does_not,
+    the_navigation_leads_to_the_stufen_of_every_application_the_person_may_see,
 }
 
 /// Logs a test tenant's user in through the demo login (which offers only
@@ -270,4 +271,57 @@ async fn cancelling_persistent_storage_warns_and_needs_the_box_ticked_while_comp
     let (status, _) = sp.post(&path, &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(state(compute).await, "gekuendigt");
+}
+
+async fn the_navigation_leads_to_the_stufen_of_every_application_the_person_may_see(app: TestApp) {
+    let demo = app.demo().await;
+    let pipeline = |id: &i64| format!("href=\"/verfahren/{id}/stufen\"");
+    for login in ["systempfleger", "entwickler", "verfahrensverantwortliche"] {
+        let who = Browser::log_in(&app, login).await;
+        let (_, overview) = who.get("/uebersicht").await;
+        assert!(overview.contains(">Stufen</a>"), "{login}: {overview}");
+        assert!(overview.contains("href=\"/stufen\""), "{login}");
+        let (status, page) = who.get("/stufen").await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        assert!(
+            page.contains("href=\"/stufen\" aria-current=\"page\""),
+            "{login}: {page}"
+        );
+        for id in &demo.musterhausen.application_ids {
+            assert!(page.contains(&pipeline(id)), "{login}: no Stufen of {id}");
+        }
+        // Never another customer's application.
+        for id in demo
+            .nordkreis
+            .application_ids
+            .iter()
+            .chain(&demo.lastat.application_ids)
+        {
+            assert!(!page.contains(&pipeline(id)), "{login}: sees {id}");
+        }
+    }
+    // An application's Stufen page is under "Stufen" in the navigation.
+    let sp = Browser::log_in(&app, "systempfleger").await;
+    let (_, page) = sp
+        .get(&format!(
+            "/verfahren/{}/stufen",
+            demo.musterhausen.application_ids[0]
+        ))
+        .await;
+    assert!(
+        page.contains("href=\"/stufen\" aria-current=\"page\""),
+        "{page}"
+    );
+    // The Betreiber sees every customer's.
+    let betreiber = Browser::log_in(&app, "betreiber").await;
+    let (status, page) = betreiber.get("/stufen").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in demo
+        .musterhausen
+        .application_ids
+        .iter()
+        .chain(&demo.nordkreis.application_ids)
+    {
+        assert!(page.contains(&pipeline(id)), "betreiber: no Stufen of {id}");
+    }
 }

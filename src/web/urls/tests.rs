@@ -81,6 +81,7 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::Environment(5), "/umgebungen/5"),
         (Url::EnvironmentDissolved(5), "/umgebungen/5?aufgeloest=1"),
         (Url::EnvironmentDissolve(5), "/umgebungen/5/aufloesen"),
+        (Url::Stages, "/stufen"),
         (Url::Pipeline(4), "/verfahren/4/stufen"),
         (
             Url::PipelineNotice(4, Hinweis::Beantragt),
@@ -423,6 +424,7 @@ const VARIANTS: usize = variants!(
     Url::Environment(_),
     Url::EnvironmentDissolved(_),
     Url::EnvironmentDissolve(_),
+    Url::Stages,
     Url::Pipeline(_),
     Url::PipelineNotice(..),
     Url::Releases(_),
