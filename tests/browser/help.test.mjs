@@ -98,6 +98,26 @@ describe('sizes that fit beside a Kontingent refusal', () => {
     assert.ok(box.top >= 0 && box.bottom <= box.height, `the refusal is in sight: ${JSON.stringify(box)}`);
     await checkA11y(page, 'resize refused with fitting sizes');
   });
+
+  it('when no size fits any more, the refusal says so beside the request link', async () => {
+    const { page } = await env.open('systempfleger');
+    let status = 200;
+    for (let attempt = 1; attempt <= 30 && status === 200; attempt += 1) {
+      await page.goto('/katalog');
+      await fillBooking(page, {
+        application: 'Kfz-Zulassung', stage: 'Abnahme', product: 'Container-Namespace', size: 'S',
+      });
+      status = (await press(page, 'Weiter zur Bestätigung')).status();
+      if (status === 200) await press(page, 'Verbindlich buchen');
+    }
+    assert.equal(status, 422, 'Container-Namespace S was never refused');
+    const alert = page.locator('#ablehnung');
+    assert.equal(await alert.locator('[data-passt]').count(), 0);
+    assert.match(await alert.innerText(), /Keine Größe von Container-Namespace passt in das verbleibende Kontingent\.\s*Kontingent-Erhöhung beantragen/);
+    const box = await inSight(page, '#ablehnung');
+    assert.ok(box.top >= 0 && box.bottom <= box.height, `the refusal is in sight: ${JSON.stringify(box)}`);
+    await checkA11y(page, 'booking refused, no size fits');
+  });
 });
 
 describe('cancelling persistent storage', () => {
