@@ -23,6 +23,8 @@ REQUESTS="${BENCH_REQUESTS:-200}"
 read -r -a TARGETS <<<"${BENCH_TARGETS:-uebersicht api-tenant api-betreiber}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-profile-$(date +%F).md}"
 KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
+# The raw profiles, for callgrind_annotate or KCachegrind (not committed).
+KEEP="${BENCH_PROFILES:-$REPO_ROOT/target/profile}"
 
 log() { printf 'profile: %s\n' "$*" >&2; }
 die() { printf 'profile: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -73,8 +75,8 @@ psql "$PG_URL/postgres" -v ON_ERROR_STOP=1 -q \
 TENANT_TOKEN="$("$KONTOR" token create --user bench-sp-1 --name profile 2>/dev/null)"
 BETREIBER_TOKEN="$("$KONTOR" token create --user bench-betreiber --name profile 2>/dev/null)"
 
-log "kontor serve under callgrind (collection off until each target)"
-valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$WORK/callgrind.out.%p" \
+log "kontor serve under callgrind (instrumentation off until each target)"
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out.%p" \
   "$KONTOR" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1200); do
@@ -97,8 +99,8 @@ declare -A HEADER=([uebersicht]="Cookie: $COOKIE" [api-tenant]="Authorization: B
 # N requests on one connection; every answer must be a 200.
 send() { # target count
   local urls=() i
-  for i in $(seq "$2"); do urls+=("$BASE${PATHS[$1]}"); done
-  curl -s -H "${HEADER[$1]}" -o /dev/null -w '%{http_code}\n' "${urls[@]}" | sort | uniq -c |
+  for i in $(seq "$2"); do urls+=(-o /dev/null "$BASE${PATHS[$1]}"); done
+  curl -s -H "${HEADER[$1]}" -w '%{http_code}\n' "${urls[@]}" | sort | uniq -c |
     awk -v t="$1" '$2 != 200 { bad = 1 } END { if (bad) { print "profile: " t ": answers other than 200" > "/dev/stderr"; exit 1 } }'
 }
 REV="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -112,24 +114,46 @@ REV="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$RESULTS"
 for t in "${TARGETS[@]}"; do
   [ -n "${PATHS[$t]:-}" ] || die "unknown target $t"
+  # Warm-up with instrumentation on (code is translated once), then the
+  # counters zeroed, the requests, and a dump of just them.
+  callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1
   send "$t" 20
-  callgrind_control -i on "$SERVER_PID" >/dev/null
+  callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
   send "$t" "$REQUESTS"
-  callgrind_control -i off "$SERVER_PID" >/dev/null
-  callgrind_control -d "$t" "$SERVER_PID" >/dev/null
-  sleep 1
-  out="$(ls -t "$WORK"/callgrind.out.* | grep -v '\.log$' | head -n1)"
+  callgrind_control -d "$t" "$SERVER_PID" >/dev/null 2>&1
+  callgrind_control -i off "$SERVER_PID" >/dev/null 2>&1
+  out=""
+  for _ in $(seq 100); do
+    out="$(grep -l "^desc: Trigger: dump $t\$" "$WORK"/callgrind.out.* 2>/dev/null | head -n1 || true)"
+    [ -n "$out" ] && grep -q '^totals:' "$out" && break
+    sleep 0.2
+  done
+  [ -n "$out" ] || die "$t: no dump from callgrind"
   mv "$out" "$WORK/$t.cg"
-  callgrind_annotate --inclusive=yes "$WORK/$t.cg" 2>/dev/null >"$WORK/$t.txt"
+  mkdir -p "$KEEP"
+  cp "$WORK/$t.cg" "$KEEP/$t.cg"
+  callgrind_annotate --inclusive=yes --threshold=100 "$WORK/$t.cg" 2>/dev/null >"$WORK/$t.txt"
+  callgrind_annotate --threshold=100 "$WORK/$t.cg" 2>/dev/null >"$WORK/$t-self.txt"
   total="$(awk '/PROGRAM TOTALS/ { gsub(/,/, "", $1); print $1; exit }' "$WORK/$t.txt")"
-  anyrow="$(awk '/AnyRow::map_from/ { gsub(/,/, "", $1); if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }' "$WORK/$t.txt")"
+  [ "${total:-0}" -gt 0 ] || die "$t: callgrind counted no instructions"
+  # Inclusive costs of chosen functions: the most of any line naming them
+  # (async wrappers repeat a callee's cost, so inclusive shares of the
+  # framework's futures exceed 100 % and are not summed).
+  incl() { awk -v re="$1" '$0 ~ re { gsub(/,/, "", $1); if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }' "$WORK/$t.txt"; }
+  anyrow="$(incl 'AnyRow as core::convert::TryFrom|AnyRow::map_from')"
+  fetch="$(incl 'sqlx_core::any::.*fetch_many|AnyConnectionBackend>::fetch_many')"
+  render="$(incl 'askama::Template>::render|as askama::Template>::render_into')"
+  json="$(incl 'serde_json::ser::to_writer|serde_json::ser::to_vec')"
   {
     echo "## \`${PATHS[$t]}\`"
     echo
-    awk -v t="$total" -v a="$anyrow" -v n="$REQUESTS" 'BEGIN {
-      printf "%d instructions per request; sqlx `AnyRow::map_from` (inclusive) %.1f %%\n\n", t / n, 100 * a / t }'
+    awk -v t="$total" -v n="$REQUESTS" -v a="$anyrow" -v f="$fetch" -v r="$render" -v j="$json" 'BEGIN {
+      printf "%d instructions per request. Inclusive shares: sqlx `Any` row conversion %.1f %%, ", t / n, 100 * a / t
+      printf "sqlx `Any` fetch (query, rows, conversion) %.1f %%, askama rendering %.1f %%, JSON %.1f %%.\n\n", 100 * f / t, 100 * r / t, 100 * j / t }'
+    echo "Functions by their own instructions (callgrind_annotate, exclusive):"
+    echo
     echo '```'
-    grep -E '^ *[0-9,]+ \(' "$WORK/$t.txt" | head -n 40 | cut -c1-160
+    grep -E '^ *[0-9,]+ \(' "$WORK/$t-self.txt" | head -n 25 | cut -c1-170
     echo '```'
     echo
   } >>"$RESULTS"

@@ -176,7 +176,10 @@ pub async fn move_to(
         let committed = db::contracts::usage(&mut *change.conn(), &to, now).await?;
         to.kontingent()
             .admit(&committed, &moving)
-            .map_err(|exceeded| super::bookings::refused(&to, &committed, &moving, exceeded))?;
+            .map_err(|exceeded| {
+                // Moving a whole application offers no size to pick instead.
+                super::bookings::refused(&to, &committed, &moving, exceeded, Vec::new())
+            })?;
     }
     db::applications::set_contract(change.tx(), id, contract_id).await?;
     for booking in &open {

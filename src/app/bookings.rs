@@ -56,14 +56,16 @@ pub struct Plan {
     pub change: Commitment,
 }
 
-/// A change the Kontingent does not admit, with the ceilings that would.
+/// A change the Kontingent does not admit, with the ceilings that would and
+/// the sizes that fit instead (`fitting`).
 pub(super) fn refused(
     contract: &contracts::Contract,
     committed: &Commitment,
     change: &Commitment,
     exceeded: KontingentExceeded,
+    fitting: Vec<Size>,
 ) -> Error {
-    Error::Kontingent(KontingentRefusal {
+    Error::Kontingent(Box::new(KontingentRefusal {
         contract_id: contract.id,
         exceeded,
         fit: crate::domain::kontingent::CeilingChange::to_fit(
@@ -71,7 +73,37 @@ pub(super) fn refused(
             committed,
             change,
         ),
+        fitting,
+    }))
+}
+
+/// What booking `size` commits; `None` for a size without a price (not
+/// for sale, so never offered).
+fn commitment_of(size: &catalog::SizeRow) -> Option<Commitment> {
+    size.rate().map(|rate| Commitment {
+        resources: size.resources(),
+        monthly_exact: rate.monthly_exact(),
     })
+}
+
+/// The sizes of `product_id` whose change (`change_to` of the size's
+/// commitment) the contract's Kontingent admits on top of `committed`:
+/// the same rule as the refusal, applied to each size.
+async fn fitting_sizes(
+    conn: &mut AnyConnection,
+    contract: &contracts::Contract,
+    committed: &Commitment,
+    product_id: i64,
+    now: i64,
+    change_to: impl Fn(Size, Commitment) -> Option<Commitment>,
+) -> Result<Vec<Size>> {
+    let sizes = catalog::sizes_of(conn, product_id, now).await?;
+    let options = sizes.iter().filter_map(|s| {
+        commitment_of(s)
+            .and_then(|c| change_to(s.size, c))
+            .map(|change| (s.size, change))
+    });
+    Ok(contract.kontingent().fitting(committed, options))
 }
 
 /// The rate a size may be booked at; a size without a price is not for sale.
@@ -114,10 +146,11 @@ async fn plan(
         resources: size.resources(),
         monthly_exact: rate.monthly_exact(),
     };
-    contract
-        .kontingent()
-        .admit(&committed, &change)
-        .map_err(|exceeded| refused(&contract, &committed, &change, exceeded))?;
+    if let Err(exceeded) = contract.kontingent().admit(&committed, &change) {
+        let fitting =
+            fitting_sizes(conn, &contract, &committed, product.id, now, |_, c| Some(c)).await?;
+        return Err(refused(&contract, &committed, &change, exceeded, fitting));
+    }
     Ok(Plan {
         customer_id,
         contract,
@@ -412,10 +445,20 @@ async fn plan_resize(
         )));
     }
     let committed = contracts::usage(&mut *conn, &contract, now).await?;
-    contract
-        .kontingent()
-        .admit(&committed, &(new - old))
-        .map_err(|exceeded| refused(&contract, &committed, &(new - old), exceeded))?;
+    if let Err(exceeded) = contract.kontingent().admit(&committed, &(new - old)) {
+        let current = booking.size;
+        let fitting = fitting_sizes(conn, &contract, &committed, size.product_id, now, |s, c| {
+            (s != current).then_some(c - old)
+        })
+        .await?;
+        return Err(refused(
+            &contract,
+            &committed,
+            &(new - old),
+            exceeded,
+            fitting,
+        ));
+    }
     Ok(ResizePlan {
         booking,
         contract,

@@ -32,8 +32,10 @@ pub enum Error {
     Forbidden,
     #[error("ungültige Eingabe: {0}")]
     Validation(FieldErrors),
+    /// Boxed: the refusal carries the sizes that fit, and every `Result`
+    /// of the layer would otherwise be as large.
     #[error("{0}")]
-    Kontingent(KontingentRefusal),
+    Kontingent(Box<KontingentRefusal>),
     #[error("{0}")]
     ContractNotValid(String),
     /// Ceilings lowered below what is booked, not confirmed.
@@ -71,13 +73,17 @@ fn below_use_message(below: &[crate::domain::kontingent::BelowUse]) -> String {
 }
 
 /// A change the Kontingent of a contract does not admit: which contract,
-/// so that the answer can offer the request for more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// so that the answer can offer the request for more, and the sizes of the
+/// same product that would fit instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KontingentRefusal {
     pub contract_id: i64,
     pub exceeded: KontingentExceeded,
     /// The ceilings that would have let the change through.
     pub fit: crate::domain::kontingent::CeilingChange,
+    /// The product's sizes (with a price) that the Kontingent admits as
+    /// they are, S to XL; for a resize without the booking's own size.
+    pub fitting: Vec<crate::domain::Size>,
 }
 
 impl fmt::Display for KontingentRefusal {

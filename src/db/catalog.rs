@@ -107,6 +107,22 @@ pub async fn size(
     Ok(row.map(|r| (product, r)))
 }
 
+/// The sizes of one product, S to XL, with the prices valid at `now`.
+pub async fn sizes_of(
+    conn: &mut AnyConnection,
+    product_id: i64,
+    now: i64,
+) -> sqlx::Result<Vec<SizeRow>> {
+    let mut sizes: Vec<SizeRow> =
+        sqlx::query_as(super::sql(format!("{SIZE_SQL} WHERE ps.product_id = $2")))
+            .bind(now)
+            .bind(product_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sizes.sort_by_key(|s| s.size);
+    Ok(sizes)
+}
+
 pub async fn price_versions(pool: &AnyPool) -> sqlx::Result<Vec<PriceVersion>> {
     sqlx::query_as(
         "SELECT id, product_size_id, valid_from, rate FROM prices ORDER BY product_size_id, valid_from",

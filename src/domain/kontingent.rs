@@ -221,6 +221,23 @@ impl Kontingent {
     }
 }
 
+impl Kontingent {
+    /// The options (e.g. the sizes of a product, each with the change it
+    /// would make) that `admit` lets through on top of `committed`, in the
+    /// order given: what a refusal can offer instead.
+    pub fn fitting<T>(
+        &self,
+        committed: &Commitment,
+        options: impl IntoIterator<Item = (T, Commitment)>,
+    ) -> Vec<T> {
+        options
+            .into_iter()
+            .filter(|(_, change)| self.admit(committed, change).is_ok())
+            .map(|(option, _)| option)
+            .collect()
+    }
+}
+
 /// Remaining room under each ceiling (negative when a ceiling was lowered
 /// below what is already booked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -440,6 +457,24 @@ mod tests {
         assert_eq!(fit.applied_to(&k).admit(&committed, &change), Ok(()));
         // What fits needs nothing.
         assert!(CeilingChange::to_fit(&k, &Commitment::default(), &change).is_empty());
+    }
+
+    #[test]
+    fn the_fitting_options_are_exactly_those_the_kontingent_admits() {
+        let k = kontingent(); // 8 vCPU, 32 GiB
+        let committed = ns(5000, HourlyRate(0));
+        let options = [("S", 1000), ("M", 2000), ("L", 4000), ("XL", 8000)]
+            .map(|(name, millicpu)| (name, ns(millicpu, HourlyRate(0))));
+        assert_eq!(k.fitting(&committed, options), vec!["S", "M"]);
+        // A shrink always fits.
+        assert_eq!(
+            k.fitting(
+                &ns(12_000, HourlyRate(0)),
+                [("S", ns(-1000, HourlyRate(0)))]
+            ),
+            vec!["S"]
+        );
+        assert!(k.fitting(&ns(8000, HourlyRate(0)), options).is_empty());
     }
 
     #[test]

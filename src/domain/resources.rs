@@ -18,6 +18,14 @@ pub struct Resources {
     pub pods: i64,
 }
 
+impl Resources {
+    /// Whether this holds persistent storage (a storage product's size):
+    /// cancelling it deletes the data kept there, so the person confirms.
+    pub fn holds_data(&self) -> bool {
+        self.storage_gib > 0
+    }
+}
+
 impl Add for Resources {
     type Output = Resources;
     fn add(self, o: Resources) -> Resources {

@@ -427,21 +427,32 @@ struct ResizePage {
     chosen: String,
     error: Option<String>,
     refusal: Option<super::kontingent::Refusal>,
+    /// The product of a Kontingent refusal and its sizes that fit.
+    fit_product: String,
+    fit: Vec<super::shop::FitChoice>,
+}
+
+#[derive(Deserialize)]
+struct ResizeChoice {
+    groesse: Option<String>,
 }
 
 async fn resize_form(
     State(state): State<AppState>,
     page: PageUser,
     Path(id): Path<String>,
+    Query(choice): Query<ResizeChoice>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
-        chosen: String::new(),
+        chosen: choice.groesse.unwrap_or_default(),
         sizes: Size::ALL,
         error: None,
         refusal: None,
+        fit_product: String::new(),
+        fit: Vec::new(),
         b,
     })
 }
@@ -490,13 +501,25 @@ async fn resize_refused(
         Error::ContractNotValid(m) => (None, Some(Refusal::because(m))),
         other => return Err(other.into()),
     };
-    let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
+    let now = db::now();
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, now).await?;
+    let (fit_product, fit) = match refusal {
+        Some(_) => super::shop::fit_choices(
+            &super::shop::cards(db::catalog::products(&state.db.pool, now).await?),
+            &b.product_slug,
+            refusal.as_ref(),
+            |size| Url::BookingResizeTo(id, size),
+        ),
+        None => (String::new(), Vec::new()),
+    };
     let mut response = render(&ResizePage {
         layout: page.layout("Größe ändern", Nav::Bookings),
         sizes: Size::ALL,
         chosen,
         error: field,
         refusal,
+        fit_product,
+        fit,
         b,
     })?;
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -565,6 +588,22 @@ struct CancelPage {
     layout: Layout,
     b: Booking,
     stage: Stage,
+    /// Persistent storage: its data goes with it, confirmed explicitly.
+    holds_data: bool,
+    errors: FieldErrors,
+}
+
+/// The field confirming that a storage booking's data will be deleted.
+const DATA_LOSS: &str = "daten_loeschen";
+
+fn cancel_page(page: &PageUser, b: Booking, errors: FieldErrors) -> CancelPage {
+    CancelPage {
+        layout: page.layout("Buchung kündigen", Nav::Bookings),
+        stage: b.stage,
+        holds_data: b.resources().holds_data(),
+        errors,
+        b,
+    }
 }
 
 async fn cancel_confirm(
@@ -574,19 +613,37 @@ async fn cancel_confirm(
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
-    render(&CancelPage {
-        layout: page.layout("Buchung kündigen", Nav::Bookings),
-        stage: b.stage,
-        b,
-    })
+    render(&cancel_page(&page, b, FieldErrors::default()))
 }
 
+#[derive(Deserialize, Default)]
+struct CancelForm {
+    /// `ja` when the person confirmed that the data will be deleted.
+    #[serde(default)]
+    daten_loeschen: String,
+}
+
+/// Kündigen. Persistent storage only with the box ticked that its data
+/// will be deleted (as dissolving an environment names what goes); the
+/// API's explicit cancel call needs no such box.
 async fn cancel(
     State(state): State<AppState>,
     page: PageUser,
     Path(id): Path<String>,
+    Form(form): Form<CancelForm>,
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
-    crate::app::bookings::cancel(&state.db, &page.user, id, db::now()).await?;
+    let now = db::now();
+    let b = crate::app::bookings::changeable(&state.db, &page.user, id, now).await?;
+    if b.resources().holds_data() && form.daten_loeschen != "ja" {
+        let errors = FieldErrors::single(
+            DATA_LOSS,
+            "Bitte bestätigen, dass die Daten dieses Speichers gelöscht werden.",
+        );
+        let mut response = render(&cancel_page(&page, b, errors))?;
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
+    }
+    crate::app::bookings::cancel(&state.db, &page.user, id, now).await?;
     Ok(see_other(Url::BookingNotice(id, BookingNotice::Cancelled)))
 }

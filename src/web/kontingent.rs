@@ -31,7 +31,7 @@ use crate::{
     },
     db::{self, contracts::Contract, kontingent_requests::KontingentRequest},
     domain::{
-        Cents, Kontingent,
+        Cents, Kontingent, Size,
         actor::CurrentUser,
         approval::ApprovalState,
         calendar::format_berlin,
@@ -58,6 +58,9 @@ pub fn router() -> Router<AppState> {
 pub struct Refusal {
     pub message: String,
     pub request: Option<Url>,
+    /// Where the Kontingent was the reason: the sizes of the same product
+    /// that fit as they are (possibly none), each offered as a choice.
+    pub fitting: Option<Vec<Size>>,
 }
 
 impl Refusal {
@@ -65,6 +68,7 @@ impl Refusal {
         Refusal {
             message: refusal.to_string(),
             request: Some(request_link(refusal)),
+            fitting: Some(refusal.fitting.clone()),
         }
     }
 
@@ -72,6 +76,7 @@ impl Refusal {
         Refusal {
             message,
             request: None,
+            fitting: None,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod booking_state;
 pub mod bookings;
 pub mod chart;
 pub mod csrf;
+pub mod decide;
 pub mod download;
 pub mod environments;
 pub mod error;
@@ -115,6 +116,8 @@ pub enum Nav {
     Shop,
     Bookings,
     Environments,
+    /// The Stufen: the list of applications and each one's pipeline.
+    Stages,
     Approvals,
     Provisioning,
     Billing,

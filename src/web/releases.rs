@@ -33,11 +33,15 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(Route::Stages.pattern(), get(stages))
         .route(Route::Pipeline.pattern(), get(pipeline))
         .route(Route::Releases.pattern(), get(releases))
         .route(Route::PromotionRequest.pattern(), post(request))
         .route(Route::Approvals.pattern(), get(inbox))
-        .route(Route::PromotionApprove.pattern(), post(approve))
+        .route(
+            Route::PromotionApprove.pattern(),
+            get(super::decide::approve_confirm).post(approve),
+        )
         .route(Route::PromotionReject.pattern(), post(reject))
         .route(Route::PromotionWithdraw.pattern(), post(withdraw))
         .route(Route::DeploymentRetry.pattern(), post(retry))
@@ -85,9 +89,11 @@ pub struct PromotionRow {
     pub approver: &'static str,
     /// The message beside the reason field after a refused rejection.
     pub error: Option<String>,
+    /// What the approver checks (on the Freigaben page's cards).
+    pub details: Option<super::decide::ApprovalDetails>,
 }
 
-fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
+pub(super) fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
     PromotionRow {
         state_label: match p.state.as_str() {
             "offen" => "offen",
@@ -101,6 +107,7 @@ fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
         may_withdraw: p.is_open() && p.requested_by == user.id,
         approver: promotions::approver_label(p.to_stage),
         error: None,
+        details: None,
         p,
     }
 }
@@ -223,7 +230,7 @@ async fn pipeline_page(
         })
         .collect();
     Ok(PipelinePage {
-        layout: page.layout(format!("Stufen: {}", app.name), Nav::Approvals),
+        layout: page.layout(format!("Stufen: {}", app.name), Nav::Stages),
         columns,
         history: history
             .into_iter()
@@ -255,6 +262,65 @@ async fn pipeline(
     render(&p)
 }
 
+/// What runs in one stage of an application, for the Stufen list.
+pub struct StageCell {
+    pub stage: Stage,
+    /// The release there and its state; `None`: nothing yet.
+    pub current: Option<(String, &'static str, &'static str)>,
+}
+
+/// One application in the Stufen list.
+pub struct StagesRow {
+    pub app: Application,
+    pub cells: Vec<StageCell>,
+    /// Open promotion requests of the application.
+    pub open: usize,
+}
+
+#[derive(Template)]
+#[template(path = "stages.html")]
+struct StagesPage {
+    layout: Layout,
+    rows: Vec<StagesRow>,
+    stages: [Stage; 4],
+}
+
+/// "Stufen" of the navigation: every application the person may see, with
+/// what runs in each stage, each leading to its pipeline page.
+async fn stages(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
+    let user = &page.user;
+    let pool = &state.db.pool;
+    let open = db::promotions::list(pool, user.scope(), None, true).await?;
+    let mut rows = Vec::new();
+    for app in crate::app::applications::list(&state.db, user).await? {
+        let deployments = db::deployments::of_application(pool, app.id).await?;
+        let cells = Stage::ALL
+            .into_iter()
+            .map(|stage| StageCell {
+                stage,
+                current: deployments
+                    .iter()
+                    .find(|d| d.stage == stage)
+                    .filter(|d| d.in_place())
+                    .map(|d| {
+                        let row = deployment_row(d.clone(), user, true);
+                        (d.version.clone(), row.label, row.badge)
+                    }),
+            })
+            .collect();
+        rows.push(StagesRow {
+            open: open.iter().filter(|p| p.application_id == app.id).count(),
+            app,
+            cells,
+        });
+    }
+    render(&StagesPage {
+        layout: page.layout("Stufen", Nav::Stages),
+        rows,
+        stages: Stage::ALL,
+    })
+}
+
 pub struct ReleaseRow {
     pub r: Release,
     pub delivered: String,
@@ -284,7 +350,7 @@ async fn releases(
         })
         .collect();
     render(&ReleasesPage {
-        layout: page.layout(format!("Releases: {}", app.name), Nav::Approvals),
+        layout: page.layout(format!("Releases: {}", app.name), Nav::Stages),
         app,
         rows,
     })
@@ -347,6 +413,8 @@ async fn inbox_page(
             mine.push(promotion_row(p, user));
         }
     }
+    super::decide::with_details(state, user, &mut to_decide).await?;
+    super::decide::with_details(state, user, &mut mine).await?;
     Ok(InboxPage {
         layout: page.layout("Freigaben", Nav::Approvals),
         to_decide,

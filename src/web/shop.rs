@@ -81,6 +81,8 @@ impl BookingForm {
 pub struct SizeCard {
     pub size: Size,
     pub resources: String,
+    /// vCPU, memory and storage only (beside a refusal, where room is short).
+    pub brief: String,
     pub per_hour: Option<String>,
     pub per_month: Option<String>,
 }
@@ -92,7 +94,7 @@ pub struct ProductCard {
     pub sizes: Vec<SizeCard>,
 }
 
-fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
+pub(super) fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
     products
         .into_iter()
         .map(|p| ProductCard {
@@ -105,12 +107,54 @@ fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
                 .map(|s| SizeCard {
                     size: s.size,
                     resources: describe(&s.resources()),
+                    brief: describe(&crate::domain::Resources {
+                        pods: 0,
+                        ..s.resources()
+                    }),
                     per_hour: s.rate().map(|r| r.to_string()),
                     per_month: s.rate().map(|r| r.monthly().to_string()),
                 })
                 .collect(),
         })
         .collect()
+}
+
+/// A size that fits the Kontingent, offered beside a refusal.
+pub struct FitChoice {
+    pub size: Size,
+    /// Where taking it leads (the form with this size chosen).
+    pub url: Url,
+    pub resources: String,
+    pub per_month: Option<String>,
+}
+
+/// The sizes of the product `slug` that a refusal names as fitting, with
+/// what they hold and cost (from the catalogue cards), S to XL; and the
+/// product's name.
+pub fn fit_choices(
+    cards: &[ProductCard],
+    slug: &str,
+    refusal: Option<&Refusal>,
+    take: impl Fn(Size) -> Url,
+) -> (String, Vec<FitChoice>) {
+    let (Some(card), Some(fitting)) = (
+        cards.iter().find(|c| c.slug == slug),
+        refusal.and_then(|r| r.fitting.as_ref()),
+    ) else {
+        return (String::new(), Vec::new());
+    };
+    let choices = card
+        .sizes
+        .iter()
+        .filter(|s| fitting.contains(&s.size))
+        .map(|s| FitChoice {
+            size: s.size,
+            url: take(s.size),
+            resources: s.brief.clone(),
+            per_month: s.per_month.clone(),
+        })
+        .collect();
+    (card.name.clone(), choices)
 }
 
 pub struct RemainingView {
@@ -130,11 +174,16 @@ struct ShopPage {
     form: BookingForm,
     errors: FieldErrors,
     refusal: Option<super::kontingent::Refusal>,
+    /// The product of a Kontingent refusal and its sizes that fit.
+    fit_product: String,
+    fit: Vec<FitChoice>,
     can_book: bool,
 }
 
 #[derive(Deserialize)]
 struct Preselect {
+    verfahren: Option<String>,
+    stufe: Option<String>,
     produkt: Option<String>,
     groesse: Option<String>,
 }
@@ -173,8 +222,22 @@ async fn shop_page(
         }
         _ => (Vec::new(), Vec::new()),
     };
+    // A Kontingent refusal comes only after the form parsed.
+    let (fit_product, fit) = match form.parse() {
+        Ok(chosen) => fit_choices(&products, &form.product, refusal.as_ref(), |size| {
+            Url::ShopRetry {
+                application: chosen.application_id,
+                stage: chosen.stage,
+                product: chosen.product.as_str().to_owned(),
+                size,
+            }
+        }),
+        Err(_) => (String::new(), Vec::new()),
+    };
     Ok(ShopPage {
         layout: page.layout("Katalog", Nav::Shop),
+        fit_product,
+        fit,
         products,
         applications,
         stages: Stage::ALL,
@@ -193,9 +256,10 @@ async fn show(
     Query(pre): Query<Preselect>,
 ) -> Result<Response, PageError> {
     let form = BookingForm {
+        application_id: pre.verfahren.unwrap_or_default(),
+        stage: pre.stufe.unwrap_or_default(),
         product: pre.produkt.unwrap_or_default(),
         size: pre.groesse.unwrap_or_default(),
-        ..BookingForm::default()
     };
     render(&shop_page(&state, &page, form, FieldErrors::default(), None).await?)
 }

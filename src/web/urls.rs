@@ -16,6 +16,8 @@ use url::form_urlencoded;
 
 use crate::domain::{Size, Stage, billing::Month};
 
+pub use params::{BookingNotice, Hinweis, RevisionStart};
+
 /// Declares [`Route`]: one variant per pattern, with its pattern and the
 /// list of all of them, from a single table.
 macro_rules! routes {
@@ -76,6 +78,9 @@ routes! {
     Environments = "/umgebungen",
     Environment = "/umgebungen/{id}",
     EnvironmentDissolve = "/umgebungen/{id}/aufloesen",
+    /// Every application the person may see, each with what runs in its
+    /// stages and the way to its Stufen page (the navigation's "Stufen").
+    Stages = "/stufen",
     /// An application's stages (the `{id}` is the application's).
     Pipeline = "/verfahren/{id}/stufen",
     Releases = "/verfahren/{id}/releases",
@@ -150,6 +155,15 @@ pub enum Url {
         product: String,
         size: Size,
     },
+    /// The booking form filled in again with another size, all choices
+    /// kept (`?verfahren=…&stufe=…&produkt=…&groesse=…#buchen`): a size
+    /// that fits, offered beside a Kontingent refusal.
+    ShopRetry {
+        application: i64,
+        stage: Stage,
+        product: String,
+        size: Size,
+    },
     ShopCheck,
     Book,
     Bookings,
@@ -172,6 +186,9 @@ pub enum Url {
     /// A booking's page with the note of what just happened to it.
     BookingNotice(i64, BookingNotice),
     BookingResize(i64),
+    /// The size form with a size chosen (`?groesse=…`): a size that fits,
+    /// offered beside a Kontingent refusal.
+    BookingResizeTo(i64, Size),
     BookingResizeCheck(i64),
     BookingCancel(i64),
     Environments,
@@ -179,6 +196,7 @@ pub enum Url {
     /// An environment's page after its dissolution began (`?aufgeloest=1`).
     EnvironmentDissolved(i64),
     EnvironmentDissolve(i64),
+    Stages,
     /// An application's stages; the number is the application's.
     Pipeline(i64),
     /// An application's stages with a note (`?hinweis=…`).
@@ -264,86 +282,6 @@ pub enum Url {
     RevisionVerify,
 }
 
-/// Where a page of the Revision starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevisionStart {
-    Newest,
-    /// Entries older than this one (`vor=`).
-    Older(i64),
-    /// Entries newer than this one (`nach=`).
-    Newer(i64),
-}
-
-/// What just happened to a booking, for the note on its page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BookingNotice {
-    Booked,
-    Resized,
-    Cancelled,
-}
-
-impl BookingNotice {
-    /// The query parameter that carries it (its value is `1`).
-    pub const fn key(self) -> &'static str {
-        match self {
-            BookingNotice::Booked => "gebucht",
-            BookingNotice::Resized => "geaendert",
-            BookingNotice::Cancelled => "gekuendigt",
-        }
-    }
-}
-
-/// The note after a promotion or deployment step (`?hinweis=…` on the
-/// stages and the inbox).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hinweis {
-    Beantragt,
-    Genehmigt,
-    Abgelehnt,
-    Zurueckgezogen,
-    Wiederholt,
-    KontingentBeantragt,
-    KontingentGenehmigt,
-    KontingentAbgelehnt,
-    KontingentZurueckgezogen,
-    KontingentMitgezeichnet,
-}
-
-impl Hinweis {
-    pub const ALL: [Hinweis; 10] = [
-        Hinweis::Beantragt,
-        Hinweis::Genehmigt,
-        Hinweis::Abgelehnt,
-        Hinweis::Zurueckgezogen,
-        Hinweis::Wiederholt,
-        Hinweis::KontingentBeantragt,
-        Hinweis::KontingentGenehmigt,
-        Hinweis::KontingentAbgelehnt,
-        Hinweis::KontingentZurueckgezogen,
-        Hinweis::KontingentMitgezeichnet,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Hinweis::Beantragt => "beantragt",
-            Hinweis::Genehmigt => "genehmigt",
-            Hinweis::Abgelehnt => "abgelehnt",
-            Hinweis::Zurueckgezogen => "zurueckgezogen",
-            Hinweis::Wiederholt => "wiederholt",
-            Hinweis::KontingentBeantragt => "kontingent-beantragt",
-            Hinweis::KontingentGenehmigt => "kontingent-genehmigt",
-            Hinweis::KontingentAbgelehnt => "kontingent-abgelehnt",
-            Hinweis::KontingentZurueckgezogen => "kontingent-zurueckgezogen",
-            Hinweis::KontingentMitgezeichnet => "kontingent-mitgezeichnet",
-        }
-    }
-
-    /// The note an address names; an unknown one (an old bookmark) is none.
-    pub fn parse(code: &str) -> Option<Hinweis> {
-        Hinweis::ALL.into_iter().find(|h| h.as_str() == code)
-    }
-}
-
 impl Route {
     /// The pattern that serves `url`.
     pub fn of(url: &Url) -> Route {
@@ -357,19 +295,20 @@ impl Route {
             Url::Accessibility => Route::Accessibility,
             Url::Tokens => Route::Tokens,
             Url::TokenRevoke(_) => Route::TokenRevoke,
-            Url::Shop | Url::ShopChoice { .. } => Route::Shop,
+            Url::Shop | Url::ShopChoice { .. } | Url::ShopRetry { .. } => Route::Shop,
             Url::ShopCheck => Route::ShopCheck,
             Url::Book => Route::Book,
             Url::Bookings | Url::BookingsOf { .. } | Url::BookingsPage { .. } => Route::Bookings,
             Url::BookingsCsv(_) => Route::BookingsCsv,
             Url::Booking(_) | Url::BookingNotice(..) => Route::Booking,
             Url::BookingState(..) => Route::BookingState,
-            Url::BookingResize(_) => Route::BookingResize,
+            Url::BookingResize(_) | Url::BookingResizeTo(..) => Route::BookingResize,
             Url::BookingResizeCheck(_) => Route::BookingResizeCheck,
             Url::BookingCancel(_) => Route::BookingCancel,
             Url::Environments => Route::Environments,
             Url::Environment(_) | Url::EnvironmentDissolved(_) => Route::Environment,
             Url::EnvironmentDissolve(_) => Route::EnvironmentDissolve,
+            Url::Stages => Route::Stages,
             Url::Pipeline(_) | Url::PipelineNotice(..) => Route::Pipeline,
             Url::Releases(_) => Route::Releases,
             Url::PromotionRequest(_) => Route::PromotionRequest,
@@ -419,7 +358,9 @@ impl Url {
         match self {
             Url::TokenRevoke(id) => write!(f, "/api-tokens/{id}/widerrufen"),
             Url::Booking(id) | Url::BookingNotice(id, _) => write!(f, "/buchungen/{id}"),
-            Url::BookingResize(id) => write!(f, "/buchungen/{id}/groesse"),
+            Url::BookingResize(id) | Url::BookingResizeTo(id, _) => {
+                write!(f, "/buchungen/{id}/groesse")
+            }
             Url::BookingResizeCheck(id) => write!(f, "/buchungen/{id}/groesse/pruefen"),
             Url::BookingCancel(id) => write!(f, "/buchungen/{id}/kuendigen"),
             Url::BookingState(id, _) => write!(f, "/buchungen/{id}/zustand"),
@@ -470,6 +411,18 @@ impl Url {
             Url::ShopChoice { product, size } => {
                 vec![("produkt", product.clone()), ("groesse", size.to_string())]
             }
+            Url::ShopRetry {
+                application,
+                stage,
+                product,
+                size,
+            } => vec![
+                ("verfahren", application.to_string()),
+                ("stufe", stage.as_str().to_owned()),
+                ("produkt", product.clone()),
+                ("groesse", size.to_string()),
+            ],
+            Url::BookingResizeTo(_, size) => vec![("groesse", size.to_string())],
             Url::BookingsOf { application, stage } => vec![
                 ("verfahren", application.to_string()),
                 ("stufe", stage.as_str().to_owned()),
@@ -545,7 +498,7 @@ impl Url {
     /// The anchor on the page, without its `#`.
     fn anchor(&self) -> Option<String> {
         match self {
-            Url::ShopChoice { .. } => Some("buchen".to_owned()),
+            Url::ShopChoice { .. } | Url::ShopRetry { .. } => Some("buchen".to_owned()),
             Url::CatalogueSize(id) => Some(format!("groesse-{id}")),
             _ => None,
         }
@@ -569,6 +522,7 @@ impl fmt::Display for Url {
     }
 }
 
+mod params;
 mod queries;
 pub use queries::{BookingFilter, BookingStateView, KontingentAsk, ListQuery, RevisionFilter};
 

@@ -171,7 +171,18 @@ describe('release pages', () => {
   it('/freigaben with a request to decide (also at 360 px)', async () => {
     const { page } = await systempfleger();
     await visit(page, '/freigaben');
-    assert.equal(await page.getByRole('region', { name: 'Zu entscheiden' }).locator('h3').count(), 1);
+    const decide = page.getByRole('region', { name: 'Zu entscheiden' });
+    assert.equal(await decide.locator('h3').count(), 1);
+    // What the approver checks: Checkup, digest, what it replaces, the stage before.
+    const text = await decide.innerText();
+    assert.match(text, /Checkup\s+bestanden/);
+    assert.match(text, /Image-Digest\s+sha256:[0-9a-f]{12}…/);
+    assert.match(text, /Ersetzt in Abnahme\s+nichts – erste Lieferung in dieser Stufe/);
+    assert.match(text, /In Vorprüfung\s+läuft seit \d\d\.\d\d\.\d{4} \d\d:\d\d/);
+    // The whole digest, opened, wraps inside the card.
+    await decide.locator('.kontor-digest summary').click();
+    assert.match(await decide.locator('.kontor-digest__full').innerText(), /^sha256:[0-9a-f]{64}$/);
+    await checkA11y(page, '/freigaben with the digest opened');
     await narrow(page, async () => {
       await checkA11y(page, '/freigaben with a request, at 360 px');
       await assertReflows(page, '/freigaben with a request');
@@ -194,6 +205,10 @@ describe('release pages', () => {
     const { page } = await systempfleger();
     await page.goto(`/verfahren/${id}/stufen`);
     await press(page, 'Genehmigen: 1.0.0 nach Abnahme');
+    // Approving asks first, on a page of its own.
+    assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
+    await checkA11y(page, 'approval confirmation from the pipeline');
+    await press(page, 'Verbindlich genehmigen: 1.0.0 nach Abnahme');
     assert.equal(await notice(page), 'Die Freigabe ist erteilt; die Bereitstellung läuft.');
     await checkA11y(page, 'pipeline with the "genehmigt" notice');
     await untilRunning(page, id, 'Abnahme', '1.0.0');
@@ -207,6 +222,9 @@ describe('release pages', () => {
     const sp = (await systempfleger()).page;
     await sp.goto('/freigaben');
     await press(sp, 'Genehmigen: 1.0.0 nach Schulung');
+    assert.equal(await sp.locator('h1').innerText(), 'Freigabe bestätigen');
+    await checkA11y(sp, 'approval confirmation from /freigaben');
+    await press(sp, 'Verbindlich genehmigen: 1.0.0 nach Schulung');
     assert.equal(await notice(sp), 'Die Freigabe ist erteilt; die Bereitstellung läuft.');
     await checkA11y(sp, '/freigaben with the "genehmigt" notice');
   });

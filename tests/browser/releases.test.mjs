@@ -89,7 +89,8 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     await follow(page, () => page.getByRole('link', { name: APP, exact: true }).click());
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`);
     assert.equal(await page.locator('h1').innerText(), `Stufen: ${APP}`);
-    assert.equal(await page.locator('nav a[href="/freigaben"]').getAttribute('aria-current'), 'page');
+    // An application's stages are under "Stufen" in the navigation.
+    assert.equal(await page.locator('nav a[href="/stufen"]').getAttribute('aria-current'), 'page');
     assert.deepEqual(await page.locator('main h2').allInnerTexts(), STAGES);
     for (const stage of STAGES) {
       assert.equal((await cardState(page, stage)).text, `${stage} Noch kein Release.`);
@@ -165,6 +166,12 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
 
     const f = await tabTo(page, (x) => x.tag === 'button' && x.text === 'Genehmigen: 1.0.0 nach Abnahme', 'the approve button');
     assert.notEqual(f.outline, 'none', 'the focused approve button shows a focus outline');
+    const asked = await keyFollow(page);
+    assert.equal(asked.status(), 200);
+    // Approving asks first: the confirmation page, decided by keyboard too.
+    assert.match(new URL(page.url()).pathname, /^\/freigaben\/\d+\/genehmigen$/);
+    assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
+    await tabTo(page, (x) => x.tag === 'button' && x.text === 'Verbindlich genehmigen: 1.0.0 nach Abnahme', 'the confirm button');
     const res = await keyFollow(page);
     assert.equal(res.status(), 200);
     assert.equal(new URL(page.url()).pathname, '/freigaben');
@@ -194,7 +201,9 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     const { page } = await systempfleger();
     await page.goto(`/verfahren/${id}/stufen`);
     assert.match((await cardState(page, 'Schulung')).text, /Freigabe beantragt: Release 1\.0\.0 von Erik Entwickler/);
-    const res = await follow(page, () => card(page, 'Schulung').getByRole('button', { name: 'Genehmigen: 1.0.0 nach Schulung' }).click());
+    await follow(page, () => card(page, 'Schulung').getByRole('button', { name: 'Genehmigen: 1.0.0 nach Schulung' }).click());
+    assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
+    const res = await press(page, 'Verbindlich genehmigen: 1.0.0 nach Schulung');
     assert.equal(res.status(), 200);
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`, 'back on the pipeline');
     assert.equal(await notice(page), 'Die Freigabe ist erteilt; die Bereitstellung läuft.');
@@ -242,6 +251,8 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     const decide = page.getByRole('region', { name: 'Zu entscheiden' });
     assert.deepEqual(await decide.locator('h3').allInnerTexts(), [`${APP}: Release 1.0.0 nach Produktion`]);
     await press(page, 'Genehmigen: 1.0.0 nach Produktion');
+    assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
+    await press(page, 'Verbindlich genehmigen: 1.0.0 nach Produktion');
     assert.equal(await notice(page), 'Die Freigabe ist erteilt; die Bereitstellung läuft.');
     await untilRunning(page, id, 'Produktion', '1.0.0');
     for (const stage of STAGES) {

@@ -43,6 +43,7 @@ api_tests! {
     a_rollback_is_the_promotion_of_an_earlier_release_approved_like_any_other,
     a_delivery_and_a_request_retried_with_the_same_idempotency_key_are_made_once,
     a_release_whose_environment_was_dissolved_no_longer_runs_there_and_is_not_promoted_from_it,
+    an_approval_card_shows_checkup_digest_what_it_replaces_and_the_stage_before_and_approving_asks_first,
 }
 
 cluster_tests! {
@@ -1958,4 +1959,109 @@ async fn the_developers_cli_pushes_and_promotes_with_exit_codes_a_pipeline_can_b
     )
     .await;
     assert_eq!(code, 3, "nobody listens there: {err}");
+}
+
+async fn an_approval_card_shows_checkup_digest_what_it_replaces_and_the_stage_before_and_approving_asks_first(
+    app: TestApp,
+) {
+    let c = chain(&app).await;
+    // 1.0.0 runs in Vorprüfung and Abnahme; 2.0.0 in Vorprüfung, asked
+    // into Abnahme (replacing 1.0.0); 1.0.0 asked into Schulung (empty).
+    let first = delivered_and_running(&app, &c, "1.0.0", &image(1)).await;
+    promoted(&app, &c, first, "abnahme", &c.t.token).await;
+    let second = delivered_and_running(&app, &c, "2.0.0", &image(2)).await;
+    let into_abnahme = id(&request_ok(&app, &c.dev.token, c.app_id(), second, "abnahme").await);
+    request_ok(&app, &c.dev.token, c.app_id(), first, "schulung").await;
+
+    let sp = crate::pages_help::log_in(&app, &c.t.login).await;
+    let (status, inbox) = sp.get("/freigaben").await;
+    assert_eq!(status, StatusCode::OK);
+    let card = |title: &str| {
+        let at = inbox
+            .find(title)
+            .unwrap_or_else(|| panic!("no card {title}"));
+        let rest = &inbox[at..];
+        rest[..rest.find("</article>").expect("card end")].to_owned()
+    };
+    let abnahme = card("Release 2.0.0 nach Abnahme");
+    assert!(abnahme.contains("Checkup"), "{abnahme}");
+    assert!(abnahme.contains(">bestanden<"), "{abnahme}");
+    // The digest short, and whole (wrapping) a click away.
+    assert!(
+        abnahme.contains("<code>sha256:000000000000…</code>"),
+        "{abnahme}"
+    );
+    assert!(
+        abnahme.contains(&format!(">{}</code>", digest(2))),
+        "{abnahme}"
+    );
+    assert!(abnahme.contains("Ersetzt in Abnahme"), "{abnahme}");
+    assert!(abnahme.contains("Release 1.0.0, läuft seit "), "{abnahme}");
+    assert!(abnahme.contains("In Vorprüfung"), "{abnahme}");
+    let schulung = card("Release 1.0.0 nach Schulung");
+    assert!(
+        schulung.contains("nichts – erste Lieferung in dieser Stufe"),
+        "{schulung}"
+    );
+    // Its stage before is Abnahme, where it runs.
+    assert!(schulung.contains("In Abnahme"), "{schulung}");
+    assert!(schulung.contains("läuft seit "), "{schulung}");
+    // The approve button opens the confirmation (a GET form, no token).
+    let approve_form =
+        format!("<form method=\"get\" action=\"/freigaben/{into_abnahme}/genehmigen\">");
+    assert!(abnahme.contains(&approve_form), "{abnahme}");
+
+    // The confirmation names what is replaced and decides nothing.
+    let before = written(&app).await;
+    let confirm = format!("/freigaben/{into_abnahme}/genehmigen?zurueck=freigaben");
+    let (status, page) = sp.get(&confirm).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Freigabe bestätigen"), "{page}");
+    assert!(
+        page.contains("Verbindlich genehmigen: 2.0.0 nach Abnahme"),
+        "{page}"
+    );
+    assert!(
+        page.contains("und löst dort ab: Release 1.0.0, läuft seit"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<form method=\"post\" action=\"/freigaben/{into_abnahme}/genehmigen\">"
+        )),
+        "{page}"
+    );
+    assert_eq!(
+        written(&app).await,
+        before,
+        "the confirmation page writes nothing"
+    );
+    assert_eq!(
+        promotion(&app, &c.t.token, into_abnahme).await["state"],
+        "offen"
+    );
+    // The requester may not decide; another tenant's id is not found.
+    let dev = crate::pages_help::log_in(&app, &c.dev.login).await;
+    let (status, page) = dev.get(&confirm).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("Vier-Augen-Prinzip"), "{page}");
+    let other = app.contract_with_room(4).await;
+    let stranger = crate::pages_help::log_in(&app, &other.login).await;
+    assert_eq!(stranger.get(&confirm).await.0, StatusCode::NOT_FOUND);
+
+    // "Verbindlich genehmigen" decides, once.
+    let (status, location) = sp
+        .post(
+            &format!("/freigaben/{into_abnahme}/genehmigen"),
+            &[("zurueck", "freigaben")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert_eq!(
+        promotion(&app, &c.t.token, into_abnahme).await["state"],
+        "genehmigt"
+    );
+    let (status, page) = sp.get(&confirm).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("bereits entschieden"), "{page}");
 }
