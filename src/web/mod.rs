@@ -4,6 +4,7 @@
 pub mod accessibility;
 pub mod admin;
 pub mod billing;
+mod booking_change;
 pub mod booking_state;
 pub mod bookings;
 pub mod chart;
