@@ -66,6 +66,11 @@ export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
 export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
 export KONTOR_LISTEN="$LISTEN"
 export KONTOR_METRICS_LISTEN=off
+# The background jobs off (reconciler, drift check, metering, budget watch,
+# session pruning): the counts are then the requests' alone. At start the
+# reconciler renders 8,000 environments, which changed a count by a third.
+export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
+export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
 unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
 cd "$WORK"
 
@@ -109,7 +114,7 @@ REV="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "Commit $REV, release build, PostgreSQL on loopback, dataset ×1; $REQUESTS requests per"
   echo "target on one connection after 20 of warm-up. Instructions (Ir) of the Kontor process"
-  echo "only, background jobs included."
+  echo "only, with its background jobs switched off."
   echo
 } >"$RESULTS"
 for t in "${TARGETS[@]}"; do
@@ -140,10 +145,10 @@ for t in "${TARGETS[@]}"; do
   # (async wrappers repeat a callee's cost, so inclusive shares of the
   # framework's futures exceed 100 % and are not summed).
   incl() { awk -v re="$1" '$0 ~ re { gsub(/,/, "", $1); if ($1 + 0 > m) m = $1 + 0 } END { print m + 0 }' "$WORK/$t.txt"; }
-  anyrow="$(incl 'AnyRow as core::convert::TryFrom|AnyRow::map_from')"
-  fetch="$(incl 'sqlx_core::any::.*fetch_many|AnyConnectionBackend>::fetch_many')"
-  render="$(incl 'askama::Template>::render|as askama::Template>::render_into')"
-  json="$(incl 'serde_json::ser::to_writer|serde_json::ser::to_vec')"
+  anyrow="$(incl 'for sqlx_core::any::row::AnyRow>::try_from|AnyRow::map_from')"
+  fetch="$(incl 'AnyConnectionBackend for sqlx_postgres::connection::PgConnection>::fetch_(many|optional)')"
+  render="$(incl 'as askama::Template>::render')"
+  json="$(incl 'serde_json::ser::to_writer|serde_json::ser::to_vec|serde_json::to_vec|serde_json::to_writer')"
   {
     echo "## \`${PATHS[$t]}\`"
     echo
@@ -153,7 +158,7 @@ for t in "${TARGETS[@]}"; do
     echo "Functions by their own instructions (callgrind_annotate, exclusive):"
     echo
     echo '```'
-    grep -E '^ *[0-9,]+ \(' "$WORK/$t-self.txt" | head -n 25 | cut -c1-170
+    grep -E '^ *[0-9,]+ \(' "$WORK/$t-self.txt" | sed -n '1,25p' | cut -c1-170
     echo '```'
     echo
   } >>"$RESULTS"

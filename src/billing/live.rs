@@ -13,8 +13,8 @@ use sqlx::AnyPool;
 
 use super::{
     budget::BudgetWatch,
-    rating::{Prices, totals},
-    statements::{prices, rate},
+    rating::Prices,
+    statements::{cost, prices},
 };
 use crate::{
     db::{
@@ -73,14 +73,13 @@ impl Live {
         let until = |to: i64| {
             Cents(
                 settled.0
-                    + totals(&rate(
+                    + cost(
                         k,
                         open.iter().map(|p| &p.period),
                         &self.prices,
                         self.month,
                         to,
-                    ))
-                    .total
+                    )
                     .0,
             )
         };

@@ -8,7 +8,7 @@ use sqlx::AnyPool;
 
 use super::{
     budget::BudgetWatch,
-    rating::{Prices, Totals, base_fee_line, rate_month, totals},
+    rating::{Prices, Totals, base_fee_line, period_cost, rate_month, totals},
 };
 use crate::{
     app::{self, Error, Result},
@@ -121,6 +121,14 @@ fn not_covered(k: &Contract, month: Month) -> Error {
     )
 }
 
+/// The base fee line of a contract's month, if it has one.
+fn base_fee(k: &Contract, month: Month) -> Option<LineItem> {
+    match k.billing_model {
+        BillingModel::Gemischt => base_fee_line(k.base_fee(), k.valid_from, k.valid_until, month),
+        BillingModel::Nutzung => None,
+    }
+}
+
 /// The lines of a contract's month from its bookings, up to `until`.
 pub fn rate<'a>(
     k: &Contract,
@@ -129,17 +137,41 @@ pub fn rate<'a>(
     month: Month,
     until: i64,
 ) -> Vec<LineItem> {
-    let fee = match k.billing_model {
-        BillingModel::Gemischt => base_fee_line(k.base_fee(), k.valid_from, k.valid_until, month),
-        BillingModel::Nutzung => None,
-    };
-    rate_month(periods, prices, fee, month, until)
+    rate_month(periods, prices, base_fee(k, month), month, until)
+}
+
+/// What a contract's month costs up to `until`: exactly the total of
+/// [`rate`]'s lines (each rounded on its own), without building, sorting
+/// and grouping them. The budget watch needs only this sum, on every view.
+pub fn cost<'a>(
+    k: &Contract,
+    periods: impl IntoIterator<Item = &'a Period>,
+    prices: &Prices,
+    month: Month,
+    until: i64,
+) -> Cents {
+    let window_to = until.min(month.end());
+    let usage: i64 = periods
+        .into_iter()
+        .map(|p| {
+            period_cost(
+                prices,
+                p.product_size_id,
+                p.starts_at,
+                p.ends_at,
+                month.start(),
+                window_to,
+            )
+            .0
+        })
+        .sum();
+    Cents(base_fee(k, month).map_or(0, |l| l.amount.0) + usage)
 }
 
 fn watch(k: &Contract, periods: &[Period], prices: &Prices, month: Month, now: i64) -> BudgetWatch {
-    let so_far = totals(&rate(k, periods, prices, month, now)).total;
+    let so_far = cost(k, periods, prices, month, now);
     let forecast = if now < month.end() {
-        totals(&rate(k, periods, prices, month, month.end())).total
+        cost(k, periods, prices, month, month.end())
     } else {
         so_far
     };
