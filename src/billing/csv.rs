@@ -29,7 +29,7 @@ use crate::{
     domain::{
         actor::CurrentUser,
         billing::{LineItem, LineKind, Month},
-        money::format_plain,
+        money::push_plain,
     },
 };
 
@@ -56,50 +56,100 @@ pub const COLUMNS: [&str; 19] = [
     "Betrag (EUR)",
 ];
 
+/// The cells every line of one statement shares, neutralised once per
+/// statement rather than once per line.
+pub struct Head {
+    contract: [String; 5],
+    month: String,
+    status: &'static str,
+}
+
+impl Head {
+    pub fn new(header: &Header, month: Month, is_final: bool) -> Head {
+        let cell = |text: &str| neutralise(text).into_owned();
+        Head {
+            contract: [
+                cell(&header.contract_number),
+                cell(&header.kostenstelle),
+                cell(&header.haushaltsstelle),
+                cell(&header.leitweg_id),
+                cell(&header.customer_name),
+            ],
+            month: month.to_string(),
+            status: if is_final { "endgültig" } else { "vorläufig" },
+        }
+    }
+}
+
+/// An instant in ISO 8601, formatted again only when it changes: most lines
+/// of a month begin at its first second and end at its last, and the time
+/// zone conversion was an eighth of the export's CPU (docs/benchmarks.md).
+#[derive(Default)]
+struct Iso {
+    at: Option<i64>,
+    text: String,
+}
+
+impl Iso {
+    fn of(&mut self, at: i64) -> &str {
+        if self.at != Some(at) {
+            self.text = iso(at);
+            self.at = Some(at);
+        }
+        &self.text
+    }
+}
+
 /// Writes statement lines as CSV rows into a buffer handed out in chunks.
 pub struct CsvWriter {
     w: export::CsvWriter,
+    from: Iso,
+    to: Iso,
+    /// Number cells, cleared and refilled for every line.
+    numbers: [String; 5],
 }
 
 impl CsvWriter {
     pub fn new(format: Format) -> CsvWriter {
         CsvWriter {
             w: export::CsvWriter::new(format, &COLUMNS),
+            from: Iso::default(),
+            to: Iso::default(),
+            numbers: Default::default(),
         }
     }
 
-    pub fn line(
-        &mut self,
-        header: &Header,
-        month: Month,
-        is_final: bool,
-        no: usize,
-        line: &LineItem,
-    ) {
+    pub fn line(&mut self, head: &Head, no: usize, line: &LineItem) {
+        use std::fmt::Write as _;
         let d = self.w.format().decimal();
-        let no = no.to_string();
-        let booking = line.booking_id.map(|b| b.to_string()).unwrap_or_default();
-        let hours = format_plain(hours_e4(line.seconds), 4, d);
-        let rate = line
-            .rate
-            .map(|r| format_plain(r.0, 4, d))
-            .unwrap_or_default();
-        let amount = format_plain(line.amount.0, 2, d);
-        let (from, to) = (iso(line.from), iso(line.to));
-        let month = month.to_string();
+        let [no_cell, booking, hours, rate, amount] = &mut self.numbers;
+        for cell in [&mut *no_cell, &mut *booking, &mut *hours, &mut *rate, &mut *amount] {
+            cell.clear();
+        }
+        // Writing into a String cannot fail.
+        let _ = write!(no_cell, "{no}");
+        if let Some(b) = line.booking_id {
+            let _ = write!(booking, "{b}");
+        }
+        push_plain(hours, hours_e4(line.seconds), 4, d);
+        if let Some(r) = line.rate {
+            push_plain(rate, r.0, 4, d);
+        }
+        push_plain(amount, line.amount.0, 2, d);
         let kind = match line.kind {
             LineKind::Usage => "Nutzung",
             LineKind::BaseFee => "Grundgebühr",
         };
+        let [number, kostenstelle, haushaltsstelle, leitweg_id, customer] = &head.contract;
         self.w.record(&[
-            &neutralise(&header.contract_number),
-            &neutralise(&header.kostenstelle),
-            &neutralise(&header.haushaltsstelle),
-            &neutralise(&header.leitweg_id),
-            &neutralise(&header.customer_name),
-            &month,
-            if is_final { "endgültig" } else { "vorläufig" },
-            &no,
+            number,
+            kostenstelle,
+            haushaltsstelle,
+            leitweg_id,
+            customer,
+            &head.month,
+            head.status,
+            no_cell,
             kind,
             &neutralise(&line.application_name),
             line.stage.map(|s| s.label()).unwrap_or_default(),
@@ -107,12 +157,12 @@ impl CsvWriter {
             line.size
                 .map(crate::domain::Size::as_str)
                 .unwrap_or_default(),
-            &booking,
-            &from,
-            &to,
-            &hours,
-            &rate,
-            &amount,
+            booking,
+            self.from.of(line.from),
+            self.to.of(line.to),
+            hours,
+            rate,
+            amount,
         ]);
     }
 
@@ -159,24 +209,25 @@ async fn run(
         match closed {
             Some(c) => {
                 let mut rows = db::statements::closed_lines(&db.pool, c.id);
+                let head = Head::new(&c.header, month, true);
                 let mut no = 0;
                 while let Some(row) = rows.try_next().await? {
                     no += 1;
-                    w.line(&c.header, month, true, no, &line_from_row(&row)?);
+                    w.line(&head, no, &line_from_row(&row)?);
                     if send(tx, &mut w.w, false).await.is_err() {
                         return Ok(());
                     }
                 }
             }
             None => {
-                let header = Header::of(k);
+                let head = Head::new(&Header::of(k), month, false);
                 if prices.is_none() {
                     prices = Some(statements::prices(&db.pool).await?);
                 }
                 let prices = prices.as_ref().expect("loaded just now");
                 let lines = statements::live_lines(&db.pool, k, prices, month, now).await?;
                 for (i, line) in lines.iter().enumerate() {
-                    w.line(&header, month, false, i + 1, line);
+                    w.line(&head, i + 1, line);
                     if send(tx, &mut w.w, false).await.is_err() {
                         return Ok(());
                     }

@@ -121,7 +121,26 @@ fn parse_decimal(input: &str, scale: u32) -> Result<i64, MoneyError> {
 
 /// A fixed-point value as plain text without grouping, e.g. `1234,5000`.
 pub fn format_plain(value: i64, scale: u32, decimal: char) -> String {
-    format_fixed(value, scale, decimal, false)
+    let mut out = String::new();
+    push_plain(&mut out, value, scale, decimal);
+    out
+}
+
+/// [`format_plain`] appended to `out`: exports write millions of numbers
+/// and reuse one buffer per column instead of allocating per number.
+pub fn push_plain(out: &mut String, value: i64, scale: u32, decimal: char) {
+    use std::fmt::Write as _;
+    let factor = 10_u64.pow(scale);
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    // Writing into a String cannot fail.
+    let _ = write!(
+        out,
+        "{sign}{}{decimal}{:0width$}",
+        abs / factor,
+        abs % factor,
+        width = scale as usize
+    );
 }
 
 fn format_fixed(value: i64, scale: u32, decimal: char, group: bool) -> String {
@@ -219,6 +238,18 @@ mod tests {
         ));
         assert!(matches!(Cents::parse("1e9"), Err(MoneyError::Malformed(_))));
         assert_eq!(Cents::parse("99999999999999"), Err(MoneyError::TooLarge));
+    }
+
+    #[test]
+    fn plain_numbers_are_the_same_whether_appended_or_formatted() {
+        for value in [0, 5, -5, 12_345, -12_345, 1_000_000_007, i64::MIN + 1] {
+            for scale in [2, 4] {
+                let mut out = String::from("x");
+                push_plain(&mut out, value, scale, ',');
+                assert_eq!(out, format!("x{}", format_fixed(value, scale, ',', false)));
+            }
+        }
+        assert_eq!(format_plain(-5, 4, '.'), "-0.0005");
     }
 
     #[test]
