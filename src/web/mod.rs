@@ -14,6 +14,7 @@ pub mod download;
 pub mod environments;
 pub mod error;
 pub mod form;
+pub mod format;
 pub mod kontingent;
 pub mod listing;
 pub mod login;
