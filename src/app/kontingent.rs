@@ -21,7 +21,7 @@ use crate::{
         kontingent::CeilingChange,
         notification::Audience,
         policy,
-        resources::{format_gib, format_vcpu},
+        resources::{format_gib, format_vcpu, format_whole},
         text::Text,
     },
 };
@@ -58,7 +58,8 @@ pub fn describe(change: &CeilingChange, current: &Kontingent) -> String {
     if change.storage_gib.is_some() {
         parts.push(format!(
             "Speicher {} → {} GiB",
-            current.storage_gib, after.storage_gib
+            format_whole(current.storage_gib),
+            format_whole(after.storage_gib)
         ));
     }
     if change.monthly_budget.is_some() {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{
     Cents, Resources,
     money::div_round_half_up,
-    resources::{format_gib, format_vcpu},
+    resources::{format_gib, format_vcpu, format_whole},
 };
 
 /// Ceilings of a contract (Dienstleistungsvereinbarung).
@@ -115,7 +115,7 @@ impl Limit {
         match self {
             Limit::Vcpu => format!("{} vCPU", format_vcpu(value)),
             Limit::Memory => format!("{} GiB", format_gib(value)),
-            Limit::Storage => format!("{value} GiB"),
+            Limit::Storage => format!("{} GiB", format_whole(value)),
             Limit::MonthlyBudget => format!("{} pro Monat", Cents(value)),
         }
     }

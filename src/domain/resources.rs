@@ -61,15 +61,41 @@ pub fn format_gib(mib: i64) -> String {
     format_thousandths(thousandths)
 }
 
+/// German display: decimal comma, whole part grouped by thousands
+/// (`2.000`), the exact thousandths kept (a booked size is never rounded).
 fn format_thousandths(value: i64) -> String {
-    let whole = value / 1000;
+    let sign = if value < 0 { "-" } else { "" };
+    let whole = group_thousands((value / 1000).unsigned_abs());
     let frac = (value % 1000).abs();
     if frac == 0 {
-        whole.to_string()
+        format!("{sign}{whole}")
     } else {
         let frac = format!("{frac:03}");
-        format!("{whole},{}", frac.trim_end_matches('0'))
+        format!("{sign}{whole},{}", frac.trim_end_matches('0'))
     }
+}
+
+/// A whole quantity for people: `2000` → `2.000`.
+pub fn format_whole(n: i64) -> String {
+    let grouped = group_thousands(n.unsigned_abs());
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// `2000` → `2.000`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -82,5 +108,9 @@ mod tests {
         assert_eq!(format_vcpu(2500), "2,5");
         assert_eq!(format_gib(8192), "8");
         assert_eq!(format_gib(1536), "1,5");
+        assert_eq!(format_vcpu(2_000_000), "2.000");
+        assert_eq!(format_gib(2000 * 1024 + 512), "2.000,5");
+        assert_eq!(format_whole(5000), "5.000");
+        assert_eq!(format_whole(-1200), "-1.200");
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError, Route,
     chart::{self, Chart},
-    render,
+    format, render,
     session::PageUser,
     view::BudgetBar,
 };
@@ -26,9 +26,7 @@ use crate::{
         actor::Scope,
         billing::{LineItem, Month},
         calendar::format_berlin,
-        money::format_plain,
         policy,
-        resources::{format_gib, format_vcpu},
     },
     state::AppState,
 };
@@ -157,7 +155,7 @@ pub struct DayRow {
 pub struct UsageRow {
     pub application: String,
     pub stage: &'static str,
-    pub samples: i64,
+    pub samples: String,
     pub vcpu: [String; 3],
     pub memory: [String; 3],
     pub storage: [String; 3],
@@ -165,13 +163,13 @@ pub struct UsageRow {
 }
 
 fn usage_row(u: &EnvironmentUsage) -> UsageRow {
-    let cpu = |r: &Resources| format_vcpu(r.millicpu);
-    let mem = |r: &Resources| format_gib(r.memory_mib);
-    let disk = |r: &Resources| r.storage_gib.to_string();
+    let cpu = |r: &Resources| format::vcpu(r.millicpu);
+    let mem = |r: &Resources| format::gib(r.memory_mib);
+    let disk = |r: &Resources| format::count(r.storage_gib);
     UsageRow {
         application: u.application_name.clone(),
         stage: u.stage.label(),
-        samples: u.samples,
+        samples: format::count(u.samples),
         vcpu: [cpu(&u.booked), cpu(&u.peak), cpu(&u.mean)],
         memory: [mem(&u.booked), mem(&u.peak), mem(&u.mean)],
         storage: [disk(&u.booked), disk(&u.peak), disk(&u.mean)],
@@ -236,7 +234,7 @@ async fn show(
             no: i + 1,
             from: format_berlin(l.from),
             to: format_berlin(l.to),
-            hours: format_plain(hours_e4(l.seconds), 4, ','),
+            hours: format::hours(hours_e4(l.seconds)),
             rate: l.rate.map(|r| r.to_string()).unwrap_or_default(),
             line: l.clone(),
         })
@@ -245,7 +243,7 @@ async fn show(
         .iter()
         .filter(|d| d.total().0 > 0)
         .map(|d| DayRow {
-            date: d.date.strftime("%d.%m.%Y").to_string(),
+            date: format::date(d.date),
             cells: d.by_stage,
             total: d.total(),
         })

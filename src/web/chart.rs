@@ -68,9 +68,8 @@ fn nice_ceiling(max: i64) -> i64 {
 }
 
 fn euro_short(cents: i64) -> String {
-    let euros = cents / 100;
     if cents % 100 == 0 {
-        format!("{euros} €")
+        format!("{} €", super::format::count(cents / 100))
     } else {
         Cents(cents).to_string()
     }

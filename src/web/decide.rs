@@ -91,7 +91,7 @@ fn approval_details(
         .iter()
         .find(|d| d.stage == p.to_stage)
         .filter(|d| d.in_place())
-        .map(|d| format!("Release {}, {}", d.version, deployment_words(d)));
+        .map(|d| format!("Lieferung {}, {}", d.version, deployment_words(d)));
     let before = deployments
         .iter()
         .find(|d| d.stage == p.from_stage && d.release_id == p.release_id)

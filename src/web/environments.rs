@@ -37,6 +37,8 @@ pub struct EnvironmentView {
     pub namespace: String,
     /// Where its stage is provisioned ("manifests" or a cluster name).
     pub target: String,
+    /// Whether that is a cluster rather than the manifest directory.
+    pub in_cluster: bool,
     pub lifecycle: &'static str,
     pub status: String,
     pub badge: &'static str,
@@ -55,6 +57,7 @@ fn view(state: &AppState, e: Environment) -> EnvironmentView {
     EnvironmentView {
         namespace: e.namespace(),
         target: state.provisioner.target_for(e.stage).name.clone(),
+        in_cluster: state.provisioner.target_for(e.stage).is_cluster(),
         lifecycle: lifecycle_label(e.lifecycle),
         status: sync.label(),
         badge: sync.badge(),

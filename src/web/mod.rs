@@ -14,6 +14,8 @@ pub mod download;
 pub mod environments;
 pub mod error;
 pub mod form;
+pub mod format;
+pub mod glossary;
 pub mod kontingent;
 pub mod listing;
 pub mod login;
@@ -47,6 +49,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(login::router())
         .merge(accessibility::router())
+        .merge(glossary::router())
         .merge(tokens::router())
         .merge(notifications::router())
         .merge(overview::router())

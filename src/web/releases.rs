@@ -350,7 +350,7 @@ async fn releases(
         })
         .collect();
     render(&ReleasesPage {
-        layout: page.layout(format!("Releases: {}", app.name), Nav::Stages),
+        layout: page.layout(format!("Lieferungen: {}", app.name), Nav::Stages),
         app,
         rows,
     })

@@ -283,7 +283,7 @@ async fn show(
         .map(|c| match c.latest.as_ref() {
             Some(v) if v.intact == 1 => format!(
                 "Die Kette ist geprüft und unversehrt ({} Einträge).",
-                v.entries
+                super::format::count(v.entries)
             ),
             _ => "Die Kette ist geprüft; sie ist beschädigt (siehe unten).".into(),
         });

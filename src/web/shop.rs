@@ -312,10 +312,13 @@ pub fn describe(r: &crate::domain::Resources) -> String {
         parts.push(format!("{} GiB Arbeitsspeicher", gib(&r.memory_mib)));
     }
     if r.storage_gib > 0 {
-        parts.push(format!("{} GiB Speicher", r.storage_gib));
+        parts.push(format!(
+            "{} GiB Speicher",
+            super::format::count(r.storage_gib)
+        ));
     }
     if r.pods > 0 {
-        parts.push(format!("bis {} Pods", r.pods));
+        parts.push(format!("bis {} Pods", super::format::count(r.pods)));
     }
     parts.join(", ")
 }

@@ -13,7 +13,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+    Layout, Nav, PageError, Route, Url, admin::path_id, format, render, see_other,
+    session::PageUser,
 };
 use crate::{
     app::{
@@ -64,11 +65,7 @@ impl TokenView {
             // Stored as the first second after the last valid day.
             expires: row
                 .expires_at
-                .map(|at| {
-                    calendar::berlin_date(at - 1)
-                        .strftime("%d.%m.%Y")
-                        .to_string()
-                })
+                .map(|at| format::date(calendar::berlin_date(at - 1)))
                 .unwrap_or_else(|| "unbefristet".into()),
             last_used: row
                 .last_used_at
@@ -88,8 +85,11 @@ struct TokensPage {
     errors: FieldErrors,
     /// The secret of the token just created.
     created: Option<(String, String)>,
+    /// The bounds of the date field, ISO as `<input type="date">` wants them.
     min_date: String,
     max_date: String,
+    /// `max_date` for the person to read.
+    max_date_text: String,
 }
 
 async fn page(
@@ -119,6 +119,7 @@ async fn page(
         created,
         min_date: today.tomorrow().map(|d| d.to_string()).unwrap_or_default(),
         max_date: last_day(today).map(|d| d.to_string()).unwrap_or_default(),
+        max_date_text: last_day(today).map(format::date).unwrap_or_default(),
     })?;
     *response.status_mut() = status;
     // The page may carry a secret: no cache may keep it.

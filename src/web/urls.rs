@@ -16,7 +16,7 @@ use url::form_urlencoded;
 
 use crate::domain::{Size, Stage, billing::Month};
 
-pub use params::{BookingNotice, Hinweis, RevisionStart};
+pub use params::{BookingNotice, Hinweis, RevisionStart, Term};
 
 /// Declares [`Route`]: one variant per pattern, with its pattern and the
 /// list of all of them, from a single table.
@@ -57,6 +57,8 @@ routes! {
     Logout = "/abmelden",
     /// The Barrierefreiheitserklärung (BITV 2.0 § 7), without login.
     Accessibility = "/barrierefreiheit",
+    /// What the portal's words mean (Kontingent, Stufe, …), without login.
+    Glossary = "/glossar",
     Tokens = "/api-tokens",
     TokenRevoke = "/api-tokens/{id}/widerrufen",
     /// The catalogue with the booking form.
@@ -146,6 +148,9 @@ pub enum Url {
     LoginReturn,
     Logout,
     Accessibility,
+    Glossary,
+    /// The Glossar at one term (`#kontingent`).
+    GlossaryTerm(Term),
     Tokens,
     TokenRevoke(i64),
     Shop,
@@ -293,6 +298,7 @@ impl Route {
             Url::LoginReturn => Route::LoginReturn,
             Url::Logout => Route::Logout,
             Url::Accessibility => Route::Accessibility,
+            Url::Glossary | Url::GlossaryTerm(_) => Route::Glossary,
             Url::Tokens => Route::Tokens,
             Url::TokenRevoke(_) => Route::TokenRevoke,
             Url::Shop | Url::ShopChoice { .. } | Url::ShopRetry { .. } => Route::Shop,
@@ -500,6 +506,7 @@ impl Url {
         match self {
             Url::ShopChoice { .. } | Url::ShopRetry { .. } => Some("buchen".to_owned()),
             Url::CatalogueSize(id) => Some(format!("groesse-{id}")),
+            Url::GlossaryTerm(term) => Some(term.anchor().to_owned()),
             _ => None,
         }
     }

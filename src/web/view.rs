@@ -174,8 +174,8 @@ pub fn usage_bars(k: &Kontingent, c: &Commitment) -> Vec<UsageBar> {
             "Speicher",
             c.resources.storage_gib,
             k.storage_gib,
-            c.resources.storage_gib.to_string(),
-            format!("{} GiB", k.storage_gib),
+            super::format::count(c.resources.storage_gib),
+            format!("{} GiB", super::format::count(k.storage_gib)),
         ),
         UsageBar::new(
             "Monatsbudget",

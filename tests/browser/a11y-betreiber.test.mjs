@@ -86,7 +86,9 @@ describe('Betreiber', () => {
     await page.goto('/betrieb/vertraege/neu?kunde=1');
     await page.getByLabel('Vertragsnummer').fill('DLV-2026-0999');
     await page.getByLabel('Bezeichnung').fill('Test');
-    await page.getByLabel('Gültig ab').fill('31.12.2026');
+    // Date fields (type=date) take only days; the end before the start is
+    // what the server still refuses beside the field.
+    await page.getByLabel('Gültig ab').fill('2026-12-31');
     await page.getByLabel('Gültig bis (einschließlich)').fill('2026-01-01');
     await page.getByLabel('Mischmodell (Grundgebühr + Nutzung)').check();
     await page.getByLabel('Grundgebühr je Monat in Euro').fill('viel');
@@ -104,7 +106,7 @@ describe('Betreiber', () => {
   it('/betrieb/vertraege/1: edit with invalid values', async () => {
     await page.goto('/betrieb/vertraege/1');
     await page.getByLabel('Vertragsnummer').fill('');
-    await page.getByLabel('Gültig bis (einschließlich)').fill('morgen');
+    await page.getByLabel('Gültig bis (einschließlich)').fill('2025-01-01');
     await page.getByLabel('Arbeitsspeicher in GiB').fill('1');
     await checkRefusedForm(page, await press(page, 'Vertrag speichern'), 'contract edit, invalid');
   });
@@ -113,7 +115,7 @@ describe('Betreiber', () => {
   it('/betrieb/katalog', () => visit(page, '/betrieb/katalog'));
   it('/betrieb/katalog: new price version with field errors', async () => {
     await page.goto('/betrieb/katalog');
-    await page.getByLabel('Gültig ab').fill('gestern');
+    await page.getByLabel('Gültig ab').fill('2020-01-01');
     await checkRefusedForm(page, await press(page, 'Preisversion anlegen'), 'new price with field errors');
   });
   it('/betrieb/katalog: new product with field errors', async () => {

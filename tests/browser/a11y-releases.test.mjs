@@ -46,7 +46,7 @@ function untilRunning(page, id, stage, version) {
   return until(async () => {
     await page.goto(`/verfahren/${id}/stufen`);
     const text = (await card(page, stage).innerText()).replace(/\s+/g, ' ');
-    return text.includes(`Release ${version} läuft`);
+    return text.includes(`Lieferung ${version} läuft`);
   }, `${version} "läuft" in ${stage}`);
 }
 
@@ -100,7 +100,7 @@ describe('release pages', () => {
   it('/verfahren/{id}/stufen with nothing running (also at 360 px)', async () => {
     const { page } = await systempfleger();
     await visit(page, `/verfahren/${id}/stufen`);
-    assert.equal(await page.locator('main').getByText('Noch kein Release.').count(), 4);
+    assert.equal(await page.locator('main').getByText('Noch keine Lieferung.').count(), 4);
     await narrow(page, async () => {
       await checkA11y(page, 'empty pipeline at 360 px');
       await assertReflows(page, 'empty pipeline');

@@ -38,6 +38,18 @@ describe('login page (not logged in)', () => {
     assert.equal(await page.getByRole('link', { name: 'www.schlichtungsstelle-bgg.de' }).count(), 1);
     assertNoCsp();
   });
+
+  it('/glossar, reached from the footer', async () => {
+    const { page, assertNoCsp } = await env.open(null);
+    await page.goto('/anmelden');
+    await follow(page, () => page.getByRole('navigation', { name: 'Rechtliches und Hilfe' })
+      .getByRole('link', { name: 'Glossar' }).click());
+    assert.equal(new URL(page.url()).pathname, '/glossar');
+    await checkA11y(page, '/glossar');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Glossar');
+    assert.equal(await page.locator('dt').count(), 8);
+    assertNoCsp();
+  });
 });
 
 describe('Systempfleger:in', () => {
@@ -51,6 +63,13 @@ describe('Systempfleger:in', () => {
   });
 
   it('/uebersicht', () => visit(page, '/uebersicht'));
+  it('/glossar, reached from the term on the Übersicht', async () => {
+    await page.goto('/uebersicht');
+    await follow(page, () => page.locator('main').getByRole('link', { name: 'Kontingent', exact: true }).click());
+    assert.equal(new URL(page.url()).pathname, '/glossar');
+    assert.equal(new URL(page.url()).hash, '#kontingent');
+    await checkA11y(page, '/glossar');
+  });
   it('/katalog', () => visit(page, '/katalog'));
   it('/katalog with a size chosen from a card', () => visit(page, '/katalog?produkt=container-namespace&groesse=M#buchen'));
 

@@ -101,7 +101,7 @@ describe('Systempfleger:in books into an empty stage, cancels and dissolves the 
     const row = await envRow(page, NS);
     envId = row.id;
     // Verfahren, Stufe, Ziel, Buchungen, Zustand, Bereitstellung
-    assert.deepEqual(row.cells, ['Kfz-Zulassung', 'Schulung', 'manifests', '0', 'nicht eingerichtet', '–']);
+    assert.deepEqual(row.cells, ['Kfz-Zulassung', 'Schulung', 'Manifest-Verzeichnis (GitOps)', '0', 'nicht eingerichtet', '–']);
     // The demo data is provisioned by the reconciler right after the start:
     // soon every eingerichtet environment is bereit, the others have no badge.
     await until(async () => {
@@ -157,7 +157,7 @@ describe('Systempfleger:in books into an empty stage, cancels and dissolves the 
     assert.doesNotMatch(await row.innerText(), /Bereitstellungsfehler|Änderung läuft/);
     // The environment is eingerichtet now, with one booking.
     const { cells } = await envRow(page, NS);
-    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'manifests', '1', 'eingerichtet', 'bereit']);
+    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'Manifest-Verzeichnis (GitOps)', '1', 'eingerichtet', 'bereit']);
     assertNoCsp(page);
   });
 
@@ -273,7 +273,7 @@ describe('Systempfleger:in books into an empty stage, cancels and dissolves the 
     await reloadUntilReady(page, `environment ${envId} after dissolving`);
     assert.equal(await described(page, 'Zustand').innerText(), 'aufgelöst');
     const { cells } = await envRow(page, NS);
-    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'manifests', '0', 'aufgelöst', 'bereit']);
+    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'Manifest-Verzeichnis (GitOps)', '0', 'aufgelöst', 'bereit']);
     // Dissolving twice is refused with an explanation.
     const res = await page.goto(`/umgebungen/${envId}/aufloesen`);
     assert.equal(res.status(), 409);
@@ -293,7 +293,7 @@ describe('Systempfleger:in books into an empty stage, cancels and dissolves the 
     await reloadUntilReady(page, 'the new booking');
     assert.equal(await described(page, 'Status').innerText(), 'aktiv');
     const { cells } = await envRow(page, NS);
-    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'manifests', '1', 'eingerichtet', 'bereit']);
+    assert.deepEqual(cells, ['Kfz-Zulassung', 'Schulung', 'Manifest-Verzeichnis (GitOps)', '1', 'eingerichtet', 'bereit']);
     assertNoCsp(page);
   });
 });

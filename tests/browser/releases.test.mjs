@@ -93,7 +93,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     assert.equal(await page.locator('nav a[href="/stufen"]').getAttribute('aria-current'), 'page');
     assert.deepEqual(await page.locator('main h2').allInnerTexts(), STAGES);
     for (const stage of STAGES) {
-      assert.equal((await cardState(page, stage)).text, `${stage} Noch kein Release.`);
+      assert.equal((await cardState(page, stage)).text, `${stage} Noch keine Lieferung.`);
     }
     assert.deepEqual(await tableRows(page, 'Freigabeanträge'), [['Noch keine Anträge.']]);
     assert.deepEqual(await tableRows(page, 'Bereitstellungen'), [['Noch keine Bereitstellungen.']]);
@@ -119,7 +119,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
   it('1.0.0 "läuft" in Vorprüfung; the Entwickler:in requests Abnahme with the button', async () => {
     const { page } = await entwickler();
     const s = await untilRunning(page, id, 'Vorprüfung', '1.0.0');
-    assert.match(s.text, /^Vorprüfung Release 1\.0\.0 läuft /);
+    assert.match(s.text, /^Vorprüfung Lieferung 1\.0\.0 läuft /);
     for (const stage of STAGES.slice(1)) assert.equal((await cardState(page, stage)).version, null);
     const rows = await tableRows(page, 'Bereitstellungen');
     assert.equal(rows.length, 1);
@@ -130,7 +130,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`);
     assert.equal(await notice(page), 'Die Freigabe ist beantragt; entscheiden muss eine andere Person.');
     const abnahme = await cardState(page, 'Abnahme');
-    assert.match(abnahme.text, /Freigabe beantragt: Release 1\.0\.0 von Erik Entwickler am .+; entscheiden darf die\/der Systempfleger:in\./);
+    assert.match(abnahme.text, /Freigabe beantragt: Lieferung 1\.0\.0 von Erik Entwickler am .+; entscheiden darf die\/der Systempfleger:in\./);
     // The requester: no decision, only withdrawing; no second request.
     assert.equal(await card(page, 'Abnahme').getByRole('button', { name: /^Genehmigen/ }).count(), 0);
     assert.equal(await card(page, 'Abnahme').getByRole('button', { name: 'Ablehnen' }).count(), 0);
@@ -160,7 +160,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     assert.equal(new URL(page.url()).pathname, '/freigaben');
     assert.equal(await page.locator('h1').innerText(), 'Freigaben');
     const decide = page.getByRole('region', { name: 'Zu entscheiden' });
-    assert.deepEqual(await decide.locator('h3').allInnerTexts(), [`${APP}: Release 1.0.0 nach Abnahme`]);
+    assert.deepEqual(await decide.locator('h3').allInnerTexts(), [`${APP}: Lieferung 1.0.0 nach Abnahme`]);
     assert.match(await decide.innerText(), /beantragt von Erik Entwickler am .+; läuft in Vorprüfung/);
     assert.match(await page.getByRole('region', { name: 'Meine offenen Anträge' }).innerText(), /Keine offenen Anträge\./);
 
@@ -200,7 +200,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
 
     const { page } = await systempfleger();
     await page.goto(`/verfahren/${id}/stufen`);
-    assert.match((await cardState(page, 'Schulung')).text, /Freigabe beantragt: Release 1\.0\.0 von Erik Entwickler/);
+    assert.match((await cardState(page, 'Schulung')).text, /Freigabe beantragt: Lieferung 1\.0\.0 von Erik Entwickler/);
     await follow(page, () => card(page, 'Schulung').getByRole('button', { name: 'Genehmigen: 1.0.0 nach Schulung' }).click());
     assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
     const res = await press(page, 'Verbindlich genehmigen: 1.0.0 nach Schulung');
@@ -222,7 +222,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     assert.match(await page.getByRole('region', { name: 'Zu entscheiden' }).innerText(), /Nichts zu entscheiden\./);
     await page.goto(`/verfahren/${id}/stufen`);
     const s = await cardState(page, 'Produktion');
-    assert.match(s.text, /Freigabe beantragt: Release 1\.0\.0 von Erik Entwickler am .+; entscheiden darf die\/der Verfahrensverantwortliche:r\./);
+    assert.match(s.text, /Freigabe beantragt: Lieferung 1\.0\.0 von Erik Entwickler am .+; entscheiden darf die\/der Verfahrensverantwortliche:r\./);
     assert.equal(await card(page, 'Produktion').getByRole('button').count(), 0, 'no decide (or any) buttons in Produktion');
     assert.equal(await page.getByRole('button', { name: /^Genehmigen/ }).count(), 0);
 
@@ -249,7 +249,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     const { page } = await verantwortliche();
     await page.goto('/freigaben');
     const decide = page.getByRole('region', { name: 'Zu entscheiden' });
-    assert.deepEqual(await decide.locator('h3').allInnerTexts(), [`${APP}: Release 1.0.0 nach Produktion`]);
+    assert.deepEqual(await decide.locator('h3').allInnerTexts(), [`${APP}: Lieferung 1.0.0 nach Produktion`]);
     await press(page, 'Genehmigen: 1.0.0 nach Produktion');
     assert.equal(await page.locator('h1').innerText(), 'Freigabe bestätigen');
     await press(page, 'Verbindlich genehmigen: 1.0.0 nach Produktion');
@@ -300,7 +300,7 @@ describe('rejecting and withdrawing', () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     await untilRunning(page, id, 'Vorprüfung', '2.0.0');
     await press(page, 'Freigabe für Abnahme beantragen (2.0.0)');
-    assert.match((await cardState(page, 'Abnahme')).text, /Freigabe beantragt: Release 2\.0\.0/);
+    assert.match((await cardState(page, 'Abnahme')).text, /Freigabe beantragt: Lieferung 2\.0\.0/);
   });
 
   it('a rejection without a reason re-renders (422) with the message beside the field and decides nothing', async () => {
@@ -337,7 +337,7 @@ describe('rejecting and withdrawing', () => {
     await follow(page, () => card(page, 'Abnahme').getByRole('button', { name: 'Ablehnen' }).click());
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`);
     assert.equal(await notice(page), 'Der Antrag ist abgelehnt; die Begründung steht in der Historie.');
-    assert.equal((await cardState(page, 'Abnahme')).text, 'Abnahme Noch kein Release.');
+    assert.equal((await cardState(page, 'Abnahme')).text, 'Abnahme Noch keine Lieferung.');
 
     const dev = (await entwickler()).page;
     await dev.goto(`/verfahren/${id}/stufen`);
@@ -356,7 +356,7 @@ describe('rejecting and withdrawing', () => {
     await press(page, 'Freigabe für Abnahme beantragen (2.0.0)');
     await page.goto('/freigaben');
     const mine = page.getByRole('region', { name: 'Meine offenen Anträge' });
-    assert.deepEqual(await mine.locator('h3').allInnerTexts(), [`${OTHER}: Release 2.0.0 nach Abnahme`]);
+    assert.deepEqual(await mine.locator('h3').allInnerTexts(), [`${OTHER}: Lieferung 2.0.0 nach Abnahme`]);
     assert.match(await mine.innerText(), /entscheiden darf die\/der Systempfleger:in/);
     assert.equal(await page.getByRole('button', { name: /^Genehmigen/ }).count(), 0);
     assert.match(await page.getByRole('region', { name: 'Zu entscheiden' }).innerText(), /Nichts zu entscheiden\./);
@@ -378,7 +378,7 @@ describe('rejecting and withdrawing', () => {
     await page.goto(`/verfahren/${id}/stufen`);
     await press(page, 'Freigabe für Abnahme beantragen (2.0.0)');
     const abnahme = card(page, 'Abnahme');
-    assert.match((await cardState(page, 'Abnahme')).text, /Freigabe beantragt: Release 2\.0\.0 von Sabine Pfleger/);
+    assert.match((await cardState(page, 'Abnahme')).text, /Freigabe beantragt: Lieferung 2\.0\.0 von Sabine Pfleger/);
     assert.equal(await abnahme.getByRole('button', { name: /^Genehmigen/ }).count(), 0);
     assert.equal(await abnahme.getByRole('button', { name: 'Ablehnen' }).count(), 0);
     const promotion = await pendingId(page, 'Abnahme');
@@ -386,7 +386,7 @@ describe('rejecting and withdrawing', () => {
     await page.goto('/freigaben');
     assert.match(await page.getByRole('region', { name: 'Zu entscheiden' }).innerText(), /Nichts zu entscheiden\./);
     assert.deepEqual(await page.getByRole('region', { name: 'Meine offenen Anträge' }).locator('h3').allInnerTexts(),
-      [`${OTHER}: Release 2.0.0 nach Abnahme`]);
+      [`${OTHER}: Lieferung 2.0.0 nach Abnahme`]);
     const res = await page.request.post(`/freigaben/${promotion}/genehmigen`,
       { form: { csrf: await csrf(page), zurueck: 'stufen' }, maxRedirects: 0 });
     assert.equal(res.status(), 403, 'approving one\'s own request');
@@ -395,7 +395,7 @@ describe('rejecting and withdrawing', () => {
     await follow(page, () => card(page, 'Abnahme').getByRole('button', { name: 'Antrag zurückziehen' }).click());
     assert.equal(new URL(page.url()).pathname, `/verfahren/${id}/stufen`);
     assert.equal(await notice(page), 'Der Antrag ist zurückgezogen.');
-    assert.equal((await cardState(page, 'Abnahme')).text, 'Abnahme Noch kein Release.');
+    assert.equal((await cardState(page, 'Abnahme')).text, 'Abnahme Noch keine Lieferung.');
     assertNoCsp(page);
   });
 });

@@ -1983,7 +1983,7 @@ async fn an_approval_card_shows_checkup_digest_what_it_replaces_and_the_stage_be
         let rest = &inbox[at..];
         rest[..rest.find("</article>").expect("card end")].to_owned()
     };
-    let abnahme = card("Release 2.0.0 nach Abnahme");
+    let abnahme = card("Lieferung 2.0.0 nach Abnahme");
     assert!(abnahme.contains("Checkup"), "{abnahme}");
     assert!(abnahme.contains(">bestanden<"), "{abnahme}");
     // The digest short, and whole (wrapping) a click away.
@@ -1996,9 +1996,12 @@ async fn an_approval_card_shows_checkup_digest_what_it_replaces_and_the_stage_be
         "{abnahme}"
     );
     assert!(abnahme.contains("Ersetzt in Abnahme"), "{abnahme}");
-    assert!(abnahme.contains("Release 1.0.0, läuft seit "), "{abnahme}");
+    assert!(
+        abnahme.contains("Lieferung 1.0.0, läuft seit "),
+        "{abnahme}"
+    );
     assert!(abnahme.contains("In Vorprüfung"), "{abnahme}");
-    let schulung = card("Release 1.0.0 nach Schulung");
+    let schulung = card("Lieferung 1.0.0 nach Schulung");
     assert!(
         schulung.contains("nichts – erste Lieferung in dieser Stufe"),
         "{schulung}"
@@ -2022,7 +2025,7 @@ async fn an_approval_card_shows_checkup_digest_what_it_replaces_and_the_stage_be
         "{page}"
     );
     assert!(
-        page.contains("und löst dort ab: Release 1.0.0, läuft seit"),
+        page.contains("und löst dort ab: Lieferung 1.0.0, läuft seit"),
         "{page}"
     );
     assert!(

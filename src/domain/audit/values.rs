@@ -14,7 +14,7 @@ use crate::domain::{
     contract::BillingModel,
     notification::EventKind,
     release::{Checkup, DeploymentState},
-    resources::{format_gib, format_vcpu},
+    resources::{format_gib, format_vcpu, format_whole},
 };
 
 /// Field keys with their German labels, in the order they are listed.
@@ -195,7 +195,7 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
             format!("{} vCPU", format_vcpu(m))
         }
         ("max_memory_mib" | "memory_mib", Some(m), _) => format!("{} GiB", format_gib(m)),
-        ("max_storage_gib" | "storage_gib", Some(g), _) => format!("{g} GiB"),
+        ("max_storage_gib" | "storage_gib", Some(g), _) => format!("{} GiB", format_whole(g)),
         ("expires_at" | "revoked_at", Some(at), _) => format_berlin(at),
         ("roles", _, _) => match v.as_array() {
             Some(roles) if roles.is_empty() => "keine".into(),

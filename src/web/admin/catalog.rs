@@ -18,9 +18,12 @@ use crate::{
         self,
         catalog::{PriceVersion, SizeRow},
     },
-    domain::{HourlyRate, Resources, Slug, calendar::format_berlin},
+    domain::{HourlyRate, Resources, Slug, calendar::berlin_date},
     state::AppState,
-    web::{Layout, Nav, PageError, Route, Url, form::Fields, render, see_other, session::PageUser},
+    web::{
+        Layout, Nav, PageError, Route, Url, form::Fields, format, render, see_other,
+        session::PageUser,
+    },
 };
 
 /// The form for a new price version, as typed.
@@ -204,7 +207,8 @@ async fn page_with(
                         .iter()
                         .map(|v| PriceLine {
                             id: v.id,
-                            from: format_berlin(v.valid_from),
+                            // A price starts at a German midnight: the day says it.
+                            from: format::date(berlin_date(v.valid_from)),
                             rate: HourlyRate(v.rate),
                             future: v.valid_from > now,
                             current: Some(v.id) == current_id,

@@ -1,6 +1,6 @@
-//! The small parameters some addresses carry: where a Revision page starts
-//! and the notes shown after a step (the list filters and pre-filled forms
-//! are in `queries`).
+//! The small parameters some addresses carry: where a Revision page starts,
+//! the notes shown after a step and the Glossar's terms (the list filters
+//! and pre-filled forms are in `queries`).
 
 /// Where a page of the Revision starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,5 +79,46 @@ impl Hinweis {
     /// The note an address names; an unknown one (an old bookmark) is none.
     pub fn parse(code: &str) -> Option<Hinweis> {
         Hinweis::ALL.into_iter().find(|h| h.as_str() == code)
+    }
+}
+
+/// A term the Glossar explains; its anchor there (`/glossar#kontingent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    Kontingent,
+    Buchung,
+    Groesse,
+    Stufe,
+    Umgebung,
+    Lieferung,
+    Checkup,
+    Freigabe,
+}
+
+impl Term {
+    /// In the order the Glossar explains them: what is booked, then how a
+    /// release travels.
+    pub const ALL: [Term; 8] = [
+        Term::Kontingent,
+        Term::Buchung,
+        Term::Groesse,
+        Term::Stufe,
+        Term::Umgebung,
+        Term::Lieferung,
+        Term::Checkup,
+        Term::Freigabe,
+    ];
+
+    pub const fn anchor(self) -> &'static str {
+        match self {
+            Term::Kontingent => "kontingent",
+            Term::Buchung => "buchung",
+            Term::Groesse => "groesse",
+            Term::Stufe => "stufe",
+            Term::Umgebung => "umgebung",
+            Term::Lieferung => "lieferung",
+            Term::Checkup => "checkup",
+            Term::Freigabe => "freigabe",
+        }
     }
 }

@@ -21,6 +21,9 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::LoginReturn, "/anmelden/rueckkehr"),
         (Url::Logout, "/abmelden"),
         (Url::Accessibility, "/barrierefreiheit"),
+        (Url::Glossary, "/glossar"),
+        (Url::GlossaryTerm(Term::Kontingent), "/glossar#kontingent"),
+        (Url::GlossaryTerm(Term::Groesse), "/glossar#groesse"),
         (Url::Tokens, "/api-tokens"),
         (Url::TokenRevoke(3), "/api-tokens/3/widerrufen"),
         (Url::Shop, "/katalog"),
@@ -356,9 +359,10 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 18] = [
+const ROUTERS: [&str; 19] = [
     include_str!("../mod.rs"),
     include_str!("../accessibility.rs"),
+    include_str!("../glossary.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
     include_str!("../overview.rs"),
@@ -457,6 +461,8 @@ const VARIANTS: usize = variants!(
     Url::LoginReturn,
     Url::Logout,
     Url::Accessibility,
+    Url::Glossary,
+    Url::GlossaryTerm(_),
     Url::Tokens,
     Url::TokenRevoke(_),
     Url::Shop,
