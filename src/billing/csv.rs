@@ -122,10 +122,8 @@ impl CsvWriter {
     pub fn line(&mut self, head: &Head, no: usize, line: &LineItem) {
         use std::fmt::Write as _;
         let d = self.w.format().decimal();
+        self.numbers.iter_mut().for_each(String::clear);
         let [no_cell, booking, hours, rate, amount] = &mut self.numbers;
-        for cell in [&mut *no_cell, &mut *booking, &mut *hours, &mut *rate, &mut *amount] {
-            cell.clear();
-        }
         // Writing into a String cannot fail.
         let _ = write!(no_cell, "{no}");
         if let Some(b) = line.booking_id {
