@@ -35,7 +35,7 @@
 #   BENCH_LISTEN          127.0.0.1:18081  (loopback address of the server)
 #   BENCH_STEP_TIMEOUT    900       seconds, limit of any one timed command
 #   BENCH_CUSTOMERS / BENCH_APPLICATIONS / BENCH_BOOKINGS   dataset size
-#   BENCH_SKIP_BUILD=1    use the existing target/release/kontor
+#   BENCH_SKIP_BUILD=1    use the existing release build ($CARGO_TARGET_DIR, else target/)
 #   BENCH_KEEP_DB=1       keep the database kontor_bench_billing afterwards
 #   BENCH_RESULTS         output file (default bench/results-billing-<date>.md)
 set -euo pipefail
@@ -55,7 +55,7 @@ CUSTOMERS="${BENCH_CUSTOMERS:-200}"
 APPLICATIONS="${BENCH_APPLICATIONS:-2000}"
 BOOKINGS="${BENCH_BOOKINGS:-20000}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-billing-$(date +%F).md}"
-KONTOR="$REPO_ROOT/target/release/kontor"
+KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
 # Line numbers of copy k are line_no + k * STRIDE; the real ones stay below.
 STRIDE=10000000
 
@@ -130,6 +130,12 @@ export KONTOR_LISTEN="$LISTEN"
 export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
 # The server must not close other months while it is measured.
 export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
+# The other background jobs off too, so the server's peak memory is the
+# download's, not the reconciler's, which renders the dataset's 8,000
+# environments after the start while the downloads run.
+export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
+export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
+export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
 unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN RUST_LOG
 cd "$WORK"
 
