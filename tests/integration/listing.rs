@@ -70,6 +70,7 @@ api_tests! {
     the_demo_contracts_add_up_to_their_open_bookings,
     the_booking_list_pages_newest_first_without_gaps_or_repeats,
     the_booking_list_filters_by_stage_product_size_state_application_and_customer,
+    the_unfiltered_totals_count_every_booking_through_moves_and_cancellations,
 }
 
 async fn the_catalogue_lists_both_products_in_four_sizes_with_exact_prices(app: TestApp) {
@@ -336,4 +337,113 @@ async fn the_booking_list_filters_by_stage_product_size_state_application_and_cu
     let p = page(&app, &t.token, "state=aktiv&limit=2&cursor=2").await;
     assert_eq!(p["total"], 5);
     assert_eq!(p["items"].as_array().unwrap().len(), 2);
+}
+
+/// The `total` of a list narrowed by nothing but the customer comes from the
+/// counts the database keeps per customer (migration 0012); it must be what
+/// counting the bookings says, after bookings, cancellations, resizes and an
+/// application moved to another contract (which ends bookings and starts
+/// new ones), for the Betreiber, for one customer and for the tenant.
+async fn the_unfiltered_totals_count_every_booking_through_moves_and_cancellations(app: TestApp) {
+    let admin = app.token_for("betreiber").await;
+    let t = app.contract_with_room(100).await;
+    let mut booked = Vec::new();
+    for size in ["S", "M", "S"] {
+        booked.push(id(&app
+            .book_ok(
+                &t.token,
+                t.application_id,
+                "vorpruefung",
+                "container-namespace",
+                size,
+            )
+            .await));
+    }
+    assert_eq!(
+        app.cancel(&t.token, booked[0]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.resize(&t.token, booked[1], "L").await.status(),
+        StatusCode::OK
+    );
+    let second = app
+        .second_contract(&t, "nutzung", "0,00", ("2020-01-01", "2099-12-31"))
+        .await;
+    let moved = app
+        .post_json(
+            &format!("/api/v1/applications/{}/move", t.application_id),
+            &admin,
+            &serde_json::json!({ "contract_id": second.contract_id }),
+        )
+        .await;
+    assert_eq!(
+        moved.status(),
+        StatusCode::OK,
+        "{}",
+        moved.text().await.unwrap()
+    );
+
+    let pool = &app.db().pool;
+    let counted = |customer: Option<i64>| async move {
+        let (n,): (i64,) = match customer {
+            Some(c) => {
+                sqlx::query_as(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM bookings WHERE customer_id = $1",
+                )
+                .bind(c)
+                .fetch_one(pool)
+                .await
+            }
+            None => {
+                sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM bookings")
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .expect("count");
+        n
+    };
+    // 3 booked, 2 open ones moved: 2 more bookings on the second contract.
+    assert_eq!(counted(Some(t.customer_id)).await, 5);
+    let all = page(&app, &admin, "limit=1").await;
+    assert_eq!(all["total"].as_i64(), Some(counted(None).await), "{all}");
+    let theirs = page(
+        &app,
+        &admin,
+        &format!("limit=1&customer_id={}", t.customer_id),
+    )
+    .await;
+    assert_eq!(theirs["total"].as_i64(), Some(5), "{theirs}");
+    let own = page(&app, &t.token, "limit=1").await;
+    assert_eq!(own["total"].as_i64(), Some(5), "{own}");
+    // A filter beyond the customer counts the matching bookings.
+    let ended = page(
+        &app,
+        &admin,
+        &format!("customer_id={}&state=gekuendigt", t.customer_id),
+    )
+    .await;
+    assert_eq!(ended["total"].as_i64(), Some(3), "{ended}");
+    // A booking given to another customer by hand (an operator's repair in
+    // the database) moves its count along.
+    let other_customer = app.contract_with_room(10).await.customer_id;
+    sqlx::query("UPDATE bookings SET customer_id = $1 WHERE id = $2")
+        .bind(other_customer)
+        .bind(booked[2])
+        .execute(pool)
+        .await
+        .expect("hand repair");
+    for customer in [t.customer_id, other_customer] {
+        let p = page(&app, &admin, &format!("limit=1&customer_id={customer}")).await;
+        assert_eq!(
+            p["total"].as_i64(),
+            Some(counted(Some(customer)).await),
+            "{p}"
+        );
+    }
+    assert_eq!(counted(Some(other_customer)).await, 1);
+    // Another customer's filter on a tenant's own list shows nothing.
+    let other = page(&app, &t.token, "customer_id=1").await;
+    assert_eq!(other["total"].as_i64(), Some(0), "{other}");
 }
