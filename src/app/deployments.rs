@@ -24,7 +24,7 @@ pub async fn start(change: &mut Change<'_>, environment_id: i64, release_id: i64
     let now = change.now;
     let open = db::bookings::open_in_environment(change.conn(), environment_id).await?;
     if open == 0 {
-        let message = "In dieser Stufe ist nichts gebucht: ohne Kontingent kann das Release \
+        let message = "In dieser Stufe ist nichts gebucht: ohne Kontingent kann die Lieferung \
                        nicht laufen. Bitte buchen und die Bereitstellung wiederholen.";
         let state = DeploymentState::Fehlgeschlagen;
         let id = db::deployments::insert(

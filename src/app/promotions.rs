@@ -42,7 +42,7 @@ async fn may_enter(
 
 fn not_running(version: &str, stage: Stage) -> Error {
     Error::Conflict(format!(
-        "Release {version} läuft in {} nicht erfolgreich; befördert wird nur, was in der Stufe davor läuft (oder in der Zielstufe schon einmal lief).",
+        "Lieferung {version} läuft in {} nicht erfolgreich; befördert wird nur, was in der Stufe davor läuft (oder in der Zielstufe schon einmal lief).",
         stage.label()
     ))
 }
@@ -69,7 +69,7 @@ pub async fn request(
     let Some(from) = to.previous() else {
         return Err(Error::Validation(FieldErrors::single(
             "to_stage",
-            "In die Vorprüfung kommt ein Release durch Lieferung, nicht durch Freigabe.",
+            "In die Vorprüfung kommt eine Lieferung nach ihrem Checkup, nicht durch Freigabe.",
         )));
     };
     let version = db::promotions::release_of(change.conn(), application_id, release_id)
@@ -79,7 +79,7 @@ pub async fn request(
         .ok_or_else(|| {
             Error::Validation(FieldErrors::single(
                 "release_id",
-                "Dieses Verfahren hat kein angenommenes Release mit dieser Id.",
+                "Dieses Verfahren hat keine angenommene Lieferung mit dieser Id.",
             ))
         })?;
     if !may_enter(change.conn(), application_id, release_id, from, to).await? {
@@ -88,7 +88,7 @@ pub async fn request(
     if db::promotions::running_release(change.conn(), application_id, to).await? == Some(release_id)
     {
         return Err(Error::Conflict(format!(
-            "Release {version} läuft in {} bereits.",
+            "Lieferung {version} läuft in {} bereits.",
             to.label()
         )));
     }
@@ -138,7 +138,7 @@ pub async fn request(
         customer_id,
         deciders,
         &format!(
-            "Release {version} des Verfahrens {application} von {} nach {} freigeben.",
+            "Lieferung {version} des Verfahrens {application} von {} nach {} freigeben.",
             from.label(),
             to.label()
         ),

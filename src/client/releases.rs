@@ -53,7 +53,7 @@ impl Client {
             )
             .await?;
         Ok(format!(
-            "Release {} von {} angenommen (Id {}): {}. Es wird in die Vorprüfung gebracht.",
+            "Lieferung {} von {} angenommen (Id {}): {}. Sie wird in die Vorprüfung gebracht.",
             release["version"].as_str().unwrap_or(version),
             application["name"].as_str().unwrap_or(app),
             release["id"],
@@ -82,14 +82,14 @@ impl Client {
             })?;
         if position == 0 {
             return Err(Failure::usage(
-                "In die Vorprüfung kommt ein Release durch Lieferung (kontor release push)",
+                "In die Vorprüfung kommt eine Lieferung nach ihrem Checkup (kontor release push)",
             ));
         }
         let source = &stages[position - 1];
         let running = &source["deployment"];
         if running["state"] != "erfolgreich" {
             return Err(Failure::refused(format!(
-                "In {} läuft kein Release erfolgreich ({}); nichts zu befördern",
+                "In {} läuft keine Lieferung erfolgreich ({}); nichts zu befördern",
                 source["stage"].as_str().unwrap_or("?"),
                 running["state"].as_str().unwrap_or("nichts bereitgestellt"),
             )));
@@ -102,7 +102,7 @@ impl Client {
             )
             .await?;
         Ok(format!(
-            "Freigabe beantragt (Antrag {}): Release {} von {} nach {}. Entscheiden muss eine andere Person.",
+            "Freigabe beantragt (Antrag {}): Lieferung {} von {} nach {}. Entscheiden muss eine andere Person.",
             request["id"],
             request["version"].as_str().unwrap_or("?"),
             request["from_stage"].as_str().unwrap_or("?"),

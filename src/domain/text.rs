@@ -13,7 +13,7 @@ use serde::Serialize;
 pub enum TextError {
     #[error("Bitte ausfüllen.")]
     Empty,
-    #[error("Höchstens {0} Zeichen.")]
+    #[error("Höchstens {} Zeichen.", super::resources::group_thousands(*.0 as u64))]
     TooLong(usize),
     #[error("Steuerzeichen (etwa Null-Bytes) sind hier nicht erlaubt.")]
     ControlCharacter,
@@ -128,6 +128,18 @@ mod tests {
         assert_eq!(
             Text::parse(&"ä".repeat(201), 200),
             Err(TextError::TooLong(200))
+        );
+    }
+
+    #[test]
+    fn the_limit_reads_as_a_german_number() {
+        assert_eq!(
+            TextError::TooLong(2000).to_string(),
+            "Höchstens 2.000 Zeichen."
+        );
+        assert_eq!(
+            TextError::TooLong(200).to_string(),
+            "Höchstens 200 Zeichen."
         );
     }
 

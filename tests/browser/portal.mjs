@@ -122,6 +122,9 @@ export function launchBrowser() {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // The browser's own language draws date fields (tt.mm.jjjj); a context's
+      // `locale` only sets what pages are told, so screenshots showed mm/dd/yyyy.
+      '--lang=de-DE',
     ],
   });
 }

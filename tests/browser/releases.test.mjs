@@ -113,7 +113,7 @@ describe('the chain: delivery to Produktion, with four-eyes approval', () => {
     const image = pinned('buergerservice', '1.0.0');
     const ok = await runKontor(env, ['release', 'push', '--app', 'buergerservice', '--version', '1.0.0', '--image', image], cli);
     assert.equal(ok.code, 0, `exit code of the push\n${ok.stdout}${ok.stderr}`);
-    assert.match(ok.stdout, new RegExp(`^Release 1\\.0\\.0 von ${APP} angenommen \\(Id \\d+\\): ${image.replace(/[.]/g, '\\.')}\\. Es wird in die Vorprüfung gebracht\\.`));
+    assert.match(ok.stdout, new RegExp(`^Lieferung 1\\.0\\.0 von ${APP} angenommen \\(Id \\d+\\): ${image.replace(/[.]/g, '\\.')}\\. Sie wird in die Vorprüfung gebracht\\.`));
   });
 
   it('1.0.0 "läuft" in Vorprüfung; the Entwickler:in requests Abnahme with the button', async () => {
@@ -478,7 +478,7 @@ describe('a deployment into a stage without a booking fails, and succeeds on ret
     await page.goto(`/verfahren/${id}/stufen`);
     const s = await cardState(page, 'Vorprüfung');
     assert.deepEqual([s.version, s.badge], ['0.1.0', 'fehlgeschlagen']);
-    assert.match(s.text, /In dieser Stufe ist nichts gebucht: ohne Kontingent kann das Release nicht laufen\. Bitte buchen und die Bereitstellung wiederholen\./);
+    assert.match(s.text, /In dieser Stufe ist nichts gebucht: ohne Kontingent kann die Lieferung nicht laufen\. Bitte buchen und die Bereitstellung wiederholen\./);
     assert.equal(await card(page, 'Vorprüfung').getByRole('button', { name: 'Bereitstellung wiederholen' }).count(), 1);
     assert.equal(await page.getByRole('button', { name: /beantragen/ }).count(), 0, 'a failed release cannot be requested onward');
     const [row] = await tableRows(page, 'Bereitstellungen');

@@ -251,8 +251,8 @@ fn sentence(
         },
         "environment.dissolved" => format!("{who} hat die Umgebung {id} aufgelöst"),
         "release.delivered" => match get(after, "version") {
-            Some(v) => format!("{who} hat Version {v} als Release {id} geliefert"),
-            None => format!("{who} hat das Release {id} geliefert"),
+            Some(v) => format!("{who} hat Version {v} geliefert (Lieferung {id})"),
+            None => format!("{who} hat die Lieferung {id} gebracht"),
         },
         "release.refused" => format!(
             "{who} hat eine Lieferung eingereicht; der Checkup hat sie abgelehnt (Lieferung {id})"

@@ -35,8 +35,8 @@ const OBJECTS: &[ObjectKind] = &[
     },
     ObjectKind {
         id: "release",
-        noun: "Release",
-        accusative: "das Release",
+        noun: "Lieferung",
+        accusative: "die Lieferung",
     },
     ObjectKind {
         id: "promotion",

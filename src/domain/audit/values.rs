@@ -34,8 +34,8 @@ const FIELDS: &[(&str, &str)] = &[
     ("size", "Größe"),
     ("state", "Status"),
     ("lifecycle", "Zustand"),
-    ("release", "Release"),
-    ("release_id", "Release"),
+    ("release", "Lieferung"),
+    ("release_id", "Lieferung"),
     ("version", "Version"),
     ("image", "Image"),
     ("checkup", "Checkup"),
@@ -185,7 +185,7 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
         ("customer_id", Some(id), _) => id_named("Nr.", id, names.customer(id)),
         ("product_size_id", Some(id), _) => id_named("Nr.", id, names.size(id)),
         ("product", _, Some(slug)) => names.product(slug).unwrap_or(slug).to_owned(),
-        ("release" | "release_id", Some(id), _) => format!("Release {id}"),
+        ("release" | "release_id", Some(id), _) => format!("Lieferung {id}"),
         ("deployment", Some(id), _) => format!("Bereitstellung {id}"),
         ("base_fee_cents" | "monthly_budget_cents" | "total_cents", Some(c), _) => {
             Cents(c).to_string()
