@@ -55,21 +55,12 @@ CUSTOMERS="${BENCH_CUSTOMERS:-200}"
 APPLICATIONS="${BENCH_APPLICATIONS:-2000}"
 BOOKINGS="${BENCH_BOOKINGS:-20000}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-billing-$(date +%F).md}"
-KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
-# Line numbers of copy k are line_no + k * STRIDE; the real ones stay below.
 STRIDE=10000000
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
 
-case "$PG_URL" in
-  postgres://*@127.0.0.1:*|postgres://*@localhost:*|postgresql://*@127.0.0.1:*|postgresql://*@localhost:*) ;;
-  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
-esac
-case "$LISTEN" in
-  127.0.0.1:*|localhost:*) ;;
-  *) die "BENCH_LISTEN must be a loopback address (got $LISTEN)" ;;
-esac
+require_loopback
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 [[ "$LINES" =~ ^[0-9]+$ && "$SUBSET_LINES" =~ ^[0-9]+$ ]] || die "BENCH_LINES and BENCH_SUBSET_LINES must be numbers"
 
@@ -83,60 +74,27 @@ fi
 [[ "$MONTH" =~ ^[0-9]{4}-(0[1-9]|1[0-2])$ ]] || die "BENCH_MONTH must be YYYY-MM (got $MONTH)"
 
 # --- tools -------------------------------------------------------------------
-for tool in psql cargo timeout awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
-done
+need_tools psql cargo timeout awk
 [ "$HTTP" = 1 ] && { command -v curl >/dev/null 2>&1 || die "curl is missing (or set BENCH_HTTP=0)"; }
-if [ ! -x /usr/bin/time ]; then
-  log "/usr/bin/time is missing; installing the Debian package time"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq time </dev/null \
-    || die "could not install time (apt-get install time)"
-fi
+need_debian /usr/bin/time time
 
 # --- build -------------------------------------------------------------------
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --features bench-seed"
-  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
-fi
-[ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
-
-# Kontor reads ./kontor.toml if present; run it from an empty directory so a
-# developer's configuration cannot change the benchmark.
-WORK="$(mktemp -d -t kontor-bench-billing.XXXXXX)"
-SERVER_PID=""
+build_release
+start_work bench-billing
 DB_CREATED=0
-cleanup() {
+cleanup_extra() {
   if [ -n "${SAMPLER_PID:-}" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
   if [ "$DB_CREATED" = 1 ] && [ "${BENCH_KEEP_DB:-0}" != 1 ]; then
     psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 \
-      || printf 'bench: could not drop database %s\n' "$DB_NAME" >&2
+      || log "could not drop database $DB_NAME"
   fi
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
-export KONTOR_DATA_DIR="$WORK/data"
-export KONTOR_SEED_DEMO=false
-export KONTOR_LISTEN="$LISTEN"
-export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
-# The server must not close other months while it is measured.
-export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
+server_env
 # The other background jobs off too, so the server's peak memory is the
 # download's, not the reconciler's, which renders the dataset's 8,000
 # environments after the start while the downloads run.
-export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
-export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
-export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
-unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN RUST_LOG
+quiet_background
+unset RUST_LOG
 cd "$WORK"
 
 DB_URL="$PG_URL/$DB_NAME"

@@ -32,52 +32,16 @@ WARMUP="${BENCH_WARMUP:-5s}"
 CLIENTS="${BENCH_CLIENTS:-16}"
 DB_MAX_CONNECTIONS="${BENCH_DB_MAX_CONNECTIONS:-16}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-booking-$(date +%F).md}"
-KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
-
-case "$PG_URL" in
-  postgres://*@127.0.0.1:*|postgres://*@localhost:*) ;;
-  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
-esac
-case "$LISTEN" in
-  127.0.0.1:*|localhost:*) ;;
-  *) die "BENCH_LISTEN must be a loopback address (got $LISTEN)" ;;
-esac
-for tool in curl psql wrk; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (bench/http.sh installs wrk)"
-done
-
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --features bench-seed"
-  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
-fi
-[ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
-
-WORK="$(mktemp -d -t kontor-bench-booking.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
-export KONTOR_DATA_DIR="$WORK/data"
-export KONTOR_SEED_DEMO=false
-export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
-export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
+require_loopback
+need_tools curl psql
+need_debian wrk
+build_release
+start_work bench-booking
+server_env
 export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
-export KONTOR_LISTEN="$LISTEN"
-export KONTOR_METRICS_LISTEN=off
 export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
-unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
 cd "$WORK"
 
 if curl -s -o /dev/null --max-time 1 "$BASE/healthz"; then

@@ -55,78 +55,28 @@ CUSTOMERS="${BENCH_CUSTOMERS:-$((200 * SCALE))}"
 APPLICATIONS="${BENCH_APPLICATIONS:-$((2000 * SCALE))}"
 BOOKINGS="${BENCH_BOOKINGS:-$((20000 * SCALE))}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-$(date +%F).md}"
-KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
-
-case "$PG_URL" in
-  postgres://*@127.0.0.1:*|postgres://*@localhost:*|postgresql://*@127.0.0.1:*|postgresql://*@localhost:*) ;;
-  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
-esac
-
-case "$LISTEN" in
-  127.0.0.1:*|localhost:*) ;;
-  *) die "BENCH_LISTEN must be a loopback address (got $LISTEN)" ;;
-esac
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
+require_loopback
 
 # --- tools -------------------------------------------------------------------
-for tool in curl psql cargo; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
-done
-if ! command -v wrk >/dev/null 2>&1; then
-  log "wrk is missing; installing the Debian package"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq wrk </dev/null \
-    || die "could not install wrk (apt-get install wrk)"
-fi
+need_tools curl psql cargo
+need_debian wrk
 
 # --- build -------------------------------------------------------------------
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --features bench-seed"
-  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
-fi
-[ -x "$KONTOR" ] || die "$KONTOR not found (build it or unset BENCH_SKIP_BUILD)"
-
-# Kontor reads ./kontor.toml if present; run it from an empty directory so a
-# developer's configuration cannot change the benchmark.
-WORK="$(mktemp -d -t kontor-bench.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
-export KONTOR_DATA_DIR="$WORK/data"
-export KONTOR_SEED_DEMO=false
-# Closing 22 months × 200 contracts at start would overlap the measurements.
-export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
-# Likewise the first scheduled walk along the Revision's hash chain.
-export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
+build_release
+start_work bench
+server_env
 # One caller makes thousands of requests a minute here; the shared rate
 # limit (600 a minute per caller) would answer most of them with 429.
 export KONTOR_RATE_LIMIT_API_PER_MINUTE=${BENCH_RATE_LIMIT_API:-0}
-export KONTOR_LISTEN="$LISTEN"
-export KONTOR_METRICS_LISTEN=off  # nothing scrapes it here
-# The reconciler and the periodic jobs off (BENCH_BACKGROUND=1 keeps them):
-# at start the reconciler renders every environment of the dataset (80,000
-# at ×10) through the same pool while the targets are measured, which added
-# 1.7 statements to each request of the Betreiber's list in a ×10 run on
-# 2026-12-07. Without them the figures are the requests' alone.
+# The background jobs off (BENCH_BACKGROUND=1 keeps them): at start the
+# reconciler renders every environment of the dataset while the targets are
+# measured, and its statements would count as the requests'.
 if [ "${BENCH_BACKGROUND:-0}" != 1 ]; then
-  export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
-  export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
+  quiet_background
 fi
 export KONTOR_DATABASE_MAX_CONNECTIONS="$DB_MAX_CONNECTIONS"
-unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
 cd "$WORK"
 
 # --- database ----------------------------------------------------------------

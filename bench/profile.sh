@@ -22,56 +22,23 @@ BASE="http://$LISTEN"
 REQUESTS="${BENCH_REQUESTS:-200}"
 read -r -a TARGETS <<<"${BENCH_TARGETS:-uebersicht api-tenant api-betreiber}"
 RESULTS="${BENCH_RESULTS:-$REPO_ROOT/bench/results-profile-$(date +%F).md}"
-KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
-# The raw profiles, for callgrind_annotate or KCachegrind (not committed).
 KEEP="${BENCH_PROFILES:-$REPO_ROOT/target/profile}"
-
-log() { printf 'profile: %s\n' "$*" >&2; }
-die() { printf 'profile: ERROR: %s\n' "$*" >&2; exit 1; }
-
-case "$PG_URL" in
-  postgres://*@127.0.0.1:*|postgres://*@localhost:*) ;;
-  *) die "BENCH_PG_URL must point to a PostgreSQL server on loopback (got $PG_URL)" ;;
-esac
-if ! command -v valgrind >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind </dev/null \
-    || die "could not install valgrind"
-fi
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --features bench-seed"
-  (cd "$REPO_ROOT" && cargo build --release --quiet --features bench-seed)
-fi
-[ -x "$KONTOR" ] || die "$KONTOR not found"
-
-WORK="$(mktemp -d -t kontor-profile.XXXXXX)"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
+BENCH_NAME=profile
+# shellcheck source=bench/lib.sh
+. "$REPO_ROOT/bench/lib.sh"
+require_loopback
+need_debian valgrind
+build_release
+start_work profile
+cleanup_extra() {
   psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export KONTOR_DATABASE_URL="$PG_URL/$DB_NAME"
-export KONTOR_DATA_DIR="$WORK/data"
-export KONTOR_SEED_DEMO=false
-export KONTOR_BILLING_CLOSE_EVERY_MINUTES=0
-export KONTOR_AUDIT_VERIFY_EVERY_MINUTES=0
+server_env
 export KONTOR_RATE_LIMIT_API_PER_MINUTE=0
-export KONTOR_LISTEN="$LISTEN"
-export KONTOR_METRICS_LISTEN=off
-# The background jobs off (reconciler, drift check, metering, budget watch,
-# session pruning): the counts are then the requests' alone. At start the
-# reconciler renders 8,000 environments, which changed a count by a third.
-export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
-export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
-unset KONTOR_OIDC_ISSUER KONTOR_CONFIG KONTOR_PUBLIC_URL KONTOR_DEMO_LOGIN
+# The background jobs off: the counts are then the requests' alone. At
+# start the reconciler renders 8,000 environments, which changed a count by
+# a third.
+quiet_background
 cd "$WORK"
 
 psql "$PG_URL/postgres" -v ON_ERROR_STOP=1 -q \

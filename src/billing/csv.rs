@@ -207,10 +207,10 @@ enum Part {
 
 /// Reading and writing run side by side: one task reads the statements
 /// (queries, the driver's row conversion, rating an open month) while this
-/// one formats. Done in turns, each waited for the other — the database
-/// sorted the next statement while nothing was written, and the formatting
-/// held up the reading — and the export took 1.5× the time of `COPY`
-/// (`docs/benchmarks.md`).
+/// one formats. Done in turns, each waited for the other: nothing was
+/// written while the database sorted the next statement, and the formatting
+/// held up the reading, so a server's second core sat idle while `COPY`
+/// uses both (`docs/benchmarks.md`).
 async fn run(
     db: &Db,
     contracts: &[Contract],
