@@ -273,7 +273,10 @@ pub fn router(state: AppState) -> Router {
             crate::web::csrf::protect,
         ))
         .layer(sessions)
-        .layer(no_store.clone());
+        .layer(no_store.clone())
+        // Outermost, so that the pages of the CSRF and session layers'
+        // errors speak the person's language as well.
+        .layer(middleware::from_fn(crate::web::lang::scope));
 
     let csp = HeaderValue::from_str(&content_security_policy(
         state.settings.oidc_issuer.as_deref(),

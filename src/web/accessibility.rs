@@ -39,6 +39,7 @@ async fn show(State(state): State<AppState>) -> Result<Response, PageError> {
     render(&AccessibilityPage {
         layout: Layout {
             title: "Erklärung zur Barrierefreiheit".into(),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf: String::new(),

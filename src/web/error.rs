@@ -148,6 +148,7 @@ impl IntoResponse for PageError {
         let page = ErrorPage {
             layout: Layout {
                 title: heading.into(),
+                lang: super::lang::Lang::current(),
                 nav: Nav::None,
                 user: None,
                 csrf: String::new(),

@@ -11,6 +11,8 @@ use std::borrow::Borrow;
 
 use jiff::civil::Date;
 
+use super::lang::Lang;
+
 use crate::domain::{
     calendar,
     resources::{format_whole, group_thousands as group},
@@ -76,6 +78,39 @@ pub fn gib(mib: impl Borrow<i64>) -> String {
     // GiB in thousandths first, so that rounding happens once, in `decimal`.
     let thousandths = (i128::from(*mib.borrow()) * 1000 / 1024) as i64;
     decimal(thousandths, 3, 2)
+}
+
+/// A calendar day in `lang`: `06.12.2026`, in English `6 Dec 2026` (day,
+/// month name, year: unambiguous for British and American readers alike).
+pub fn date_in(lang: Lang, day: impl Borrow<Date>) -> String {
+    match lang {
+        Lang::De => date(day),
+        Lang::En => day.borrow().strftime("%-d %b %Y").to_string(),
+    }
+}
+
+/// An instant in German time, to the minute, in `lang`: `06.12.2026 11:24`,
+/// `6 Dec 2026 11:24`.
+pub fn date_time_in(lang: Lang, unix_seconds: impl Borrow<i64>) -> String {
+    match lang {
+        Lang::De => date_time(unix_seconds),
+        Lang::En => {
+            let ts = jiff::Timestamp::from_second(*unix_seconds.borrow())
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            ts.to_zoned(calendar::berlin())
+                .strftime("%-d %b %Y %H:%M")
+                .to_string()
+        }
+    }
+}
+
+/// A whole number grouped by thousands in `lang`: `2.000`, `2,000`.
+pub fn count_in(lang: Lang, n: impl Whole) -> String {
+    let german = count(n);
+    match lang {
+        Lang::De => german,
+        Lang::En => german.replace('.', ","),
+    }
 }
 
 /// A whole number of any width, as the templates have them (counts are

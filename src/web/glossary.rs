@@ -30,6 +30,7 @@ async fn show(
         Ok(page) => page.layout("Glossar", Nav::None),
         Err(PageError::LoginRequired) => Layout {
             title: "Glossar".into(),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf: String::new(),

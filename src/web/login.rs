@@ -80,6 +80,7 @@ async fn login_page(
     let mut response = render(&LoginPage {
         layout: Layout {
             title: "Anmelden".into(),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf,
@@ -320,6 +321,7 @@ async fn callback(
             let mut response = render(&NoAccessPage {
                 layout: Layout {
                     title: "Kein Zugang".into(),
+                    lang: super::lang::Lang::current(),
                     nav: Nav::None,
                     user: None,
                     csrf: session::csrf_token(&session).await?,

@@ -17,6 +17,7 @@ pub mod form;
 pub mod format;
 pub mod glossary;
 pub mod kontingent;
+pub mod lang;
 pub mod listing;
 pub mod login;
 pub mod notifications;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { see_other(Url::Overview) }),
         )
         .merge(login::router())
+        .merge(lang::router())
         .merge(accessibility::router())
         .merge(glossary::router())
         .merge(tokens::router())
@@ -87,7 +89,11 @@ async fn title_names_refusal(
     let Ok(bytes) = axum::body::to_bytes(body, 8 << 20).await else {
         return PageError::internal(anyhow::anyhow!("page body unreadable")).into_response();
     };
-    let page = String::from_utf8_lossy(&bytes).replacen("<title>", "<title>Fehler: ", 1);
+    let page = String::from_utf8_lossy(&bytes).replacen(
+        "<title>",
+        &format!("<title>{} ", lang::Lang::current().t("title-error-prefix")),
+        1,
+    );
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(page))
 }
@@ -105,10 +111,8 @@ async fn refuse_control_in_query(
         })
     });
     if bad {
-        return PageError::BadForm(
-            "Die Adresse enthält Steuerzeichen (etwa Null-Bytes); bitte ohne sie aufrufen.".into(),
-        )
-        .into_response();
+        return PageError::BadForm(lang::Lang::current().t("error-control-in-query"))
+            .into_response();
     }
     next.run(request).await
 }
@@ -140,6 +144,8 @@ pub enum Nav {
 /// for forms, and the demo-mode banner.
 pub struct Layout {
     pub title: String,
+    /// The page's language, chosen for the request by [`lang::scope`].
+    pub lang: lang::Lang,
     pub nav: Nav,
     pub user: Option<CurrentUser>,
     pub csrf: String,
@@ -168,16 +174,100 @@ impl Footer {
 
 impl Layout {
     /// The text of the demo banner, when demo users may log in.
-    pub fn demo_banner(&self) -> Option<&'static str> {
+    pub fn demo_banner(&self) -> Option<String> {
         match self.demo {
             DemoMode::Off => None,
-            DemoMode::Only => Some(
-                "Anmeldung ohne Identitätsanbieter mit Demo-Benutzer:innen. Nicht für den Produktivbetrieb.",
-            ),
-            DemoMode::BesideProvider => Some(
-                "Neben dem Identitätsanbieter ist die Anmeldung mit Demo-Benutzer:innen eingeschaltet (Testsystem). Nicht für den Produktivbetrieb.",
-            ),
+            DemoMode::Only => Some(self.t("demo-only")),
+            DemoMode::BesideProvider => Some(self.t("demo-beside-provider")),
         }
+    }
+
+    /// The message `id` in the page's language: `{{ layout.t("nav-overview") }}`.
+    pub fn t(&self, id: &str) -> String {
+        self.lang.t(id)
+    }
+
+    /// A message with one variable: `{{ layout.t1("bookings-count", "count", n) }}`.
+    pub fn t1(&self, id: &str, name: &'static str, value: impl Into<lang::Arg>) -> String {
+        self.lang.t_with(id, &[(name, value.into())])
+    }
+
+    /// A message with two variables.
+    pub fn t2(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl Into<lang::Arg>,
+        b: &'static str,
+        vb: impl Into<lang::Arg>,
+    ) -> String {
+        self.lang.t_with(id, &[(a, va.into()), (b, vb.into())])
+    }
+
+    /// A message with three variables.
+    #[allow(clippy::too_many_arguments)]
+    pub fn t3(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl Into<lang::Arg>,
+        b: &'static str,
+        vb: impl Into<lang::Arg>,
+        c: &'static str,
+        vc: impl Into<lang::Arg>,
+    ) -> String {
+        self.lang
+            .t_with(id, &[(a, va.into()), (b, vb.into()), (c, vc.into())])
+    }
+
+    /// The page's word for a domain value (a stage, a role, a state).
+    pub fn word(&self, value: impl lang::Worded) -> String {
+        self.t(&value.message_id())
+    }
+
+    /// The logged-in person's roles, in the page's language.
+    pub fn roles(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| {
+                u.roles
+                    .iter()
+                    .map(|r| self.word(r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    }
+
+    /// `<html lang>`.
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The header's switch to the other language, back to this page.
+    pub fn switch_url(&self) -> Url {
+        lang::switch_url(self.lang)
+    }
+    pub fn switch_label(&self) -> &'static str {
+        self.lang.other().endonym()
+    }
+    pub fn switch_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    /// A calendar day in the page's language.
+    pub fn date(&self, day: impl std::borrow::Borrow<jiff::civil::Date>) -> String {
+        format::date_in(self.lang, day)
+    }
+
+    /// An instant (German time) to the minute in the page's language.
+    pub fn date_time(&self, unix_seconds: impl std::borrow::Borrow<i64>) -> String {
+        format::date_time_in(self.lang, unix_seconds)
+    }
+
+    /// A whole number grouped by thousands in the page's language.
+    pub fn count(&self, n: impl format::Whole) -> String {
+        format::count_in(self.lang, n)
     }
 
     /// Kontor's version, in the footer (a report of a problem names it).

@@ -24,6 +24,13 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::Glossary, "/glossar"),
         (Url::GlossaryTerm(Term::Kontingent), "/glossar#kontingent"),
         (Url::GlossaryTerm(Term::Groesse), "/glossar#groesse"),
+        (
+            Url::Language {
+                to: crate::web::lang::Lang::En,
+                back: "/katalog?produkt=x".into(),
+            },
+            "/sprache?zu=en&zurueck=%2Fkatalog%3Fprodukt%3Dx",
+        ),
         (Url::Tokens, "/api-tokens"),
         (Url::TokenRevoke(3), "/api-tokens/3/widerrufen"),
         (Url::Shop, "/katalog"),
@@ -463,6 +470,7 @@ const VARIANTS: usize = variants!(
     Url::Accessibility,
     Url::Glossary,
     Url::GlossaryTerm(_),
+    Url::Language { .. },
     Url::Tokens,
     Url::TokenRevoke(_),
     Url::Shop,
