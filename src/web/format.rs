@@ -113,6 +113,32 @@ pub fn count_in(lang: Lang, n: impl Whole) -> String {
     }
 }
 
+/// A number written the German way (`2.500,00 €`, `1,5`) in `lang`:
+/// English swaps the separators (`2,500.00 €`, `1.5`). For figures that the
+/// domain formats (money, booked sizes); never for text around them.
+pub fn number_in(lang: Lang, german: impl AsRef<str>) -> String {
+    let german = german.as_ref();
+    match lang {
+        Lang::De => german.to_owned(),
+        Lang::En => german
+            .chars()
+            .map(|c| match c {
+                '.' => ',',
+                ',' => '.',
+                c => c,
+            })
+            .collect(),
+    }
+}
+
+/// A billing month in `lang`: `Dezember 2026`, `December 2026`.
+pub fn month_in(lang: Lang, month: crate::domain::billing::Month) -> String {
+    match lang {
+        Lang::De => month.label(),
+        Lang::En => month.first_day().strftime("%B %Y").to_string(),
+    }
+}
+
 /// A whole number of any width, as the templates have them (counts are
 /// `i64` from the database, `usize` from a list's length, and references
 /// inside loops).

@@ -20,7 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use fluent_templates::{Loader, LanguageIdentifier, fluent_bundle::FluentValue, langid};
+use fluent_templates::{LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid};
 use serde::Deserialize;
 use tower_sessions::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
@@ -325,9 +325,8 @@ async fn switch(
     State(state): State<AppState>,
     Query(switch): Query<Switch>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::parse(&switch.zu).ok_or_else(|| {
-        PageError::BadForm(Lang::current().t("lang-unknown"))
-    })?;
+    let lang = Lang::parse(&switch.zu)
+        .ok_or_else(|| PageError::BadForm(Lang::current().t("lang-unknown")))?;
     let back = same_origin_path(&switch.zurueck)
         .ok_or_else(|| PageError::BadForm(Lang::current().t("lang-bad-return")))?;
     let cookie = Cookie::build((COOKIE, lang.code()))
@@ -355,9 +354,7 @@ pub fn same_origin_path(back: &str) -> Option<&str> {
     let mut chars = back.chars();
     let first_ok = chars.next() == Some('/');
     let second_ok = !matches!(chars.next(), Some('/' | '\\'));
-    let clean = back
-        .chars()
-        .all(|c| !c.is_control() && !c.is_whitespace());
+    let clean = back.chars().all(|c| !c.is_control() && !c.is_whitespace());
     (first_ok && second_ok && clean).then_some(back)
 }
 

@@ -229,14 +229,27 @@ impl Layout {
     pub fn roles(&self) -> String {
         self.user
             .as_ref()
-            .map(|u| {
-                u.roles
-                    .iter()
-                    .map(|r| self.word(r))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
+            .map(|u| self.role_list(&u.roles))
             .unwrap_or_default()
+    }
+
+    /// Roles in the page's language, separated by commas.
+    pub fn role_list(&self, roles: &[crate::domain::Role]) -> String {
+        roles
+            .iter()
+            .map(|r| self.word(r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A provisioning state in the page's language.
+    pub fn sync(&self, sync: &crate::domain::environment::SyncState) -> String {
+        use crate::domain::environment::SyncState;
+        match sync {
+            SyncState::Bereit => self.t("sync-ready"),
+            SyncState::Laeuft => self.t("sync-running"),
+            SyncState::Fehler { message } => self.t1("sync-error", "message", message),
+        }
     }
 
     /// `<html lang>`.
@@ -263,6 +276,17 @@ impl Layout {
     /// An instant (German time) to the minute in the page's language.
     pub fn date_time(&self, unix_seconds: impl std::borrow::Borrow<i64>) -> String {
         format::date_time_in(self.lang, unix_seconds)
+    }
+
+    /// A figure the domain wrote the German way (money, sizes) in the
+    /// page's language.
+    pub fn number(&self, german: impl std::fmt::Display) -> String {
+        format::number_in(self.lang, german.to_string())
+    }
+
+    /// A billing month (`Dezember 2026`) in the page's language.
+    pub fn month(&self, month: impl std::borrow::Borrow<crate::domain::billing::Month>) -> String {
+        format::month_in(self.lang, *month.borrow())
     }
 
     /// A whole number grouped by thousands in the page's language.

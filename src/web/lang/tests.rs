@@ -60,7 +60,10 @@ fn the_switchs_cookie_wins_over_accept_language() {
 
 #[test]
 fn the_switch_returns_only_to_a_path_of_the_portal() {
-    assert_eq!(same_origin_path("/katalog?produkt=x"), Some("/katalog?produkt=x"));
+    assert_eq!(
+        same_origin_path("/katalog?produkt=x"),
+        Some("/katalog?produkt=x")
+    );
     assert_eq!(same_origin_path(""), Some("/"));
     for bad in [
         "//evil.example",
