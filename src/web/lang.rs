@@ -145,6 +145,17 @@ impl Lang {
     }
 }
 
+/// The message `id` in the language of the request being answered (for
+/// the texts that view code builds: form messages, notes).
+pub fn t(id: &str) -> String {
+    Lang::current().t(id)
+}
+
+/// The message `id` with its variables, in the request's language.
+pub fn t_with(id: &str, args: &[(&'static str, Arg)]) -> String {
+    Lang::current().t_with(id, args)
+}
+
 /// A value that goes into a message: a count selects the plural form, a
 /// text is put in as it is.
 #[derive(Debug, Clone)]
@@ -162,6 +173,30 @@ impl Arg {
     }
 }
 
+/// What templates pass into a message, by value or by any number of
+/// references (askama hands over `&&String` inside loops).
+pub trait ToArg {
+    fn to_arg(&self) -> Arg;
+}
+
+impl<T: ToArg + ?Sized> ToArg for &T {
+    fn to_arg(&self) -> Arg {
+        (**self).to_arg()
+    }
+}
+
+impl ToArg for str {
+    fn to_arg(&self) -> Arg {
+        Arg::Text(self.to_owned())
+    }
+}
+
+impl ToArg for String {
+    fn to_arg(&self) -> Arg {
+        Arg::Text(self.clone())
+    }
+}
+
 macro_rules! number_arg {
     ($($t:ty),*) => {$(
         impl From<$t> for Arg {
@@ -169,9 +204,9 @@ macro_rules! number_arg {
                 Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
             }
         }
-        impl From<&$t> for Arg {
-            fn from(n: &$t) -> Arg {
-                Arg::from(*n)
+        impl ToArg for $t {
+            fn to_arg(&self) -> Arg {
+                Arg::from(*self)
             }
         }
     )*};
@@ -183,19 +218,9 @@ impl From<String> for Arg {
         Arg::Text(s)
     }
 }
-impl From<&String> for Arg {
-    fn from(s: &String) -> Arg {
-        Arg::Text(s.clone())
-    }
-}
 impl From<&str> for Arg {
     fn from(s: &str) -> Arg {
         Arg::Text(s.to_owned())
-    }
-}
-impl From<&&str> for Arg {
-    fn from(s: &&str) -> Arg {
-        Arg::Text((*s).to_owned())
     }
 }
 

@@ -15,6 +15,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::lang::ToArg;
 use super::{
     Layout, Nav, PageError, Route, Url, render, see_other, see_other_at_provider, session,
 };
@@ -260,7 +261,7 @@ async fn callback(
         tracing::info!(error, description = ?back.error_description, "provider ended the login with an error");
         return refuse(
             &super::lang::Lang::current()
-                .t_with("login-provider-error", &[("error", error.into())]),
+                .t_with("login-provider-error", &[("error", error.to_arg())]),
         )
         .await;
     }

@@ -31,6 +31,7 @@ pub mod urls;
 pub mod view;
 
 use askama::Template;
+
 use axum::{
     Router,
     response::{Html, IntoResponse, Redirect, Response},
@@ -188,8 +189,8 @@ impl Layout {
     }
 
     /// A message with one variable: `{{ layout.t1("bookings-count", "count", n) }}`.
-    pub fn t1(&self, id: &str, name: &'static str, value: impl Into<lang::Arg>) -> String {
-        self.lang.t_with(id, &[(name, value.into())])
+    pub fn t1(&self, id: &str, name: &'static str, value: impl lang::ToArg) -> String {
+        self.lang.t_with(id, &[(name, value.to_arg())])
     }
 
     /// A message with two variables.
@@ -197,11 +198,11 @@ impl Layout {
         &self,
         id: &str,
         a: &'static str,
-        va: impl Into<lang::Arg>,
+        va: impl lang::ToArg,
         b: &'static str,
-        vb: impl Into<lang::Arg>,
+        vb: impl lang::ToArg,
     ) -> String {
-        self.lang.t_with(id, &[(a, va.into()), (b, vb.into())])
+        self.lang.t_with(id, &[(a, va.to_arg()), (b, vb.to_arg())])
     }
 
     /// A message with three variables.
@@ -210,14 +211,14 @@ impl Layout {
         &self,
         id: &str,
         a: &'static str,
-        va: impl Into<lang::Arg>,
+        va: impl lang::ToArg,
         b: &'static str,
-        vb: impl Into<lang::Arg>,
+        vb: impl lang::ToArg,
         c: &'static str,
-        vc: impl Into<lang::Arg>,
+        vc: impl lang::ToArg,
     ) -> String {
         self.lang
-            .t_with(id, &[(a, va.into()), (b, vb.into()), (c, vc.into())])
+            .t_with(id, &[(a, va.to_arg()), (b, vb.to_arg()), (c, vc.to_arg())])
     }
 
     /// The page's word for a domain value (a stage, a role, a state).

@@ -100,8 +100,8 @@ impl PageUser {
     }
 
     /// A message with one variable.
-    pub fn t1(&self, id: &str, name: &'static str, value: impl Into<super::lang::Arg>) -> String {
-        super::lang::Lang::current().t_with(id, &[(name, value.into())])
+    pub fn t1(&self, id: &str, name: &'static str, value: impl super::lang::ToArg) -> String {
+        super::lang::Lang::current().t_with(id, &[(name, value.to_arg())])
     }
 
     pub fn layout(&self, title: impl Into<String>, nav: Nav) -> Layout {
