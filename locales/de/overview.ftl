@@ -16,3 +16,4 @@ overview-no-booking = keine Buchung
 overview-new-booking = Neue Buchung im Katalog
 overview-all-before = Alle Kunden und ihre
 overview-all-caption = Verträge und Kontingent-Auslastung
+overview-kontingent-link = Kontingent

@@ -16,3 +16,4 @@ overview-no-booking = no booking
 overview-new-booking = New booking in the catalogue
 overview-all-before = All customers and their
 overview-all-caption = Contracts and quota utilisation
+overview-kontingent-link = quota

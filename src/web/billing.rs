@@ -25,7 +25,6 @@ use crate::{
         Cents, Resources, Stage,
         actor::Scope,
         billing::{LineItem, Month},
-        calendar::format_berlin,
         policy,
     },
     state::AppState,
@@ -232,8 +231,8 @@ async fn show(
         .enumerate()
         .map(|(i, l)| LineRow {
             no: i + 1,
-            from: format_berlin(l.from),
-            to: format_berlin(l.to),
+            from: crate::web::format::date_time(l.from),
+            to: crate::web::format::date_time(l.to),
             hours: format::hours(hours_e4(l.seconds)),
             rate: l.rate.map(|r| r.to_string()).unwrap_or_default(),
             line: l.clone(),
@@ -262,7 +261,7 @@ async fn show(
         days,
         lines,
         stages: Stage::ALL,
-        stand: format_berlin(now),
+        stand: crate::web::format::date_time(now),
         can_export: policy::allows(policy::export_billing(&page.user)),
         usage,
         statement,

@@ -20,7 +20,6 @@ use crate::{
     db::{self, deployments::Deployment, promotions::Promotion, releases::Release},
     domain::{
         actor::CurrentUser,
-        calendar::format_berlin,
         release::{Checkup, DeploymentState},
     },
     state::AppState,
@@ -62,19 +61,25 @@ fn digest_of(pinned_image: &str) -> (String, String) {
 
 /// A deployment's state and since when, in words: "läuft seit …".
 fn deployment_words(d: &Deployment) -> String {
-    let finished = d.finished_at.map(format_berlin).unwrap_or_default();
+    let finished = d
+        .finished_at
+        .map(crate::web::format::date_time)
+        .unwrap_or_default();
     match d.state {
         DeploymentState::Erfolgreich if d.in_place() => format!("läuft seit {finished}"),
         DeploymentState::Erfolgreich => format!("lief seit {finished}, nicht mehr in Betrieb"),
         DeploymentState::Laeuft => {
-            format!("wird seit {} bereitgestellt", format_berlin(d.started_at))
+            format!(
+                "wird seit {} bereitgestellt",
+                crate::web::format::date_time(d.started_at)
+            )
         }
         DeploymentState::Fehlgeschlagen => {
             format!("Bereitstellung am {finished} fehlgeschlagen")
         }
         DeploymentState::Abgeloest => format!(
             "Bereitstellung vom {} abgelöst",
-            format_berlin(d.started_at)
+            crate::web::format::date_time(d.started_at)
         ),
     }
 }

@@ -108,7 +108,7 @@ async fn detail(
     let can_dissolve = e.dissolvable() && page.user.can_book_for(e.customer_id);
     let last_attempt = e
         .last_attempt_ms
-        .map(|ms| crate::domain::calendar::format_berlin(ms / 1000));
+        .map(|ms| crate::web::format::date_time(ms / 1000));
     render(&DetailPage {
         layout: page.layout(format!("Umgebung {}", e.namespace()), Nav::Environments),
         can_dissolve,

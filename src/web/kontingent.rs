@@ -34,7 +34,6 @@ use crate::{
         Cents, Kontingent, Size,
         actor::CurrentUser,
         approval::ApprovalState,
-        calendar::format_berlin,
         kontingent::{CeilingChange, Commitment, Limit},
         text::Text,
     },
@@ -347,7 +346,7 @@ pub async fn section(
     for q in all {
         let card = RequestCard {
             asked: describe(&q.asked(), &q.current()),
-            requested: format_berlin(q.requested_at),
+            requested: crate::web::format::date_time(q.requested_at),
             state_label: q.state.label(),
             granted: q.granted().map(|g| absolute(&g)),
             may_decide: decidable_by(&q, user),

@@ -23,7 +23,7 @@ use super::{
 use crate::{
     app::{self, FieldErrors},
     db::{self, notifications as store},
-    domain::{calendar::format_berlin, notification::EventKind, policy},
+    domain::{notification::EventKind, policy},
     state::AppState,
 };
 
@@ -168,7 +168,7 @@ async fn webhooks_page(
                 .unwrap_or_else(|| "alle Kunden (Betreiber)".into()),
             url: w.url,
             description: w.description,
-            created: format_berlin(w.created_at),
+            created: crate::web::format::date_time(w.created_at),
             pending: w.pending,
             given_up: w.given_up,
         })
@@ -290,11 +290,14 @@ pub struct DeliveryView {
 impl DeliveryView {
     fn new(d: store::Listed) -> DeliveryView {
         let when = match d.delivered_at_ms {
-            Some(at) => format!("zugestellt {}", format_berlin(at / 1000)),
+            Some(at) => format!("zugestellt {}", crate::web::format::date_time(at / 1000)),
             None if d.state == crate::domain::notification::DeliveryState::Offen => {
-                format!("nächster Versuch {}", format_berlin(d.due_at_ms / 1000))
+                format!(
+                    "nächster Versuch {}",
+                    crate::web::format::date_time(d.due_at_ms / 1000)
+                )
             }
-            None => format!("entstanden {}", format_berlin(d.created_at)),
+            None => format!("entstanden {}", crate::web::format::date_time(d.created_at)),
         };
         DeliveryView {
             id: d.id,

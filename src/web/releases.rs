@@ -25,9 +25,9 @@ use crate::{
         self, applications::Application, deployments::Deployment, promotions::Promotion,
         releases::Release,
     },
+    domain::Stage,
     domain::actor::CurrentUser,
     domain::policy,
-    domain::{Stage, calendar::format_berlin},
     state::AppState,
 };
 
@@ -70,8 +70,11 @@ fn deployment_row(d: Deployment, user: &CurrentUser, latest: bool) -> Deployment
         may_retry: latest
             && d.state == DeploymentState::Fehlgeschlagen
             && policy::allows(policy::deploy(user, d.customer_id, d.stage)),
-        started: format_berlin(d.started_at),
-        finished: d.finished_at.map(format_berlin).unwrap_or_default(),
+        started: crate::web::format::date_time(d.started_at),
+        finished: d
+            .finished_at
+            .map(crate::web::format::date_time)
+            .unwrap_or_default(),
         label,
         badge,
         d,
@@ -101,8 +104,11 @@ pub(super) fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
             "abgelehnt" => "abgelehnt",
             _ => "zurückgezogen",
         },
-        requested: format_berlin(p.requested_at),
-        decided: p.decided_at.map(format_berlin).unwrap_or_default(),
+        requested: crate::web::format::date_time(p.requested_at),
+        decided: p
+            .decided_at
+            .map(crate::web::format::date_time)
+            .unwrap_or_default(),
         may_decide: promotions::decidable_by(&p, user),
         may_withdraw: p.is_open() && p.requested_by == user.id,
         approver: promotions::approver_label(p.to_stage),
@@ -345,7 +351,7 @@ async fn releases(
         .await?
         .into_iter()
         .map(|r| ReleaseRow {
-            delivered: format_berlin(r.delivered_at),
+            delivered: crate::web::format::date_time(r.delivered_at),
             r,
         })
         .collect();

@@ -31,7 +31,6 @@ use crate::{
     domain::{
         actor::Scope,
         audit::{self, Described, Names},
-        calendar::format_berlin,
         policy,
     },
     state::AppState,
@@ -161,7 +160,7 @@ fn object_href(row: &AuditRow, betreiber: bool) -> Option<Url> {
 fn row(r: &AuditRow, names: &Names, betreiber: bool) -> Row {
     Row {
         id: r.id,
-        at: format_berlin(r.at),
+        at: crate::web::format::date_time(r.at),
         customer: r.customer_name.clone().unwrap_or_else(|| "–".into()),
         entry: revision::describe(r, names),
         object: format!("{} {}", audit::object_noun(&r.object_type), r.object_id),
@@ -255,9 +254,9 @@ async fn show(
             latest_at: status
                 .latest
                 .as_ref()
-                .map(|v| format_berlin(v.finished_at))
+                .map(|v| crate::web::format::date_time(v.finished_at))
                 .unwrap_or_default(),
-            checkpoint_at: status.head.checkpoint_at.map(format_berlin),
+            checkpoint_at: status.head.checkpoint_at.map(crate::web::format::date_time),
             head: status.head,
             latest: status.latest,
         })

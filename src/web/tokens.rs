@@ -61,7 +61,7 @@ impl TokenView {
             id: row.id,
             active: row.active(now),
             name: row.name,
-            created: calendar::format_berlin(row.created_at),
+            created: crate::web::format::date_time(row.created_at),
             // Stored as the first second after the last valid day.
             expires: row
                 .expires_at
@@ -69,7 +69,7 @@ impl TokenView {
                 .unwrap_or_else(|| "unbefristet".into()),
             last_used: row
                 .last_used_at
-                .map(calendar::format_berlin)
+                .map(crate::web::format::date_time)
                 .unwrap_or_else(|| "nie".into()),
             state,
         }

@@ -233,9 +233,9 @@ async fn list(
         })
     };
     let columns = vec![
-        Column::new("Vertrag", "number", listing.sort, sorted),
-        Column::new("Kunde", "customer", listing.sort, sorted),
-        Column::new("Laufzeit", "valid_from", listing.sort, sorted),
+        Column::new("col-contract", "number", listing.sort, sorted),
+        Column::new("col-customer", "customer", listing.sort, sorted),
+        Column::new("col-term", "valid_from", listing.sort, sorted),
     ];
     let invalid = !listing.errors.is_empty();
     let mut response = render(&ListPage {

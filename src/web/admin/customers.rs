@@ -142,8 +142,8 @@ async fn list_page(
         })
     };
     let columns = vec![
-        Column::new("Behörde", "name", listing.sort, sorted),
-        Column::new("Kürzel", "slug", listing.sort, sorted),
+        Column::new("col-authority", "name", listing.sort, sorted),
+        Column::new("col-short-name", "slug", listing.sort, sorted),
     ];
     let mut response = render(&ListPage {
         layout: page.layout("Kunden", Nav::Customers),

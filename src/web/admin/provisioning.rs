@@ -7,7 +7,7 @@ use axum::{Router, extract::State, response::Response, routing::get};
 use super::require_betreiber;
 use crate::{
     db::{self, outbox::Depth},
-    domain::{Stage, calendar::format_berlin, environment::namespace_name},
+    domain::{Stage, environment::namespace_name},
     state::AppState,
     web::{Layout, Nav, PageError, Route, render, session::PageUser},
 };
@@ -70,7 +70,7 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
                 stages: stages.join(", "),
                 reachable: status.map(|s| s.reachable == 1),
                 since: status
-                    .map(|s| format_berlin(s.checked_at))
+                    .map(|s| crate::web::format::date_time(s.checked_at))
                     .unwrap_or_default(),
                 message: status.and_then(|s| s.message.clone()).unwrap_or_default(),
             }
@@ -85,7 +85,7 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
             namespace: namespace_name(&p.namespace_customer, &p.namespace_application, p.stage),
             customer: p.customer_name,
             attempts: p.attempts,
-            due: format_berlin(p.due_at_ms / 1000),
+            due: crate::web::format::date_time(p.due_at_ms / 1000),
             in_work: p.claimed == 1,
             error: p.last_error.unwrap_or_default(),
         })
