@@ -19,15 +19,17 @@ use super::{
     Layout, Nav, PageError, Route, Url,
     admin::path_id,
     form::Fields,
+    lang::{Lang, Worded, t},
     render, see_other,
     session::PageUser,
     urls::{Hinweis, KontingentAsk},
+    view::{limit_label, limit_value},
 };
 use crate::{
     app::{
         self, Error, FieldErrors,
         error::KontingentRefusal,
-        kontingent::{MAX_JUSTIFICATION, cosignable_by, decidable_by, describe},
+        kontingent::{MAX_JUSTIFICATION, cosignable_by, decidable_by},
     },
     db::{self, contracts::Contract, kontingent_requests::KontingentRequest},
     domain::{
@@ -151,7 +153,7 @@ impl CeilingFields {
             monthly_budget: budget.ok()?,
         };
         if change.is_empty() {
-            f.add("vcpu", "Bitte mindestens eine neue Obergrenze angeben.");
+            f.add("vcpu", t("kontingent-name-one-ceiling"));
             return None;
         }
         Some(change)
@@ -216,7 +218,7 @@ async fn request_page(
         .then_some(Url::Approvals);
     let failed = !errors.is_empty();
     let mut response = render(&RequestPage {
-        layout: page.layout("Kontingent-Erhöhung beantragen", Nav::Approvals),
+        layout: page.layout(t("overview-request-increase"), Nav::Approvals),
         ceilings: ceilings(&contract.kontingent(), &booked),
         contract,
         form,
@@ -264,7 +266,7 @@ async fn create(
     let asked = form.parse(&mut f);
     let reason = match f.lines("reason", &form.reason, MAX_JUSTIFICATION) {
         Some(None) => {
-            f.add("reason", "Bitte den Antrag begründen.");
+            f.add("reason", t("kontingent-give-reason"));
             None
         }
         reason => reason.flatten(),
@@ -301,7 +303,7 @@ pub struct RequestCard {
     /// "vCPU 8 → 16, Monatsbudget …"
     pub asked: String,
     pub requested: String,
-    pub state_label: &'static str,
+    pub state_label: String,
     /// What an approval granted ("vCPU 16 vCPU, …").
     pub granted: Option<String>,
     pub may_decide: bool,
@@ -314,6 +316,51 @@ pub struct RequestCard {
     pub error: Option<String>,
 }
 
+/// The ceilings a change names, from what they are to what they would be
+/// ("vCPU 8 → 16, Monatsbudget …"), in the request's language.
+fn asked_words(change: &CeilingChange, current: &crate::domain::Kontingent) -> String {
+    let lang = Lang::current();
+    let after = change.applied_to(current);
+    [
+        (
+            Limit::Vcpu,
+            change.millicpu,
+            current.millicpu,
+            after.millicpu,
+        ),
+        (
+            Limit::Memory,
+            change.memory_mib,
+            current.memory_mib,
+            after.memory_mib,
+        ),
+        (
+            Limit::Storage,
+            change.storage_gib,
+            current.storage_gib,
+            after.storage_gib,
+        ),
+        (
+            Limit::MonthlyBudget,
+            change.monthly_budget.map(|b| b.0),
+            current.monthly_budget.0,
+            after.monthly_budget.0,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, asked, _, _)| asked.is_some())
+    .map(|(limit, _, before, after)| {
+        format!(
+            "{} {} → {}",
+            limit_label(lang, limit),
+            limit_value(lang, limit, before),
+            limit_value(lang, limit, after)
+        )
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// The ceilings a change names, with their values ("vCPU: 16 vCPU, …").
 fn absolute(c: &CeilingChange) -> String {
     [
@@ -323,7 +370,16 @@ fn absolute(c: &CeilingChange) -> String {
         (Limit::MonthlyBudget, c.monthly_budget.map(|b| b.0)),
     ]
     .into_iter()
-    .filter_map(|(limit, v)| v.map(|v| format!("{}: {}", limit.label(), limit.format(v))))
+    .filter_map(|(limit, v)| {
+        let lang = Lang::current();
+        v.map(|v| {
+            format!(
+                "{}: {}",
+                limit_label(lang, limit),
+                limit_value(lang, limit, v)
+            )
+        })
+    })
     .collect::<Vec<_>>()
     .join(", ")
 }
@@ -345,9 +401,9 @@ pub async fn section(
     let (mut open, mut decided) = (Vec::new(), Vec::new());
     for q in all {
         let card = RequestCard {
-            asked: describe(&q.asked(), &q.current()),
+            asked: asked_words(&q.asked(), &q.current()),
             requested: crate::web::format::date_time(q.requested_at),
-            state_label: q.state.label(),
+            state_label: t(&q.state.message_id()),
             granted: q.granted().map(|g| absolute(&g)),
             may_decide: decidable_by(&q, user),
             may_cosign: cosignable_by(&q, user, cosign),

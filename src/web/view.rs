@@ -202,6 +202,17 @@ pub fn limit_label(lang: Lang, limit: Limit) -> String {
     })
 }
 
+/// A ceiling's value in words: `16 vCPU`, `2.500,00 € pro Monat`.
+pub fn limit_value(lang: Lang, limit: Limit, value: i64) -> String {
+    match limit {
+        Limit::MonthlyBudget => lang.t_with(
+            "limit-per-month",
+            &[("amount", number_in(lang, Cents(value).to_string()).into())],
+        ),
+        other => number_in(lang, other.format(value)),
+    }
+}
+
 pub fn usage_bars(k: &Kontingent, c: &Commitment) -> Vec<UsageBar> {
     let lang = Lang::current();
     let n = |german: String| number_in(lang, german);
