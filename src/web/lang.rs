@@ -246,6 +246,7 @@ worded! {
     crate::domain::Role => "role",
     crate::domain::booking::BookingState => "booking-state",
     crate::domain::approval::ApprovalState => "approval-state",
+    crate::domain::contract::BillingModel => "billing-model",
 }
 
 impl<T: Worded> Worded for &T {

@@ -275,8 +275,8 @@ impl Layout {
     }
 
     /// An instant (German time) to the minute in the page's language.
-    pub fn date_time(&self, unix_seconds: impl std::borrow::Borrow<i64>) -> String {
-        format::date_time_in(self.lang, unix_seconds)
+    pub fn date_time(&self, unix_seconds: impl format::Whole) -> String {
+        format::date_time_in(self.lang, unix_seconds.whole())
     }
 
     /// A figure the domain wrote the German way (money, sizes) in the
