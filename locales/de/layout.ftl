@@ -73,3 +73,4 @@ sync-error = Fehler: { $message }
 state-sync-failed = Bereitstellungsfehler
 state-change-running = Änderung läuft
 state-no-such-view = Diese Ansicht gibt es nicht.
+footer-api = REST-API (OpenAPI)

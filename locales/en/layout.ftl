@@ -73,3 +73,4 @@ sync-error = Error: { $message }
 state-sync-failed = Provisioning error
 state-change-running = Change in progress
 state-no-such-view = This view does not exist.
+footer-api = REST API (OpenAPI)
