@@ -19,6 +19,7 @@ use super::{
     Layout, Nav, PageError, Route, Url,
     admin::path_id,
     form::Fields,
+    format::number_in,
     lang::{Lang, Worded, t},
     render, see_other,
     session::PageUser,
@@ -319,43 +320,40 @@ pub struct RequestCard {
 /// The ceilings a change names, from what they are to what they would be
 /// ("vCPU 8 → 16, Monatsbudget …"), in the request's language.
 fn asked_words(change: &CeilingChange, current: &crate::domain::Kontingent) -> String {
+    use crate::domain::resources::{format_gib, format_vcpu, format_whole};
     let lang = Lang::current();
+    let n = |german: String| number_in(lang, german);
     let after = change.applied_to(current);
     [
         (
-            Limit::Vcpu,
-            change.millicpu,
-            current.millicpu,
-            after.millicpu,
+            "kontingent-asked-vcpu",
+            change.millicpu.is_some(),
+            n(format_vcpu(current.millicpu)),
+            n(format_vcpu(after.millicpu)),
         ),
         (
-            Limit::Memory,
-            change.memory_mib,
-            current.memory_mib,
-            after.memory_mib,
+            "kontingent-asked-memory",
+            change.memory_mib.is_some(),
+            n(format_gib(current.memory_mib)),
+            n(format_gib(after.memory_mib)),
         ),
         (
-            Limit::Storage,
-            change.storage_gib,
-            current.storage_gib,
-            after.storage_gib,
+            "kontingent-asked-storage",
+            change.storage_gib.is_some(),
+            n(format_whole(current.storage_gib)),
+            n(format_whole(after.storage_gib)),
         ),
         (
-            Limit::MonthlyBudget,
-            change.monthly_budget.map(|b| b.0),
-            current.monthly_budget.0,
-            after.monthly_budget.0,
+            "kontingent-asked-budget",
+            change.monthly_budget.is_some(),
+            n(current.monthly_budget.to_string()),
+            n(after.monthly_budget.to_string()),
         ),
     ]
     .into_iter()
-    .filter(|(_, asked, _, _)| asked.is_some())
-    .map(|(limit, _, before, after)| {
-        format!(
-            "{} {} → {}",
-            limit_label(lang, limit),
-            limit_value(lang, limit, before),
-            limit_value(lang, limit, after)
-        )
+    .filter(|(_, asked, _, _)| *asked)
+    .map(|(id, _, before, after)| {
+        lang.t_with(id, &[("before", before.into()), ("after", after.into())])
     })
     .collect::<Vec<_>>()
     .join(", ")
