@@ -370,6 +370,7 @@ const ROUTERS: [&str; 19] = [
     include_str!("../mod.rs"),
     include_str!("../accessibility.rs"),
     include_str!("../glossary.rs"),
+    include_str!("../lang.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
     include_str!("../overview.rs"),
