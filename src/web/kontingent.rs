@@ -182,8 +182,8 @@ struct Ceiling {
 
 fn ceilings(k: &Kontingent, booked: &Commitment) -> [Ceiling; 4] {
     Limit::ALL.map(|limit| Ceiling {
-        now: limit.format(k.ceiling(limit)),
-        booked: limit.format(booked.of(limit)),
+        now: limit_value(Lang::current(), limit, k.ceiling(limit)),
+        booked: limit_value(Lang::current(), limit, booked.of(limit)),
     })
 }
 

@@ -253,6 +253,31 @@ impl Layout {
         }
     }
 
+    /// A message with four variables.
+    #[allow(clippy::too_many_arguments)]
+    pub fn t4(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl lang::ToArg,
+        b: &'static str,
+        vb: impl lang::ToArg,
+        c: &'static str,
+        vc: impl lang::ToArg,
+        d: &'static str,
+        vd: impl lang::ToArg,
+    ) -> String {
+        self.lang.t_with(
+            id,
+            &[
+                (a, va.to_arg()),
+                (b, vb.to_arg()),
+                (c, vc.to_arg()),
+                (d, vd.to_arg()),
+            ],
+        )
+    }
+
     /// `<html lang>`.
     pub fn html_lang(&self) -> &'static str {
         self.lang.code()
