@@ -249,6 +249,13 @@ worded! {
     crate::domain::contract::BillingModel => "billing-model",
 }
 
+impl Worded for crate::domain::notification::EventKind {
+    fn message_id(&self) -> String {
+        // Fluent ids take no dots (`approval.waiting`).
+        format!("event-{}", self.as_str().replace('.', "-"))
+    }
+}
+
 impl<T: Worded> Worded for &T {
     fn message_id(&self) -> String {
         (**self).message_id()

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError,
     admin::{field_errors, path_id, require_betreiber},
+    lang::{Worded, t},
     render, see_other,
     session::PageUser,
     urls::{Route, Url},
@@ -45,7 +46,7 @@ pub fn router() -> Router<AppState> {
 
 pub struct KindChoice {
     pub id: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub on: bool,
 }
 
@@ -67,14 +68,14 @@ async fn settings_page(
     let off = store::opt_outs(&state.db.pool, page.user.id).await?;
     let email = store::email_of(&state.db.pool, page.user.id).await?;
     render(&SettingsPage {
-        layout: page.layout("Benachrichtigungen", Nav::Notifications),
+        layout: page.layout(t("nav-notifications"), Nav::Notifications),
         email,
         email_enabled: state.settings.email_enabled(),
         kinds: EventKind::ALL
             .into_iter()
             .map(|k| KindChoice {
                 id: k.as_str(),
-                label: k.label(),
+                label: t(&k.message_id()),
                 on: !off.contains(&k),
             })
             .collect(),
@@ -165,7 +166,7 @@ async fn webhooks_page(
             id: w.id,
             owner: w
                 .customer_name
-                .unwrap_or_else(|| "alle Kunden (Betreiber)".into()),
+                .unwrap_or_else(|| t("webhook-all-customers")),
             url: w.url,
             description: w.description,
             created: crate::web::format::date_time(w.created_at),
@@ -188,7 +189,7 @@ async fn webhooks_page(
         (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let mut response = render(&WebhooksPage {
-        layout: page.layout("Webhooks", Nav::Webhooks),
+        layout: page.layout(t("nav-webhooks"), Nav::Webhooks),
         webhooks,
         form,
         errors,
