@@ -17,8 +17,8 @@ api_tests! {
     the_switch_sets_the_cookie_and_returns_only_to_a_page_of_the_portal,
 }
 
-/// The pages converted to the catalogues, per demo role. `{statement}` is
-/// the statement of Musterhausen's contract in the current month.
+/// The pages converted to the catalogues, per demo role. In braces the
+/// pages whose address depends on the data (see `path_of`).
 const PAGES: &[(&str, &[&str])] = &[
     (
         "systempfleger",
@@ -27,21 +27,35 @@ const PAGES: &[(&str, &[&str])] = &[
             "/katalog",
             "/buchungen",
             "/buchungen/1",
+            "/buchungen/1/groesse",
+            "/buchungen/1/kuendigen",
+            "/umgebungen",
+            "{environment}",
+            "/stufen",
+            "/verfahren/1/stufen",
+            "/verfahren/1/releases",
             "/freigaben",
+            "{kontingent-request}",
             "/abrechnung",
             "{statement}",
+            "/api-tokens",
+            "/einstellungen/benachrichtigungen",
+            "/webhooks",
+            "/barrierefreiheit",
         ],
     ),
     ("finanzen", &["/uebersicht", "/abrechnung", "{statement}"]),
-    ("entwickler", &["/uebersicht", "/freigaben"]),
+    ("entwickler", &["/uebersicht", "/freigaben", "/stufen"]),
     (
         "betreiber",
         &[
             "/uebersicht",
             "/katalog",
             "/buchungen",
+            "/umgebungen",
             "/freigaben",
             "/abrechnung",
+            "/webhooks",
         ],
     ),
 ];
@@ -144,6 +158,8 @@ async fn entered_data(app: &TestApp) -> Vec<String> {
         let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(pool).await.expect(sql);
         data.extend(rows.into_iter().map(|(v,)| v));
     }
+    // The provider's name is configured, like the data.
+    data.push(app.settings.provider_name.clone());
     // Longest first, so that a name inside a longer one goes with it.
     data.sort_by_key(|d| std::cmp::Reverse(d.len()));
     data
@@ -173,11 +189,28 @@ fn current_month() -> String {
 }
 
 async fn path_of(app: &TestApp, path: &str) -> String {
-    if path == "{statement}" {
-        let contract = app.demo().await.musterhausen.contract_id;
-        format!("/abrechnung/{}/vertrag/{contract}", current_month())
-    } else {
-        path.to_owned()
+    let demo = app.demo().await.musterhausen;
+    let environment = || async {
+        let (id,): (i64,) = sqlx::query_as(
+            "SELECT e.id FROM environments e JOIN applications a ON a.id = e.application_id \
+             WHERE a.customer_id = $1 ORDER BY e.id LIMIT 1",
+        )
+        .bind(demo.id)
+        .fetch_one(&app.db().pool)
+        .await
+        .expect("an environment of Musterhausen");
+        id
+    };
+    match path {
+        "{statement}" => format!(
+            "/abrechnung/{}/vertrag/{}",
+            current_month(),
+            demo.contract_id
+        ),
+        "{kontingent-request}" => format!("/vertraege/{}/kontingent-antrag", demo.contract_id),
+        "{environment}" => format!("/umgebungen/{}", environment().await),
+        "{dissolve}" => format!("/umgebungen/{}/aufloesen", environment().await),
+        other => other.to_owned(),
     }
 }
 
@@ -253,7 +286,10 @@ async fn without_a_preference_the_same_pages_are_german(app: TestApp) {
             let text = ui_text(&html, &data);
             let found = german.iter().filter(|g| contains_words(&text, g)).count();
             assert!(found >= 10, "{login} {path}: {found} German texts");
-            assert!(html.contains(">Übersicht</a>"), "{login} {path}: {html}");
+            assert!(
+                html.contains(">Zum Inhalt springen</a>"),
+                "{login} {path}: {html}"
+            );
             // The switch offers English, named in English.
             assert!(
                 html.contains("hreflang=\"en\"><span lang=\"en\">English</span></a>"),
