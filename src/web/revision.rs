@@ -13,7 +13,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, render, see_other,
+    Layout, Nav, PageError,
+    lang::{t, t_with},
+    render, see_other,
     session::PageUser,
     urls::{RevisionFilter, RevisionStart, Route, Url},
 };
@@ -216,7 +218,7 @@ fn start(p: &Params) -> Result<Start, PageError> {
         v.parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| PageError::BadForm("Diese Seite der Revision gibt es nicht.".into()))
+            .ok_or_else(|| PageError::BadForm(t("revision-no-such-page")))
     };
     match (p.vor.as_deref(), p.nach.as_deref()) {
         (Some(v), _) if !v.is_empty() => Ok(Start::Before(id(v)?)),
@@ -280,11 +282,11 @@ async fn show(
         .as_ref()
         .and(chain.as_ref())
         .map(|c| match c.latest.as_ref() {
-            Some(v) if v.intact == 1 => format!(
-                "Die Kette ist geprüft und unversehrt ({} Einträge).",
-                super::format::count(v.entries)
+            Some(v) if v.intact == 1 => t_with(
+                "revision-verified-intact",
+                &[("entries", super::format::count(v.entries).into())],
             ),
-            _ => "Die Kette ist geprüft; sie ist beschädigt (siehe unten).".into(),
+            _ => t("revision-verified-broken"),
         });
     let invalid = !errors.is_empty();
     let typed = p.typed();
@@ -293,7 +295,7 @@ async fn show(
         start,
     };
     let page_html = Page {
-        layout: page.layout("Revision", Nav::Revision),
+        layout: page.layout(t("nav-revision"), Nav::Revision),
         notice,
         betreiber,
         chain,
@@ -357,11 +359,8 @@ async fn export_csv(
     page: PageUser,
     Query(p): Query<Params>,
 ) -> Result<Response, PageError> {
-    let format = Format::parse(p.format.as_deref()).ok_or_else(|| {
-        PageError::BadForm(
-            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).".into(),
-        )
-    })?;
+    let format = Format::parse(p.format.as_deref())
+        .ok_or_else(|| PageError::BadForm(t("list-bad-format")))?;
     export(&state, &page, &p, ExportKind::Csv(format)).await
 }
 
