@@ -9,6 +9,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{field_errors, path_id, require_betreiber};
+use crate::web::lang::t;
 use crate::{
     app,
     app::{error::FieldErrors, export},
@@ -96,7 +97,7 @@ impl ContractForm {
         let customer_id = f.choice(
             "customer_id",
             &self.customer_id,
-            "Bitte einen Kunden wählen.",
+            &t("admin-choose-customer"),
         );
         let number = f.text("number", &self.number, MAX_NUMBER);
         if number
@@ -128,7 +129,7 @@ impl ContractForm {
         }
         let billing_model = self.billing_model.parse::<BillingModel>().ok();
         if billing_model.is_none() {
-            f.add("billing_model", "Bitte ein Abrechnungsmodell wählen.");
+            f.add("billing_model", t("admin-choose-billing-model"));
         }
         let base_fee = f.money("base_fee", &self.base_fee, true);
         if billing_model == Some(BillingModel::Nutzung) && base_fee.is_some_and(|c| c.0 > 0) {
@@ -239,7 +240,7 @@ async fn list(
     ];
     let invalid = !listing.errors.is_empty();
     let mut response = render(&ListPage {
-        layout: page.layout("Verträge", Nav::Contracts),
+        layout: page.layout(t("nav-contracts"), Nav::Contracts),
         lines,
         csv: Url::ContractsCsv(ListQuery {
             text: text.clone(),
