@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError,
     admin::{field_errors, path_id, require_betreiber},
-    lang::{Worded, t},
+    lang::{Worded, t, t_with},
     render, see_other,
     session::PageUser,
     urls::{Route, Url},
@@ -277,9 +277,9 @@ async fn delete_webhook(
 
 pub struct DeliveryView {
     pub id: i64,
-    pub channel: &'static str,
+    pub channel: String,
     pub address: String,
-    pub state: &'static str,
+    pub state: String,
     pub problem: bool,
     pub attempts: i64,
     pub when: String,
@@ -291,20 +291,36 @@ pub struct DeliveryView {
 impl DeliveryView {
     fn new(d: store::Listed) -> DeliveryView {
         let when = match d.delivered_at_ms {
-            Some(at) => format!("zugestellt {}", crate::web::format::date_time(at / 1000)),
-            None if d.state == crate::domain::notification::DeliveryState::Offen => {
-                format!(
-                    "nächster Versuch {}",
-                    crate::web::format::date_time(d.due_at_ms / 1000)
-                )
-            }
-            None => format!("entstanden {}", crate::web::format::date_time(d.created_at)),
+            Some(at) => t_with(
+                "delivery-delivered-at",
+                &[("at", crate::web::format::date_time(at / 1000).into())],
+            ),
+            None if d.state == crate::domain::notification::DeliveryState::Offen => t_with(
+                "delivery-next-at",
+                &[(
+                    "at",
+                    crate::web::format::date_time(d.due_at_ms / 1000).into(),
+                )],
+            ),
+            None => t_with(
+                "delivery-created-at",
+                &[("at", crate::web::format::date_time(d.created_at).into())],
+            ),
         };
         DeliveryView {
             id: d.id,
-            channel: d.channel.label(),
+            channel: match d.channel {
+                crate::domain::notification::Channel::Email => t("delivery-email"),
+                crate::domain::notification::Channel::Webhook => "Webhook".to_owned(),
+            },
             address: d.address,
-            state: d.state.label(),
+            state: t(match d.state {
+                crate::domain::notification::DeliveryState::Offen => "delivery-state-open",
+                crate::domain::notification::DeliveryState::Zugestellt => {
+                    "delivery-state-delivered"
+                }
+                crate::domain::notification::DeliveryState::Aufgegeben => "delivery-state-given-up",
+            }),
             problem: d.last_error.is_some()
                 && d.state != crate::domain::notification::DeliveryState::Zugestellt,
             attempts: d.attempts,
@@ -334,7 +350,7 @@ async fn deliveries(State(state): State<AppState>, page: PageUser) -> Result<Res
     policy::read_deliveries(&page.user).map_err(|_| PageError::Forbidden)?;
     let pool = &state.db.pool;
     render(&DeliveriesPage {
-        layout: page.layout("Zustellungen", Nav::Deliveries),
+        layout: page.layout(t("nav-deliveries"), Nav::Deliveries),
         email_enabled: state.settings.email_enabled(),
         counts: store::counts(pool).await?,
         problems: store::recent(pool, true, SHOWN)

@@ -1,6 +1,7 @@
 //! Bereitstellung (Betreiber): each provisioning target with the stages it
 //! serves and whether it answers, and the queue of work not done yet.
 
+use crate::web::lang::{Worded, t as t_lang};
 use askama::Template;
 use axum::{Router, extract::State, response::Response, routing::get};
 
@@ -58,11 +59,11 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
         .iter()
         .map(|t| {
             let status = known.iter().find(|k| k.name == t.name);
-            let stages: Vec<&str> = state
+            let stages: Vec<String> = state
                 .provisioner
                 .stages_of(&t.name)
                 .into_iter()
-                .map(Stage::label)
+                .map(|s: Stage| t_lang(&s.message_id()))
                 .collect();
             TargetRow {
                 name: t.name.clone(),
@@ -91,7 +92,7 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
         })
         .collect();
     render(&Page {
-        layout: page.layout("Bereitstellung", Nav::Provisioning),
+        layout: page.layout(t_lang("nav-provisioning"), Nav::Provisioning),
         targets,
         depth,
         queue,
