@@ -347,15 +347,25 @@ struct Hints {
 
 impl Hints {
     fn of(booked: Option<&Commitment>) -> Hints {
+        let lang = crate::web::lang::Lang::current();
         let with = |hint: &str, limit: Limit| match booked {
-            Some(b) => format!("{hint}; gebucht sind {}", limit.format(b.of(limit))),
-            None => hint.to_owned(),
+            Some(b) => lang.t_with(
+                "contract-hint-booked",
+                &[
+                    ("hint", lang.t(hint).into()),
+                    (
+                        "booked",
+                        crate::web::view::limit_value(lang, limit, b.of(limit)).into(),
+                    ),
+                ],
+            ),
+            None => lang.t(hint),
         };
         Hints {
-            vcpu: with("Ganze Zahl", Limit::Vcpu),
-            memory: with("Ganze Zahl", Limit::Memory),
-            storage: with("Ganze Zahl", Limit::Storage),
-            budget: with("z. B. 2500,00", Limit::MonthlyBudget),
+            vcpu: with("contract-hint-whole", Limit::Vcpu),
+            memory: with("contract-hint-whole", Limit::Memory),
+            storage: with("contract-hint-whole", Limit::Storage),
+            budget: with("contract-hint-money", Limit::MonthlyBudget),
         }
     }
 }
@@ -403,11 +413,11 @@ async fn form_page(
         StatusCode::OK
     };
     let id = contract.map(|k| k.id);
-    let title = if id.is_some() {
-        "Vertrag bearbeiten"
+    let title = t(if id.is_some() {
+        "contract-edit-title"
     } else {
-        "Neuer Vertrag"
-    };
+        "admin-contract-new"
+    });
     let mut response = render(&FormPage {
         layout: page.layout(title, Nav::Contracts),
         action: id.map_or(Url::Contracts, Url::ContractEdit),
