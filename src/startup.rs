@@ -273,10 +273,7 @@ pub fn router(state: AppState) -> Router {
             crate::web::csrf::protect,
         ))
         .layer(sessions)
-        .layer(no_store.clone())
-        // Outermost, so that the pages of the CSRF and session layers'
-        // errors speak the person's language as well.
-        .layer(middleware::from_fn(crate::web::lang::scope));
+        .layer(no_store.clone());
 
     let csp = HeaderValue::from_str(&content_security_policy(
         state.settings.oidc_issuer.as_deref(),
@@ -297,6 +294,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(crate::metrics::track))
         .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(|| async { crate::web::PageError::NotFound })
+        // Around everything, so that every page, also the errors of the CSRF
+        // and session layers and the fallback's 404, speaks the person's
+        // language.
+        .layer(middleware::from_fn(crate::web::lang::scope))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             csp,

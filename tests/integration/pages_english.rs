@@ -15,6 +15,7 @@ api_tests! {
     without_a_preference_the_same_pages_are_german,
     the_switchs_cookie_wins_over_accept_language,
     the_switch_sets_the_cookie_and_returns_only_to_a_page_of_the_portal,
+    the_glossary_and_the_error_pages_speak_english_too,
 }
 
 /// The pages converted to the catalogues, per demo role. In braces the
@@ -56,6 +57,14 @@ const PAGES: &[(&str, &[&str])] = &[
             "/freigaben",
             "/abrechnung",
             "/webhooks",
+            "/betrieb/kunden",
+            "{customer}",
+            "/betrieb/vertraege",
+            "/betrieb/vertraege/neu",
+            "{contract}",
+            "/betrieb/katalog",
+            "/betrieb/bereitstellung",
+            "/betrieb/benachrichtigungen",
         ],
     ),
 ];
@@ -208,6 +217,8 @@ async fn path_of(app: &TestApp, path: &str) -> String {
             demo.contract_id
         ),
         "{kontingent-request}" => format!("/vertraege/{}/kontingent-antrag", demo.contract_id),
+        "{customer}" => format!("/betrieb/kunden/{}", demo.id),
+        "{contract}" => format!("/betrieb/vertraege/{}", demo.contract_id),
         "{environment}" => format!("/umgebungen/{}", environment().await),
         "{dissolve}" => format!("/umgebungen/{}/aufloesen", environment().await),
         other => other.to_owned(),
@@ -393,4 +404,48 @@ async fn the_switch_sets_the_cookie_and_returns_only_to_a_page_of_the_portal(app
         html.contains("href=\"/sprache?zu=en&#38;zurueck=%2Fanmelden\""),
         "{html}"
     );
+}
+
+async fn the_glossary_and_the_error_pages_speak_english_too(app: TestApp) {
+    let english = |path: &str| {
+        stranger()
+            .get(format!("{}{path}", app.address))
+            .header(header::ACCEPT_LANGUAGE, "en-US")
+            .send()
+    };
+    // The German term once, beside the English one, where contracts and
+    // letters use it.
+    let html = english("/glossar")
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(html_lang(&html), "en");
+    assert!(html.contains(">Quota (Kontingent)</dt>"), "{html}");
+    assert!(html.contains(">Approval (Freigabe)</dt>"), "{html}");
+
+    let response = english("/gibt-es-nicht").await.expect("GET");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = response.text().await.expect("body");
+    assert_eq!(html_lang(&html), "en");
+    assert!(html.contains("<title>Not found – Kontor</title>"), "{html}");
+
+    // A refused form: its title says so first, in the page's language.
+    let browser = Browser::log_in(&app, "systempfleger").await;
+    let response = browser
+        .client
+        .post(format!("{}/katalog/pruefen", app.address))
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .form(&[("csrf", browser.csrf.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("body");
+    assert!(
+        html.contains("<title>Error: Catalogue – Kontor</title>"),
+        "{html}"
+    );
+    assert!(html.contains("Please choose an application."), "{html}");
 }
