@@ -187,6 +187,22 @@ mod tests {
     }
 
     #[test]
+    fn english_pages_write_days_with_the_month_name_and_group_with_commas() {
+        assert_eq!(date_in(Lang::En, day("2026-12-06")), "6 Dec 2026");
+        assert_eq!(date_in(Lang::De, day("2026-12-06")), "06.12.2026");
+        assert_eq!(count_in(Lang::En, 2_500_000_i64), "2,500,000");
+        assert_eq!(count_in(Lang::De, 2_500_000_i64), "2.500.000");
+        assert_eq!(number_in(Lang::En, "2.500,00 €"), "2,500.00 €");
+        assert_eq!(
+            month_in(
+                Lang::En,
+                crate::domain::billing::Month::parse("2026-03").unwrap()
+            ),
+            "March 2026"
+        );
+    }
+
+    #[test]
     fn a_day_is_written_day_month_year_with_dots() {
         assert_eq!(date(day("2026-12-06")), "06.12.2026");
         assert_eq!(date(day("2028-01-31")), "31.01.2028");
