@@ -58,3 +58,6 @@ error-too-many = Zu viele Anfragen
 error-too-many-text = Von Ihrer Adresse kamen in kurzer Zeit sehr viele Anmeldeversuche. Bitte versuchen Sie es in { $seconds } Sekunden noch einmal.
 error-internal = Technischer Fehler
 error-internal-text = Es ist ein technischer Fehler aufgetreten. Es wurde nichts geändert. Bitte nennen Sie dem Betrieb die Fehlerkennung.
+login-provider-unreachable = Der Anmeldedienst ist nicht erreichbar.
+login-provider-refused = Der Anmeldedienst hat die Anmeldung abgelehnt.
+login-provider-invalid = Die Anmeldung ist abgelaufen oder ungültig.

@@ -58,3 +58,6 @@ error-too-many = Too many requests
 error-too-many-text = Very many login attempts came from your address in a short time. Please try again in { $seconds } seconds.
 error-internal = Technical error
 error-internal-text = A technical error occurred. Nothing was changed. Please give the operations team the error reference.
+login-provider-unreachable = The login service cannot be reached.
+login-provider-refused = The login service refused the login.
+login-provider-invalid = The login has expired or is invalid.
