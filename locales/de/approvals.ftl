@@ -123,3 +123,4 @@ kontingent-asked-vcpu = vCPU { $before } → { $after }
 kontingent-asked-memory = Arbeitsspeicher { $before } → { $after } GiB
 kontingent-asked-storage = Speicher { $before } → { $after } GiB
 kontingent-asked-budget = Monatsbudget { $before } → { $after }
+kontingent-refused = Das Kontingent reicht nicht: { $limit } – benötigt { $requested }, verfügbar { $remaining } von { $ceiling }.

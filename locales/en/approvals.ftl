@@ -123,3 +123,4 @@ kontingent-asked-vcpu = vCPU { $before } → { $after }
 kontingent-asked-memory = Memory { $before } → { $after } GiB
 kontingent-asked-storage = Storage { $before } → { $after } GiB
 kontingent-asked-budget = Monthly budget { $before } → { $after }
+kontingent-refused = The quota is not enough: { $limit } – needed { $requested }, available { $remaining } of { $ceiling }.

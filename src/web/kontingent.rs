@@ -67,8 +67,19 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn of(refusal: &KontingentRefusal) -> Refusal {
+        let lang = Lang::current();
+        let e = &refusal.exceeded;
+        let value = |v: i64| limit_value(lang, e.limit, v).into();
         Refusal {
-            message: refusal.to_string(),
+            message: lang.t_with(
+                "kontingent-refused",
+                &[
+                    ("limit", limit_label(lang, e.limit).into()),
+                    ("requested", value(e.requested)),
+                    ("remaining", value(e.remaining.max(0))),
+                    ("ceiling", value(e.ceiling)),
+                ],
+            ),
             request: Some(request_link(refusal)),
             fitting: Some(refusal.fitting.clone()),
         }

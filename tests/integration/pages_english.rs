@@ -448,4 +448,31 @@ async fn the_glossary_and_the_error_pages_speak_english_too(app: TestApp) {
         "{html}"
     );
     assert!(html.contains("Please choose an application."), "{html}");
+
+    // A booking the quota refuses: the reason in English, as the page.
+    // The demo contract has 32 vCPU with 20 booked: XL (16) does not fit.
+    let application = app.demo().await.musterhausen.application_ids[1].to_string();
+    let response = browser
+        .client
+        .post(format!("{}/katalog/pruefen", app.address))
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("application_id", application.as_str()),
+            ("stage", "abnahme"),
+            ("product", "container-namespace"),
+            ("size", "XL"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("body");
+    assert!(
+        html.contains(
+            "The quota is not enough: vCPU – needed 16 vCPU, available 12 vCPU of 32 vCPU."
+        ),
+        "{html}"
+    );
+    assert!(html.contains(">Booking not possible</span>"), "{html}");
 }
