@@ -105,7 +105,11 @@ pub fn daily(days: &[DayCost]) -> Chart {
                 class: format!("kontor-chart__stage-{}", s + 1),
                 title: format!(
                     "{}: {} {}",
-                    super::format::date(day.date),
+                    // The month is the page's: the day alone, `01.12.` / `1 Dec`.
+                    match Lang::current() {
+                        Lang::De => day.date.strftime("%d.%m.").to_string(),
+                        Lang::En => day.date.strftime("%-d %b").to_string(),
+                    },
                     t(&stage.message_id()),
                     super::format::number_in(Lang::current(), Cents(c).to_string())
                 ),
