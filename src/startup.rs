@@ -294,6 +294,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(crate::metrics::track))
         .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(|| async { crate::web::PageError::NotFound })
+        // Around everything, so that every page, also the errors of the CSRF
+        // and session layers and the fallback's 404, speaks the person's
+        // language.
+        .layer(middleware::from_fn(crate::web::lang::scope))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             csp,

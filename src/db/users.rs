@@ -147,7 +147,7 @@ pub struct DemoUser {
     pub login: String,
     pub display_name: String,
     pub customer_name: Option<String>,
-    pub roles: String,
+    pub roles: Vec<Role>,
 }
 
 /// A demo user with one of its roles per row.
@@ -178,18 +178,14 @@ pub async fn demo_users(pool: &AnyPool) -> sqlx::Result<Vec<DemoUser>> {
         role,
     } in rows
     {
-        let label = role.map(Role::label).unwrap_or_default();
         match users.last_mut() {
-            Some(last) if last.id == id => {
-                last.roles.push_str(", ");
-                last.roles.push_str(label);
-            }
+            Some(last) if last.id == id => last.roles.extend(role),
             _ => users.push(DemoUser {
                 id,
                 login,
                 display_name,
                 customer_name,
-                roles: label.to_owned(),
+                roles: role.into_iter().collect(),
             }),
         }
     }

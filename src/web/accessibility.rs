@@ -38,7 +38,8 @@ async fn show(State(state): State<AppState>) -> Result<Response, PageError> {
     };
     render(&AccessibilityPage {
         layout: Layout {
-            title: "Erklärung zur Barrierefreiheit".into(),
+            title: super::lang::Lang::current().t("a11y-title"),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf: String::new(),

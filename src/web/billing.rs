@@ -13,7 +13,9 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError, Route,
     chart::{self, Chart},
-    format, render,
+    format,
+    lang::{Lang, Worded, t, t_with},
+    render,
     session::PageUser,
     view::BudgetBar,
 };
@@ -25,7 +27,6 @@ use crate::{
         Cents, Resources, Stage,
         actor::Scope,
         billing::{LineItem, Month},
-        calendar::format_berlin,
         policy,
     },
     state::AppState,
@@ -88,7 +89,7 @@ async fn month_options(
         .into_iter()
         .map(|m| MonthOption {
             value: m.to_string(),
-            label: m.label(),
+            label: format::month_in(Lang::current(), m),
             selected: m == selected,
         })
         .collect())
@@ -126,7 +127,7 @@ async fn list(
         })
         .collect();
     render(&ListPage {
-        layout: page.layout("Abrechnung", Nav::Billing),
+        layout: page.layout(t("nav-billing"), Nav::Billing),
         months: month_options(&state, user.scope(), month, now).await?,
         month,
         month_error,
@@ -154,7 +155,7 @@ pub struct DayRow {
 /// Booked against measured for one environment, formatted.
 pub struct UsageRow {
     pub application: String,
-    pub stage: &'static str,
+    pub stage: String,
     pub samples: String,
     pub vcpu: [String; 3],
     pub memory: [String; 3],
@@ -168,7 +169,7 @@ fn usage_row(u: &EnvironmentUsage) -> UsageRow {
     let disk = |r: &Resources| format::count(r.storage_gib);
     UsageRow {
         application: u.application_name.clone(),
-        stage: u.stage.label(),
+        stage: t(&u.stage.message_id()),
         samples: format::count(u.samples),
         vcpu: [cpu(&u.booked), cpu(&u.peak), cpu(&u.mean)],
         memory: [mem(&u.booked), mem(&u.peak), mem(&u.mean)],
@@ -177,9 +178,14 @@ fn usage_row(u: &EnvironmentUsage) -> UsageRow {
             .hints
             .iter()
             .map(|h| {
-                format!(
-                    "{} {} (Buchung {}): Größe {} hätte für die gemessene Spitze genügt.",
-                    h.product_name, h.from, h.booking_id, h.to
+                t_with(
+                    "statement-smaller-hint",
+                    &[
+                        ("product", h.product_name.clone().into()),
+                        ("from", h.from.as_str().into()),
+                        ("booking", h.booking_id.to_string().into()),
+                        ("to", h.to.as_str().into()),
+                    ],
                 )
             })
             .collect(),
@@ -191,7 +197,7 @@ fn usage_row(u: &EnvironmentUsage) -> UsageRow {
 struct StatementPage {
     layout: Layout,
     statement: Statement,
-    billing_model: &'static str,
+    billing_model: String,
     budget: BudgetBar,
     lines: Vec<LineRow>,
     chart: Chart,
@@ -232,10 +238,13 @@ async fn show(
         .enumerate()
         .map(|(i, l)| LineRow {
             no: i + 1,
-            from: format_berlin(l.from),
-            to: format_berlin(l.to),
+            from: crate::web::format::date_time(l.from),
+            to: crate::web::format::date_time(l.to),
             hours: format::hours(hours_e4(l.seconds)),
-            rate: l.rate.map(|r| r.to_string()).unwrap_or_default(),
+            rate: l
+                .rate
+                .map(|r| format::number_in(Lang::current(), r.to_string()))
+                .unwrap_or_default(),
             line: l.clone(),
         })
         .collect();
@@ -250,10 +259,16 @@ async fn show(
         .collect();
     render(&StatementPage {
         layout: page.layout(
-            format!("Abrechnung {} – {}", month.label(), k.number),
+            t_with(
+                "statement-title",
+                &[
+                    ("month", format::month_in(Lang::current(), month).into()),
+                    ("number", k.number.clone().into()),
+                ],
+            ),
             Nav::Billing,
         ),
-        billing_model: k.billing_model_label(),
+        billing_model: t(&k.billing_model.message_id()),
         budget: BudgetBar::new(
             &statement.budget,
             !statement.is_final() && month == Month::containing(now),
@@ -262,7 +277,7 @@ async fn show(
         days,
         lines,
         stages: Stage::ALL,
-        stand: format_berlin(now),
+        stand: crate::web::format::date_time(now),
         can_export: policy::allows(policy::export_billing(&page.user)),
         usage,
         statement,

@@ -15,6 +15,7 @@ use super::{
     Layout, Nav, PageError, Route, Url,
     bookings::booking_id,
     kontingent::Refusal,
+    lang::t,
     render, see_other,
     session::PageUser,
     shop::describe,
@@ -69,7 +70,7 @@ async fn resize_form(
     let id = booking_id(&id)?;
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, db::now()).await?;
     render(&ResizePage {
-        layout: page.layout("Größe ändern", Nav::Bookings),
+        layout: page.layout(t("booking-resize"), Nav::Bookings),
         chosen: choice.groesse.unwrap_or_default(),
         sizes: Size::ALL,
         error: None,
@@ -90,7 +91,7 @@ impl SizeForm {
     fn parse(&self) -> Result<Size, Error> {
         self.size
             .parse()
-            .map_err(|_| Error::validation("size", "Bitte eine neue Größe wählen."))
+            .map_err(|_| Error::validation("size", t("resize-choose-size")))
     }
 }
 
@@ -136,7 +137,7 @@ async fn resize_refused(
         None => (String::new(), Vec::new()),
     };
     let mut response = render(&ResizePage {
-        layout: page.layout("Größe ändern", Nav::Bookings),
+        layout: page.layout(t("booking-resize"), Nav::Bookings),
         sizes: Size::ALL,
         chosen,
         error: field,
@@ -177,7 +178,7 @@ async fn resize_confirm(
         &(plan.committed - plan.old + plan.new),
     );
     render(&ResizeConfirmPage {
-        layout: page.layout("Größenänderung bestätigen", Nav::Bookings),
+        layout: page.layout(t("resize-confirm-title"), Nav::Bookings),
         new_size: size,
         old_resources: describe(&plan.old.resources),
         new_resources: describe(&plan.new.resources),
@@ -221,7 +222,7 @@ const DATA_LOSS: &str = "daten_loeschen";
 
 fn cancel_page(page: &PageUser, b: Booking, errors: FieldErrors) -> CancelPage {
     CancelPage {
-        layout: page.layout("Buchung kündigen", Nav::Bookings),
+        layout: page.layout(t("cancel-title"), Nav::Bookings),
         stage: b.stage,
         holds_data: b.resources().holds_data(),
         errors,
@@ -259,10 +260,7 @@ async fn cancel(
     let now = db::now();
     let b = crate::app::bookings::changeable(&state.db, &page.user, id, now).await?;
     if b.resources().holds_data() && form.daten_loeschen != "ja" {
-        let errors = FieldErrors::single(
-            DATA_LOSS,
-            "Bitte bestätigen, dass die Daten dieses Speichers gelöscht werden.",
-        );
+        let errors = FieldErrors::single(DATA_LOSS, t("cancel-confirm-data-loss"));
         let mut response = render(&cancel_page(&page, b, errors))?;
         *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(response);

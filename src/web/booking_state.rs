@@ -33,6 +33,8 @@ pub struct StateParams {
 #[derive(Template)]
 #[template(path = "_booking_state.html")]
 struct StateFragment {
+    /// Only for its words: the fragment has no frame.
+    layout: super::Layout,
     view: BookingStateView,
     r: Row,
 }
@@ -47,7 +49,11 @@ pub async fn fragment(
 ) -> Result<Response, PageError> {
     let id = booking_id(&id)?;
     let view = BookingStateView::parse(q.ansicht.as_deref())
-        .ok_or_else(|| PageError::BadForm("Diese Ansicht gibt es nicht.".into()))?;
+        .ok_or_else(|| PageError::BadForm(page.t("state-no-such-view")))?;
     let b = crate::app::bookings::get(&state.db, &page.user, id, db::now()).await?;
-    render(&StateFragment { view, r: row(&b) })
+    render(&StateFragment {
+        layout: page.layout(String::new(), super::Nav::None),
+        view,
+        r: row(&b),
+    })
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{
     Layout, Nav, PageError, Route, Url,
+    lang::t,
     listing::{self, Column, Listing},
     render,
     session::PageUser,
@@ -27,7 +28,7 @@ use crate::{
         bookings::{Booking, Filter, Period},
     },
     domain::actor::Scope,
-    domain::{BookingState, Cents, Size, Stage, calendar::format_berlin, environment::SyncState},
+    domain::{BookingState, Cents, Size, Stage, environment::SyncState},
     state::AppState,
 };
 
@@ -108,7 +109,7 @@ pub struct Row {
     pub id: i64,
     pub customer: String,
     pub application: String,
-    pub stage: &'static str,
+    pub stage: Stage,
     pub product: String,
     pub size: Size,
     pub state: BookingState,
@@ -130,12 +131,12 @@ pub(super) fn row(b: &Booking) -> Row {
         id: b.id,
         customer: b.customer_name.clone(),
         application: b.application_name.clone(),
-        stage: b.stage.label(),
+        stage: b.stage,
         product: b.product_name.clone(),
         size: b.size,
         state: b.state,
         sync: b.sync(),
-        since: format_berlin(b.created_at),
+        since: super::format::date_time(b.created_at),
         per_month: b.rate().monthly(),
     }
 }
@@ -224,24 +225,29 @@ async fn list(
         page: 1,
     };
     let show_customer = scope == Scope::All;
-    let mut columns = vec![Column::new("Nr.", "id", listing.sort, sorted)];
+    let mut columns = vec![Column::new("col-number", "id", listing.sort, sorted)];
     if show_customer {
-        columns.push(Column::new("Kunde", "customer", listing.sort, sorted));
+        columns.push(Column::new(
+            "col-customer",
+            "customer",
+            listing.sort,
+            sorted,
+        ));
     }
     columns.extend([
-        Column::new("Verfahren", "application", listing.sort, sorted),
-        Column::new("Stufe", "stage", listing.sort, sorted),
-        Column::new("Produkt", "product", listing.sort, sorted),
-        Column::new("Größe", "size", listing.sort, sorted),
-        Column::new("Status", "state", listing.sort, sorted),
-        Column::new("Gebucht am", "created_at", listing.sort, sorted),
-        Column::new("je Monat", "price", listing.sort, sorted).numeric(),
+        Column::new("col-application", "application", listing.sort, sorted),
+        Column::new("col-stage", "stage", listing.sort, sorted),
+        Column::new("col-product", "product", listing.sort, sorted),
+        Column::new("col-size", "size", listing.sort, sorted),
+        Column::new("col-state", "state", listing.sort, sorted),
+        Column::new("col-booked-on", "created_at", listing.sort, sorted),
+        Column::new("col-per-month", "price", listing.sort, sorted).numeric(),
     ]);
     let invalid = !listing.errors.is_empty();
     let rows: Vec<Row> = result.items.iter().map(row).collect();
     let refresh = rows.iter().any(Row::pending).then(|| page_url(current));
     let mut response = render(&ListPage {
-        layout: page.layout("Buchungen", Nav::Bookings),
+        layout: page.layout(page.t("nav-bookings"), Nav::Bookings),
         rows,
         refresh,
         total: result.total,
@@ -318,11 +324,11 @@ fn period_row(p: &Period) -> PeriodRow {
             storage_gib: p.storage_gib,
             pods: p.pods,
         }),
-        from: format_berlin(p.starts_at),
+        from: crate::web::format::date_time(p.starts_at),
         until: p
             .ends_at
-            .map(format_berlin)
-            .unwrap_or_else(|| "laufend".into()),
+            .map(crate::web::format::date_time)
+            .unwrap_or_else(|| t("booking-running")),
     }
 }
 
@@ -347,7 +353,7 @@ struct DetailPage {
     cancelled: Option<String>,
     periods: Vec<PeriodRow>,
     audit: Vec<AuditView>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     can_change: bool,
 }
 
@@ -374,27 +380,30 @@ async fn detail(
     let periods = db::bookings::periods(pool, id).await?;
     let audit = crate::app::revision::of_object(&state.db, &page.user, "booking", id).await?;
     let notice = if n.gebucht.is_some() {
-        Some("Die Buchung ist angenommen.")
+        Some(t("booking-notice-booked"))
     } else if n.geaendert.is_some() {
-        Some("Die Größe wurde geändert.")
+        Some(t("booking-notice-resized"))
     } else if n.gekuendigt.is_some() {
-        Some("Die Buchung ist gekündigt.")
+        Some(t("booking-notice-cancelled"))
     } else {
         None
     };
     render(&DetailPage {
-        layout: page.layout(format!("Buchung {id}"), Nav::Bookings),
+        layout: page.layout(
+            page.t1("booking-title", "id", id.to_string()),
+            Nav::Bookings,
+        ),
         stage: b.stage,
         state: b.state,
         namespace: b.namespace(),
         resources: describe(&b.resources()),
-        created: format_berlin(b.created_at),
-        cancelled: b.cancelled_at.map(format_berlin),
+        created: crate::web::format::date_time(b.created_at),
+        cancelled: b.cancelled_at.map(crate::web::format::date_time),
         periods: periods.iter().map(period_row).collect(),
         audit: audit
             .into_iter()
             .map(|(row, entry)| AuditView {
-                at: format_berlin(row.at),
+                at: crate::web::format::date_time(row.at),
                 actor: row.actor,
                 entry,
             })

@@ -7,6 +7,7 @@
 //! chart is decoration over the data table printed beside it; all it needs
 //! is rectangles, a scale and a legend.
 
+use super::lang::{Lang, Worded, t};
 use crate::{
     billing::DayCost,
     domain::{Cents, Stage},
@@ -49,7 +50,7 @@ pub struct Chart {
     pub segments: Vec<Segment>,
     pub ticks: Vec<Tick>,
     pub days: Vec<DayLabel>,
-    pub legend: Vec<(String, &'static str)>,
+    pub legend: Vec<(String, String)>,
     pub empty: bool,
 }
 
@@ -71,7 +72,7 @@ fn euro_short(cents: i64) -> String {
     if cents % 100 == 0 {
         format!("{} €", super::format::count(cents / 100))
     } else {
-        Cents(cents).to_string()
+        super::format::number_in(Lang::current(), Cents(cents).to_string())
     }
 }
 
@@ -104,9 +105,13 @@ pub fn daily(days: &[DayCost]) -> Chart {
                 class: format!("kontor-chart__stage-{}", s + 1),
                 title: format!(
                     "{}: {} {}",
-                    day.date.strftime("%d.%m."),
-                    stage.label(),
-                    Cents(c)
+                    // The month is the page's: the day alone, `01.12.` / `1 Dec`.
+                    match Lang::current() {
+                        Lang::De => day.date.strftime("%d.%m.").to_string(),
+                        Lang::En => day.date.strftime("%-d %b").to_string(),
+                    },
+                    t(&stage.message_id()),
+                    super::format::number_in(Lang::current(), Cents(c).to_string())
                 ),
             });
             base += c;
@@ -142,7 +147,12 @@ pub fn daily(days: &[DayCost]) -> Chart {
         legend: Stage::ALL
             .iter()
             .enumerate()
-            .map(|(s, st)| (format!("kontor-chart__stage-{}", s + 1), st.label()))
+            .map(|(s, st)| {
+                (
+                    format!("kontor-chart__stage-{}", s + 1),
+                    t(&st.message_id()),
+                )
+            })
             .collect(),
     }
 }

@@ -13,14 +13,18 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Url, admin::path_id, releases::PromotionRow, render, session::PageUser,
+    Layout, Nav, PageError, Url,
+    admin::path_id,
+    lang::{Worded, t, t_with},
+    releases::PromotionRow,
+    render,
+    session::PageUser,
 };
 use crate::{
     app::promotions,
     db::{self, deployments::Deployment, promotions::Promotion, releases::Release},
     domain::{
         actor::CurrentUser,
-        calendar::format_berlin,
         release::{Checkup, DeploymentState},
     },
     state::AppState,
@@ -62,21 +66,19 @@ fn digest_of(pinned_image: &str) -> (String, String) {
 
 /// A deployment's state and since when, in words: "läuft seit …".
 fn deployment_words(d: &Deployment) -> String {
-    let finished = d.finished_at.map(format_berlin).unwrap_or_default();
-    match d.state {
-        DeploymentState::Erfolgreich if d.in_place() => format!("läuft seit {finished}"),
-        DeploymentState::Erfolgreich => format!("lief seit {finished}, nicht mehr in Betrieb"),
-        DeploymentState::Laeuft => {
-            format!("wird seit {} bereitgestellt", format_berlin(d.started_at))
-        }
-        DeploymentState::Fehlgeschlagen => {
-            format!("Bereitstellung am {finished} fehlgeschlagen")
-        }
-        DeploymentState::Abgeloest => format!(
-            "Bereitstellung vom {} abgelöst",
-            format_berlin(d.started_at)
-        ),
-    }
+    let finished = d
+        .finished_at
+        .map(crate::web::format::date_time)
+        .unwrap_or_default();
+    let started = crate::web::format::date_time(d.started_at);
+    let (id, at) = match d.state {
+        DeploymentState::Erfolgreich if d.in_place() => ("deployment-runs-since", finished),
+        DeploymentState::Erfolgreich => ("deployment-ran-since", finished),
+        DeploymentState::Laeuft => ("deployment-deploying-since", started),
+        DeploymentState::Fehlgeschlagen => ("deployment-failed-at", finished),
+        DeploymentState::Abgeloest => ("deployment-superseded", started),
+    };
+    t_with(id, &[("at", at.into())])
 }
 
 /// The details of `p` from its release and its application's deployments
@@ -91,12 +93,25 @@ fn approval_details(
         .iter()
         .find(|d| d.stage == p.to_stage)
         .filter(|d| d.in_place())
-        .map(|d| format!("Lieferung {}, {}", d.version, deployment_words(d)));
+        .map(|d| {
+            t_with(
+                "approval-delivery",
+                &[
+                    ("version", d.version.clone().into()),
+                    ("state", deployment_words(d).into()),
+                ],
+            )
+        });
     let before = deployments
         .iter()
         .find(|d| d.stage == p.from_stage && d.release_id == p.release_id)
         .map_or_else(
-            || format!("nicht in {} bereitgestellt", p.from_stage.label()),
+            || {
+                t_with(
+                    "approval-not-deployed-in",
+                    &[("stage", t(&p.from_stage.message_id()).into())],
+                )
+            },
             deployment_words,
         );
     ApprovalDetails {
@@ -158,14 +173,10 @@ pub(super) async fn approve_confirm(
     let user = &page.user;
     let p = crate::app::promotions::get(&state.db, user, path_id(&id)?).await?;
     if !p.is_open() {
-        return Err(PageError::Conflict(
-            "Über diesen Antrag ist bereits entschieden.".into(),
-        ));
+        return Err(PageError::Conflict(t("approval-already-decided")));
     }
     if p.requested_by == user.id {
-        return Err(PageError::ForbiddenBecause(
-            "Über einen eigenen Antrag entscheidet eine andere Person (Vier-Augen-Prinzip).".into(),
-        ));
+        return Err(PageError::ForbiddenBecause(t("approval-four-eyes")));
     }
     if !promotions::decidable_by(&p, user) {
         return Err(PageError::Forbidden);
@@ -179,7 +190,7 @@ pub(super) async fn approve_confirm(
     with_details(&state, user, &mut rows).await?;
     let [r] = rows;
     render(&ApproveConfirmPage {
-        layout: page.layout("Freigabe bestätigen", Nav::Approvals),
+        layout: page.layout(t("approval-confirm-title"), Nav::Approvals),
         origin: if origin.zurueck == "stufen" {
             "stufen".into()
         } else {

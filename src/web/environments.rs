@@ -12,8 +12,13 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+    Layout, Nav, PageError, Route, Url,
+    admin::path_id,
+    lang::{t, t_with},
+    render, see_other,
+    session::PageUser,
 };
+use crate::domain::environment::SyncState;
 use crate::{
     db::{self, environments::Environment},
     domain::{Lifecycle, environment::EnvironmentSpec},
@@ -39,17 +44,17 @@ pub struct EnvironmentView {
     pub target: String,
     /// Whether that is a cluster rather than the manifest directory.
     pub in_cluster: bool,
-    pub lifecycle: &'static str,
+    pub lifecycle: String,
     pub status: String,
     pub badge: &'static str,
 }
 
-fn lifecycle_label(l: Lifecycle) -> &'static str {
-    match l {
-        Lifecycle::Leer => "nicht eingerichtet",
-        Lifecycle::Aktiv => "eingerichtet",
-        Lifecycle::Aufgeloest => "aufgelöst",
-    }
+fn lifecycle_label(l: Lifecycle) -> String {
+    t(match l {
+        Lifecycle::Leer => "environment-empty",
+        Lifecycle::Aktiv => "environment-active",
+        Lifecycle::Aufgeloest => "environment-dissolved",
+    })
 }
 
 fn view(state: &AppState, e: Environment) -> EnvironmentView {
@@ -59,7 +64,13 @@ fn view(state: &AppState, e: Environment) -> EnvironmentView {
         target: state.provisioner.target_for(e.stage).name.clone(),
         in_cluster: state.provisioner.target_for(e.stage).is_cluster(),
         lifecycle: lifecycle_label(e.lifecycle),
-        status: sync.label(),
+        status: match &sync {
+            SyncState::Bereit => t("sync-ready"),
+            SyncState::Laeuft => t("sync-running"),
+            SyncState::Fehler { message } => {
+                t_with("sync-error", &[("message", message.clone().into())])
+            }
+        },
         badge: sync.badge(),
         e,
     }
@@ -76,7 +87,7 @@ struct ListPage {
 async fn list(State(state): State<AppState>, page: PageUser) -> Result<Response, PageError> {
     let envs = db::environments::list(&state.db.pool, page.user.scope(), None).await?;
     render(&ListPage {
-        layout: page.layout("Umgebungen", Nav::Environments),
+        layout: page.layout(t("nav-environments"), Nav::Environments),
         show_customer: page.user.customer_id.is_none(),
         rows: envs.into_iter().map(|e| view(&state, e)).collect(),
     })
@@ -90,7 +101,7 @@ struct DetailPage {
     can_dissolve: bool,
     failed_attempts: i64,
     last_attempt: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -108,15 +119,16 @@ async fn detail(
     let can_dissolve = e.dissolvable() && page.user.can_book_for(e.customer_id);
     let last_attempt = e
         .last_attempt_ms
-        .map(|ms| crate::domain::calendar::format_berlin(ms / 1000));
+        .map(|ms| crate::web::format::date_time(ms / 1000));
     render(&DetailPage {
-        layout: page.layout(format!("Umgebung {}", e.namespace()), Nav::Environments),
+        layout: page.layout(
+            t_with("environment-title", &[("name", e.namespace().into())]),
+            Nav::Environments,
+        ),
         can_dissolve,
         failed_attempts: e.attempts.unwrap_or(0),
         last_attempt,
-        notice: n
-            .aufgeloest
-            .map(|_| "Die Umgebung wird aufgelöst; der Namespace wird gelöscht."),
+        notice: n.aufgeloest.map(|_| t("environment-notice-dissolved")),
         v: view(&state, e),
     })
 }
@@ -149,10 +161,9 @@ async fn dissolvable(
     if !e.dissolvable() {
         return Err(
             crate::app::error::Error::Conflict(if e.lifecycle == Lifecycle::Aktiv {
-                "In dieser Umgebung ist noch etwas gebucht; bitte erst alle Buchungen kündigen."
-                    .into()
+                t("environment-still-booked")
             } else {
-                "Diese Umgebung ist nicht eingerichtet; es gibt nichts aufzulösen.".into()
+                t("environment-nothing-to-dissolve")
             })
             .into(),
         );
@@ -186,7 +197,7 @@ async fn dissolve_confirm(
         })
         .collect();
     render(&ConfirmPage {
-        layout: page.layout("Umgebung auflösen", Nav::Environments),
+        layout: page.layout(t("environment-dissolve"), Nav::Environments),
         v: view(&state, e),
         objects,
     })

@@ -77,7 +77,7 @@ impl From<sqlx::Error> for PageError {
 #[template(path = "error.html")]
 struct ErrorPage {
     layout: Layout,
-    heading: &'static str,
+    heading: String,
     message: String,
     error_id: Option<String>,
 }
@@ -85,52 +85,51 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let mut retry_after = None;
+        let lang = super::lang::Lang::current();
         let (status, heading, message, error_id) = match self {
             PageError::LoginRequired => return see_other(Url::Login),
             PageError::NotFound => (
                 StatusCode::NOT_FOUND,
-                "Nicht gefunden",
-                "Diese Seite oder dieses Objekt gibt es nicht, oder es gehört nicht zu Ihrem Bereich.".to_owned(),
+                "error-not-found",
+                lang.t("error-not-found-text"),
                 None,
             ),
             PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
-                "Keine Berechtigung",
-                "Ihre Rolle erlaubt diese Aktion nicht. Wenden Sie sich an die Systempflege Ihrer Behörde.".to_owned(),
+                "error-forbidden",
+                lang.t("error-forbidden-text"),
                 None,
             ),
-            PageError::ForbiddenBecause(m) => {
-                (StatusCode::FORBIDDEN, "Nicht erlaubt", m, None)
-            }
+            PageError::ForbiddenBecause(m) => (StatusCode::FORBIDDEN, "error-not-allowed", m, None),
             PageError::CsrfRejected => (
                 StatusCode::FORBIDDEN,
-                "Formular abgelaufen",
-                "Das Formular war nicht mehr gültig (z. B. nach einer Abmeldung). Es wurde nichts geändert. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.".to_owned(),
+                "error-csrf",
+                lang.t("error-csrf-text"),
                 None,
             ),
-            PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "Ungültige Eingabe", m, None),
+            PageError::BadForm(m) => (StatusCode::BAD_REQUEST, "error-bad-input", m, None),
             PageError::Unavailable => {
                 retry_after = Some(5);
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Vorübergehend nicht verfügbar",
-                    "Die Datenbank ist gerade nicht erreichbar; es wurde nichts geändert. Bitte versuchen Sie es in einigen Sekunden noch einmal.".to_owned(),
+                    "error-unavailable",
+                    lang.t("error-unavailable-text"),
                     None,
                 )
             }
             PageError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "Formular zu groß",
-                "Das Formular ist zu groß; es wurde nichts geändert. Formulare von Kontor sind höchstens einige Kilobyte groß.".to_owned(),
+                "error-too-large",
+                lang.t("error-too-large-text"),
                 None,
             ),
-            PageError::Conflict(m) => (StatusCode::CONFLICT, "Nicht möglich", m, None),
+            PageError::Conflict(m) => (StatusCode::CONFLICT, "error-conflict", m, None),
             PageError::TooManyRequests(secs) => {
                 retry_after = Some(secs);
                 (
                     StatusCode::TOO_MANY_REQUESTS,
-                    "Zu viele Anfragen",
-                    format!("Von Ihrer Adresse kamen in kurzer Zeit sehr viele Anmeldeversuche. Bitte versuchen Sie es in {secs} Sekunden noch einmal."),
+                    "error-too-many",
+                    lang.t_with("error-too-many-text", &[("seconds", secs.into())]),
                     None,
                 )
             }
@@ -139,15 +138,17 @@ impl IntoResponse for PageError {
                 tracing::error!(error_id = %id, error = ?e, "internal error on a page");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Technischer Fehler",
-                    "Es ist ein technischer Fehler aufgetreten. Es wurde nichts geändert. Bitte nennen Sie dem Betrieb die Fehlerkennung.".to_owned(),
+                    "error-internal",
+                    lang.t("error-internal-text"),
                     Some(id),
                 )
             }
         };
+        let heading = lang.t(heading);
         let page = ErrorPage {
             layout: Layout {
-                title: heading.into(),
+                title: heading.clone(),
+                lang: super::lang::Lang::current(),
                 nav: Nav::None,
                 user: None,
                 csrf: String::new(),
@@ -163,7 +164,7 @@ impl IntoResponse for PageError {
         };
         let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, heading).into_response(),
+            Err(_) => (status, page.heading).into_response(),
         };
         if let Some(secs) = retry_after {
             response

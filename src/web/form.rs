@@ -4,6 +4,7 @@
 
 use jiff::civil::Date;
 
+use super::lang::{t, t_with};
 use crate::{
     app::FieldErrors,
     domain::{Cents, calendar::parse_date, text::Text},
@@ -37,12 +38,12 @@ impl Fields {
             Ok(_) => {
                 self.errors.add(
                     field,
-                    format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
+                    t_with("form-whole-number-range", &[("max", max.into())]),
                 );
                 None
             }
             Err(_) => {
-                self.errors.add(field, "Bitte eine ganze Zahl angeben.");
+                self.errors.add(field, t("form-whole-number"));
                 None
             }
         }
@@ -61,8 +62,7 @@ impl Fields {
     pub fn date(&mut self, field: &str, value: &str) -> Option<Date> {
         let date = parse_date(value);
         if date.is_none() {
-            self.errors
-                .add(field, "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+            self.errors.add(field, t("form-date"));
         }
         date
     }

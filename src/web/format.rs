@@ -4,6 +4,10 @@
 //! the REST API, the CSV exports and the CLI keep ISO 8601 dates and plain
 //! numbers, which is their public contract (DESIGN.md).
 //!
+//! The functions follow the language of the request being answered
+//! (`web::lang`): English swaps the separators (`2,000`, `0.25`) and writes
+//! days as `6 Dec 2026`.
+//!
 //! Templates call these by path (`crate::web::format::date(…)`); view
 //! models call them when they build their strings.
 
@@ -11,13 +15,19 @@ use std::borrow::Borrow;
 
 use jiff::civil::Date;
 
+use super::lang::Lang;
+
 use crate::domain::{
     calendar,
     resources::{format_whole, group_thousands as group},
 };
 
-/// A calendar day: `06.12.2026`.
+/// A calendar day: `06.12.2026` (in English `6 Dec 2026`).
 pub fn date(day: impl Borrow<Date>) -> String {
+    date_in(Lang::current(), day)
+}
+
+fn german_date(day: impl Borrow<Date>) -> String {
     day.borrow().strftime("%d.%m.%Y").to_string()
 }
 
@@ -25,14 +35,14 @@ pub fn date(day: impl Borrow<Date>) -> String {
 /// audit entries and notifications show it; the seconds matter only in the
 /// exports.
 pub fn date_time(unix_seconds: impl Borrow<i64>) -> String {
-    calendar::format_berlin(*unix_seconds.borrow())
+    date_time_in(Lang::current(), unix_seconds)
 }
 
 /// A whole number in a page's text, a count or a quantity, grouped by
 /// thousands: `35.212`. Identifiers (numbers of entries, positions in the
 /// hash chain, versions) are names, not amounts, and are written plainly.
 pub fn count(n: impl Whole) -> String {
-    format_whole(n.whole())
+    count_in(Lang::current(), n)
 }
 
 /// A fixed-point `value` with `scale` decimals (e.g. millicores: 3), shown
@@ -48,21 +58,27 @@ pub fn decimal(value: i64, scale: u32, places: u32) -> String {
     let frac = format!("{:0width$}", rounded % factor, width = places as usize);
     let frac = frac.trim_end_matches('0');
     let sign = if value < 0 && rounded > 0 { "-" } else { "" };
-    if frac.is_empty() {
+    let german = if frac.is_empty() {
         format!("{sign}{whole}")
     } else {
         format!("{sign}{whole},{frac}")
-    }
+    };
+    number_in(Lang::current(), german)
 }
 
 /// Hours of a line item from ten-thousandths of an hour (`hours_e4`):
 /// two decimals, always shown so the column lines up: `720,00`. The CSV
 /// keeps all four.
 pub fn hours(hours_e4: i64) -> String {
+    let lang = Lang::current();
     let rounded = decimal(hours_e4, 4, 2);
-    match rounded.split_once(',') {
-        Some((whole, frac)) => format!("{whole},{frac:0<2}"),
-        None => format!("{rounded},00"),
+    let point = match lang {
+        Lang::De => ',',
+        Lang::En => '.',
+    };
+    match rounded.split_once(point) {
+        Some((whole, frac)) => format!("{whole}{point}{frac:0<2}"),
+        None => format!("{rounded}{point}00"),
     }
 }
 
@@ -76,6 +92,65 @@ pub fn gib(mib: impl Borrow<i64>) -> String {
     // GiB in thousandths first, so that rounding happens once, in `decimal`.
     let thousandths = (i128::from(*mib.borrow()) * 1000 / 1024) as i64;
     decimal(thousandths, 3, 2)
+}
+
+/// A calendar day in `lang`: `06.12.2026`, in English `6 Dec 2026` (day,
+/// month name, year: unambiguous for British and American readers alike).
+pub fn date_in(lang: Lang, day: impl Borrow<Date>) -> String {
+    match lang {
+        Lang::De => german_date(day),
+        Lang::En => day.borrow().strftime("%-d %b %Y").to_string(),
+    }
+}
+
+/// An instant in German time, to the minute, in `lang`: `06.12.2026 11:24`,
+/// `6 Dec 2026 11:24`.
+pub fn date_time_in(lang: Lang, unix_seconds: impl Borrow<i64>) -> String {
+    match lang {
+        Lang::De => calendar::format_berlin(*unix_seconds.borrow()),
+        Lang::En => {
+            let ts = jiff::Timestamp::from_second(*unix_seconds.borrow())
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            ts.to_zoned(calendar::berlin())
+                .strftime("%-d %b %Y %H:%M")
+                .to_string()
+        }
+    }
+}
+
+/// A whole number grouped by thousands in `lang`: `2.000`, `2,000`.
+pub fn count_in(lang: Lang, n: impl Whole) -> String {
+    let german = format_whole(n.whole());
+    match lang {
+        Lang::De => german,
+        Lang::En => german.replace('.', ","),
+    }
+}
+
+/// A number written the German way (`2.500,00 €`, `1,5`) in `lang`:
+/// English swaps the separators (`2,500.00 €`, `1.5`). For figures that the
+/// domain formats (money, booked sizes); never for text around them.
+pub fn number_in(lang: Lang, german: impl AsRef<str>) -> String {
+    let german = german.as_ref();
+    match lang {
+        Lang::De => german.to_owned(),
+        Lang::En => german
+            .chars()
+            .map(|c| match c {
+                '.' => ',',
+                ',' => '.',
+                c => c,
+            })
+            .collect(),
+    }
+}
+
+/// A billing month in `lang`: `Dezember 2026`, `December 2026`.
+pub fn month_in(lang: Lang, month: crate::domain::billing::Month) -> String {
+    match lang {
+        Lang::De => month.label(),
+        Lang::En => month.first_day().strftime("%B %Y").to_string(),
+    }
 }
 
 /// A whole number of any width, as the templates have them (counts are
@@ -109,6 +184,22 @@ mod tests {
 
     fn day(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn english_pages_write_days_with_the_month_name_and_group_with_commas() {
+        assert_eq!(date_in(Lang::En, day("2026-12-06")), "6 Dec 2026");
+        assert_eq!(date_in(Lang::De, day("2026-12-06")), "06.12.2026");
+        assert_eq!(count_in(Lang::En, 2_500_000_i64), "2,500,000");
+        assert_eq!(count_in(Lang::De, 2_500_000_i64), "2.500.000");
+        assert_eq!(number_in(Lang::En, "2.500,00 €"), "2,500.00 €");
+        assert_eq!(
+            month_in(
+                Lang::En,
+                crate::domain::billing::Month::parse("2026-03").unwrap()
+            ),
+            "March 2026"
+        );
     }
 
     #[test]

@@ -27,9 +27,10 @@ async fn show(
     page: Result<PageUser, PageError>,
 ) -> Result<Response, PageError> {
     let layout = match page {
-        Ok(page) => page.layout("Glossar", Nav::None),
+        Ok(page) => page.layout(page.t("footer-glossary"), Nav::None),
         Err(PageError::LoginRequired) => Layout {
-            title: "Glossar".into(),
+            title: super::lang::Lang::current().t("footer-glossary"),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf: String::new(),

@@ -19,22 +19,24 @@ use super::{
     Layout, Nav, PageError, Route, Url,
     admin::path_id,
     form::Fields,
+    format::number_in,
+    lang::{Lang, Worded, t},
     render, see_other,
     session::PageUser,
     urls::{Hinweis, KontingentAsk},
+    view::{limit_label, limit_value},
 };
 use crate::{
     app::{
         self, Error, FieldErrors,
         error::KontingentRefusal,
-        kontingent::{MAX_JUSTIFICATION, cosignable_by, decidable_by, describe},
+        kontingent::{MAX_JUSTIFICATION, cosignable_by, decidable_by},
     },
     db::{self, contracts::Contract, kontingent_requests::KontingentRequest},
     domain::{
         Cents, Kontingent, Size,
         actor::CurrentUser,
         approval::ApprovalState,
-        calendar::format_berlin,
         kontingent::{CeilingChange, Commitment, Limit},
         text::Text,
     },
@@ -65,8 +67,19 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn of(refusal: &KontingentRefusal) -> Refusal {
+        let lang = Lang::current();
+        let e = &refusal.exceeded;
+        let value = |v: i64| limit_value(lang, e.limit, v).into();
         Refusal {
-            message: refusal.to_string(),
+            message: lang.t_with(
+                "kontingent-refused",
+                &[
+                    ("limit", limit_label(lang, e.limit).into()),
+                    ("requested", value(e.requested)),
+                    ("remaining", value(e.remaining.max(0))),
+                    ("ceiling", value(e.ceiling)),
+                ],
+            ),
             request: Some(request_link(refusal)),
             fitting: Some(refusal.fitting.clone()),
         }
@@ -152,7 +165,7 @@ impl CeilingFields {
             monthly_budget: budget.ok()?,
         };
         if change.is_empty() {
-            f.add("vcpu", "Bitte mindestens eine neue Obergrenze angeben.");
+            f.add("vcpu", t("kontingent-name-one-ceiling"));
             return None;
         }
         Some(change)
@@ -180,8 +193,8 @@ struct Ceiling {
 
 fn ceilings(k: &Kontingent, booked: &Commitment) -> [Ceiling; 4] {
     Limit::ALL.map(|limit| Ceiling {
-        now: limit.format(k.ceiling(limit)),
-        booked: limit.format(booked.of(limit)),
+        now: limit_value(Lang::current(), limit, k.ceiling(limit)),
+        booked: limit_value(Lang::current(), limit, booked.of(limit)),
     })
 }
 
@@ -217,7 +230,7 @@ async fn request_page(
         .then_some(Url::Approvals);
     let failed = !errors.is_empty();
     let mut response = render(&RequestPage {
-        layout: page.layout("Kontingent-Erhöhung beantragen", Nav::Approvals),
+        layout: page.layout(t("overview-request-increase"), Nav::Approvals),
         ceilings: ceilings(&contract.kontingent(), &booked),
         contract,
         form,
@@ -265,7 +278,7 @@ async fn create(
     let asked = form.parse(&mut f);
     let reason = match f.lines("reason", &form.reason, MAX_JUSTIFICATION) {
         Some(None) => {
-            f.add("reason", "Bitte den Antrag begründen.");
+            f.add("reason", t("kontingent-give-reason"));
             None
         }
         reason => reason.flatten(),
@@ -302,7 +315,7 @@ pub struct RequestCard {
     /// "vCPU 8 → 16, Monatsbudget …"
     pub asked: String,
     pub requested: String,
-    pub state_label: &'static str,
+    pub state_label: String,
     /// What an approval granted ("vCPU 16 vCPU, …").
     pub granted: Option<String>,
     pub may_decide: bool,
@@ -315,6 +328,48 @@ pub struct RequestCard {
     pub error: Option<String>,
 }
 
+/// The ceilings a change names, from what they are to what they would be
+/// ("vCPU 8 → 16, Monatsbudget …"), in the request's language.
+fn asked_words(change: &CeilingChange, current: &crate::domain::Kontingent) -> String {
+    use crate::domain::resources::{format_gib, format_vcpu, format_whole};
+    let lang = Lang::current();
+    let n = |german: String| number_in(lang, german);
+    let after = change.applied_to(current);
+    [
+        (
+            "kontingent-asked-vcpu",
+            change.millicpu.is_some(),
+            n(format_vcpu(current.millicpu)),
+            n(format_vcpu(after.millicpu)),
+        ),
+        (
+            "kontingent-asked-memory",
+            change.memory_mib.is_some(),
+            n(format_gib(current.memory_mib)),
+            n(format_gib(after.memory_mib)),
+        ),
+        (
+            "kontingent-asked-storage",
+            change.storage_gib.is_some(),
+            n(format_whole(current.storage_gib)),
+            n(format_whole(after.storage_gib)),
+        ),
+        (
+            "kontingent-asked-budget",
+            change.monthly_budget.is_some(),
+            n(current.monthly_budget.to_string()),
+            n(after.monthly_budget.to_string()),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, asked, _, _)| *asked)
+    .map(|(id, _, before, after)| {
+        lang.t_with(id, &[("before", before.into()), ("after", after.into())])
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// The ceilings a change names, with their values ("vCPU: 16 vCPU, …").
 fn absolute(c: &CeilingChange) -> String {
     [
@@ -324,7 +379,16 @@ fn absolute(c: &CeilingChange) -> String {
         (Limit::MonthlyBudget, c.monthly_budget.map(|b| b.0)),
     ]
     .into_iter()
-    .filter_map(|(limit, v)| v.map(|v| format!("{}: {}", limit.label(), limit.format(v))))
+    .filter_map(|(limit, v)| {
+        let lang = Lang::current();
+        v.map(|v| {
+            format!(
+                "{}: {}",
+                limit_label(lang, limit),
+                limit_value(lang, limit, v)
+            )
+        })
+    })
     .collect::<Vec<_>>()
     .join(", ")
 }
@@ -346,9 +410,9 @@ pub async fn section(
     let (mut open, mut decided) = (Vec::new(), Vec::new());
     for q in all {
         let card = RequestCard {
-            asked: describe(&q.asked(), &q.current()),
-            requested: format_berlin(q.requested_at),
-            state_label: q.state.label(),
+            asked: asked_words(&q.asked(), &q.current()),
+            requested: crate::web::format::date_time(q.requested_at),
+            state_label: t(&q.state.message_id()),
             granted: q.granted().map(|g| absolute(&g)),
             may_decide: decidable_by(&q, user),
             may_cosign: cosignable_by(&q, user, cosign),

@@ -5,6 +5,7 @@
 //! download of exactly the list shown. Search and sort are read by
 //! `app::listing`, the same rules as the API's `q` and `sort`.
 
+use super::lang::{t, t_with};
 use serde::Deserialize;
 
 use super::Url;
@@ -42,19 +43,16 @@ impl Listing {
         let text = listing::search(suche).unwrap_or_else(|_| {
             errors.add(
                 "suche",
-                format!(
-                    "Bitte einen Suchbegriff in einer Zeile mit höchstens {} Zeichen eingeben.",
-                    listing::MAX_SEARCH
+                t_with(
+                    "list-search-too-long",
+                    &[("max", listing::MAX_SEARCH.into())],
                 ),
             );
             None
         });
         let default_sort = Sort::parse(None, fields, default).expect("the default is a field");
         let sort = Sort::parse(sortierung, fields, default).unwrap_or_else(|_| {
-            errors.add(
-                "sortierung",
-                "Nach dieser Spalte lässt sich die Liste nicht sortieren; sie ist in der üblichen Reihenfolge.",
-            );
+            errors.add("sortierung", t("list-bad-sort"));
             default_sort
         });
         Listing { text, sort, errors }
@@ -75,16 +73,13 @@ impl Listing {
 
 /// The CSV format a download asks for, or the message refusing it.
 pub fn format(raw: Option<&str>) -> Result<Format, String> {
-    Format::parse(raw).ok_or_else(|| {
-        "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat)."
-            .to_owned()
-    })
+    Format::parse(raw).ok_or_else(|| t("list-bad-format"))
 }
 
 /// A column header that sorts the list: its link sorts by the column,
 /// ascending first, and the other way round when it is sorted by it.
 pub struct Column {
-    pub label: &'static str,
+    pub label: String,
     pub href: String,
     /// `aria-sort` of the column the list is sorted by.
     pub aria_sort: Option<&'static str>,
@@ -92,10 +87,11 @@ pub struct Column {
 }
 
 impl Column {
-    /// The header of `field`, with the address of the list sorted by it
-    /// (`to` gives the address for a `sortierung` value).
+    /// The header of `field` (its label the message `label`), with the
+    /// address of the list sorted by it (`to` gives the address for a
+    /// `sortierung` value).
     pub fn new(
-        label: &'static str,
+        label: &str,
         field: &'static str,
         current: Sort,
         to: impl Fn(String) -> Url,
@@ -106,7 +102,7 @@ impl Column {
             "ascending"
         });
         Column {
-            label,
+            label: t(label),
             href: to(current.toggle(field).param()).to_string(),
             aria_sort,
             numeric: false,

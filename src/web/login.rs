@@ -15,6 +15,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::lang::ToArg;
 use super::{
     Layout, Nav, PageError, Route, Url, render, see_other, see_other_at_provider, session,
 };
@@ -79,7 +80,8 @@ async fn login_page(
     };
     let mut response = render(&LoginPage {
         layout: Layout {
-            title: "Anmelden".into(),
+            title: super::lang::Lang::current().t("login-title"),
+            lang: super::lang::Lang::current(),
             nav: Nav::None,
             user: None,
             csrf,
@@ -151,10 +153,10 @@ async fn log_in(
     }
     let user = db::users::by_login(&state.db.pool, &form.login)
         .await?
-        .ok_or_else(|| PageError::BadForm("Diese Demo-Person gibt es nicht.".into()))?;
+        .ok_or_else(|| PageError::BadForm(super::lang::Lang::current().t("login-unknown-demo")))?;
     if !db::users::is_demo(&state.db.pool, user.id).await? {
         return Err(PageError::BadForm(
-            "Diese Person ist keine Demo-Person.".into(),
+            super::lang::Lang::current().t("login-not-demo"),
         ));
     }
     session::log_in(&session, user.id).await?;
@@ -189,14 +191,29 @@ async fn begin(
                 &session,
                 &parts.headers,
                 StatusCode::SERVICE_UNAVAILABLE,
-                Some(format!(
-                    "{} Bitte versuchen Sie es später noch einmal. (Vorgangsnummer {request_id})",
-                    e.public()
+                Some(super::lang::Lang::current().t_with(
+                    "login-try-later",
+                    &[
+                        ("problem", oidc_problem(&e).into()),
+                        ("request", request_id.to_string().into()),
+                    ],
                 )),
             )
             .await
         }
     }
+}
+
+/// What the person is told about a failed login at the provider, in the
+/// page's language (`OidcError::public` gives the German words; the detail
+/// is for the log).
+fn oidc_problem(e: &crate::auth::oidc::OidcError) -> String {
+    use crate::auth::oidc::OidcError;
+    super::lang::t(match e {
+        OidcError::Unreachable(_) => "login-provider-unreachable",
+        OidcError::Refused(_) => "login-provider-refused",
+        OidcError::InvalidToken(_) => "login-provider-invalid",
+    })
 }
 
 #[derive(Deserialize)]
@@ -244,23 +261,24 @@ async fn callback(
                 &session,
                 &headers,
                 StatusCode::BAD_REQUEST,
-                Some(format!("{message} Bitte melden Sie sich noch einmal an.")),
+                Some(
+                    super::lang::Lang::current()
+                        .t_with("login-again", &[("problem", message.into())]),
+                ),
             )
             .await
         }
     };
     if let Some(error) = &back.error {
         tracing::info!(error, description = ?back.error_description, "provider ended the login with an error");
-        return refuse(&format!(
-            "Der Anmeldedienst hat die Anmeldung nicht abgeschlossen ({error})."
-        ))
+        return refuse(
+            &super::lang::Lang::current()
+                .t_with("login-provider-error", &[("error", error.to_arg())]),
+        )
         .await;
     }
     let Some(pending) = pending.filter(|p| db::now() - p.started_at <= PENDING_LOGIN_SECS) else {
-        return refuse(
-            "Die Anmeldung ist abgelaufen oder wurde in einem anderen Fenster begonnen.",
-        )
-        .await;
+        return refuse(&super::lang::Lang::current().t("login-expired")).await;
     };
     if !back
         .state
@@ -268,11 +286,10 @@ async fn callback(
         .is_some_and(|s| same(s, &pending.state))
     {
         tracing::warn!("login callback with a state that does not match the session");
-        return refuse("Die Rückmeldung des Anmeldedienstes passt nicht zu dieser Anmeldung.")
-            .await;
+        return refuse(&super::lang::Lang::current().t("login-state-mismatch")).await;
     }
     let Some(code) = back.code else {
-        return refuse("Die Rückmeldung des Anmeldedienstes enthält keinen Code.").await;
+        return refuse(&super::lang::Lang::current().t("login-no-code")).await;
     };
     let checked = match oidc.check_iss(back.iss.as_deref()).await {
         Ok(()) => oidc.finish(code, &pending).await,
@@ -294,9 +311,12 @@ async fn callback(
                 &session,
                 &parts.headers,
                 status,
-                Some(format!(
-                    "{} Bitte melden Sie sich noch einmal an. (Vorgangsnummer {request_id})",
-                    e.public()
+                Some(super::lang::Lang::current().t_with(
+                    "login-again-with-id",
+                    &[
+                        ("problem", oidc_problem(&e).into()),
+                        ("request", request_id.to_string().into()),
+                    ],
                 )),
             )
             .await;
@@ -319,7 +339,8 @@ async fn callback(
             };
             let mut response = render(&NoAccessPage {
                 layout: Layout {
-                    title: "Kein Zugang".into(),
+                    title: super::lang::Lang::current().t("no-access-title-page"),
+                    lang: super::lang::Lang::current(),
                     nav: Nav::None,
                     user: None,
                     csrf: session::csrf_token(&session).await?,

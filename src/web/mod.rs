@@ -17,6 +17,7 @@ pub mod form;
 pub mod format;
 pub mod glossary;
 pub mod kontingent;
+pub mod lang;
 pub mod listing;
 pub mod login;
 pub mod notifications;
@@ -30,6 +31,7 @@ pub mod urls;
 pub mod view;
 
 use askama::Template;
+
 use axum::{
     Router,
     response::{Html, IntoResponse, Redirect, Response},
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(|| async { see_other(Url::Overview) }),
         )
         .merge(login::router())
+        .merge(lang::router())
         .merge(accessibility::router())
         .merge(glossary::router())
         .merge(tokens::router())
@@ -87,7 +90,11 @@ async fn title_names_refusal(
     let Ok(bytes) = axum::body::to_bytes(body, 8 << 20).await else {
         return PageError::internal(anyhow::anyhow!("page body unreadable")).into_response();
     };
-    let page = String::from_utf8_lossy(&bytes).replacen("<title>", "<title>Fehler: ", 1);
+    let page = String::from_utf8_lossy(&bytes).replacen(
+        "<title>",
+        &format!("<title>{} ", lang::Lang::current().t("title-error-prefix")),
+        1,
+    );
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(page))
 }
@@ -105,10 +112,8 @@ async fn refuse_control_in_query(
         })
     });
     if bad {
-        return PageError::BadForm(
-            "Die Adresse enthält Steuerzeichen (etwa Null-Bytes); bitte ohne sie aufrufen.".into(),
-        )
-        .into_response();
+        return PageError::BadForm(lang::Lang::current().t("error-control-in-query"))
+            .into_response();
     }
     next.run(request).await
 }
@@ -140,6 +145,8 @@ pub enum Nav {
 /// for forms, and the demo-mode banner.
 pub struct Layout {
     pub title: String,
+    /// The page's language, chosen for the request by [`lang::scope`].
+    pub lang: lang::Lang,
     pub nav: Nav,
     pub user: Option<CurrentUser>,
     pub csrf: String,
@@ -168,16 +175,149 @@ impl Footer {
 
 impl Layout {
     /// The text of the demo banner, when demo users may log in.
-    pub fn demo_banner(&self) -> Option<&'static str> {
+    pub fn demo_banner(&self) -> Option<String> {
         match self.demo {
             DemoMode::Off => None,
-            DemoMode::Only => Some(
-                "Anmeldung ohne Identitätsanbieter mit Demo-Benutzer:innen. Nicht für den Produktivbetrieb.",
-            ),
-            DemoMode::BesideProvider => Some(
-                "Neben dem Identitätsanbieter ist die Anmeldung mit Demo-Benutzer:innen eingeschaltet (Testsystem). Nicht für den Produktivbetrieb.",
-            ),
+            DemoMode::Only => Some(self.t("demo-only")),
+            DemoMode::BesideProvider => Some(self.t("demo-beside-provider")),
         }
+    }
+
+    /// The message `id` in the page's language: `{{ layout.t("nav-overview") }}`.
+    pub fn t(&self, id: &str) -> String {
+        self.lang.t(id)
+    }
+
+    /// A message with one variable: `{{ layout.t1("bookings-count", "count", n) }}`.
+    pub fn t1(&self, id: &str, name: &'static str, value: impl lang::ToArg) -> String {
+        self.lang.t_with(id, &[(name, value.to_arg())])
+    }
+
+    /// A message with two variables.
+    pub fn t2(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl lang::ToArg,
+        b: &'static str,
+        vb: impl lang::ToArg,
+    ) -> String {
+        self.lang.t_with(id, &[(a, va.to_arg()), (b, vb.to_arg())])
+    }
+
+    /// A message with three variables.
+    #[allow(clippy::too_many_arguments)]
+    pub fn t3(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl lang::ToArg,
+        b: &'static str,
+        vb: impl lang::ToArg,
+        c: &'static str,
+        vc: impl lang::ToArg,
+    ) -> String {
+        self.lang
+            .t_with(id, &[(a, va.to_arg()), (b, vb.to_arg()), (c, vc.to_arg())])
+    }
+
+    /// The page's word for a domain value (a stage, a role, a state).
+    pub fn word(&self, value: impl lang::Worded) -> String {
+        self.t(&value.message_id())
+    }
+
+    /// The logged-in person's roles, in the page's language.
+    pub fn roles(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| self.role_list(&u.roles))
+            .unwrap_or_default()
+    }
+
+    /// Roles in the page's language, separated by commas.
+    pub fn role_list(&self, roles: &[crate::domain::Role]) -> String {
+        roles
+            .iter()
+            .map(|r| self.word(r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A provisioning state in the page's language.
+    pub fn sync(&self, sync: &crate::domain::environment::SyncState) -> String {
+        use crate::domain::environment::SyncState;
+        match sync {
+            SyncState::Bereit => self.t("sync-ready"),
+            SyncState::Laeuft => self.t("sync-running"),
+            SyncState::Fehler { message } => self.t1("sync-error", "message", message),
+        }
+    }
+
+    /// A message with four variables.
+    #[allow(clippy::too_many_arguments)]
+    pub fn t4(
+        &self,
+        id: &str,
+        a: &'static str,
+        va: impl lang::ToArg,
+        b: &'static str,
+        vb: impl lang::ToArg,
+        c: &'static str,
+        vc: impl lang::ToArg,
+        d: &'static str,
+        vd: impl lang::ToArg,
+    ) -> String {
+        self.lang.t_with(
+            id,
+            &[
+                (a, va.to_arg()),
+                (b, vb.to_arg()),
+                (c, vc.to_arg()),
+                (d, vd.to_arg()),
+            ],
+        )
+    }
+
+    /// `<html lang>`.
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The header's switch to the other language, back to this page.
+    pub fn switch_url(&self) -> Url {
+        lang::switch_url(self.lang)
+    }
+    pub fn switch_label(&self) -> &'static str {
+        self.lang.other().endonym()
+    }
+    pub fn switch_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    /// A calendar day in the page's language.
+    pub fn date(&self, day: impl std::borrow::Borrow<jiff::civil::Date>) -> String {
+        format::date_in(self.lang, day)
+    }
+
+    /// An instant (German time) to the minute in the page's language.
+    pub fn date_time(&self, unix_seconds: impl format::Whole) -> String {
+        format::date_time_in(self.lang, unix_seconds.whole())
+    }
+
+    /// A figure the domain wrote the German way (money, sizes) in the
+    /// page's language.
+    pub fn number(&self, german: impl std::fmt::Display) -> String {
+        format::number_in(self.lang, german.to_string())
+    }
+
+    /// A billing month (`Dezember 2026`) in the page's language.
+    pub fn month(&self, month: impl std::borrow::Borrow<crate::domain::billing::Month>) -> String {
+        format::month_in(self.lang, *month.borrow())
+    }
+
+    /// A whole number grouped by thousands in the page's language.
+    pub fn count(&self, n: impl format::Whole) -> String {
+        format::count_in(self.lang, n)
     }
 
     /// Kontor's version, in the footer (a report of a problem names it).

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::{
     Layout, Nav, PageError,
     admin::{field_errors, path_id, require_betreiber},
+    lang::{Worded, t, t_with},
     render, see_other,
     session::PageUser,
     urls::{Route, Url},
@@ -23,7 +24,7 @@ use super::{
 use crate::{
     app::{self, FieldErrors},
     db::{self, notifications as store},
-    domain::{calendar::format_berlin, notification::EventKind, policy},
+    domain::{notification::EventKind, policy},
     state::AppState,
 };
 
@@ -45,7 +46,7 @@ pub fn router() -> Router<AppState> {
 
 pub struct KindChoice {
     pub id: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub on: bool,
 }
 
@@ -67,14 +68,14 @@ async fn settings_page(
     let off = store::opt_outs(&state.db.pool, page.user.id).await?;
     let email = store::email_of(&state.db.pool, page.user.id).await?;
     render(&SettingsPage {
-        layout: page.layout("Benachrichtigungen", Nav::Notifications),
+        layout: page.layout(t("nav-notifications"), Nav::Notifications),
         email,
         email_enabled: state.settings.email_enabled(),
         kinds: EventKind::ALL
             .into_iter()
             .map(|k| KindChoice {
                 id: k.as_str(),
-                label: k.label(),
+                label: t(&k.message_id()),
                 on: !off.contains(&k),
             })
             .collect(),
@@ -165,10 +166,10 @@ async fn webhooks_page(
             id: w.id,
             owner: w
                 .customer_name
-                .unwrap_or_else(|| "alle Kunden (Betreiber)".into()),
+                .unwrap_or_else(|| t("webhook-all-customers")),
             url: w.url,
             description: w.description,
-            created: format_berlin(w.created_at),
+            created: crate::web::format::date_time(w.created_at),
             pending: w.pending,
             given_up: w.given_up,
         })
@@ -188,7 +189,7 @@ async fn webhooks_page(
         (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let mut response = render(&WebhooksPage {
-        layout: page.layout("Webhooks", Nav::Webhooks),
+        layout: page.layout(t("nav-webhooks"), Nav::Webhooks),
         webhooks,
         form,
         errors,
@@ -276,9 +277,9 @@ async fn delete_webhook(
 
 pub struct DeliveryView {
     pub id: i64,
-    pub channel: &'static str,
+    pub channel: String,
     pub address: String,
-    pub state: &'static str,
+    pub state: String,
     pub problem: bool,
     pub attempts: i64,
     pub when: String,
@@ -290,17 +291,36 @@ pub struct DeliveryView {
 impl DeliveryView {
     fn new(d: store::Listed) -> DeliveryView {
         let when = match d.delivered_at_ms {
-            Some(at) => format!("zugestellt {}", format_berlin(at / 1000)),
-            None if d.state == crate::domain::notification::DeliveryState::Offen => {
-                format!("nächster Versuch {}", format_berlin(d.due_at_ms / 1000))
-            }
-            None => format!("entstanden {}", format_berlin(d.created_at)),
+            Some(at) => t_with(
+                "delivery-delivered-at",
+                &[("at", crate::web::format::date_time(at / 1000).into())],
+            ),
+            None if d.state == crate::domain::notification::DeliveryState::Offen => t_with(
+                "delivery-next-at",
+                &[(
+                    "at",
+                    crate::web::format::date_time(d.due_at_ms / 1000).into(),
+                )],
+            ),
+            None => t_with(
+                "delivery-created-at",
+                &[("at", crate::web::format::date_time(d.created_at).into())],
+            ),
         };
         DeliveryView {
             id: d.id,
-            channel: d.channel.label(),
+            channel: match d.channel {
+                crate::domain::notification::Channel::Email => t("delivery-email"),
+                crate::domain::notification::Channel::Webhook => "Webhook".to_owned(),
+            },
             address: d.address,
-            state: d.state.label(),
+            state: t(match d.state {
+                crate::domain::notification::DeliveryState::Offen => "delivery-state-open",
+                crate::domain::notification::DeliveryState::Zugestellt => {
+                    "delivery-state-delivered"
+                }
+                crate::domain::notification::DeliveryState::Aufgegeben => "delivery-state-given-up",
+            }),
             problem: d.last_error.is_some()
                 && d.state != crate::domain::notification::DeliveryState::Zugestellt,
             attempts: d.attempts,
@@ -330,7 +350,7 @@ async fn deliveries(State(state): State<AppState>, page: PageUser) -> Result<Res
     policy::read_deliveries(&page.user).map_err(|_| PageError::Forbidden)?;
     let pool = &state.db.pool;
     render(&DeliveriesPage {
-        layout: page.layout("Zustellungen", Nav::Deliveries),
+        layout: page.layout(t("nav-deliveries"), Nav::Deliveries),
         email_enabled: state.settings.email_enabled(),
         counts: store::counts(pool).await?,
         problems: store::recent(pool, true, SHOWN)

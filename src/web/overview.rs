@@ -95,7 +95,7 @@ async fn show(
         (Scope::All, None) => None,
         (Scope::Nothing, _) => return Err(PageError::Forbidden),
     };
-    let layout = page.layout("Übersicht", Nav::Overview);
+    let layout = page.layout(page.t("nav-overview"), Nav::Overview);
     let Some(customer_id) = customer_id else {
         // Everything the provider runs, one line per contract.
         let contracts = db::contracts::list(pool, Scope::All).await?;

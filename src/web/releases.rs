@@ -15,7 +15,11 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, admin::path_id, render, see_other, session::PageUser,
+    Layout, Nav, PageError, Route, Url,
+    admin::path_id,
+    lang::{Worded, t, t_with},
+    render, see_other,
+    session::PageUser,
     urls::Hinweis,
 };
 use crate::{
@@ -25,9 +29,9 @@ use crate::{
         self, applications::Application, deployments::Deployment, promotions::Promotion,
         releases::Release,
     },
+    domain::Stage,
     domain::actor::CurrentUser,
     domain::policy,
-    domain::{Stage, calendar::format_berlin},
     state::AppState,
 };
 
@@ -50,7 +54,7 @@ pub fn router() -> Router<AppState> {
 /// A deployment as the pages show it.
 pub struct DeploymentRow {
     pub d: Deployment,
-    pub label: &'static str,
+    pub label: String,
     pub badge: &'static str,
     pub started: String,
     pub finished: String,
@@ -60,18 +64,22 @@ pub struct DeploymentRow {
 fn deployment_row(d: Deployment, user: &CurrentUser, latest: bool) -> DeploymentRow {
     let (label, badge) = match d.state.as_str() {
         // In its stage's column the latest success is what runs there.
-        "erfolgreich" if latest => ("läuft", "success"),
-        "erfolgreich" => ("erfolgreich", "success"),
-        "fehlgeschlagen" => ("fehlgeschlagen", "danger"),
-        "abgeloest" => ("abgelöst", "warning"),
-        _ => ("wird bereitgestellt", "info"),
+        "erfolgreich" if latest => ("deployment-state-running", "success"),
+        "erfolgreich" => ("deployment-state-succeeded", "success"),
+        "fehlgeschlagen" => ("deployment-state-failed", "danger"),
+        "abgeloest" => ("deployment-state-superseded", "warning"),
+        _ => ("deployment-state-deploying", "info"),
     };
+    let label = t(label);
     DeploymentRow {
         may_retry: latest
             && d.state == DeploymentState::Fehlgeschlagen
             && policy::allows(policy::deploy(user, d.customer_id, d.stage)),
-        started: format_berlin(d.started_at),
-        finished: d.finished_at.map(format_berlin).unwrap_or_default(),
+        started: crate::web::format::date_time(d.started_at),
+        finished: d
+            .finished_at
+            .map(crate::web::format::date_time)
+            .unwrap_or_default(),
         label,
         badge,
         d,
@@ -81,12 +89,12 @@ fn deployment_row(d: Deployment, user: &CurrentUser, latest: bool) -> Deployment
 /// A promotion request as the pages show it.
 pub struct PromotionRow {
     pub p: Promotion,
-    pub state_label: &'static str,
+    pub state_label: String,
     pub requested: String,
     pub decided: String,
     pub may_decide: bool,
     pub may_withdraw: bool,
-    pub approver: &'static str,
+    pub approver: String,
     /// The message beside the reason field after a refused rejection.
     pub error: Option<String>,
     /// What the approver checks (on the Freigaben page's cards).
@@ -95,17 +103,21 @@ pub struct PromotionRow {
 
 pub(super) fn promotion_row(p: Promotion, user: &CurrentUser) -> PromotionRow {
     PromotionRow {
-        state_label: match p.state.as_str() {
-            "offen" => "offen",
-            "genehmigt" => "genehmigt",
-            "abgelehnt" => "abgelehnt",
-            _ => "zurückgezogen",
-        },
-        requested: format_berlin(p.requested_at),
-        decided: p.decided_at.map(format_berlin).unwrap_or_default(),
+        state_label: t(&p.state.message_id()),
+        requested: crate::web::format::date_time(p.requested_at),
+        decided: p
+            .decided_at
+            .map(crate::web::format::date_time)
+            .unwrap_or_default(),
         may_decide: promotions::decidable_by(&p, user),
         may_withdraw: p.is_open() && p.requested_by == user.id,
-        approver: promotions::approver_label(p.to_stage),
+        approver: t(match p.to_stage.approver() {
+            Some(crate::domain::Role::Verfahrensverantwortlicher) => {
+                "role-verfahrensverantwortlicher"
+            }
+            Some(_) => "role-systempfleger",
+            None => "approval-nobody",
+        }),
         error: None,
         details: None,
         p,
@@ -148,29 +160,18 @@ struct Notice {
 }
 
 fn notice_text(code: Option<&str>) -> Option<String> {
-    Some(
-        match Hinweis::parse(code?)? {
-            Hinweis::Beantragt => {
-                "Die Freigabe ist beantragt; entscheiden muss eine andere Person."
-            }
-            Hinweis::Genehmigt => "Die Freigabe ist erteilt; die Bereitstellung läuft.",
-            Hinweis::Abgelehnt => "Der Antrag ist abgelehnt; die Begründung steht in der Historie.",
-            Hinweis::Zurueckgezogen => "Der Antrag ist zurückgezogen.",
-            Hinweis::Wiederholt => "Die Bereitstellung wird wiederholt.",
-            Hinweis::KontingentBeantragt => {
-                "Der Kontingent-Antrag ist gestellt; der Betreiber entscheidet."
-            }
-            Hinweis::KontingentGenehmigt => {
-                "Der Kontingent-Antrag ist genehmigt; die neuen Obergrenzen gelten ab sofort."
-            }
-            Hinweis::KontingentAbgelehnt => "Der Kontingent-Antrag ist abgelehnt.",
-            Hinweis::KontingentZurueckgezogen => "Der Kontingent-Antrag ist zurückgezogen.",
-            Hinweis::KontingentMitgezeichnet => {
-                "Der Kontingent-Antrag ist mitgezeichnet; nun entscheidet der Betreiber."
-            }
-        }
-        .to_owned(),
-    )
+    Some(t(match Hinweis::parse(code?)? {
+        Hinweis::Beantragt => "notice-requested",
+        Hinweis::Genehmigt => "notice-approved",
+        Hinweis::Abgelehnt => "notice-rejected",
+        Hinweis::Zurueckgezogen => "notice-withdrawn",
+        Hinweis::Wiederholt => "notice-retried",
+        Hinweis::KontingentBeantragt => "notice-kontingent-requested",
+        Hinweis::KontingentGenehmigt => "notice-kontingent-approved",
+        Hinweis::KontingentAbgelehnt => "notice-kontingent-rejected",
+        Hinweis::KontingentZurueckgezogen => "notice-kontingent-withdrawn",
+        Hinweis::KontingentMitgezeichnet => "notice-kontingent-cosigned",
+    }))
 }
 
 async fn pipeline_page(
@@ -230,7 +231,10 @@ async fn pipeline_page(
         })
         .collect();
     Ok(PipelinePage {
-        layout: page.layout(format!("Stufen: {}", app.name), Nav::Stages),
+        layout: page.layout(
+            t_with("pipeline-title", &[("name", app.name.clone().into())]),
+            Nav::Stages,
+        ),
         columns,
         history: history
             .into_iter()
@@ -266,7 +270,7 @@ async fn pipeline(
 pub struct StageCell {
     pub stage: Stage,
     /// The release there and its state; `None`: nothing yet.
-    pub current: Option<(String, &'static str, &'static str)>,
+    pub current: Option<(String, String, &'static str)>,
 }
 
 /// One application in the Stufen list.
@@ -315,7 +319,7 @@ async fn stages(State(state): State<AppState>, page: PageUser) -> Result<Respons
         });
     }
     render(&StagesPage {
-        layout: page.layout("Stufen", Nav::Stages),
+        layout: page.layout(t("nav-stages"), Nav::Stages),
         rows,
         stages: Stage::ALL,
     })
@@ -345,12 +349,15 @@ async fn releases(
         .await?
         .into_iter()
         .map(|r| ReleaseRow {
-            delivered: format_berlin(r.delivered_at),
+            delivered: crate::web::format::date_time(r.delivered_at),
             r,
         })
         .collect();
     render(&ReleasesPage {
-        layout: page.layout(format!("Lieferungen: {}", app.name), Nav::Stages),
+        layout: page.layout(
+            t_with("releases-title", &[("name", app.name.clone().into())]),
+            Nav::Stages,
+        ),
         app,
         rows,
     })
@@ -416,7 +423,7 @@ async fn inbox_page(
     super::decide::with_details(state, user, &mut to_decide).await?;
     super::decide::with_details(state, user, &mut mine).await?;
     Ok(InboxPage {
-        layout: page.layout("Freigaben", Nav::Approvals),
+        layout: page.layout(t("nav-approvals-plain"), Nav::Approvals),
         to_decide,
         mine,
         kontingent: super::kontingent::section(state, user, kontingent_error).await?,
@@ -490,7 +497,10 @@ async fn reject(
         // A missing reason goes back to the form, with the message beside
         // the field.
         Err(Error::Validation(errors)) => {
-            let message = errors.get("reason").unwrap_or("Bitte prüfen.").to_owned();
+            let message = errors
+                .get("reason")
+                .map(str::to_owned)
+                .unwrap_or_else(|| t("form-please-check"));
             let error = Some((id, message));
             let mut response = if form.zurueck == "stufen" {
                 let p = crate::app::promotions::get(&state.db, &page.user, id).await?;

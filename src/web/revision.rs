@@ -13,7 +13,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, render, see_other,
+    Layout, Nav, PageError,
+    lang::{t, t_with},
+    render, see_other,
     session::PageUser,
     urls::{RevisionFilter, RevisionStart, Route, Url},
 };
@@ -31,7 +33,6 @@ use crate::{
     domain::{
         actor::Scope,
         audit::{self, Described, Names},
-        calendar::format_berlin,
         policy,
     },
     state::AppState,
@@ -161,7 +162,7 @@ fn object_href(row: &AuditRow, betreiber: bool) -> Option<Url> {
 fn row(r: &AuditRow, names: &Names, betreiber: bool) -> Row {
     Row {
         id: r.id,
-        at: format_berlin(r.at),
+        at: crate::web::format::date_time(r.at),
         customer: r.customer_name.clone().unwrap_or_else(|| "–".into()),
         entry: revision::describe(r, names),
         object: format!("{} {}", audit::object_noun(&r.object_type), r.object_id),
@@ -217,7 +218,7 @@ fn start(p: &Params) -> Result<Start, PageError> {
         v.parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| PageError::BadForm("Diese Seite der Revision gibt es nicht.".into()))
+            .ok_or_else(|| PageError::BadForm(t("revision-no-such-page")))
     };
     match (p.vor.as_deref(), p.nach.as_deref()) {
         (Some(v), _) if !v.is_empty() => Ok(Start::Before(id(v)?)),
@@ -255,9 +256,9 @@ async fn show(
             latest_at: status
                 .latest
                 .as_ref()
-                .map(|v| format_berlin(v.finished_at))
+                .map(|v| crate::web::format::date_time(v.finished_at))
                 .unwrap_or_default(),
-            checkpoint_at: status.head.checkpoint_at.map(format_berlin),
+            checkpoint_at: status.head.checkpoint_at.map(crate::web::format::date_time),
             head: status.head,
             latest: status.latest,
         })
@@ -281,11 +282,11 @@ async fn show(
         .as_ref()
         .and(chain.as_ref())
         .map(|c| match c.latest.as_ref() {
-            Some(v) if v.intact == 1 => format!(
-                "Die Kette ist geprüft und unversehrt ({} Einträge).",
-                super::format::count(v.entries)
+            Some(v) if v.intact == 1 => t_with(
+                "revision-verified-intact",
+                &[("entries", super::format::count(v.entries).into())],
             ),
-            _ => "Die Kette ist geprüft; sie ist beschädigt (siehe unten).".into(),
+            _ => t("revision-verified-broken"),
         });
     let invalid = !errors.is_empty();
     let typed = p.typed();
@@ -294,7 +295,7 @@ async fn show(
         start,
     };
     let page_html = Page {
-        layout: page.layout("Revision", Nav::Revision),
+        layout: page.layout(t("nav-revision"), Nav::Revision),
         notice,
         betreiber,
         chain,
@@ -358,11 +359,8 @@ async fn export_csv(
     page: PageUser,
     Query(p): Query<Params>,
 ) -> Result<Response, PageError> {
-    let format = Format::parse(p.format.as_deref()).ok_or_else(|| {
-        PageError::BadForm(
-            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).".into(),
-        )
-    })?;
+    let format = Format::parse(p.format.as_deref())
+        .ok_or_else(|| PageError::BadForm(t("list-bad-format")))?;
     export(&state, &page, &p, ExportKind::Csv(format)).await
 }
 

@@ -94,9 +94,20 @@ pub struct PageUser {
 }
 
 impl PageUser {
+    /// The message `id` in the language of the page being answered.
+    pub fn t(&self, id: &str) -> String {
+        super::lang::Lang::current().t(id)
+    }
+
+    /// A message with one variable.
+    pub fn t1(&self, id: &str, name: &'static str, value: impl super::lang::ToArg) -> String {
+        super::lang::Lang::current().t_with(id, &[(name, value.to_arg())])
+    }
+
     pub fn layout(&self, title: impl Into<String>, nav: Nav) -> Layout {
         Layout {
             title: title.into(),
+            lang: super::lang::Lang::current(),
             nav,
             user: Some(self.user.clone()),
             csrf: self.csrf.clone(),

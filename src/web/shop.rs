@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::{
     Layout, Nav, PageError, Route, Url,
+    format::number_in,
     kontingent::Refusal,
+    lang::{Lang, t},
     render, see_other,
     session::PageUser,
     urls::BookingNotice,
@@ -52,19 +54,19 @@ impl BookingForm {
         let mut e = FieldErrors::default();
         let application_id = self.application_id.parse::<i64>().ok();
         if application_id.is_none() {
-            e.add("application_id", "Bitte ein Verfahren wählen.");
+            e.add("application_id", t("shop-choose-application"));
         }
         let stage = self.stage.parse::<Stage>().ok();
         if stage.is_none() {
-            e.add("stage", "Bitte eine Stufe wählen.");
+            e.add("stage", t("shop-choose-stage"));
         }
         let product = Slug::parse(&self.product).ok();
         if product.is_none() {
-            e.add("product", "Bitte ein Produkt wählen.");
+            e.add("product", t("shop-choose-product"));
         }
         let size = self.size.parse::<Size>().ok();
         if size.is_none() {
-            e.add("size", "Bitte eine Größe wählen.");
+            e.add("size", t("shop-choose-size"));
         }
         if !e.is_empty() {
             return Err(e);
@@ -111,8 +113,10 @@ pub(super) fn cards(products: Vec<ProductWithSizes>) -> Vec<ProductCard> {
                         pods: 0,
                         ..s.resources()
                     }),
-                    per_hour: s.rate().map(|r| r.to_string()),
-                    per_month: s.rate().map(|r| r.monthly().to_string()),
+                    per_hour: s.rate().map(|r| number_in(Lang::current(), r.to_string())),
+                    per_month: s
+                        .rate()
+                        .map(|r| number_in(Lang::current(), r.monthly().to_string())),
                 })
                 .collect(),
         })
@@ -235,7 +239,7 @@ async fn shop_page(
         Err(_) => (String::new(), Vec::new()),
     };
     Ok(ShopPage {
-        layout: page.layout("Katalog", Nav::Shop),
+        layout: page.layout(t("nav-shop"), Nav::Shop),
         fit_product,
         fit,
         products,
@@ -290,7 +294,7 @@ async fn refuse(
     let (errors, refusal) = match error {
         Error::Validation(errors) => (errors, None),
         Error::NotFound => (
-            FieldErrors::single("application_id", "Dieses Verfahren gibt es nicht."),
+            FieldErrors::single("application_id", t("shop-no-such-application")),
             None,
         ),
         Error::Kontingent(k) => (FieldErrors::default(), Some(Refusal::of(&k))),
@@ -302,23 +306,26 @@ async fn refuse(
     Ok(response)
 }
 
-/// "4 vCPU, 16 GiB Arbeitsspeicher, bis 40 Pods"
+/// "4 vCPU, 16 GiB Arbeitsspeicher, bis 40 Pods", in the request's
+/// language.
 pub fn describe(r: &crate::domain::Resources) -> String {
+    let lang = Lang::current();
     let mut parts = Vec::new();
     if r.millicpu > 0 {
-        parts.push(format!("{} vCPU", vcpu(&r.millicpu)));
+        let n = number_in(lang, vcpu(&r.millicpu));
+        parts.push(lang.t_with("resources-vcpu", &[("n", n.into())]));
     }
     if r.memory_mib > 0 {
-        parts.push(format!("{} GiB Arbeitsspeicher", gib(&r.memory_mib)));
+        let n = number_in(lang, gib(&r.memory_mib));
+        parts.push(lang.t_with("resources-memory", &[("n", n.into())]));
     }
     if r.storage_gib > 0 {
-        parts.push(format!(
-            "{} GiB Speicher",
-            super::format::count(r.storage_gib)
-        ));
+        let n = super::format::count_in(lang, r.storage_gib);
+        parts.push(lang.t_with("resources-storage", &[("n", n.into())]));
     }
     if r.pods > 0 {
-        parts.push(format!("bis {} Pods", super::format::count(r.pods)));
+        let n = super::format::count_in(lang, r.pods);
+        parts.push(lang.t_with("resources-pods", &[("n", n.into())]));
     }
     parts.join(", ")
 }
@@ -341,7 +348,7 @@ async fn confirm(
         crate::app::applications::get(&state.db, &page.user, request.application_id).await?;
     let after = usage_bars(&plan.contract.kontingent(), &(plan.committed + plan.change));
     render(&ConfirmPage {
-        layout: page.layout("Buchung bestätigen", Nav::Shop),
+        layout: page.layout(t("shop-confirm-title"), Nav::Shop),
         resources: describe(&plan.size.resources()),
         application: application.name,
         stage: request.stage,

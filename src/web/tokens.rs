@@ -13,7 +13,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Layout, Nav, PageError, Route, Url, admin::path_id, format, render, see_other,
+    Layout, Nav, PageError, Route, Url, admin::path_id, format, lang::t, render, see_other,
     session::PageUser,
 };
 use crate::{
@@ -46,31 +46,31 @@ pub struct TokenView {
     pub created: String,
     pub expires: String,
     pub last_used: String,
-    pub state: &'static str,
+    pub state: String,
     pub active: bool,
 }
 
 impl TokenView {
     fn new(row: TokenRow, now: i64) -> TokenView {
-        let state = match (row.revoked_at, row.expires_at) {
-            (Some(_), _) => "widerrufen",
-            (None, Some(at)) if at <= now => "abgelaufen",
-            _ => "gültig",
-        };
+        let state = t(match (row.revoked_at, row.expires_at) {
+            (Some(_), _) => "token-revoked",
+            (None, Some(at)) if at <= now => "token-expired",
+            _ => "token-valid",
+        });
         TokenView {
             id: row.id,
             active: row.active(now),
             name: row.name,
-            created: calendar::format_berlin(row.created_at),
+            created: crate::web::format::date_time(row.created_at),
             // Stored as the first second after the last valid day.
             expires: row
                 .expires_at
                 .map(|at| format::date(calendar::berlin_date(at - 1)))
-                .unwrap_or_else(|| "unbefristet".into()),
+                .unwrap_or_else(|| t("token-unlimited")),
             last_used: row
                 .last_used_at
-                .map(calendar::format_berlin)
-                .unwrap_or_else(|| "nie".into()),
+                .map(crate::web::format::date_time)
+                .unwrap_or_else(|| t("token-never")),
             state,
         }
     }
@@ -112,7 +112,7 @@ async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let mut response = render(&TokensPage {
-        layout: page.layout("API-Tokens", Nav::Tokens),
+        layout: page.layout(t("nav-tokens"), Nav::Tokens),
         tokens,
         form,
         errors,

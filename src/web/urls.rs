@@ -59,6 +59,8 @@ routes! {
     Accessibility = "/barrierefreiheit",
     /// What the portal's words mean (Kontingent, Stufe, …), without login.
     Glossary = "/glossar",
+    /// The language switch in the header (`?zu=en&zurueck=/pfad`).
+    Language = "/sprache",
     Tokens = "/api-tokens",
     TokenRevoke = "/api-tokens/{id}/widerrufen",
     /// The catalogue with the booking form.
@@ -151,6 +153,11 @@ pub enum Url {
     Glossary,
     /// The Glossar at one term (`#kontingent`).
     GlossaryTerm(Term),
+    /// Switches to `to` and returns to `back`, a path of the portal.
+    Language {
+        to: super::lang::Lang,
+        back: String,
+    },
     Tokens,
     TokenRevoke(i64),
     Shop,
@@ -299,6 +306,7 @@ impl Route {
             Url::Logout => Route::Logout,
             Url::Accessibility => Route::Accessibility,
             Url::Glossary | Url::GlossaryTerm(_) => Route::Glossary,
+            Url::Language { .. } => Route::Language,
             Url::Tokens => Route::Tokens,
             Url::TokenRevoke(_) => Route::TokenRevoke,
             Url::Shop | Url::ShopChoice { .. } | Url::ShopRetry { .. } => Route::Shop,
@@ -465,6 +473,9 @@ impl Url {
                 vec![("hinweis", hinweis.as_str().to_owned())]
             }
             Url::BillingMonth(month) => vec![("monat", month.to_string())],
+            Url::Language { to, back } => {
+                vec![("zu", to.code().to_owned()), ("zurueck", back.clone())]
+            }
             Url::KontingentRequestNew { ask, .. } => [
                 ("vcpu", &ask.vcpu),
                 ("arbeitsspeicher", &ask.memory_gib),

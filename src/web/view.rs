@@ -1,9 +1,13 @@
 //! Small view models shared by pages: usage bars, formatted figures.
 
+use super::{
+    format::{month_in, number_in},
+    lang::{Arg, Lang},
+};
 use crate::{
     billing::{BudgetLevel, BudgetWatch},
     domain::{
-        Cents, Kontingent,
+        Cents, Kontingent, Limit,
         billing::Month,
         kontingent::Commitment,
         resources::{format_gib, format_vcpu},
@@ -12,7 +16,7 @@ use crate::{
 
 /// One Kontingent dimension as a bar with numbers.
 pub struct UsageBar {
-    pub label: &'static str,
+    pub label: String,
     pub text: String,
     pub percent: i64,
     /// `ok`, `warn` (≥ 80 %) or `over` (≥ 100 %).
@@ -21,7 +25,7 @@ pub struct UsageBar {
 
 impl UsageBar {
     fn new(
-        label: &'static str,
+        label: String,
         used: i64,
         ceiling: i64,
         used_text: String,
@@ -39,14 +43,22 @@ impl UsageBar {
             p if p >= 80 => "warn",
             _ => "ok",
         };
-        let suffix = match level {
-            "over" => " – ausgeschöpft",
-            "warn" => " – Warnung",
-            _ => "",
+        let lang = Lang::current();
+        let id = match level {
+            "over" => "usage-text-over",
+            "warn" => "usage-text-warn",
+            _ => "usage-text",
         };
         UsageBar {
             label,
-            text: format!("{used_text} von {ceiling_text} ({percent} %){suffix}"),
+            text: lang.t_with(
+                id,
+                &[
+                    ("used", used_text.into()),
+                    ("ceiling", ceiling_text.into()),
+                    ("percent", percent.into()),
+                ],
+            ),
             percent,
             level,
         }
@@ -87,12 +99,15 @@ pub struct BudgetBar {
 impl BudgetBar {
     /// `live`: the month is running, so the forecast is what the bar shows.
     pub fn new(w: &BudgetWatch, live: bool) -> BudgetBar {
-        let label = format!("Budget {}", w.month.label());
+        let lang = Lang::current();
+        let money = |c: &Cents| number_in(lang, c.to_string());
+        let t = |id: &str, args: &[(&'static str, Arg)]| lang.t_with(id, args);
+        let label = t("budget-label", &[("month", month_in(lang, w.month).into())]);
         if w.budget.0 <= 0 {
             return BudgetBar {
                 month: w.month,
                 label,
-                text: format!("{} – kein Monatsbudget vereinbart", w.forecast),
+                text: t("budget-none", &[("forecast", money(&w.forecast).into())]),
                 percent: 0,
                 level: "ok",
                 message: None,
@@ -100,40 +115,63 @@ impl BudgetBar {
         }
         let level = w.level();
         let percent = w.forecast_percent();
+        let so_far = || -> Arg { money(&w.so_far).into() };
+        let forecast = || -> Arg { money(&w.forecast).into() };
+        let budget = || -> Arg { money(&w.budget).into() };
         let (text, message) = if live {
-            let text = format!(
-                "bisher {} ({} %) · Prognose bis Monatsende {} von {} ({percent} %)",
-                w.so_far,
-                w.so_far_percent(),
-                w.forecast,
-                w.budget
+            let text = t(
+                "budget-live",
+                &[
+                    ("so_far", so_far()),
+                    ("so_far_percent", w.so_far_percent().into()),
+                    ("forecast", forecast()),
+                    ("budget", budget()),
+                    ("percent", percent.into()),
+                ],
             );
             let message = match (w.so_far_level(), level) {
-                (BudgetLevel::Exceeded, _) => Some(format!(
-                    "Das Monatsbudget ist bereits ausgeschöpft: bisher {} von {} ({} %).",
-                    w.so_far,
-                    w.budget,
-                    w.so_far_percent()
+                (BudgetLevel::Exceeded, _) => Some(t(
+                    "budget-live-exhausted",
+                    &[
+                        ("so_far", so_far()),
+                        ("budget", budget()),
+                        ("percent", w.so_far_percent().into()),
+                    ],
                 )),
-                (_, BudgetLevel::Exceeded) => Some(format!(
-                    "Die Prognose überschreitet das Monatsbudget: {} von {} ({percent} %).",
-                    w.forecast, w.budget
+                (_, BudgetLevel::Exceeded) => Some(t(
+                    "budget-live-forecast-over",
+                    &[
+                        ("forecast", forecast()),
+                        ("budget", budget()),
+                        ("percent", percent.into()),
+                    ],
                 )),
-                (_, BudgetLevel::Warning) => Some(format!(
-                    "Die Prognose erreicht {percent} % des Monatsbudgets ({} von {}).",
-                    w.forecast, w.budget
+                (_, BudgetLevel::Warning) => Some(t(
+                    "budget-live-forecast-warn",
+                    &[
+                        ("forecast", forecast()),
+                        ("budget", budget()),
+                        ("percent", percent.into()),
+                    ],
                 )),
                 _ => None,
             };
             (text, message)
         } else {
-            let text = format!("{} von {} ({percent} %)", w.forecast, w.budget);
+            let text = t(
+                "budget-closed",
+                &[
+                    ("forecast", forecast()),
+                    ("budget", budget()),
+                    ("percent", percent.into()),
+                ],
+            );
             let message = match level {
-                BudgetLevel::Exceeded => Some(format!(
-                    "Das Monatsbudget wurde überschritten ({percent} %)."
-                )),
+                BudgetLevel::Exceeded => {
+                    Some(t("budget-closed-over", &[("percent", percent.into())]))
+                }
                 BudgetLevel::Warning => {
-                    Some(format!("Der Monat lag bei {percent} % des Monatsbudgets."))
+                    Some(t("budget-closed-warn", &[("percent", percent.into())]))
                 }
                 BudgetLevel::Ok => None,
             };
@@ -154,35 +192,58 @@ impl BudgetBar {
     }
 }
 
+/// A Kontingent dimension's name on the pages.
+pub fn limit_label(lang: Lang, limit: Limit) -> String {
+    lang.t(match limit {
+        Limit::Vcpu => "limit-vcpu",
+        Limit::Memory => "limit-memory",
+        Limit::Storage => "limit-storage",
+        Limit::MonthlyBudget => "limit-budget",
+    })
+}
+
+/// A ceiling's value in words: `16 vCPU`, `2.500,00 € pro Monat`.
+pub fn limit_value(lang: Lang, limit: Limit, value: i64) -> String {
+    match limit {
+        Limit::MonthlyBudget => lang.t_with(
+            "limit-per-month",
+            &[("amount", number_in(lang, Cents(value).to_string()).into())],
+        ),
+        other => number_in(lang, other.format(value)),
+    }
+}
+
 pub fn usage_bars(k: &Kontingent, c: &Commitment) -> Vec<UsageBar> {
+    let lang = Lang::current();
+    let n = |german: String| number_in(lang, german);
     vec![
         UsageBar::new(
-            "vCPU",
+            limit_label(lang, Limit::Vcpu),
             c.resources.millicpu,
             k.millicpu,
-            format_vcpu(c.resources.millicpu),
-            format!("{} vCPU", format_vcpu(k.millicpu)),
+            n(format_vcpu(c.resources.millicpu)),
+            format!("{} vCPU", n(format_vcpu(k.millicpu))),
         ),
         UsageBar::new(
-            "Arbeitsspeicher",
+            limit_label(lang, Limit::Memory),
             c.resources.memory_mib,
             k.memory_mib,
-            format_gib(c.resources.memory_mib),
-            format!("{} GiB", format_gib(k.memory_mib)),
+            n(format_gib(c.resources.memory_mib)),
+            format!("{} GiB", n(format_gib(k.memory_mib))),
         ),
         UsageBar::new(
-            "Speicher",
+            limit_label(lang, Limit::Storage),
             c.resources.storage_gib,
             k.storage_gib,
-            super::format::count(c.resources.storage_gib),
-            format!("{} GiB", super::format::count(k.storage_gib)),
+            super::format::count_in(lang, c.resources.storage_gib),
+            format!("{} GiB", super::format::count_in(lang, k.storage_gib)),
         ),
         UsageBar::new(
-            "Monatsbudget",
+            limit_label(lang, Limit::MonthlyBudget),
             c.monthly().0,
             k.monthly_budget.0,
-            Cents(c.monthly().0).to_string(),
-            k.monthly_budget.to_string(),
+            n(Cents(c.monthly().0).to_string()),
+            n(k.monthly_budget.to_string()),
         ),
     ]
 }
@@ -201,7 +262,7 @@ mod tests {
 
     #[test]
     fn bars_warn_at_80_and_are_exhausted_at_100_percent() {
-        let bar = |used| UsageBar::new("x", used, 100, String::new(), String::new());
+        let bar = |used| UsageBar::new("x".into(), used, 100, String::new(), String::new());
         assert_eq!(bar(79).level, "ok");
         assert_eq!(bar(80).level, "warn");
         assert_eq!(bar(100).level, "over");

@@ -156,8 +156,9 @@ export function assertNoCsp(page) {
  * console messages that mention the Content Security Policy (see
  * assertNoCsp). Returns { context, page, assertNoCsp(), close() }.
  */
-export async function openPage(browser, baseURL, { colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ baseURL, locale: 'de-DE', colorScheme });
+export async function openPage(browser, baseURL, { colorScheme = 'light', locale = 'de-DE' } = {}) {
+  // The locale is what the browser sends as Accept-Language (web/lang.rs).
+  const context = await browser.newContext({ baseURL, locale, colorScheme });
   context.setDefaultTimeout(20_000);
   const watch = (page) => {
     const w = { csp: [], errors: [] };
@@ -289,10 +290,11 @@ export function useKontor({ before, after, portalEnv }) {
   });
   /** Resolves once portal and browser run (rejects with why they do not). */
   env.ready = () => ready ?? Promise.reject(new Error('useKontor(): before() has not run'));
-  /** New context + page, logged in as `who` unless `who` is null. */
-  env.open = async (who) => {
+  /** New context + page, logged in as `who` unless `who` is null;
+   *  `locale` (e.g. 'en-GB') for the pages in another language. */
+  env.open = async (who, { locale } = {}) => {
     await env.ready();
-    const s = await openPage(env.browser, env.url);
+    const s = await openPage(env.browser, env.url, { locale });
     sessions.push(s);
     if (who) await login(s.page, who);
     return s;

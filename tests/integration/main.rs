@@ -48,6 +48,7 @@ mod oidc_provider;
 mod openapi;
 mod pages;
 mod pages_billing;
+mod pages_english;
 mod pages_formats;
 mod pages_help;
 mod provisioning;

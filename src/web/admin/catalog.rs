@@ -1,3 +1,4 @@
+use crate::web::lang::t;
 use askama::Template;
 use axum::{
     Form, Router,
@@ -40,7 +41,7 @@ impl PriceInput {
         let size = f.choice(
             "product_size_id",
             &self.product_size_id,
-            "Bitte eine Größe wählen.",
+            &t("shop-choose-size"),
         );
         let valid_from = f.date("valid_from", &self.valid_from);
         let rate = HourlyRate::parse(&self.rate)
@@ -241,7 +242,7 @@ async fn page_with(
     let (price_form, price_errors) = failed.price.unwrap_or_default();
     let (product_form, product_errors) = failed.product.unwrap_or_default();
     let mut response = render(&CataloguePage {
-        layout: page.layout("Katalogpflege", Nav::Catalogue),
+        layout: page.layout(t("nav-catalogue"), Nav::Catalogue),
         products: blocks,
         size_options,
         price_form,
@@ -365,7 +366,10 @@ async fn update_price(
     match updated {
         Ok(()) => Ok(see_other(Url::Catalogue)),
         Err(Error::Validation(e)) => {
-            let message = e.get("rate").unwrap_or("Ungültiger Preis.").to_owned();
+            let message = e
+                .get("rate")
+                .map(str::to_owned)
+                .unwrap_or_else(|| t("catalog-bad-price"));
             page_with(
                 &state,
                 &page,

@@ -9,6 +9,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{field_errors, path_id, require_betreiber};
+use crate::web::lang::t;
 use crate::{
     app,
     app::{error::FieldErrors, export},
@@ -96,7 +97,7 @@ impl ContractForm {
         let customer_id = f.choice(
             "customer_id",
             &self.customer_id,
-            "Bitte einen Kunden wählen.",
+            &t("admin-choose-customer"),
         );
         let number = f.text("number", &self.number, MAX_NUMBER);
         if number
@@ -128,7 +129,7 @@ impl ContractForm {
         }
         let billing_model = self.billing_model.parse::<BillingModel>().ok();
         if billing_model.is_none() {
-            f.add("billing_model", "Bitte ein Abrechnungsmodell wählen.");
+            f.add("billing_model", t("admin-choose-billing-model"));
         }
         let base_fee = f.money("base_fee", &self.base_fee, true);
         if billing_model == Some(BillingModel::Nutzung) && base_fee.is_some_and(|c| c.0 > 0) {
@@ -233,13 +234,13 @@ async fn list(
         })
     };
     let columns = vec![
-        Column::new("Vertrag", "number", listing.sort, sorted),
-        Column::new("Kunde", "customer", listing.sort, sorted),
-        Column::new("Laufzeit", "valid_from", listing.sort, sorted),
+        Column::new("col-contract", "number", listing.sort, sorted),
+        Column::new("col-customer", "customer", listing.sort, sorted),
+        Column::new("col-term", "valid_from", listing.sort, sorted),
     ];
     let invalid = !listing.errors.is_empty();
     let mut response = render(&ListPage {
-        layout: page.layout("Verträge", Nav::Contracts),
+        layout: page.layout(t("nav-contracts"), Nav::Contracts),
         lines,
         csv: Url::ContractsCsv(ListQuery {
             text: text.clone(),
@@ -346,15 +347,25 @@ struct Hints {
 
 impl Hints {
     fn of(booked: Option<&Commitment>) -> Hints {
+        let lang = crate::web::lang::Lang::current();
         let with = |hint: &str, limit: Limit| match booked {
-            Some(b) => format!("{hint}; gebucht sind {}", limit.format(b.of(limit))),
-            None => hint.to_owned(),
+            Some(b) => lang.t_with(
+                "contract-hint-booked",
+                &[
+                    ("hint", lang.t(hint).into()),
+                    (
+                        "booked",
+                        crate::web::view::limit_value(lang, limit, b.of(limit)).into(),
+                    ),
+                ],
+            ),
+            None => lang.t(hint),
         };
         Hints {
-            vcpu: with("Ganze Zahl", Limit::Vcpu),
-            memory: with("Ganze Zahl", Limit::Memory),
-            storage: with("Ganze Zahl", Limit::Storage),
-            budget: with("z. B. 2500,00", Limit::MonthlyBudget),
+            vcpu: with("contract-hint-whole", Limit::Vcpu),
+            memory: with("contract-hint-whole", Limit::Memory),
+            storage: with("contract-hint-whole", Limit::Storage),
+            budget: with("contract-hint-money", Limit::MonthlyBudget),
         }
     }
 }
@@ -402,11 +413,11 @@ async fn form_page(
         StatusCode::OK
     };
     let id = contract.map(|k| k.id);
-    let title = if id.is_some() {
-        "Vertrag bearbeiten"
+    let title = t(if id.is_some() {
+        "contract-edit-title"
     } else {
-        "Neuer Vertrag"
-    };
+        "admin-contract-new"
+    });
     let mut response = render(&FormPage {
         layout: page.layout(title, Nav::Contracts),
         action: id.map_or(Url::Contracts, Url::ContractEdit),

@@ -8,6 +8,7 @@ use axum::{
 };
 
 use super::{field_errors, path_id, require_betreiber};
+use crate::web::lang::t;
 use crate::{
     app::{
         self,
@@ -64,7 +65,7 @@ impl ApplicationInput {
         let contract_id = f.choice(
             "contract_id",
             &self.contract_id,
-            "Bitte einen Vertrag wählen.",
+            &t("admin-choose-contract"),
         );
         let slug = Slug::parse(&self.slug)
             .map_err(|e| f.add("slug", e.to_string()))
@@ -142,11 +143,11 @@ async fn list_page(
         })
     };
     let columns = vec![
-        Column::new("Behörde", "name", listing.sort, sorted),
-        Column::new("Kürzel", "slug", listing.sort, sorted),
+        Column::new("col-authority", "name", listing.sort, sorted),
+        Column::new("col-short-name", "slug", listing.sort, sorted),
     ];
     let mut response = render(&ListPage {
-        layout: page.layout("Kunden", Nav::Customers),
+        layout: page.layout(t("nav-customers"), Nav::Customers),
         customers,
         form,
         errors,

@@ -1,13 +1,14 @@
 //! Bereitstellung (Betreiber): each provisioning target with the stages it
 //! serves and whether it answers, and the queue of work not done yet.
 
+use crate::web::lang::{Worded, t as t_lang};
 use askama::Template;
 use axum::{Router, extract::State, response::Response, routing::get};
 
 use super::require_betreiber;
 use crate::{
     db::{self, outbox::Depth},
-    domain::{Stage, calendar::format_berlin, environment::namespace_name},
+    domain::{Stage, environment::namespace_name},
     state::AppState,
     web::{Layout, Nav, PageError, Route, render, session::PageUser},
 };
@@ -58,11 +59,11 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
         .iter()
         .map(|t| {
             let status = known.iter().find(|k| k.name == t.name);
-            let stages: Vec<&str> = state
+            let stages: Vec<String> = state
                 .provisioner
                 .stages_of(&t.name)
                 .into_iter()
-                .map(Stage::label)
+                .map(|s: Stage| t_lang(&s.message_id()))
                 .collect();
             TargetRow {
                 name: t.name.clone(),
@@ -70,7 +71,7 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
                 stages: stages.join(", "),
                 reachable: status.map(|s| s.reachable == 1),
                 since: status
-                    .map(|s| format_berlin(s.checked_at))
+                    .map(|s| crate::web::format::date_time(s.checked_at))
                     .unwrap_or_default(),
                 message: status.and_then(|s| s.message.clone()).unwrap_or_default(),
             }
@@ -85,13 +86,13 @@ async fn page(State(state): State<AppState>, page: PageUser) -> Result<Response,
             namespace: namespace_name(&p.namespace_customer, &p.namespace_application, p.stage),
             customer: p.customer_name,
             attempts: p.attempts,
-            due: format_berlin(p.due_at_ms / 1000),
+            due: crate::web::format::date_time(p.due_at_ms / 1000),
             in_work: p.claimed == 1,
             error: p.last_error.unwrap_or_default(),
         })
         .collect();
     render(&Page {
-        layout: page.layout("Bereitstellung", Nav::Provisioning),
+        layout: page.layout(t_lang("nav-provisioning"), Nav::Provisioning),
         targets,
         depth,
         queue,

@@ -24,6 +24,13 @@ fn examples() -> Vec<(Url, &'static str)> {
         (Url::Glossary, "/glossar"),
         (Url::GlossaryTerm(Term::Kontingent), "/glossar#kontingent"),
         (Url::GlossaryTerm(Term::Groesse), "/glossar#groesse"),
+        (
+            Url::Language {
+                to: crate::web::lang::Lang::En,
+                back: "/katalog?produkt=x".into(),
+            },
+            "/sprache?zu=en&zurueck=%2Fkatalog%3Fprodukt%3Dx",
+        ),
         (Url::Tokens, "/api-tokens"),
         (Url::TokenRevoke(3), "/api-tokens/3/widerrufen"),
         (Url::Shop, "/katalog"),
@@ -359,10 +366,11 @@ fn every_route_has_an_example_and_every_variant_is_tried() {
 }
 
 /// The page routers' sources, as the compiler read them.
-const ROUTERS: [&str; 19] = [
+const ROUTERS: [&str; 20] = [
     include_str!("../mod.rs"),
     include_str!("../accessibility.rs"),
     include_str!("../glossary.rs"),
+    include_str!("../lang.rs"),
     include_str!("../login.rs"),
     include_str!("../tokens.rs"),
     include_str!("../overview.rs"),
@@ -463,6 +471,7 @@ const VARIANTS: usize = variants!(
     Url::Accessibility,
     Url::Glossary,
     Url::GlossaryTerm(_),
+    Url::Language { .. },
     Url::Tokens,
     Url::TokenRevoke(_),
     Url::Shop,
