@@ -50,8 +50,7 @@ pub async fn read_whole(request: Request, next: Next) -> Response {
             let mut response = Problem::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
-                "Inhalt zu groß",
-                "Der Inhalt der Anfrage ist zu groß.",
+                crate::web::lang::t("problem-detail-payload-too-large"),
             )
             .into_response();
             response

@@ -17,6 +17,7 @@ use crate::{
     db,
     domain::actor::{CurrentUser, Via},
     state::AppState,
+    web::lang::{self, Arg},
 };
 
 /// The caller of an API route, from `Authorization: Bearer <token>`: a
@@ -105,7 +106,6 @@ async fn access_token_user(
             jwt::JwtError::Provider(p) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "provider-unavailable",
-                "Anmeldedienst nicht erreichbar",
                 p.public(),
             ),
             other => Problem::unauthorized(other.public()),
@@ -199,15 +199,16 @@ fn bytes_problem(rejection: BytesRejection) -> Problem {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
-            "Inhalt zu groß",
-            "Der Inhalt der Anfrage ist zu groß.",
+            lang::t("problem-detail-payload-too-large"),
         )
     } else {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-body",
-            "Fehlerhafter Inhalt",
-            format!("Der Inhalt war nicht lesbar: {}", rejection.body_text()),
+            lang::t_with(
+                "problem-detail-unreadable-body",
+                &[("why", Arg::from(rejection.body_text()))],
+            ),
         )
     }
 }
@@ -297,16 +298,14 @@ pub fn parse_json<T: DeserializeOwned>(
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "Falscher Inhaltstyp",
-            "Bitte „Content-Type: application/json“ senden.",
+            lang::t("problem-detail-content-type"),
         ));
     }
     let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-body",
-            "Fehlerhafter JSON-Inhalt",
-            format!("Der Inhalt ist kein gültiges JSON: {e}"),
+            lang::t_with("problem-detail-not-json", &[("why", Arg::from(e.to_string()))]),
         )
     })?;
     integral_numbers(&mut value);

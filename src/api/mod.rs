@@ -409,8 +409,7 @@ pub fn router() -> Router<AppState> {
             problem::Problem::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
-                "Methode nicht erlaubt",
-                "Diese Adresse unterstützt die Methode nicht.",
+                crate::web::lang::t("problem-detail-method-not-allowed"),
             )
         })
         .layer(axum::middleware::from_fn(body::read_whole))

@@ -9,7 +9,11 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{app::error::Error, domain::Limit};
+use crate::{
+    app::error::Error,
+    domain::Limit,
+    web::lang::{self, Arg},
+};
 
 /// Type URIs are URNs: stable across installations and never dereferenced.
 pub const TYPE_PREFIX: &str = "urn:kontor:problem:";
@@ -83,10 +87,13 @@ pub struct Link {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+    /// A problem of type `kind`; its title is the catalogue's
+    /// `problem-<kind>` in the language the caller asked for
+    /// (`Accept-Language`), German by default.
+    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Problem {
         Problem {
             type_uri: format!("{TYPE_PREFIX}{kind}"),
-            title: title.into(),
+            title: lang::t(&format!("problem-{kind}")),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
@@ -104,9 +111,9 @@ impl Problem {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate-limited",
-            "Zu viele Anfragen",
-            format!(
-                "Das Anfragelimit ist für diese Minute erreicht. Bitte nach {retry_after} Sekunden erneut versuchen."
+            lang::t_with(
+                "problem-detail-rate-limited",
+                &[("seconds", Arg::from(retry_after))],
             ),
         );
         p.retry_after = Some(retry_after);
@@ -120,34 +127,26 @@ impl Problem {
         let mut p = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database-unavailable",
-            "Vorübergehend nicht verfügbar",
-            "Die Datenbank ist gerade nicht erreichbar; es wurde nichts geändert. Bitte in \
-             einigen Sekunden erneut versuchen.",
+            lang::t("problem-detail-database-unavailable"),
         );
         p.retry_after = Some(5);
         p
     }
 
     pub fn no_access(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "no-access", "Kein Zugang", detail)
+        Problem::new(StatusCode::FORBIDDEN, "no-access", detail)
     }
 
     pub fn not_found() -> Problem {
         Problem::new(
             StatusCode::NOT_FOUND,
             "not-found",
-            "Nicht gefunden",
-            "Dieses Objekt gibt es nicht oder es gehört nicht zu Ihrem Bereich.",
+            lang::t("problem-detail-not-found"),
         )
     }
 
     pub fn unauthorized(detail: &str) -> Problem {
-        Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Anmeldung erforderlich",
-            detail,
-        )
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
     pub fn validation(field: &str, message: impl Into<String>) -> Problem {
@@ -155,7 +154,6 @@ impl Problem {
         let mut p = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation",
-            "Ungültige Eingabe",
             format!("{field}: {message}"),
         );
         p.errors.push(FieldError {
@@ -211,18 +209,16 @@ impl From<Error> for Problem {
     fn from(e: Error) -> Problem {
         match e {
             Error::NotFound => Problem::not_found(),
-            Error::Unauthorized => Problem::unauthorized("Bitte ein gültiges Bearer-Token senden."),
+            Error::Unauthorized => Problem::unauthorized(&lang::t("problem-detail-no-token")),
             Error::Forbidden => Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "Keine Berechtigung",
-                "Ihre Rolle erlaubt diese Aktion nicht.",
+                lang::t("problem-detail-forbidden"),
             ),
             Error::Validation(fields) => {
                 let mut p = Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "validation",
-                    "Ungültige Eingabe",
                     fields.to_string(),
                 );
                 p.errors = fields
@@ -237,7 +233,6 @@ impl From<Error> for Problem {
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,
                     "kontingent-exceeded",
-                    "Kontingent überschritten",
                     k.to_string(),
                 );
                 p.limit = Some(k.limit);
@@ -260,10 +255,9 @@ impl From<Error> for Problem {
             Error::ContractNotValid(m) => Problem::new(
                 StatusCode::CONFLICT,
                 "contract-not-valid",
-                "Vertrag nicht gültig",
                 m,
             ),
-            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Konflikt", m),
+            Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
             Error::BelowUse(ref below) => {
                 let below_booked = below
                     .iter()
@@ -276,7 +270,6 @@ impl From<Error> for Problem {
                 let mut p = Problem::new(
                     StatusCode::CONFLICT,
                     "below-booked",
-                    "Obergrenze unter dem Gebuchten",
                     e.to_string(),
                 );
                 p.below_booked = below_booked;
@@ -285,7 +278,6 @@ impl From<Error> for Problem {
             e @ Error::Stale(_) => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition-failed",
-                "Inzwischen geändert",
                 e.to_string(),
             ),
             Error::Checkup(refusal) => {
@@ -303,14 +295,13 @@ impl From<Error> for Problem {
                 let mut p = Problem::new(
                     status,
                     "checkup-refused",
-                    "Checkup nicht bestanden",
                     refusal.to_string(),
                 );
                 p.reason = Some(refusal.code().to_owned());
                 p
             }
             Error::FourEyes(m) => {
-                Problem::new(StatusCode::FORBIDDEN, "four-eyes", "Vier-Augen-Prinzip", m)
+                Problem::new(StatusCode::FORBIDDEN, "four-eyes", m)
             }
             Error::Database(e) if crate::db::is_unavailable(&e) => Problem::unavailable(&e),
             Error::Database(e) => internal(anyhow::Error::from(e)),
@@ -325,10 +316,7 @@ fn internal(e: anyhow::Error) -> Problem {
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
-        "Interner Fehler",
-        format!(
-            "Es ist ein interner Fehler aufgetreten; nichts wurde geändert. Fehlerkennung: {id}"
-        ),
+        lang::t_with("problem-detail-internal", &[("id", Arg::from(id))]),
     )
 }
 

@@ -15,6 +15,7 @@ mod api_account;
 mod api_applications;
 mod api_catalog;
 mod api_contracts;
+mod api_english;
 mod api_forms;
 mod api_twins;
 mod architecture;
