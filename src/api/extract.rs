@@ -305,7 +305,10 @@ pub fn parse_json<T: DeserializeOwned>(
         Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-body",
-            lang::t_with("problem-detail-not-json", &[("why", Arg::from(e.to_string()))]),
+            lang::t_with(
+                "problem-detail-not-json",
+                &[("why", Arg::from(e.to_string()))],
+            ),
         )
     })?;
     integral_numbers(&mut value);

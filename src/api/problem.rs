@@ -230,11 +230,8 @@ impl From<Error> for Problem {
             }
             Error::Kontingent(refusal) => {
                 let k = refusal.exceeded;
-                let mut p = Problem::new(
-                    StatusCode::CONFLICT,
-                    "kontingent-exceeded",
-                    k.to_string(),
-                );
+                let mut p =
+                    Problem::new(StatusCode::CONFLICT, "kontingent-exceeded", k.to_string());
                 p.limit = Some(k.limit);
                 p.requested = Some(k.requested);
                 p.remaining = Some(k.remaining.max(0));
@@ -252,11 +249,9 @@ impl From<Error> for Problem {
                 });
                 p
             }
-            Error::ContractNotValid(m) => Problem::new(
-                StatusCode::CONFLICT,
-                "contract-not-valid",
-                m,
-            ),
+            Error::ContractNotValid(m) => {
+                Problem::new(StatusCode::CONFLICT, "contract-not-valid", m)
+            }
             Error::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", m),
             Error::BelowUse(ref below) => {
                 let below_booked = below
@@ -267,11 +262,7 @@ impl From<Error> for Problem {
                         booked: b.booked,
                     })
                     .collect();
-                let mut p = Problem::new(
-                    StatusCode::CONFLICT,
-                    "below-booked",
-                    e.to_string(),
-                );
+                let mut p = Problem::new(StatusCode::CONFLICT, "below-booked", e.to_string());
                 p.below_booked = below_booked;
                 p
             }
@@ -292,17 +283,11 @@ impl From<Error> for Problem {
                     }
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
-                let mut p = Problem::new(
-                    status,
-                    "checkup-refused",
-                    refusal.to_string(),
-                );
+                let mut p = Problem::new(status, "checkup-refused", refusal.to_string());
                 p.reason = Some(refusal.code().to_owned());
                 p
             }
-            Error::FourEyes(m) => {
-                Problem::new(StatusCode::FORBIDDEN, "four-eyes", m)
-            }
+            Error::FourEyes(m) => Problem::new(StatusCode::FORBIDDEN, "four-eyes", m),
             Error::Database(e) if crate::db::is_unavailable(&e) => Problem::unavailable(&e),
             Error::Database(e) => internal(anyhow::Error::from(e)),
             Error::Internal(e) => internal(e),
