@@ -1,16 +1,7 @@
-//! The language of a page: German unless the person chose English with the
-//! switch in the header (cookie `kontor_lang`) or their browser prefers it
-//! (`Accept-Language`). The texts are Project Fluent catalogues under
-//! `locales/<lang>/`, embedded into the binary at compile time.
-//!
-//! The choice is made once per request by [`scope`] and kept in a
-//! task-local for the rest of the request: every page's [`Layout`] needs
-//! it, and so does the error page, which is rendered by `IntoResponse`
-//! without access to the request.
-//!
-//! [`Layout`]: super::Layout
-
-use std::{borrow::Cow, collections::HashMap};
+//! The choice of a request's language — the switch in the header (cookie
+//! `kontor_lang`), else the browser's preference (`Accept-Language`), else
+//! German — and the switch itself. The catalogues and the lookup are
+//! `crate::i18n`.
 
 use axum::{
     Router,
@@ -20,245 +11,30 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use fluent_templates::{LanguageIdentifier, Loader, fluent_bundle::FluentValue, langid};
 use serde::Deserialize;
 use tower_sessions::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 use super::{PageError, Route, Url};
+pub use crate::i18n::{Arg, Lang, ToArg, Worded, t, t_with};
 use crate::state::AppState;
-
-fluent_templates::static_loader! {
-    static LOCALES = {
-        locales: "./locales",
-        fallback_language: "de",
-        // Both languages run left to right; the bidi isolation marks Fluent
-        // puts around every placeable would only end up in copied text.
-        customise: |bundle| bundle.set_use_isolating(false),
-    };
-}
 
 /// The cookie that remembers the switch's choice.
 pub const COOKIE: &str = "kontor_lang";
 /// How long the choice is remembered.
 const COOKIE_DAYS: i64 = 365;
 
-/// A language of the web UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    De,
-    En,
-}
-
 tokio::task_local! {
-    static CURRENT: Here;
-}
-
-/// The language of the request being answered and the address to come back
-/// to after switching it.
-#[derive(Debug, Clone)]
-struct Here {
-    lang: Lang,
-    path: String,
+    /// The address of the page being answered, for the switch to return to.
+    static HERE: String;
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
-
-    /// The BCP 47 tag, for `<html lang>` and the cookie.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Lang::De => "de",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Lang> {
-        match code {
-            "de" => Some(Lang::De),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The language the switch offers.
-    pub const fn other(self) -> Lang {
-        match self {
-            Lang::De => Lang::En,
-            Lang::En => Lang::De,
-        }
-    }
-
-    /// The language's own name, the switch's label.
-    pub const fn endonym(self) -> &'static str {
-        match self {
-            Lang::De => "Deutsch",
-            Lang::En => "English",
-        }
-    }
-
-    fn id(self) -> &'static LanguageIdentifier {
-        static DE: LanguageIdentifier = langid!("de");
-        static EN: LanguageIdentifier = langid!("en");
-        match self {
-            Lang::De => &DE,
-            Lang::En => &EN,
-        }
-    }
-
-    /// The language of the request being answered; German outside of one.
-    pub fn current() -> Lang {
-        CURRENT.try_with(|h| h.lang).unwrap_or_default()
-    }
-
-    /// The message `id`. A missing one shows its id (and the catalogue
-    /// test fails), never an empty spot.
-    pub fn t(self, id: &str) -> String {
-        self.lookup(id, None)
-    }
-
-    /// The message `id` with its variables.
-    pub fn t_with(self, id: &str, args: &[(&'static str, Arg)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue> = args
-            .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), v.value()))
-            .collect();
-        self.lookup(id, Some(&args))
-    }
-
-    fn lookup(self, id: &str, args: Option<&HashMap<Cow<'static, str>, FluentValue>>) -> String {
-        match LOCALES.try_lookup_complete(self.id(), id, args) {
-            Some(text) => text,
-            None => {
-                tracing::warn!(id, lang = self.code(), "message missing from the catalogue");
-                id.to_owned()
-            }
-        }
-    }
-
     /// The choice of a request: the switch's cookie, else the browser's
     /// preference, else German.
     pub fn of(headers: &HeaderMap) -> Lang {
         from_cookie(headers)
             .or_else(|| from_accept_language(headers))
             .unwrap_or_default()
-    }
-}
-
-/// The message `id` in the language of the request being answered (for
-/// the texts that view code builds: form messages, notes).
-pub fn t(id: &str) -> String {
-    Lang::current().t(id)
-}
-
-/// The message `id` with its variables, in the request's language.
-pub fn t_with(id: &str, args: &[(&'static str, Arg)]) -> String {
-    Lang::current().t_with(id, args)
-}
-
-/// A value that goes into a message: a count selects the plural form, a
-/// text is put in as it is.
-#[derive(Debug, Clone)]
-pub enum Arg {
-    Number(i64),
-    Text(String),
-}
-
-impl Arg {
-    fn value(&self) -> FluentValue<'static> {
-        match self {
-            Arg::Number(n) => FluentValue::from(*n),
-            Arg::Text(s) => FluentValue::from(s.clone()),
-        }
-    }
-}
-
-/// What templates pass into a message, by value or by any number of
-/// references (askama hands over `&&String` inside loops).
-pub trait ToArg {
-    fn to_arg(&self) -> Arg;
-}
-
-impl<T: ToArg + ?Sized> ToArg for &T {
-    fn to_arg(&self) -> Arg {
-        (**self).to_arg()
-    }
-}
-
-impl ToArg for str {
-    fn to_arg(&self) -> Arg {
-        Arg::Text(self.to_owned())
-    }
-}
-
-impl ToArg for String {
-    fn to_arg(&self) -> Arg {
-        Arg::Text(self.clone())
-    }
-}
-
-macro_rules! number_arg {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Arg {
-            fn from(n: $t) -> Arg {
-                Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
-            }
-        }
-        impl ToArg for $t {
-            fn to_arg(&self) -> Arg {
-                Arg::from(*self)
-            }
-        }
-    )*};
-}
-number_arg!(i64, i32, u32, u64, usize);
-
-impl From<String> for Arg {
-    fn from(s: String) -> Arg {
-        Arg::Text(s)
-    }
-}
-impl From<&str> for Arg {
-    fn from(s: &str) -> Arg {
-        Arg::Text(s.to_owned())
-    }
-}
-
-/// A domain value that the pages name with a word of the catalogue
-/// (`stage-abnahme`, `role-betreiber`); the domain's own `label()` stays
-/// German for the exports and the audit log.
-pub trait Worded {
-    fn message_id(&self) -> String;
-}
-
-macro_rules! worded {
-    ($($t:ty => $prefix:literal),* $(,)?) => {$(
-        impl Worded for $t {
-            fn message_id(&self) -> String {
-                format!(concat!($prefix, "-{}"), self.as_str())
-            }
-        }
-    )*};
-}
-
-worded! {
-    crate::domain::stage::Stage => "stage",
-    crate::domain::Role => "role",
-    crate::domain::booking::BookingState => "booking-state",
-    crate::domain::approval::ApprovalState => "approval-state",
-    crate::domain::contract::BillingModel => "billing-model",
-}
-
-impl Worded for crate::domain::notification::EventKind {
-    fn message_id(&self) -> String {
-        // Fluent ids take no dots (`approval.waiting`).
-        format!("event-{}", self.as_str().replace('.', "-"))
-    }
-}
-
-impl<T: Worded> Worded for &T {
-    fn message_id(&self) -> String {
-        (**self).message_id()
     }
 }
 
@@ -325,17 +101,13 @@ pub async fn scope(request: Request, next: Next) -> Response {
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
         _ => "/".to_owned(),
     };
-    let here = Here {
-        lang: Lang::of(request.headers()),
-        path,
-    };
-    CURRENT.scope(here, next.run(request)).await
+    let lang = Lang::of(request.headers());
+    crate::i18n::scope(lang, HERE.scope(path, next.run(request))).await
 }
 
 /// The address of the page being answered, for the switch to return to.
 pub fn current_path() -> String {
-    CURRENT
-        .try_with(|h| h.path.clone())
+    HERE.try_with(Clone::clone)
         .unwrap_or_else(|_| "/".to_owned())
 }
 
