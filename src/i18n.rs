@@ -231,3 +231,6 @@ impl<T: Worded> Worded for &T {
         (**self).message_id()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -188,7 +188,7 @@ impl Layout {
         self.lang.t(id)
     }
 
-    /// A message with one variable: `{{ layout.t1("bookings-count", "count", n) }}`.
+    /// A message with one variable: `{{ layout.t1("booking-title", "id", b.id) }}`.
     pub fn t1(&self, id: &str, name: &'static str, value: impl lang::ToArg) -> String {
         self.lang.t_with(id, &[(name, value.to_arg())])
     }

@@ -1,7 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
-
 use axum::http::{HeaderMap, HeaderValue, header};
-use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
 
 use super::*;
 
@@ -83,82 +80,4 @@ fn a_message_is_looked_up_in_the_language_asked_for() {
     assert_eq!(Lang::De.t("nav-overview"), "Übersicht");
     assert_eq!(Lang::En.t("nav-overview"), "Overview");
     assert_eq!(Lang::En.t("no-such-message"), "no-such-message");
-}
-
-/// Every message of a language's catalogue with the variables it uses.
-fn catalogue(lang: Lang) -> BTreeMap<String, BTreeSet<String>> {
-    let dir = format!("{}/locales/{}", env!("CARGO_MANIFEST_DIR"), lang.code());
-    let mut messages = BTreeMap::new();
-    for file in std::fs::read_dir(&dir).expect("the catalogue directory") {
-        let path = file.expect("a catalogue file").path();
-        if path.extension().is_none_or(|e| e != "ftl") {
-            continue;
-        }
-        let source = std::fs::read_to_string(&path).expect("a readable catalogue");
-        let resource = fluent_syntax::parser::parse(source.as_str())
-            .unwrap_or_else(|(_, errors)| panic!("{}: {errors:?}", path.display()));
-        for entry in resource.body {
-            if let Entry::Message(m) = entry {
-                let mut vars = BTreeSet::new();
-                if let Some(value) = &m.value {
-                    variables(value, &mut vars);
-                }
-                let id = m.id.name.to_owned();
-                assert!(
-                    messages.insert(id.clone(), vars).is_none(),
-                    "{id} twice in {}",
-                    lang.code()
-                );
-            }
-        }
-    }
-    messages
-}
-
-fn variables(pattern: &Pattern<&str>, into: &mut BTreeSet<String>) {
-    for element in &pattern.elements {
-        if let PatternElement::Placeable { expression } = element {
-            expression_variables(expression, into);
-        }
-    }
-}
-
-fn expression_variables(expression: &Expression<&str>, into: &mut BTreeSet<String>) {
-    match expression {
-        Expression::Inline(inline) => inline_variables(inline, into),
-        Expression::Select { selector, variants } => {
-            inline_variables(selector, into);
-            for variant in variants {
-                variables(&variant.value, into);
-            }
-        }
-    }
-}
-
-fn inline_variables(inline: &InlineExpression<&str>, into: &mut BTreeSet<String>) {
-    match inline {
-        InlineExpression::VariableReference { id } => {
-            into.insert(id.name.to_owned());
-        }
-        InlineExpression::Placeable { expression } => expression_variables(expression, into),
-        _ => {}
-    }
-}
-
-#[test]
-fn the_german_and_the_english_catalogue_have_the_same_messages_and_variables() {
-    let de = catalogue(Lang::De);
-    let en = catalogue(Lang::En);
-    let only_de: Vec<_> = de.keys().filter(|k| !en.contains_key(*k)).collect();
-    let only_en: Vec<_> = en.keys().filter(|k| !de.contains_key(*k)).collect();
-    let other_vars: Vec<_> = de
-        .iter()
-        .filter(|(k, v)| en.get(*k).is_some_and(|e| e != *v))
-        .map(|(k, v)| format!("{k}: de {v:?}, en {:?}", en[k]))
-        .collect();
-    assert!(
-        only_de.is_empty() && only_en.is_empty() && other_vars.is_empty(),
-        "only German: {only_de:?}\nonly English: {only_en:?}\nother variables: {other_vars:?}"
-    );
-    assert!(de.len() > 1, "the catalogues are read");
 }
