@@ -443,6 +443,31 @@ async fn the_unfiltered_totals_count_every_booking_through_moves_and_cancellatio
         );
     }
     assert_eq!(counted(Some(other_customer)).await, 1);
+    let all = page(&app, &admin, "limit=1").await;
+    assert_eq!(all["total"].as_i64(), Some(counted(None).await), "{all}");
+    // Each shard holds the bookings of its customers, not only the right sum.
+    let shards: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CAST(shard AS BIGINT), CAST(bookings AS BIGINT) \
+         FROM booking_count_shards ORDER BY shard",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("shards");
+    let recounted: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CAST(s.shard AS BIGINT), \
+                (SELECT CAST(COUNT(*) AS BIGINT) FROM bookings b WHERE b.customer_id % 64 = s.shard) \
+         FROM booking_count_shards s ORDER BY s.shard",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("recount");
+    assert_eq!(shards.len(), 64);
+    assert_eq!(shards, recounted);
+    assert_ne!(
+        t.customer_id % 64,
+        other_customer % 64,
+        "the repair crosses shards"
+    );
     // Another customer's filter on a tenant's own list shows nothing.
     let other = page(&app, &t.token, "customer_id=1").await;
     assert_eq!(other["total"].as_i64(), Some(0), "{other}");
