@@ -11,6 +11,7 @@ use crate::{
         Slug, Stage, actor::CurrentUser, idempotency::Key, kontingent::Commitment, policy,
         text::Text,
     },
+    i18n::{Arg, t, t_with},
 };
 
 /// A new application, parsed at the edge.
@@ -53,7 +54,7 @@ pub async fn create_once(
     if contract_customer != Some(customer_id) {
         return Err(Error::validation(
             "contract_id",
-            "Bitte einen Vertrag dieses Kunden wählen.",
+            t("invalid-contract-of-customer"),
         ));
     }
     let id = db::applications::insert(
@@ -141,13 +142,11 @@ pub async fn move_to(
     if db::contracts::customer_of(change.conn(), contract_id).await? != Some(customer_id) {
         return Err(Error::validation(
             "contract_id",
-            "Bitte einen Vertrag dieses Kunden wählen.",
+            t("invalid-contract-of-customer"),
         ));
     }
     if contract_id == from_id {
-        return Err(Error::Conflict(
-            "Das Verfahren läuft bereits unter diesem Vertrag.".into(),
-        ));
+        return Err(Error::Conflict(t("conflict-application-same-contract")));
     }
     let (first, second) = (from_id.min(contract_id), from_id.max(contract_id));
     let mut to = None;
@@ -161,9 +160,13 @@ pub async fn move_to(
     let open = db::bookings::open_of_application(change.conn(), id, now).await?;
     if !open.is_empty() {
         if !to.is_valid_at(now) {
-            return Err(Error::ContractNotValid(format!(
-                "Der Vertrag {} gilt vom {} bis {}; die Buchungen des Verfahrens können heute nicht darunter laufen.",
-                to.number, to.valid_from, to.valid_until
+            return Err(Error::ContractNotValid(t_with(
+                "contract-not-valid-move",
+                &[
+                    ("number", Arg::from(to.number.as_str())),
+                    ("from", Arg::from(to.valid_from.to_string())),
+                    ("until", Arg::from(to.valid_until.to_string())),
+                ],
             )));
         }
         let moving = open

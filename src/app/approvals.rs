@@ -16,6 +16,7 @@ use crate::{
         policy,
         text::Text,
     },
+    i18n::t,
 };
 
 /// Longest reason of a decision.
@@ -30,7 +31,7 @@ pub fn reason(step: Step, raw: Option<&str>) -> Result<Option<Text>> {
     if step == Step::Reject && reason.is_none() {
         return Err(Error::Validation(FieldErrors::single(
             "reason",
-            "Bitte die Ablehnung begründen; die Begründung sehen die Antragstellenden.",
+            t("invalid-reject-reason"),
         )));
     }
     Ok(reason)
@@ -87,9 +88,7 @@ pub async fn close(
     let now = change.now;
     let reason = reason.map(Text::as_str);
     if !db::approvals::close(change.tx(), id, state, by, now, reason).await? {
-        return Err(Error::Conflict(
-            "Dieser Antrag ist bereits entschieden.".into(),
-        ));
+        return Err(Error::Conflict(t("conflict-request-decided")));
     }
     let mut after = json!({"state": state, "reason": reason});
     if let (Some(after), serde_json::Value::Object(more)) = (after.as_object_mut(), details) {

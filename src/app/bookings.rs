@@ -31,6 +31,7 @@ use crate::{
         policy,
         pricing::{Prices, month_cost},
     },
+    i18n::{Arg, t, t_with},
 };
 
 /// A booking request, parsed at the edge.
@@ -108,12 +109,8 @@ async fn fitting_sizes(
 
 /// The rate a size may be booked at; a size without a price is not for sale.
 fn bookable(size: &catalog::SizeRow) -> Result<HourlyRate> {
-    size.rate().ok_or_else(|| {
-        Error::validation(
-            "size",
-            "Für diese Größe gilt noch kein Preis; sie ist nicht buchbar.",
-        )
-    })
+    size.rate()
+        .ok_or_else(|| Error::validation("size", t("invalid-size-no-price")))
 }
 
 async fn plan(
@@ -132,14 +129,18 @@ async fn plan(
         .await?
         .ok_or(Error::NotFound)?;
     if !contract.is_valid_at(now) {
-        return Err(Error::ContractNotValid(format!(
-            "Der Vertrag {} gilt vom {} bis {}; heute kann darunter nicht gebucht werden.",
-            contract.number, contract.valid_from, contract.valid_until
+        return Err(Error::ContractNotValid(t_with(
+            "contract-not-valid-booking",
+            &[
+                ("number", Arg::from(contract.number.as_str())),
+                ("from", Arg::from(contract.valid_from.to_string())),
+                ("until", Arg::from(contract.valid_until.to_string())),
+            ],
         )));
     }
     let (product, size) = catalog::size(conn, req.product.as_str(), req.size, now)
         .await?
-        .ok_or_else(|| Error::validation("product", "Dieses Produkt gibt es nicht im Katalog."))?;
+        .ok_or_else(|| Error::validation("product", t("invalid-product-unknown")))?;
     let rate = bookable(&size)?;
     let committed = contracts::usage(&mut *conn, &contract, now).await?;
     let change = Commitment {
@@ -378,9 +379,7 @@ async fn load_for_change(
         .await?
         .ok_or(Error::NotFound)?;
     if !booking.state.is_open() {
-        return Err(Error::Conflict(
-            "Diese Buchung ist bereits gekündigt.".into(),
-        ));
+        return Err(Error::Conflict(t("conflict-booking-cancelled")));
     }
     Ok((booking, contract))
 }
@@ -419,12 +418,15 @@ async fn plan_resize(
     if booking.size == new_size {
         return Err(Error::validation(
             "size",
-            format!("Die Buchung hat bereits die Größe {new_size}."),
+            t_with(
+                "invalid-size-same",
+                &[("size", Arg::from(new_size.to_string()))],
+            ),
         ));
     }
     let (_, size) = catalog::size(conn, &booking.product_slug, new_size, now)
         .await?
-        .ok_or_else(|| Error::validation("size", "Diese Größe gibt es für das Produkt nicht."))?;
+        .ok_or_else(|| Error::validation("size", t("invalid-size-of-product")))?;
     let rate = bookable(&size)?;
     let old = Commitment {
         resources: booking.resources(),
@@ -439,9 +441,13 @@ async fn plan_resize(
         || new.resources.storage_gib > old.resources.storage_gib
         || new.monthly_exact > old.monthly_exact;
     if growing && !contract.is_valid_at(now) {
-        return Err(Error::ContractNotValid(format!(
-            "Der Vertrag {} gilt vom {} bis {}; vergrößern ist heute nicht möglich.",
-            contract.number, contract.valid_from, contract.valid_until
+        return Err(Error::ContractNotValid(t_with(
+            "contract-not-valid-resize",
+            &[
+                ("number", Arg::from(contract.number.as_str())),
+                ("from", Arg::from(contract.valid_from.to_string())),
+                ("until", Arg::from(contract.valid_until.to_string())),
+            ],
         )));
     }
     let committed = contracts::usage(&mut *conn, &contract, now).await?;

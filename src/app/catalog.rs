@@ -15,6 +15,7 @@ use crate::{
         policy,
         text::Text,
     },
+    i18n::t,
 };
 
 /// A new product, parsed at the edge.
@@ -57,7 +58,7 @@ pub async fn add_price_once(
     if !db::catalog::size_exists(change.conn(), new.product_size_id).await? {
         return Err(Error::validation(
             "product_size_id",
-            "Diese Größe gibt es nicht.",
+            t("invalid-size-unknown"),
         ));
     }
     // The first price of a new size may start today: nothing can have been
@@ -69,10 +70,7 @@ pub async fn add_price_once(
         today.tomorrow().unwrap_or(today)
     };
     if new.valid_from < earliest {
-        return Err(Error::validation(
-            "valid_from",
-            "Ein neuer Preis gilt frühestens ab morgen; vergangene Preise sind abgerechnet.",
-        ));
+        return Err(Error::validation("valid_from", t("invalid-price-from")));
     }
     let valid_from = berlin_midnight(new.valid_from);
     let id = db::catalog::insert_price(change.tx(), new.product_size_id, valid_from, new.rate, now)
@@ -106,10 +104,7 @@ pub async fn update_price(
         .await?
         .ok_or(Error::NotFound)?;
     if before.valid_from <= now {
-        return Err(Error::Conflict(
-            "Dieser Preis gilt schon und ist abgerechnet; bitte eine neue Preisversion anlegen."
-                .into(),
-        ));
+        return Err(Error::Conflict(t("conflict-price-started")));
     }
     db::catalog::set_rate(change.tx(), id, rate).await?;
     change

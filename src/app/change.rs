@@ -10,6 +10,7 @@ use super::error::{Error, Result};
 use crate::{
     db::{Db, Tx, audit, idempotency, outbox},
     domain::{actor::CurrentUser, idempotency::Key},
+    i18n::t,
 };
 
 /// Who a change is recorded for.
@@ -213,9 +214,9 @@ impl<'a> Change<'a> {
 fn replayed(stored: idempotency::Stored) -> Result<i64> {
     match stored {
         idempotency::Stored::Created(id) => Ok(id),
-        idempotency::Stored::OtherRequest => Err(Error::Conflict(
-            "Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet.".into(),
-        )),
+        idempotency::Stored::OtherRequest => {
+            Err(Error::Conflict(t("conflict-idempotency-other-request")))
+        }
     }
 }
 
@@ -225,8 +226,6 @@ async fn replay_after_race(db: &Db, user_id: i64, key: &Key) -> Result<i64> {
     let mut conn = db.pool.acquire().await?;
     match idempotency::find(&mut conn, user_id, key).await? {
         Some(stored) => replayed(stored),
-        None => Err(Error::Conflict(
-            "Eine gleichzeitige Anfrage mit diesem Idempotency-Key läuft noch.".into(),
-        )),
+        None => Err(Error::Conflict(t("conflict-idempotency-running"))),
     }
 }

@@ -18,6 +18,7 @@ use crate::{
         kontingent::{BelowUse, Commitment},
         policy,
     },
+    i18n::t,
 };
 
 pub async fn create(
@@ -50,7 +51,7 @@ pub async fn create_once(
     if db::customers::find(&db.pool, customer_id).await?.is_none() {
         return Err(Error::validation(
             "customer_id",
-            "Diesen Kunden gibt es nicht.",
+            t("invalid-customer-unknown"),
         ));
     }
     let id = db::contracts::insert(change.tx(), customer_id, terms, now)

@@ -8,6 +8,7 @@ use super::{Change, Error, Result, notify, visible};
 use crate::{
     db::{self, Db, audit, deployments::Deployment, deployments::Running, outbox},
     domain::{actor::CurrentUser, policy, release::DeploymentState},
+    i18n::t,
 };
 
 /// Puts `release_id` into the environment within `change`: a new
@@ -139,16 +140,11 @@ pub async fn retry(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<i64
         .ok_or(Error::NotFound)?;
     policy::deploy(user, d.customer_id, d.stage)?;
     if d.state != DeploymentState::Fehlgeschlagen {
-        return Err(Error::Conflict(
-            "Nur eine fehlgeschlagene Bereitstellung kann wiederholt werden.".into(),
-        ));
+        return Err(Error::Conflict(t("conflict-retry-not-failed")));
     }
     // Only the latest: an older failure was superseded by what came after.
     if db::deployments::latest_of(change.conn(), d.environment_id).await? != Some(d.id) {
-        return Err(Error::Conflict(
-            "Seitdem wurde in dieser Stufe neu bereitgestellt; diese Bereitstellung ist überholt."
-                .into(),
-        ));
+        return Err(Error::Conflict(t("conflict-retry-superseded")));
     }
     let new = start(&mut change, d.environment_id, d.release_id).await?;
     change

@@ -7,6 +7,7 @@ use super::{Change, Error, Result, deployments, visible};
 use crate::{
     db::{self, Db, audit, environments::Environment, outbox},
     domain::{Lifecycle, actor::CurrentUser, policy},
+    i18n::{Arg, t, t_with},
 };
 
 /// Called in the change of every booking: the environment must exist
@@ -54,16 +55,13 @@ pub async fn dissolve(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
     db::contracts::load(db, change.conn(), contract_id, true).await?;
     let lifecycle = db::environments::lifecycle(change.conn(), id).await?;
     if lifecycle != Lifecycle::Aktiv {
-        return Err(Error::Conflict(
-            "Diese Umgebung ist nicht eingerichtet; es gibt nichts aufzulösen.".into(),
-        ));
+        return Err(Error::Conflict(t("environment-nothing-to-dissolve")));
     }
     let open = db::bookings::open_in_environment(change.conn(), id).await?;
     if open > 0 {
-        return Err(Error::Conflict(format!(
-            "In dieser Umgebung {} noch {open} Buchung{} aktiv; bitte erst kündigen.",
-            if open == 1 { "ist" } else { "sind" },
-            if open == 1 { "" } else { "en" },
+        return Err(Error::Conflict(t_with(
+            "conflict-environment-bookings",
+            &[("count", Arg::from(open))],
         )));
     }
     // Nothing runs there any more: a release that ran there is no longer
@@ -82,4 +80,32 @@ pub async fn dissolve(db: &Db, user: &CurrentUser, id: i64, now: i64) -> Result<
         })
         .await?;
     change.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::i18n::{Arg, Lang};
+
+    #[test]
+    fn the_refusal_to_dissolve_counts_the_open_bookings_in_either_language() {
+        let text = |lang: Lang, n: i64| {
+            lang.t_with("conflict-environment-bookings", &[("count", Arg::from(n))])
+        };
+        assert_eq!(
+            text(Lang::De, 1),
+            "In dieser Umgebung ist noch 1 Buchung aktiv; bitte erst kündigen."
+        );
+        assert_eq!(
+            text(Lang::De, 3),
+            "In dieser Umgebung sind noch 3 Buchungen aktiv; bitte erst kündigen."
+        );
+        assert_eq!(
+            text(Lang::En, 1),
+            "There is still 1 active booking in this environment; please cancel it first."
+        );
+        assert_eq!(
+            text(Lang::En, 3),
+            "There are still 3 active bookings in this environment; please cancel them first."
+        );
+    }
 }

@@ -18,12 +18,13 @@ use crate::{
         actor::CurrentUser,
         approval::{ApprovalKind, ApprovalState, Step},
         idempotency::Key,
-        kontingent::CeilingChange,
+        kontingent::{CeilingChange, Limit},
         notification::Audience,
         policy,
         resources::{format_gib, format_vcpu, format_whole},
         text::Text,
     },
+    i18n::{Arg, t, t_with},
 };
 
 /// Longest justification of a request.
@@ -71,6 +72,17 @@ pub fn describe(change: &CeilingChange, current: &Kontingent) -> String {
     parts.join(", ")
 }
 
+/// A ceiling's name in the request's language, the word the pages use;
+/// `Limit::label` stays German for the audit log and the notifications.
+fn limit_name(limit: Limit) -> String {
+    t(match limit {
+        Limit::Vcpu => "limit-vcpu",
+        Limit::Memory => "limit-memory",
+        Limit::Storage => "limit-storage",
+        Limit::MonthlyBudget => "limit-budget",
+    })
+}
+
 /// Asks for new ceilings of `contract_id`.
 pub async fn request(
     db: &Db,
@@ -92,7 +104,7 @@ pub async fn request(
     if asked.is_empty() || !asked.changes(&current) {
         return Err(Error::validation(
             "kontingent",
-            "Bitte mindestens eine Obergrenze mit einem neuen Wert angeben.",
+            t("invalid-kontingent-unchanged"),
         ));
     }
     let inserted = db::kontingent_requests::insert(
@@ -110,10 +122,9 @@ pub async fn request(
     let id = match inserted {
         Ok(id) => id,
         Err(e) if violated(&e) == Some(Unique::OpenApproval) => {
-            return Err(Error::Conflict(format!(
-                "Für den Vertrag {} ist bereits ein Kontingent-Antrag offen; bitte dessen \
-                 Entscheidung abwarten oder ihn zurückziehen.",
-                contract.number
+            return Err(Error::Conflict(t_with(
+                "conflict-kontingent-request-open",
+                &[("number", Arg::from(contract.number.as_str()))],
             )));
         }
         Err(e) => return Err(on_constraint(e)),
@@ -198,26 +209,20 @@ pub async fn approve(
     if granted.is_empty() {
         return Err(Error::validation(
             "kontingent",
-            "Bitte mindestens eine Obergrenze angeben.",
+            t("invalid-kontingent-empty"),
         ));
     }
     if needs_cosign(cosign_required, &q, &granted, &current) {
-        return Err(Error::Conflict(
-            "Eine Erhöhung des Monatsbudgets braucht zuerst die Zweitunterschrift der Finanzen \
-             des Kunden."
-                .into(),
-        ));
+        return Err(Error::Conflict(t("conflict-kontingent-cosign-first")));
     }
     let after = granted.applied_to(&current);
     let committed = db::contracts::usage(change.conn(), &contract, now).await?;
     let below = after.below(&committed);
     if !below.is_empty() && below.iter().any(|l| !current.below(&committed).contains(l)) {
-        let names: Vec<&str> = below.iter().map(|l| l.label()).collect();
-        return Err(Error::Conflict(format!(
-            "Die neuen Werte lägen unter dem, was schon gebucht ist ({}); so kann der Antrag \
-             nicht genehmigt werden. Senken unter den Verbrauch geht nur im Vertragsformular \
-             mit ausdrücklicher Bestätigung.",
-            names.join(", ")
+        let names: Vec<String> = below.iter().map(|l| limit_name(*l)).collect();
+        return Err(Error::Conflict(t_with(
+            "conflict-kontingent-below-use",
+            &[("limits", Arg::from(names.join(", ")))],
         )));
     }
     db::contracts::set_kontingent(change.tx(), q.contract_id, &after).await?;
@@ -309,16 +314,10 @@ pub async fn cosign(
     policy::cosign_kontingent(user, q.customer_id, q.requested_by)?;
     approvals::next(q.state, Step::Approve)?;
     if !q.awaits_cosign(cosign_required) && q.cosigned_by.is_none() {
-        return Err(Error::Conflict(
-            "Dieser Antrag braucht keine Zweitunterschrift: nur eine Erhöhung des \
-             Monatsbudgets wird von den Finanzen des Kunden mitgezeichnet."
-                .into(),
-        ));
+        return Err(Error::Conflict(t("conflict-kontingent-cosign-not-needed")));
     }
     if q.cosigned_by.is_some() || !db::approvals::cosign(change.tx(), id, user.id, now).await? {
-        return Err(Error::Conflict(
-            "Dieser Antrag ist bereits mitgezeichnet.".into(),
-        ));
+        return Err(Error::Conflict(t("conflict-kontingent-cosigned")));
     }
     change
         .audit(audit::Entry {

@@ -8,6 +8,7 @@
 //! without regard to case as a part of the list's text fields.
 
 use super::{Error, Result};
+use crate::i18n::{Arg, t_with};
 
 /// A sort order: one of the list's fields, ascending or descending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,10 +49,7 @@ impl Sort {
             .ok_or_else(|| {
                 Error::validation(
                     "sort",
-                    format!(
-                        "Sortierbar nach: {} (mit „-“ davor absteigend).",
-                        fields.join(", ")
-                    ),
+                    t_with("invalid-sort", &[("fields", Arg::from(fields.join(", ")))]),
                 )
             })
     }
@@ -88,7 +86,7 @@ pub fn search(raw: Option<&str>) -> Result<Option<String>> {
     if raw.chars().count() > MAX_SEARCH || raw.chars().any(char::is_control) {
         return Err(Error::validation(
             "q",
-            "Bitte eine Zeile mit höchstens 200 Zeichen angeben.",
+            t_with("invalid-search", &[("max", Arg::from(MAX_SEARCH))]),
         ));
     }
     Ok(Some(raw.to_lowercase()))

@@ -10,6 +10,7 @@ use super::{Change, Error, Result};
 use crate::{
     db::{self, Db, audit, notifications as store},
     domain::{actor::CurrentUser, notification::EventKind, policy, text::Text},
+    i18n::t,
 };
 
 /// Longest webhook URL and description.
@@ -39,30 +40,20 @@ pub async fn set_opt_outs(db: &Db, user: &CurrentUser, off: &[EventKind], now: i
 /// credentials in it.
 pub fn parse_url(raw: &str, allow_http: bool) -> Result<String> {
     let text = Text::parse(raw, MAX_URL).map_err(|e| Error::validation("url", e.to_string()))?;
-    let url = url::Url::parse(text.as_str()).map_err(|_| {
-        Error::validation(
-            "url",
-            "Bitte eine vollständige Adresse angeben, z. B. https://empfang.example.de/kontor.",
-        )
-    })?;
+    let url = url::Url::parse(text.as_str())
+        .map_err(|_| Error::validation("url", t("invalid-webhook-url")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}
         _ => {
-            return Err(Error::validation(
-                "url",
-                "Webhooks werden nur an https://-Adressen gesendet.",
-            ));
+            return Err(Error::validation("url", t("invalid-webhook-https")));
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::validation("url", "Die Adresse nennt keinen Server."));
+        return Err(Error::validation("url", t("invalid-webhook-host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::validation(
-            "url",
-            "Zugangsdaten gehören nicht in die Adresse; die Signatur weist Kontor aus.",
-        ));
+        return Err(Error::validation("url", t("invalid-webhook-credentials")));
     }
     Ok(url.to_string())
 }

@@ -22,6 +22,7 @@ use crate::{
         policy,
         release::Checkup,
     },
+    i18n::{Arg, Worded, t, t_with},
 };
 
 /// The promotion rule: a release enters a stage from the stage before,
@@ -41,10 +42,18 @@ async fn may_enter(
 }
 
 fn not_running(version: &str, stage: Stage) -> Error {
-    Error::Conflict(format!(
-        "Lieferung {version} läuft in {} nicht erfolgreich; befördert wird nur, was in der Stufe davor läuft (oder in der Zielstufe schon einmal lief).",
-        stage.label()
+    Error::Conflict(t_with(
+        "conflict-promotion-not-running",
+        &[
+            ("version", Arg::from(version)),
+            ("stage", stage_name(stage)),
+        ],
     ))
+}
+
+/// A stage's name in the request's language.
+fn stage_name(stage: Stage) -> Arg {
+    Arg::from(t(&stage.message_id()))
 }
 
 /// Requests moving `release_id` into `to` (from the stage before it). With
@@ -69,7 +78,7 @@ pub async fn request(
     let Some(from) = to.previous() else {
         return Err(Error::Validation(FieldErrors::single(
             "to_stage",
-            "In die Vorprüfung kommt eine Lieferung nach ihrem Checkup, nicht durch Freigabe.",
+            t("invalid-promotion-into-first"),
         )));
     };
     let version = db::promotions::release_of(change.conn(), application_id, release_id)
@@ -79,7 +88,7 @@ pub async fn request(
         .ok_or_else(|| {
             Error::Validation(FieldErrors::single(
                 "release_id",
-                "Dieses Verfahren hat keine angenommene Lieferung mit dieser Id.",
+                t("invalid-promotion-release"),
             ))
         })?;
     if !may_enter(change.conn(), application_id, release_id, from, to).await? {
@@ -87,9 +96,12 @@ pub async fn request(
     }
     if db::promotions::running_release(change.conn(), application_id, to).await? == Some(release_id)
     {
-        return Err(Error::Conflict(format!(
-            "Lieferung {version} läuft in {} bereits.",
-            to.label()
+        return Err(Error::Conflict(t_with(
+            "conflict-promotion-running",
+            &[
+                ("version", Arg::from(version.as_str())),
+                ("stage", stage_name(to)),
+            ],
         )));
     }
     let inserted = db::promotions::insert(
@@ -108,9 +120,9 @@ pub async fn request(
     let id = match inserted {
         Ok(id) => id,
         Err(e) if violated(&e) == Some(Unique::OpenApproval) => {
-            return Err(Error::Conflict(format!(
-                "Für {} gibt es bereits einen offenen Freigabeantrag dieses Verfahrens.",
-                to.label()
+            return Err(Error::Conflict(t_with(
+                "conflict-promotion-open",
+                &[("stage", stage_name(to))],
             )));
         }
         Err(e) => return Err(e.into()),

@@ -20,6 +20,7 @@ use crate::{
         release::{self, Checkup, Refusal},
         text::{Text, TextError},
     },
+    i18n::{Arg, t, t_with},
 };
 
 /// A delivery as the API receives it.
@@ -105,7 +106,7 @@ pub async fn deliver(
         Err(TextError::Empty) => {
             return Err(Error::Validation(FieldErrors::single(
                 "image",
-                "Bitte eine Image-Referenz angeben.",
+                t("invalid-release-image"),
             )));
         }
         Err(e) => return Err(Error::validation("image", e.to_string())),
@@ -117,12 +118,20 @@ pub async fn deliver(
     {
         return Err(Error::validation(
             "checksums",
-            format!(
-                "Der Name einer Prüfsumme ist leer, länger als {MAX_CHECKSUM_NAME} Zeichen oder enthält Steuerzeichen: „{}“.",
-                name.chars()
-                    .filter(|c| !c.is_control())
-                    .take(40)
-                    .collect::<String>()
+            t_with(
+                "invalid-release-checksum-name",
+                &[
+                    ("max", Arg::from(MAX_CHECKSUM_NAME)),
+                    (
+                        "name",
+                        Arg::from(
+                            name.chars()
+                                .filter(|c| !c.is_control())
+                                .take(40)
+                                .collect::<String>(),
+                        ),
+                    ),
+                ],
             ),
         ));
     }

@@ -16,6 +16,7 @@ use crate::{
         idempotency::Key,
         text::{Text, TextError},
     },
+    i18n::{Arg, t, t_with},
 };
 
 /// A token lives at most a year: long-lived secrets in CI systems are how
@@ -46,16 +47,13 @@ impl NewToken {
         let name = match Text::parse(name, MAX_NAME) {
             Ok(name) => Some(name),
             Err(TextError::Empty) => {
-                errors.add(
-                    "name",
-                    "Bitte geben Sie dem Token einen Namen, z. B. den des Systems, das es nutzt.",
-                );
+                errors.add("name", t("invalid-token-name"));
                 None
             }
             Err(TextError::TooLong(_)) => {
                 errors.add(
                     "name",
-                    format!("Der Name darf höchstens {MAX_NAME} Zeichen lang sein."),
+                    t_with("invalid-token-name-long", &[("max", Arg::from(MAX_NAME))]),
                 );
                 None
             }
@@ -67,18 +65,15 @@ impl NewToken {
         let today = calendar::berlin_date(now);
         let expires = match expires_on.trim().parse::<Date>() {
             Err(_) => {
-                errors.add(
-                    "expires_on",
-                    "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-                );
+                errors.add("expires_on", t("form-date"));
                 None
             }
             Ok(date) if date <= today => {
-                errors.add("expires_on", "Das Ablaufdatum muss in der Zukunft liegen.");
+                errors.add("expires_on", t("invalid-token-expiry-past"));
                 None
             }
             Ok(date) if last_day(today).is_some_and(|max| date > max) => {
-                errors.add("expires_on", "Ein Token gilt höchstens ein Jahr.");
+                errors.add("expires_on", t("invalid-token-expiry-year"));
                 None
             }
             Ok(date) => date.tomorrow().ok().map(calendar::berlin_midnight),

@@ -17,7 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("telemetry", &[]),
     ("db", &["domain"]),
     ("auth", &["db", "domain", "config", "secret"]),
-    ("app", &["db", "domain", "auth", "secret"]),
+    ("app", &["db", "domain", "auth", "secret", "i18n"]),
     ("billing", &["app", "db", "domain", "jobs", "metrics"]),
     ("jobs", &["db", "domain", "metrics", "ratelimit", "secret"]),
     ("metrics", &["db", "domain"]),

@@ -1,0 +1,162 @@
+//! The messages of the use cases (`src/app`) in the caller's language: a
+//! contract refusal, a conflict and a validation message over the API with
+//! `Accept-Language: en`, a form's messages on an English page; without a
+//! preference the same answers stay German, word for word.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Browser, TestApp, assert_problem, expect_json, id};
+
+api_tests! {
+    api_refusals_of_the_use_cases_follow_accept_language,
+    a_forms_messages_follow_the_pages_language,
+}
+
+/// Sends `body` (JSON) or nothing to `path` with the token and, when given,
+/// `Accept-Language`.
+async fn send(
+    app: &TestApp,
+    token: &str,
+    lang: Option<&str>,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut req = app.request(method, path).bearer_auth(token);
+    if let Some(lang) = lang {
+        req = req.header("Accept-Language", lang);
+    }
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    req.send().await.expect("request")
+}
+
+async fn api_refusals_of_the_use_cases_follow_accept_language(app: TestApp) {
+    let english = Some("en-GB,en;q=0.9");
+
+    // A contract refusal: the contract ended in 2020.
+    let expired = app.expired_contract().await;
+    let booking = json!({
+        "application_id": expired.application_id, "stage": "abnahme",
+        "product": "container-namespace", "size": "M",
+    });
+    for (lang, start, end) in [
+        (
+            english,
+            "Contract DLV-T-",
+            " is valid from 2020-01-01 to 2020-12-31; nothing can be booked under it today.",
+        ),
+        (
+            None,
+            "Der Vertrag DLV-T-",
+            " gilt vom 2020-01-01 bis 2020-12-31; heute kann darunter nicht gebucht werden.",
+        ),
+    ] {
+        let resp = send(
+            &app,
+            &expired.token,
+            lang,
+            Method::POST,
+            "/api/v1/bookings",
+            Some(&booking),
+        )
+        .await;
+        let problem = assert_problem(resp, StatusCode::CONFLICT, "contract-not-valid").await;
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(
+            detail.starts_with(start) && detail.ends_with(end),
+            "{lang:?}: {detail}"
+        );
+    }
+
+    // A conflict: cancelling a booking a second time.
+    let t = app.contract_with_room(20).await;
+    let b = app
+        .book_ok(
+            &t.token,
+            t.application_id,
+            "schulung",
+            "container-namespace",
+            "M",
+        )
+        .await;
+    expect_json(app.cancel(&t.token, id(&b)).await, StatusCode::OK).await;
+    let cancel = format!("/api/v1/bookings/{}/cancel", id(&b));
+    for (lang, detail) in [
+        (english, "This booking has already been cancelled."),
+        (None, "Diese Buchung ist bereits gekündigt."),
+    ] {
+        let resp = send(&app, &t.token, lang, Method::POST, &cancel, None).await;
+        let problem = assert_problem(resp, StatusCode::CONFLICT, "conflict").await;
+        assert_eq!(problem["detail"], detail, "{lang:?}");
+    }
+
+    // A validation message: an order the list does not have.
+    for (lang, start) in [
+        (english, "Can be sorted by: id, "),
+        (None, "Sortierbar nach: id, "),
+    ] {
+        let resp = send(
+            &app,
+            &t.token,
+            lang,
+            Method::GET,
+            "/api/v1/bookings?sort=passwort",
+            None,
+        )
+        .await;
+        let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+        assert_eq!(problem["errors"][0]["field"], "sort", "{problem}");
+        let message = problem["errors"][0]["message"].as_str().expect("message");
+        assert!(message.starts_with(start), "{lang:?}: {message}");
+    }
+    let resp = send(
+        &app,
+        &t.token,
+        english,
+        Method::GET,
+        "/api/v1/bookings?sort=passwort",
+        None,
+    )
+    .await;
+    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    let message = problem["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.ends_with(" (with a leading “-” for descending order)."),
+        "{message}"
+    );
+}
+
+async fn a_forms_messages_follow_the_pages_language(app: TestApp) {
+    let browser = Browser::log_in(&app, "systempfleger").await;
+    let form = [("name", ""), ("expires_on", "2020-01-01")];
+
+    let (status, html) = browser.post("/api-tokens", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains(
+            "Bitte geben Sie dem Token einen Namen, z. B. den des Systems, das es nutzt."
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("Das Ablaufdatum muss in der Zukunft liegen."),
+        "{html}"
+    );
+
+    let (status, _) = browser.get("/sprache?zu=en&zurueck=/api-tokens").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html) = browser.post("/api-tokens", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(
+        html.contains("Please give the token a name, e.g. that of the system using it."),
+        "{html}"
+    );
+    assert!(
+        html.contains("The expiry date must be in the future."),
+        "{html}"
+    );
+    assert!(!html.contains("Ablaufdatum"), "{html}");
+}
