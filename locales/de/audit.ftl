@@ -222,3 +222,30 @@ audit-filter-positive = Bitte eine positive ganze Zahl angeben.
 audit-filter-object-type = Keine Objektart (etwa „booking“ oder „contract“).
 audit-filter-action = Keine Aktion (etwa „booking.resized“).
 audit-filter-cursor = Unbekannter Cursor; bitte den Wert von „next“ der vorigen Antwort verwenden.
+
+## The hash chain's verification: what is wrong, at the first place
+audit-chain-altered = Eintrag { $id } wurde verändert: { $detail }
+audit-chain-inserted = Eintrag { $id } wurde an Kontor vorbei eingefügt: { $detail }
+audit-chain-deleted-entry = Eintrag { $id } wurde gelöscht
+audit-chain-deleted-entries = Die Einträge { $first } bis { $last } wurden gelöscht
+audit-chain-deleted-position = Der Eintrag an Position { $from } wurde gelöscht
+audit-chain-deleted-positions = Die Einträge an den Positionen { $from } bis { $to } wurden gelöscht
+audit-chain-between = zwischen Eintrag { $previous } und Eintrag { $next }
+audit-chain-before = vor Eintrag { $next }
+audit-chain-after = nach Eintrag { $previous }, am Ende der Kette
+# $which is one of the four above, with the neighbours in parentheses.
+audit-chain-deleted = { $which }; Position { $from }–{ $to } der Kette fehlt
+audit-chain-hash-missing = sein Hash fehlt
+audit-chain-content-changed = sein Inhalt passt nicht mehr zu seinem Hash
+audit-chain-next-points-elsewhere = der nachfolgende Eintrag { $next } verweist auf einen anderen Hash (geändert und neu gehasht)
+audit-chain-not-at-checkpoint = er schließt nicht an den Prüfpunkt der Aufbewahrung an
+audit-chain-beyond-head = seine Position { $at } liegt hinter dem Kopf der Kette ({ $head })
+audit-chain-recomputed = sein Hash ist nicht mehr der, den die Prüfung vom { $at } gesehen hat (die Kette wurde ab hier neu berechnet)
+audit-chain-not-in-chain = er steht nicht in der Kette
+audit-chain-head-differs = der Kopf der Kette verzeichnet einen anderen Hash
+audit-chain-noted-genesis = Position 0 ist der Anfang der Kette; ihr Hash sind 64 Nullen
+audit-chain-noted-recomputed = Eintrag { $id } an Position { $seq } trägt nicht mehr den notierten Hash: die Kette wurde ab hier neu berechnet
+audit-chain-noted-checkpoint = Der Prüfpunkt der Aufbewahrung verzeichnet an Position { $seq } einen anderen Hash als notiert
+audit-chain-noted-beyond-head = Die Kette endet bei Position { $head }; die Einträge bis zur notierten Position { $seq } fehlen
+audit-chain-noted-missing = Der Eintrag an Position { $seq } fehlt
+audit-chain-prune-stopped = Die Aufbewahrungsfrist löscht nicht weiter, weil die Kette beschädigt ist: { $problem }. Bitte „kontor audit verify“ ausführen.

@@ -222,3 +222,30 @@ audit-filter-positive = Please enter a positive whole number.
 audit-filter-object-type = Not an object type (such as "booking" or "contract").
 audit-filter-action = Not an action (such as "booking.resized").
 audit-filter-cursor = Unknown cursor; please use the value of "next" from the previous answer.
+
+## The hash chain's verification: what is wrong, at the first place
+audit-chain-altered = Entry { $id } has been altered: { $detail }
+audit-chain-inserted = Entry { $id } has been inserted past Kontor: { $detail }
+audit-chain-deleted-entry = Entry { $id } has been deleted
+audit-chain-deleted-entries = Entries { $first } to { $last } have been deleted
+audit-chain-deleted-position = The entry at position { $from } has been deleted
+audit-chain-deleted-positions = The entries at positions { $from } to { $to } have been deleted
+audit-chain-between = between entry { $previous } and entry { $next }
+audit-chain-before = before entry { $next }
+audit-chain-after = after entry { $previous }, at the end of the chain
+# $which is one of the four above, with the neighbours in parentheses.
+audit-chain-deleted = { $which }; positions { $from }–{ $to } of the chain are missing
+audit-chain-hash-missing = its hash is missing
+audit-chain-content-changed = its content no longer matches its hash
+audit-chain-next-points-elsewhere = the entry after it, { $next }, points to another hash (changed and hashed anew)
+audit-chain-not-at-checkpoint = it does not follow on from the retention checkpoint
+audit-chain-beyond-head = its position { $at } lies beyond the head of the chain ({ $head })
+audit-chain-recomputed = its hash is no longer the one the verification of { $at } saw (the chain has been recomputed from here)
+audit-chain-not-in-chain = it is not in the chain
+audit-chain-head-differs = the head of the chain records another hash
+audit-chain-noted-genesis = Position 0 is the start of the chain; its hash is 64 zeros
+audit-chain-noted-recomputed = Entry { $id } at position { $seq } no longer carries the noted hash: the chain has been recomputed from here
+audit-chain-noted-checkpoint = The retention checkpoint records another hash at position { $seq } than the one noted
+audit-chain-noted-beyond-head = The chain ends at position { $head }; the entries up to the noted position { $seq } are missing
+audit-chain-noted-missing = The entry at position { $seq } is missing
+audit-chain-prune-stopped = Retention stops deleting because the chain is broken: { $problem }. Please run “kontor audit verify”.

@@ -218,7 +218,10 @@ fn sentence(
         Some(acc) => format!("{acc} {}", e.object_id),
         None => t_with(
             "audit-sentence-unknown-object",
-            &[("type", e.object_type.into()), ("id", e.object_id.into())],
+            &[
+                ("type", e.object_type.into()),
+                ("id", e.object_id.to_string().into()),
+            ],
         ),
     };
     // Every sentence names who did it, the object's number and, where
@@ -226,7 +229,7 @@ fn sentence(
     let say = |id: &str, more: &[(&'static str, Arg)]| {
         let mut args = vec![
             ("who", Arg::from(actor_name(e.actor))),
-            ("id", Arg::from(e.object_id)),
+            ("id", Arg::from(e.object_id.to_string())),
             ("obj", Arg::from(obj.as_str())),
         ];
         args.extend_from_slice(more);

@@ -14,6 +14,7 @@ mod describe;
 mod values;
 
 pub use describe::{Described, FieldChange, Names, Recorded, Referenced, describe};
+pub use values::instant_in;
 
 use crate::i18n::{Lang, t};
 

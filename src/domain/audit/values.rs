@@ -271,7 +271,12 @@ fn day(s: &str) -> String {
 /// An instant in German time, to the minute: `06.12.2026 11:24`, in
 /// English `6 Dec 2026 11:24`.
 fn instant(at: i64) -> String {
-    match Lang::current() {
+    instant_in(Lang::current(), at)
+}
+
+/// [`instant`] in `lang`, for messages written in a given language.
+pub fn instant_in(lang: Lang, at: i64) -> String {
+    match lang {
         Lang::De => format_berlin(at),
         Lang::En => jiff::Timestamp::from_second(at)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
