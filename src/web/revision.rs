@@ -1,5 +1,5 @@
-//! Revision: who did what, when, to which object — each entry as a German
-//! sentence with its before/after values; filters, paging, the exports,
+//! Revision: who did what, when, to which object — each entry as a
+//! sentence in the page's language with its before/after values; filters, paging, the exports,
 //! and for the Betreiber the state of the hash chain with its last
 //! verification and a button to verify now.
 
@@ -311,13 +311,13 @@ async fn show(
         object_types: audit::object_types()
             .map(|(value, label)| Choice {
                 value: value.into(),
-                label: label.into(),
+                label,
             })
             .collect(),
         actions: audit::actions()
             .map(|(value, label)| Choice {
                 value: value.into(),
-                label: label.into(),
+                label,
             })
             .collect(),
         rows,

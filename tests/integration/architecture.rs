@@ -17,7 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("telemetry", &[]),
     ("db", &["domain"]),
     ("auth", &["db", "domain", "config", "secret"]),
-    ("app", &["db", "domain", "auth", "secret", "i18n"]),
+    ("app", &["db", "domain", "auth", "secret"]),
     ("billing", &["app", "db", "domain", "jobs", "metrics"]),
     ("jobs", &["db", "domain", "metrics", "ratelimit", "secret"]),
     ("metrics", &["db", "domain"]),
@@ -39,6 +39,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["auth", "config", "db", "provisioning", "ratelimit"],
     ),
 ];
+
+/// What every layer may use: the catalogues and the current language
+/// (`crate::i18n`), so that a text is written in the reader's language
+/// where it is produced, also in the domain and the app.
+const EVERYWHERE: &[&str] = &["i18n"];
 
 /// The crate's top-level modules that `path` (relative to `src/`) belongs to
 /// and the module a `super::` in it refers to when it leaves its layer.
@@ -157,7 +162,9 @@ fn forbidden(layer: &str, code: &str) -> Vec<String> {
     };
     crate_modules(&code_only(code))
         .into_iter()
-        .filter(|m| m != layer && !allowed.contains(&m.as_str()))
+        .filter(|m| {
+            m != layer && !allowed.contains(&m.as_str()) && !EVERYWHERE.contains(&m.as_str())
+        })
         .collect()
 }
 

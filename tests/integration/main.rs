@@ -30,6 +30,7 @@ mod control_characters;
 mod database_faults;
 mod deploy;
 mod english_refusals;
+mod english_revision;
 mod fake_kube_selftest;
 mod hardening;
 mod health;

@@ -16,9 +16,10 @@ use crate::{
     domain::{
         actor::CurrentUser,
         audit::chain::{GENESIS, entry_hash},
-        calendar::{berlin_date, format_berlin},
+        calendar::berlin_date,
         policy,
     },
+    i18n::{Arg, Lang, t, t_with},
 };
 
 /// What is wrong with the chain, at the first place it is wrong.
@@ -26,7 +27,7 @@ use crate::{
 pub enum Problem {
     /// An entry's content no longer matches its hash, or it no longer
     /// matches the entry after it (changed and hashed anew).
-    Altered { id: i64, detail: String },
+    Altered { id: i64, detail: Detail },
     /// Entries are missing at these positions: `ids` when they can be
     /// told (the neighbours' ids leave exactly that gap), else the entry
     /// after the gap (`next`).
@@ -37,7 +38,50 @@ pub enum Problem {
         next: Option<i64>,
     },
     /// An entry that Kontor did not put into the chain.
-    Inserted { id: i64, detail: String },
+    Inserted { id: i64, detail: Detail },
+}
+
+/// How an entry gives away that it was altered or inserted; kept as what
+/// was found, so that the message can be written in any language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    HashMissing,
+    ContentChanged,
+    /// The entry after it (this id) points to another hash.
+    NextPointsElsewhere(i64),
+    NotAtCheckpoint,
+    BeyondHead {
+        at: i64,
+        head: i64,
+    },
+    /// Its hash is not the one a verification finished at this instant saw.
+    Recomputed(i64),
+    NotInChain,
+    HeadDiffers,
+}
+
+impl Detail {
+    fn text(&self, lang: Lang) -> String {
+        let n = |v: i64| Arg::from(v.to_string());
+        match self {
+            Detail::HashMissing => lang.t("audit-chain-hash-missing"),
+            Detail::ContentChanged => lang.t("audit-chain-content-changed"),
+            Detail::NextPointsElsewhere(next) => {
+                lang.t_with("audit-chain-next-points-elsewhere", &[("next", n(*next))])
+            }
+            Detail::NotAtCheckpoint => lang.t("audit-chain-not-at-checkpoint"),
+            Detail::BeyondHead { at, head } => lang.t_with(
+                "audit-chain-beyond-head",
+                &[("at", n(*at)), ("head", n(*head))],
+            ),
+            Detail::Recomputed(at) => {
+                let at = crate::domain::audit::instant_in(lang, *at);
+                lang.t_with("audit-chain-recomputed", &[("at", at.into())])
+            }
+            Detail::NotInChain => lang.t("audit-chain-not-in-chain"),
+            Detail::HeadDiffers => lang.t("audit-chain-head-differs"),
+        }
+    }
 }
 
 impl Problem {
@@ -55,13 +99,25 @@ impl Problem {
         }
     }
 
-    /// The problem in German, naming the entry.
+    /// The problem in the request's language (German outside of one),
+    /// naming the entry.
     pub fn message(&self) -> String {
+        self.message_in(Lang::current())
+    }
+
+    /// The problem in `lang`.
+    pub fn message_in(&self, lang: Lang) -> String {
+        // Ids and positions are names, written as they are, not as amounts.
+        let n = |v: i64| Arg::from(v.to_string());
         match self {
-            Problem::Altered { id, detail } => format!("Eintrag {id} wurde verändert: {detail}"),
-            Problem::Inserted { id, detail } => {
-                format!("Eintrag {id} wurde an Kontor vorbei eingefügt: {detail}")
-            }
+            Problem::Altered { id, detail } => lang.t_with(
+                "audit-chain-altered",
+                &[("id", n(*id)), ("detail", detail.text(lang).into())],
+            ),
+            Problem::Inserted { id, detail } => lang.t_with(
+                "audit-chain-inserted",
+                &[("id", n(*id)), ("detail", detail.text(lang).into())],
+            ),
             Problem::Deleted {
                 positions: (from, to),
                 ids,
@@ -69,20 +125,42 @@ impl Problem {
                 next,
             } => {
                 let which = match ids {
-                    Some((a, b)) if a == b => format!("Eintrag {a} wurde gelöscht"),
-                    Some((a, b)) => format!("Die Einträge {a} bis {b} wurden gelöscht"),
-                    None if from == to => format!("Der Eintrag an Position {from} wurde gelöscht"),
-                    None => {
-                        format!("Die Einträge an den Positionen {from} bis {to} wurden gelöscht")
+                    Some((a, b)) if a == b => {
+                        lang.t_with("audit-chain-deleted-entry", &[("id", n(*a))])
                     }
+                    Some((a, b)) => lang.t_with(
+                        "audit-chain-deleted-entries",
+                        &[("first", n(*a)), ("last", n(*b))],
+                    ),
+                    None if from == to => {
+                        lang.t_with("audit-chain-deleted-position", &[("from", n(*from))])
+                    }
+                    None => lang.t_with(
+                        "audit-chain-deleted-positions",
+                        &[("from", n(*from)), ("to", n(*to))],
+                    ),
                 };
                 let around = match (previous, next) {
-                    (Some(p), Some(n)) => format!(" (zwischen Eintrag {p} und Eintrag {n})"),
-                    (None, Some(n)) => format!(" (vor Eintrag {n})"),
-                    (Some(p), None) => format!(" (nach Eintrag {p}, am Ende der Kette)"),
-                    (None, None) => String::new(),
+                    (Some(p), Some(n_)) => Some(lang.t_with(
+                        "audit-chain-between",
+                        &[("previous", n(*p)), ("next", n(*n_))],
+                    )),
+                    (None, Some(n_)) => {
+                        Some(lang.t_with("audit-chain-before", &[("next", n(*n_))]))
+                    }
+                    (Some(p), None) => {
+                        Some(lang.t_with("audit-chain-after", &[("previous", n(*p))]))
+                    }
+                    (None, None) => None,
                 };
-                format!("{which}{around}; Position {from}–{to} der Kette fehlt")
+                let which = match around {
+                    Some(around) => format!("{which} ({around})"),
+                    None => which,
+                };
+                lang.t_with(
+                    "audit-chain-deleted",
+                    &[("which", which.into()), ("from", n(*from)), ("to", n(*to))],
+                )
             }
         }
     }
@@ -112,13 +190,13 @@ fn check(row: &AuditRow, seq: i64, prev_hash: &str, previous: Option<i64>) -> Op
     let (Some(stored_prev), Some(stored)) = (&row.prev_hash, &row.entry_hash) else {
         return Some(Problem::Altered {
             id: row.id,
-            detail: "sein Hash fehlt".into(),
+            detail: Detail::HashMissing,
         });
     };
     if entry_hash(seq, stored_prev, &row.content()) != *stored {
         return Some(Problem::Altered {
             id: row.id,
-            detail: "sein Inhalt passt nicht mehr zu seinem Hash".into(),
+            detail: Detail::ContentChanged,
         });
     }
     if stored_prev != prev_hash {
@@ -127,14 +205,11 @@ fn check(row: &AuditRow, seq: i64, prev_hash: &str, previous: Option<i64>) -> Op
         return Some(match previous {
             Some(p) => Problem::Altered {
                 id: p,
-                detail: format!(
-                    "der nachfolgende Eintrag {} verweist auf einen anderen Hash (geändert und neu gehasht)",
-                    row.id
-                ),
+                detail: Detail::NextPointsElsewhere(row.id),
             },
             None => Problem::Altered {
                 id: row.id,
-                detail: "er schließt nicht an den Prüfpunkt der Aufbewahrung an".into(),
+                detail: Detail::NotAtCheckpoint,
             },
         });
     }
@@ -167,10 +242,10 @@ pub async fn walk(db: &Db) -> Result<Verdict> {
             if at > head.head_seq {
                 problem = Some(Problem::Inserted {
                     id: row.id,
-                    detail: format!(
-                        "seine Position {at} liegt hinter dem Kopf der Kette ({})",
-                        head.head_seq
-                    ),
+                    detail: Detail::BeyondHead {
+                        at,
+                        head: head.head_seq,
+                    },
                 });
                 break;
             }
@@ -189,10 +264,7 @@ pub async fn walk(db: &Db) -> Result<Verdict> {
             {
                 problem = Some(Problem::Altered {
                     id: row.id,
-                    detail: format!(
-                        "sein Hash ist nicht mehr der, den die Prüfung vom {} gesehen hat (die Kette wurde ab hier neu berechnet)",
-                        format_berlin(a.finished_at)
-                    ),
+                    detail: Detail::Recomputed(a.finished_at),
                 });
                 break;
             }
@@ -207,7 +279,7 @@ pub async fn walk(db: &Db) -> Result<Verdict> {
     if let Some(id) = audit::first_unchained(&mut tx, head.seal_until).await? {
         let inserted = Problem::Inserted {
             id,
-            detail: "er steht nicht in der Kette".into(),
+            detail: Detail::NotInChain,
         };
         if problem
             .as_ref()
@@ -258,7 +330,7 @@ fn end_of_chain(
     if hash != head.head_hash {
         return Some(Problem::Altered {
             id: previous.unwrap_or_default(),
-            detail: "der Kopf der Kette verzeichnet einen anderen Hash".into(),
+            detail: Detail::HeadDiffers,
         });
     }
     None
@@ -279,7 +351,9 @@ pub async fn verify(db: &Db, by: &str, now: i64) -> Result<Verdict> {
             head_seq: verdict.head_seq,
             head_hash: verdict.head_hash.clone(),
             problem_audit_id: verdict.problem.as_ref().and_then(Problem::audit_id),
-            problem: verdict.problem.as_ref().map(Problem::message),
+            // Stored and shown to whoever reads it later, in any language:
+            // German, like every record of the Revision.
+            problem: verdict.problem.as_ref().map(|p| p.message_in(Lang::De)),
         },
     )
     .await?;
@@ -296,7 +370,8 @@ pub enum Noted {
     /// Retention has deleted the entry and the checkpoint lies beyond it:
     /// it can no longer be checked.
     Pruned,
-    /// The entry there carries another hash, or it is gone (German).
+    /// The entry there carries another hash, or it is gone (in the
+    /// request's language; German for the CLI).
     Broken(String),
 }
 
@@ -315,17 +390,17 @@ pub async fn check_noted(db: &Db, seq: i64, hash: &str) -> Result<Noted> {
         }
     };
     if seq == 0 {
-        return Ok(noted(
-            hash == GENESIS,
-            "Position 0 ist der Anfang der Kette; ihr Hash sind 64 Nullen".into(),
-        ));
+        return Ok(noted(hash == GENESIS, t("audit-chain-noted-genesis")));
     }
     if let Some((id, stored)) = audit_chain::hash_at(&mut conn, seq).await? {
         return Ok(noted(
             stored.as_deref() == Some(hash),
-            format!(
-                "Eintrag {id} an Position {seq} trägt nicht mehr den notierten Hash: \
-                 die Kette wurde ab hier neu berechnet"
+            t_with(
+                "audit-chain-noted-recomputed",
+                &[
+                    ("id", id.to_string().into()),
+                    ("seq", seq.to_string().into()),
+                ],
             ),
         ));
     }
@@ -334,17 +409,24 @@ pub async fn check_noted(db: &Db, seq: i64, hash: &str) -> Result<Noted> {
     } else if seq == head.checkpoint_seq {
         noted(
             head.checkpoint_hash == hash,
-            format!(
-                "Der Prüfpunkt der Aufbewahrung verzeichnet an Position {seq} einen anderen Hash als notiert"
+            t_with(
+                "audit-chain-noted-checkpoint",
+                &[("seq", seq.to_string().into())],
             ),
         )
     } else if seq > head.head_seq {
-        Noted::Broken(format!(
-            "Die Kette endet bei Position {}; die Einträge bis zur notierten Position {seq} fehlen",
-            head.head_seq
+        Noted::Broken(t_with(
+            "audit-chain-noted-beyond-head",
+            &[
+                ("head", head.head_seq.to_string().into()),
+                ("seq", seq.to_string().into()),
+            ],
         ))
     } else {
-        Noted::Broken(format!("Der Eintrag an Position {seq} fehlt"))
+        Noted::Broken(t_with(
+            "audit-chain-noted-missing",
+            &[("seq", seq.to_string().into())],
+        ))
     })
 }
 
@@ -422,10 +504,9 @@ pub async fn prune(db: &Db, days: u32, now: i64) -> Result<PruneReport> {
                 check(row, at, &hash, previous)
             };
             if let Some(p) = problem {
-                return Err(Error::Conflict(format!(
-                    "Die Aufbewahrungsfrist löscht nicht weiter, weil die Kette beschädigt ist: {}. \
-                     Bitte „kontor audit verify“ ausführen.",
-                    p.message()
+                return Err(Error::Conflict(t_with(
+                    "audit-chain-prune-stopped",
+                    &[("problem", p.message().into())],
                 )));
             }
             (seq, hash, previous) = (at, row.entry_hash.clone().unwrap_or_default(), Some(row.id));
@@ -449,6 +530,7 @@ pub async fn prune(db: &Db, days: u32, now: i64) -> Result<PruneReport> {
                         "entries": n,
                         "checkpoint_seq": seq,
                         "checkpoint_hash": hash,
+                        // Recorded and hashed: German, whoever prunes.
                         "reason": format!(
                             "Aufbewahrungsfrist {days} Tage: Einträge vor dem {}",
                             berlin_date(cutoff).strftime("%d.%m.%Y")
@@ -466,4 +548,49 @@ pub async fn prune(db: &Db, days: u32, now: i64) -> Result<PruneReport> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_problem_reads_in_german_and_in_english() {
+        let deleted = Problem::Deleted {
+            positions: (4, 5),
+            ids: Some((14, 15)),
+            previous: Some(13),
+            next: Some(16),
+        };
+        let german = "Die Einträge 14 bis 15 wurden gelöscht (zwischen Eintrag 13 und Eintrag 16); \
+                      Position 4–5 der Kette fehlt";
+        assert_eq!(deleted.message(), german);
+        let altered = Problem::Altered {
+            id: 1234,
+            detail: Detail::NextPointsElsewhere(1235),
+        };
+        assert_eq!(
+            altered.message(),
+            "Eintrag 1234 wurde verändert: der nachfolgende Eintrag 1235 verweist auf einen \
+             anderen Hash (geändert und neu gehasht)"
+        );
+        crate::i18n::scope(Lang::En, async {
+            assert_eq!(
+                deleted.message(),
+                "Entries 14 to 15 have been deleted (between entry 13 and entry 16); \
+                 positions 4–5 of the chain are missing"
+            );
+            assert_eq!(
+                Problem::Inserted {
+                    id: 7,
+                    detail: Detail::NotInChain
+                }
+                .message(),
+                "Entry 7 has been inserted past Kontor: it is not in the chain"
+            );
+            // What is stored stays German.
+            assert_eq!(deleted.message_in(Lang::De), german);
+        })
+        .await;
+    }
 }

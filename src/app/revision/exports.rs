@@ -1,6 +1,7 @@
 //! The Revision exported: CSV (German spreadsheet format or RFC 4180, each
 //! entry with its sentence, its comparison, the recorded values and its
-//! place in the chain) and JSON Lines (one `EntryView` per line). Streamed
+//! place in the chain) and JSON Lines (one `EntryView` per line), German
+//! whatever the requester's language. Streamed
 //! from the database through a bounded channel, so a million entries never
 //! sit in memory.
 
@@ -22,6 +23,7 @@ use crate::{
         calendar::berlin_date,
         policy,
     },
+    i18n::{self, Lang},
 };
 
 /// What an export is written as.
@@ -87,7 +89,7 @@ fn csv_row(w: &mut CsvWriter, row: &AuditRow, names: &Names) {
         &opt(row.customer_id),
         &neutralise(&d.action),
         &neutralise(&row.action),
-        &neutralise(crate::domain::audit::object_noun(&row.object_type)),
+        &neutralise(&crate::domain::audit::object_noun(&row.object_type)),
         &row.object_id.to_string(),
         &neutralise(&d.sentence),
         &neutralise(&d.changes_text()),
@@ -127,7 +129,10 @@ pub fn spawn(
     kind: Kind,
 ) -> mpsc::Receiver<Chunk> {
     let (tx, rx) = export::channel();
-    tokio::spawn(async move {
+    // An export is a record for auditors, in German whoever asks: the
+    // sentences, labels and display words are written in the same words
+    // as every export before, never in the requester's language.
+    tokio::spawn(i18n::scope(Lang::De, async move {
         let result = match kind {
             Kind::Csv(format) => {
                 let mut w = CsvWriter::new(format, &COLUMNS);
@@ -148,7 +153,7 @@ pub fn spawn(
             tracing::error!(error = %e, "Revision export failed");
             export::fail(&tx, e).await;
         }
-    });
+    }));
     rx
 }
 

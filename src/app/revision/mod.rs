@@ -1,7 +1,7 @@
 //! The Revision: reading the audit log (filtered, paged by cursor, each
-//! entry as a German sentence with its before/after values), exporting it
-//! (CSV in both formats, JSON Lines), and its hash chain (`chain`: verify,
-//! retention, chaining older entries).
+//! entry as a sentence with its before/after values, in the request's
+//! language), exporting it (CSV in both formats, JSON Lines; German), and
+//! its hash chain (`chain`: verify, retention, chaining older entries).
 //!
 //! Who reads what is `policy::read_audit`: the Betreiber everything, a
 //! customer's Systempfleger:in, Verfahrensverantwortliche:r and Finanzen
@@ -30,6 +30,7 @@ use crate::{
         policy,
         text::Text,
     },
+    i18n::t,
 };
 
 /// The filters as they arrive (query parameters of the API and the page),
@@ -81,11 +82,11 @@ fn vocabulary(raw: &str, dotted: bool) -> bool {
 pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
     let mut errors = FieldErrors::default();
     let mut filter = Filter::default();
-    let date_message = "Bitte ein Datum (JJJJ-MM-TT) oder einen Zeitpunkt nach RFC 3339 (2026-12-01T08:00:00Z) angeben.";
+    let date_message = t("audit-filter-date");
     if let Some(v) = present(raw.from) {
         match instant(v, false) {
             Some(at) => filter.from = Some(at),
-            None => errors.add("from", date_message),
+            None => errors.add("from", date_message.clone()),
         }
     }
     if let Some(v) = present(raw.to) {
@@ -97,7 +98,7 @@ pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
     if let (Some(from), Some(until)) = (filter.from, filter.until)
         && until <= from
     {
-        errors.add("to", "Das Ende des Zeitraums liegt vor seinem Anfang.");
+        errors.add("to", t("audit-filter-end-before-start"));
     }
     for (field, raw, slot) in [
         ("customer_id", raw.customer_id, &mut filter.customer_id),
@@ -106,7 +107,7 @@ pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
         if let Some(v) = present(raw) {
             match v.parse::<i64>() {
                 Ok(id) if id > 0 => *slot = Some(id),
-                _ => errors.add(field, "Bitte eine positive ganze Zahl angeben."),
+                _ => errors.add(field, t("audit-filter-positive")),
             }
         }
     }
@@ -114,17 +115,14 @@ pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
         if vocabulary(v, false) {
             filter.object_type = Some(v.to_owned());
         } else {
-            errors.add(
-                "object_type",
-                "Keine Objektart (etwa „booking“ oder „contract“).",
-            );
+            errors.add("object_type", t("audit-filter-object-type"));
         }
     }
     if let Some(v) = present(raw.action) {
         if vocabulary(v, true) {
             filter.action = Some(v.to_owned());
         } else {
-            errors.add("action", "Keine Aktion (etwa „booking.resized“).");
+            errors.add("action", t("audit-filter-action"));
         }
     }
     for (field, raw, slot) in [
@@ -136,12 +134,13 @@ pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
             Err(e) => errors.add(field, e.to_string()),
         }
     }
+    // The free text also finds the actions whose label contains it, in
+    // German or English, whichever the reader's language: an auditor
+    // searches in the words of the German exports, a colleague in those of
+    // the English page, and a search must not find less because of the
+    // language switch.
     if let Some(text) = &filter.text {
-        let lower = text.to_lowercase();
-        filter.text_actions = audit::actions()
-            .filter(|(_, label)| label.to_lowercase().contains(&lower))
-            .map(|(action, _)| action)
-            .collect();
+        filter.text_actions = audit::actions_labelled(text);
     }
     errors.into_result()?;
     Ok(filter)
@@ -150,7 +149,7 @@ pub fn parse_filter(raw: &RawFilter<'_>) -> Result<Filter> {
 /// One recorded change of a field, in display words.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldView {
-    /// The field's German label, e.g. `Größe`.
+    /// The field's label in the request's language, e.g. `Größe`, `Size`.
     pub field: String,
     /// The value before, in display words; absent when not recorded.
     pub before: Option<String>,
@@ -189,12 +188,13 @@ pub struct EntryView {
     pub customer: Option<String>,
     /// E.g. `booking.resized`.
     pub action: String,
-    /// E.g. `Größe geändert`.
+    /// In the request's language, e.g. `Größe geändert`, `size changed`.
     pub action_label: String,
     /// E.g. `booking`.
     pub object_type: String,
     pub object_id: i64,
-    /// The entry as a German sentence.
+    /// The entry as a sentence in the request's language (German in the
+    /// JSON Lines export).
     pub sentence: String,
     /// The changed fields (all fields of a creation), in display words.
     pub changes: Vec<FieldView>,
@@ -349,10 +349,7 @@ pub fn parse_cursor(raw: Option<&str>) -> Result<Start> {
         None => Ok(Start::Newest),
         Some(v) => match v.parse::<i64>() {
             Ok(id) if id > 0 => Ok(Start::Before(id)),
-            _ => Err(Error::validation(
-                "cursor",
-                "Unbekannter Cursor; bitte den Wert von „next“ der vorigen Antwort verwenden.",
-            )),
+            _ => Err(Error::validation("cursor", t("audit-filter-cursor"))),
         },
     }
 }

@@ -1,13 +1,15 @@
-//! An entry as people read it: one German sentence ("Anna Admin hat die
-//! Buchung 17 von Größe S auf M geändert.") and the recorded values before
-//! and after, labelled and in display words. The same text on the
-//! Revision page, on a booking's page and in the exports.
+//! An entry as people read it: one sentence ("Anna Admin hat die Buchung
+//! 17 von Größe S auf M geändert.", "Anna Admin resized booking 17 from
+//! size S to M.") and the recorded values before and after, labelled and
+//! in display words. The same text on the Revision page, on a booking's
+//! page and in the exports (which stay German).
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
 use super::{action_label, actor_name, object_accusative, object_noun, values};
+use crate::i18n::{Arg, t, t_with};
 
 /// What an entry recorded, as stored.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +103,7 @@ impl FieldChange {
         match (&self.before, &self.after) {
             (Some(b), Some(a)) => format!("{}: {b} → {a}", self.label),
             (None, Some(a)) => format!("{}: {a}", self.label),
-            (Some(b), None) => format!("{}: {b} (entfernt)", self.label),
+            (Some(b), None) => format!("{}: {b} ({})", self.label, t("audit-removed")),
             (None, None) => self.label.clone(),
         }
     }
@@ -110,7 +112,7 @@ impl FieldChange {
 /// An entry as people read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Described {
-    /// A German sentence, with the full stop.
+    /// A sentence in the request's language, with the full stop.
     pub sentence: String,
     /// What the action is called (the list's "Aktion").
     pub action: String,
@@ -159,7 +161,7 @@ pub fn describe(e: &Recorded<'_>, names: &Names) -> Described {
     let sentence = sentence(e, before.as_ref(), after.as_ref(), names);
     Described {
         sentence,
-        action: action_label(e.action).to_owned(),
+        action: action_label(e.action),
         fields,
         raw,
     }
@@ -191,7 +193,7 @@ fn compare(
         let change = match (old, new) {
             (None, Some(Value::Null)) | (Some(Value::Null), None) => continue,
             _ => FieldChange {
-                label: values::label(key).to_owned(),
+                label: values::label(key),
                 before: side(old),
                 after: side(new),
             },
@@ -207,111 +209,121 @@ fn sentence(
     after: Option<&Map<String, Value>>,
     names: &Names,
 ) -> String {
-    let who = actor_name(e.actor);
-    let id = e.object_id;
     let get = |side: Option<&Map<String, Value>>, key: &str| {
         side.and_then(|m| m.get(key))
             .filter(|v| !v.is_null())
             .map(|v| values::display(key, v, e.object_type, names))
     };
     let obj = match object_accusative(e.object_type) {
-        Some(acc) => format!("{acc} {id}"),
-        None => format!("„{}“ {id}", e.object_type),
+        Some(acc) => format!("{acc} {}", e.object_id),
+        None => t_with(
+            "audit-sentence-unknown-object",
+            &[
+                ("type", e.object_type.into()),
+                ("id", e.object_id.to_string().into()),
+            ],
+        ),
+    };
+    // Every sentence names who did it, the object's number and, where
+    // the entry says no more, the object with its article.
+    let say = |id: &str, more: &[(&'static str, Arg)]| {
+        let mut args = vec![
+            ("who", Arg::from(actor_name(e.actor))),
+            ("id", Arg::from(e.object_id.to_string())),
+            ("obj", Arg::from(obj.as_str())),
+        ];
+        args.extend_from_slice(more);
+        t_with(&format!("audit-sentence-{id}"), &args)
     };
     let text = match e.action {
         "booking.created" => match (get(after, "size"), get(after, "stage")) {
-            (Some(size), Some(stage)) => {
-                format!("{who} hat die Buchung {id} in Größe {size} für {stage} angelegt")
-            }
-            _ => format!("{who} hat {obj} angelegt"),
+            (Some(size), Some(stage)) => say(
+                "booking-created",
+                &[("size", size.into()), ("stage", stage.into())],
+            ),
+            _ => say("created", &[]),
         },
         "booking.resized" => match (get(before, "size"), get(after, "size")) {
-            (Some(old), Some(new)) => {
-                format!("{who} hat die Buchung {id} von Größe {old} auf {new} geändert")
-            }
-            _ => format!("{who} hat die Größe der Buchung {id} geändert"),
-        },
-        "booking.cancelled" => format!("{who} hat die Buchung {id} gekündigt"),
-        "booking.provisioned" => format!("{who} hat die Buchung {id} im Cluster bereitgestellt"),
-        "booking.moved" => match (get(after, "contract_id"), get(after, "booking_id")) {
-            (Some(contract), Some(carried)) => format!(
-                "{who} hat die Buchung {id} auf den Vertrag {contract} übertragen; sie läuft dort als Buchung {carried} weiter"
+            (Some(old), Some(new)) => say(
+                "booking-resized",
+                &[("old", old.into()), ("new", new.into())],
             ),
-            _ => format!("{who} hat die Buchung {id} auf einen anderen Vertrag übertragen"),
+            _ => say("booking-resized-plain", &[]),
+        },
+        "booking.cancelled" => say("booking-cancelled", &[]),
+        "booking.provisioned" => say("booking-provisioned", &[]),
+        "booking.moved" => match (get(after, "contract_id"), get(after, "booking_id")) {
+            (Some(contract), Some(carried)) => say(
+                "booking-moved",
+                &[("contract", contract.into()), ("carried", carried.into())],
+            ),
+            _ => say("booking-moved-plain", &[]),
         },
         "application.renamed" => match get(after, "name") {
-            Some(name) => format!("{who} hat das Verfahren {id} in {name} umbenannt"),
-            None => format!("{who} hat das Verfahren {id} umbenannt"),
+            Some(name) => say("application-renamed", &[("name", name.into())]),
+            None => say("application-renamed-plain", &[]),
         },
         "application.moved" => match get(after, "contract_id") {
-            Some(contract) => {
-                format!("{who} hat das Verfahren {id} auf den Vertrag {contract} umgezogen")
-            }
-            None => format!("{who} hat das Verfahren {id} auf einen anderen Vertrag umgezogen"),
+            Some(contract) => say("application-moved", &[("contract", contract.into())]),
+            None => say("application-moved-plain", &[]),
         },
-        "environment.dissolved" => format!("{who} hat die Umgebung {id} aufgelöst"),
+        "environment.dissolved" => say("environment-dissolved", &[]),
         "release.delivered" => match get(after, "version") {
-            Some(v) => format!("{who} hat Version {v} geliefert (Lieferung {id})"),
-            None => format!("{who} hat die Lieferung {id} gebracht"),
+            Some(v) => say("release-delivered", &[("version", v.into())]),
+            None => say("release-delivered-plain", &[]),
         },
-        "release.refused" => format!(
-            "{who} hat eine Lieferung eingereicht; der Checkup hat sie abgelehnt (Lieferung {id})"
-        ),
+        "release.refused" => say("release-refused", &[]),
         "promotion.requested" => match get(after, "to") {
-            Some(to) => format!("{who} hat die Freigabe in {to} beantragt (Freigabeantrag {id})"),
-            None => format!("{who} hat {obj} gestellt"),
+            Some(to) => say("promotion-requested", &[("to", to.into())]),
+            None => say("filed", &[]),
         },
-        "promotion.approved" | "kontingent_request.approved" => {
-            format!("{who} hat {obj} genehmigt")
-        }
-        "promotion.rejected" | "kontingent_request.rejected" => {
-            format!("{who} hat {obj} abgelehnt")
-        }
-        "promotion.withdrawn" | "kontingent_request.withdrawn" => {
-            format!("{who} hat {obj} zurückgezogen")
-        }
-        "kontingent_request.created" => format!("{who} hat {obj} gestellt"),
+        "promotion.approved" | "kontingent_request.approved" => say("approved", &[]),
+        "promotion.rejected" | "kontingent_request.rejected" => say("rejected", &[]),
+        "promotion.withdrawn" | "kontingent_request.withdrawn" => say("withdrawn", &[]),
+        "kontingent_request.created" => say("filed", &[]),
         "contract.kontingent_changed" => match get(after, "kontingent_request") {
-            Some(request) => format!(
-                "{who} hat das Kontingent des Vertrags {id} geändert (Kontingent-Antrag {request})"
-            ),
-            None => format!("{who} hat das Kontingent des Vertrags {id} geändert"),
+            Some(request) => say("kontingent-changed", &[("request", request.into())]),
+            None => say("kontingent-changed-plain", &[]),
         },
-        "kontingent_request.cosigned" => format!("{who} hat {obj} mitgezeichnet"),
-        "deployment.succeeded" => format!("{who} meldet die Bereitstellung {id} als erfolgreich"),
-        "deployment.failed" => format!("{who} meldet die Bereitstellung {id} als fehlgeschlagen"),
-        "deployment.superseded" => {
-            format!("{who} hat die Bereitstellung {id} durch eine neuere abgelöst")
-        }
-        "deployment.retried" => format!("{who} hat die Bereitstellung {id} wiederholt"),
+        "kontingent_request.cosigned" => say("cosigned", &[]),
+        "deployment.succeeded" => say("deployment-succeeded", &[]),
+        "deployment.failed" => say("deployment-failed", &[]),
+        "deployment.superseded" => say("deployment-superseded", &[]),
+        "deployment.retried" => say("deployment-retried", &[]),
         "statement.closed" => match get(after, "month") {
-            Some(month) => format!("{who} hat die Abrechnung {id} für {month} abgeschlossen"),
-            None => format!("{who} hat {obj} abgeschlossen"),
+            Some(month) => say("statement-closed", &[("month", month.into())]),
+            None => say("closed", &[]),
         },
-        "token.revoked" => format!("{who} hat {obj} widerrufen"),
-        "user.created" => format!(
-            "{who} hat sich zum ersten Mal angemeldet; das Benutzerkonto {id} wurde angelegt"
-        ),
-        "user.roles_changed" => format!(
-            "Bei der Anmeldung von {who} haben sich Kunde oder Rollen des Benutzerkontos {id} geändert"
-        ),
-        "notifications.preferences" => {
-            format!("{who} hat die E-Mail-Benachrichtigungen des Benutzerkontos {id} eingestellt")
-        }
-        "webhook.deleted" => format!("{who} hat {obj} entfernt"),
+        "token.revoked" => say("revoked", &[]),
+        "user.created" => say("user-created", &[]),
+        "user.roles_changed" => say("user-roles-changed", &[]),
+        "notifications.preferences" => say("notifications-preferences", &[]),
+        "webhook.deleted" => say("removed", &[]),
         "audit.pruned" => match get(after, "entries") {
-            Some(n) => format!(
-                "{who} hat {n} Einträge der Revision nach Ablauf der Aufbewahrungsfrist gelöscht"
-            ),
-            None => format!(
-                "{who} hat Einträge der Revision nach Ablauf der Aufbewahrungsfrist gelöscht"
-            ),
+            // The number as recorded, and as a count for the plural form.
+            Some(n) => {
+                let count = after
+                    .and_then(|m| m.get("entries"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(2);
+                say(
+                    "audit-pruned",
+                    &[("entries", n.into()), ("count", count.into())],
+                )
+            }
+            None => say("audit-pruned-plain", &[]),
         },
         other => match other.rsplit_once('.').map(|(_, verb)| verb) {
-            Some("created") => format!("{who} hat {obj} angelegt"),
-            Some("updated") => format!("{who} hat {obj} geändert"),
-            Some("deleted") => format!("{who} hat {obj} gelöscht"),
-            _ => format!("{who}: „{other}“ an {} {id}", object_noun(e.object_type)),
+            Some("created") => say("created", &[]),
+            Some("updated") => say("updated", &[]),
+            Some("deleted") => say("deleted", &[]),
+            _ => say(
+                "unknown",
+                &[
+                    ("action", other.into()),
+                    ("noun", object_noun(e.object_type).into()),
+                ],
+            ),
         },
     };
     format!("{text}.")
@@ -320,6 +332,7 @@ fn sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     fn entry<'a>(
         action: &'a str,
@@ -463,6 +476,91 @@ mod tests {
             d.changes_text(),
             "keine E-Mail bei: Die Budgetprognose erreicht 80 %"
         );
+    }
+
+    #[tokio::test]
+    async fn in_english_the_sentence_labels_and_values_are_english() {
+        let english = |e: Recorded<'static>| crate::i18n::scope(Lang::En, async move { said(e) });
+        let d = english(entry(
+            "booking.resized",
+            "booking",
+            Some(r#"{"size":"S"}"#),
+            Some(r#"{"size":"M"}"#),
+        ))
+        .await;
+        assert_eq!(
+            d.sentence,
+            "Anna Admin resized booking 17 from size S to M."
+        );
+        assert_eq!(d.changes_text(), "Size: S → M");
+        assert_eq!(d.action, "size changed");
+        let d = english(entry(
+            "booking.created",
+            "booking",
+            None,
+            Some(
+                r#"{"application_id":3,"stage":"abnahme","product":"container-namespace","size":"L","state":"beantragt"}"#,
+            ),
+        ))
+        .await;
+        assert_eq!(
+            d.sentence,
+            "Anna Admin booked booking 17 in size L for Acceptance."
+        );
+        assert_eq!(
+            d.changes_text(),
+            "Application: No. 3; Stage: Acceptance; Product: container-namespace; Size: L; Status: requested"
+        );
+        let d = english(entry(
+            "contract.updated",
+            "contract",
+            Some(
+                r#"{"max_millicpu":2500,"monthly_budget_cents":100000,"valid_until":"2026-12-31"}"#,
+            ),
+            Some(r#"{"max_millicpu":16000,"monthly_budget_cents":250000,"valid_until":null}"#),
+        ))
+        .await;
+        assert_eq!(d.sentence, "Anna Admin changed contract 17.");
+        assert_eq!(
+            d.changes_text(),
+            "valid until: 31 Dec 2026 → –; vCPU limit: 2.5 vCPU → 16 vCPU; Monthly budget: 1,000.00 € → 2,500.00 €"
+        );
+        let d = english(entry(
+            "promotion.approved",
+            "promotion",
+            Some(r#"{"state":"offen"}"#),
+            Some(r#"{"state":"genehmigt","to":"produktion"}"#),
+        ))
+        .await;
+        assert_eq!(d.sentence, "Anna Admin approved approval request 17.");
+        assert_eq!(
+            d.changes_text(),
+            "Status: open → approved; to stage: Production"
+        );
+        let d = english(entry("gadget.frobbed", "gadget", None, None)).await;
+        assert_eq!(d.sentence, "Anna Admin: \"gadget.frobbed\" on gadget 17.");
+    }
+
+    #[tokio::test]
+    async fn a_pruning_counts_its_entries_in_either_language() {
+        let pruned = |n: i64| format!(r#"{{"entries":{n}}}"#);
+        let (one, many) = (pruned(1), pruned(1234));
+        let e = |after: &str| said(entry("audit.pruned", "audit_log", None, Some(after)));
+        assert_eq!(
+            e(&many).sentence,
+            "Anna Admin hat 1234 Einträge der Revision nach Ablauf der Aufbewahrungsfrist gelöscht."
+        );
+        crate::i18n::scope(Lang::En, async {
+            assert_eq!(
+                e(&one).sentence,
+                "Anna Admin deleted 1 entry of the audit log after the retention period."
+            );
+            assert_eq!(
+                e(&many).sentence,
+                "Anna Admin deleted 1234 entries of the audit log after the retention period."
+            );
+        })
+        .await;
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The Revision (audit log) in the users' language: what each recorded
-//! action and kind of object is called, each entry as a German sentence
-//! with its before/after values labelled and in their display words
-//! (`describe`), and the hash chain that makes the log tamper-evident
-//! (`chain`).
+//! The Revision (audit log) in the reader's language: what each recorded
+//! action and kind of object is called, each entry as a sentence with its
+//! before/after values labelled and in their display words (`describe`),
+//! and the hash chain that makes the log tamper-evident (`chain`). The
+//! words are the catalogue's (`locales/*/audit.ftl`), in the language of
+//! the request being answered; outside of one (exports, the CLI) German.
 //!
 //! Actions and object types stay text here, not id enums: the log keeps
 //! what older and newer versions of Kontor recorded, and an entry whose
@@ -13,189 +14,148 @@ mod describe;
 mod values;
 
 pub use describe::{Described, FieldChange, Names, Recorded, Referenced, describe};
+pub use values::instant_in;
 
-/// A kind of object in the log: its id, its German noun and the noun with
-/// its article in the accusative ("hat die Buchung … geändert").
-struct ObjectKind {
-    id: &'static str,
-    noun: &'static str,
-    accusative: &'static str,
-}
+use crate::i18n::{Lang, t};
 
-const OBJECTS: &[ObjectKind] = &[
-    ObjectKind {
-        id: "booking",
-        noun: "Buchung",
-        accusative: "die Buchung",
-    },
-    ObjectKind {
-        id: "environment",
-        noun: "Umgebung",
-        accusative: "die Umgebung",
-    },
-    ObjectKind {
-        id: "release",
-        noun: "Lieferung",
-        accusative: "die Lieferung",
-    },
-    ObjectKind {
-        id: "promotion",
-        noun: "Freigabeantrag",
-        accusative: "den Freigabeantrag",
-    },
-    ObjectKind {
-        id: "deployment",
-        noun: "Bereitstellung",
-        accusative: "die Bereitstellung",
-    },
-    ObjectKind {
-        id: "kontingent",
-        noun: "Kontingent-Änderungsantrag",
-        accusative: "den Kontingent-Änderungsantrag",
-    },
-    ObjectKind {
-        id: "contract",
-        noun: "Vertrag",
-        accusative: "den Vertrag",
-    },
-    ObjectKind {
-        id: "customer",
-        noun: "Kunde",
-        accusative: "den Kunden",
-    },
-    ObjectKind {
-        id: "application",
-        noun: "Verfahren",
-        accusative: "das Verfahren",
-    },
-    ObjectKind {
-        id: "product",
-        noun: "Produkt",
-        accusative: "das Produkt",
-    },
-    ObjectKind {
-        id: "product_size",
-        noun: "Produktgröße",
-        accusative: "die Produktgröße",
-    },
-    ObjectKind {
-        id: "price",
-        noun: "Preis",
-        accusative: "den Preis",
-    },
-    ObjectKind {
-        id: "statement",
-        noun: "Abrechnung",
-        accusative: "die Abrechnung",
-    },
-    ObjectKind {
-        id: "api_token",
-        noun: "API-Token",
-        accusative: "das API-Token",
-    },
-    ObjectKind {
-        id: "user",
-        noun: "Benutzerkonto",
-        accusative: "das Benutzerkonto",
-    },
-    ObjectKind {
-        id: "webhook",
-        noun: "Webhook",
-        accusative: "den Webhook",
-    },
-    ObjectKind {
-        id: "audit_log",
-        noun: "Revision",
-        accusative: "die Revision",
-    },
+/// The kinds of object the log knows, in the order people pick them from
+/// a list. Each has a noun (`audit-object-booking`: "Buchung") and the
+/// noun as a sentence's object (`audit-object-booking-acc`: "die
+/// Buchung") in the catalogue.
+const OBJECTS: &[&str] = &[
+    "booking",
+    "environment",
+    "release",
+    "promotion",
+    "deployment",
+    "kontingent",
+    "contract",
+    "customer",
+    "application",
+    "product",
+    "product_size",
+    "price",
+    "statement",
+    "api_token",
+    "user",
+    "webhook",
+    "audit_log",
 ];
 
-/// The object types people can filter by, with their German nouns, in the
-/// order of the list above.
-pub fn object_types() -> impl Iterator<Item = (&'static str, &'static str)> {
-    OBJECTS.iter().map(|o| (o.id, o.noun))
-}
-
-/// The German noun of an object type; the type as recorded if unknown.
-pub fn object_noun(object_type: &str) -> &str {
-    OBJECTS
-        .iter()
-        .find(|o| o.id == object_type)
-        .map_or(object_type, |o| o.noun)
-}
-
-fn object_accusative(object_type: &str) -> Option<&'static str> {
-    OBJECTS
-        .iter()
-        .find(|o| o.id == object_type)
-        .map(|o| o.accusative)
-}
-
-/// Every action this version records, with its short German label (the
-/// "Aktion" column and the filter), in a sensible order for a list.
-const ACTIONS: &[(&str, &str)] = &[
-    ("booking.created", "gebucht"),
-    ("booking.resized", "Größe geändert"),
-    ("booking.cancelled", "gekündigt"),
-    ("booking.moved", "auf anderen Vertrag übertragen"),
-    ("booking.provisioned", "bereitgestellt"),
-    ("environment.dissolved", "Umgebung aufgelöst"),
-    ("release.delivered", "geliefert"),
-    ("release.refused", "Lieferung abgelehnt"),
-    ("promotion.requested", "Freigabe beantragt"),
-    ("promotion.approved", "Freigabe erteilt"),
-    ("promotion.rejected", "Freigabe abgelehnt"),
-    ("promotion.withdrawn", "Antrag zurückgezogen"),
-    ("kontingent_request.created", "Kontingent beantragt"),
-    ("kontingent_request.approved", "Kontingent-Antrag genehmigt"),
-    ("kontingent_request.rejected", "Kontingent-Antrag abgelehnt"),
-    (
-        "kontingent_request.withdrawn",
-        "Kontingent-Antrag zurückgezogen",
-    ),
-    (
-        "kontingent_request.cosigned",
-        "Kontingent-Antrag mitgezeichnet",
-    ),
-    ("deployment.succeeded", "Bereitstellung erfolgreich"),
-    ("deployment.failed", "Bereitstellung fehlgeschlagen"),
-    ("deployment.superseded", "Bereitstellung abgelöst"),
-    ("deployment.retried", "Bereitstellung wiederholt"),
-    ("customer.created", "Kunde angelegt"),
-    ("customer.updated", "Kunde geändert"),
-    ("contract.created", "Vertrag angelegt"),
-    ("contract.updated", "Vertrag geändert"),
-    ("contract.kontingent_changed", "Kontingent geändert"),
-    ("application.created", "Verfahren angelegt"),
-    ("application.renamed", "Verfahren umbenannt"),
-    ("application.moved", "Verfahren umgezogen"),
-    ("product.created", "Produkt angelegt"),
-    ("product_size.updated", "Produktgröße geändert"),
-    ("price.created", "Preis angelegt"),
-    ("price.updated", "Preis geändert"),
-    ("statement.closed", "Abrechnung abgeschlossen"),
-    ("token.created", "API-Token angelegt"),
-    ("token.revoked", "API-Token widerrufen"),
-    ("user.created", "Benutzerkonto angelegt"),
-    ("user.roles_changed", "Rollen geändert"),
-    ("notifications.preferences", "Benachrichtigungen geändert"),
-    ("webhook.created", "Webhook angelegt"),
-    ("webhook.deleted", "Webhook entfernt"),
-    ("audit.pruned", "Revision gekürzt"),
+/// Every action this version records, in a sensible order for a list;
+/// each has a short label (the "Aktion" column and the filter) in the
+/// catalogue, `audit-action-booking-resized`.
+const ACTIONS: &[&str] = &[
+    "booking.created",
+    "booking.resized",
+    "booking.cancelled",
+    "booking.moved",
+    "booking.provisioned",
+    "environment.dissolved",
+    "release.delivered",
+    "release.refused",
+    "promotion.requested",
+    "promotion.approved",
+    "promotion.rejected",
+    "promotion.withdrawn",
+    "kontingent_request.created",
+    "kontingent_request.approved",
+    "kontingent_request.rejected",
+    "kontingent_request.withdrawn",
+    "kontingent_request.cosigned",
+    "deployment.succeeded",
+    "deployment.failed",
+    "deployment.superseded",
+    "deployment.retried",
+    "customer.created",
+    "customer.updated",
+    "contract.created",
+    "contract.updated",
+    "contract.kontingent_changed",
+    "application.created",
+    "application.renamed",
+    "application.moved",
+    "product.created",
+    "product_size.updated",
+    "price.created",
+    "price.updated",
+    "statement.closed",
+    "token.created",
+    "token.revoked",
+    "user.created",
+    "user.roles_changed",
+    "notifications.preferences",
+    "webhook.created",
+    "webhook.deleted",
+    "audit.pruned",
 ];
 
-/// The actions people can filter by, with their labels.
-pub fn actions() -> impl Iterator<Item = (&'static str, &'static str)> {
-    ACTIONS.iter().copied()
+/// A catalogue id from an id of the log's vocabulary: Fluent ids take
+/// neither dots nor underscores (`kontingent_request.created` →
+/// `audit-action-kontingent-request-created`).
+fn message_id(kind: &str, id: &str) -> String {
+    format!("audit-{kind}-{}", id.replace(['.', '_'], "-"))
 }
 
-/// What an entry's action reads as in a list; the action as recorded if
-/// this version does not know it.
-pub fn action_label(action: &str) -> &str {
+/// The object types people can filter by, with their nouns in the
+/// request's language, in the order of the list above.
+pub fn object_types() -> impl Iterator<Item = (&'static str, String)> {
+    OBJECTS.iter().map(|o| (*o, object_noun(o)))
+}
+
+/// The noun of an object type in the request's language; the type as
+/// recorded if unknown.
+pub fn object_noun(object_type: &str) -> String {
+    if OBJECTS.contains(&object_type) {
+        t(&message_id("object", object_type))
+    } else {
+        object_type.to_owned()
+    }
+}
+
+/// The object type's noun as the object of a sentence, with its article
+/// where the language needs one ("den Kunden").
+fn object_accusative(object_type: &str) -> Option<String> {
+    OBJECTS
+        .contains(&object_type)
+        .then(|| t(&format!("{}-acc", message_id("object", object_type))))
+}
+
+/// The actions people can filter by, with their labels in the request's
+/// language.
+pub fn actions() -> impl Iterator<Item = (&'static str, String)> {
+    ACTIONS.iter().map(|a| (*a, action_label(a)))
+}
+
+/// What an entry's action reads as in a list, in the request's language;
+/// the action as recorded if this version does not know it.
+pub fn action_label(action: &str) -> String {
+    action_label_in(Lang::current(), action)
+}
+
+/// [`action_label`] in `lang`, for the free-text search, which matches the
+/// labels of every language.
+pub fn action_label_in(lang: Lang, action: &str) -> String {
+    if ACTIONS.contains(&action) {
+        lang.t(&message_id("action", action))
+    } else {
+        action.to_owned()
+    }
+}
+
+/// The actions whose label, in any language, contains `text` (ignoring
+/// case): what the free-text search also finds.
+pub fn actions_labelled(text: &str) -> Vec<&'static str> {
+    let text = text.to_lowercase();
     ACTIONS
         .iter()
-        .find(|(a, _)| *a == action)
-        .map_or(action, |(_, label)| label)
+        .copied()
+        .filter(|a| {
+            Lang::ALL
+                .iter()
+                .any(|lang| action_label_in(*lang, a).to_lowercase().contains(&text))
+        })
+        .collect()
 }
 
 /// The name of the acting person without the login that the log keeps in
@@ -225,10 +185,55 @@ mod tests {
         assert_eq!(actor_name("Ohne Klammer"), "Ohne Klammer");
     }
 
+    /// The ids built with `format!` (which the catalogue test that reads
+    /// the code for literal ids cannot see): every action, kind of object
+    /// and field has its words in both languages, each its own.
+    #[test]
+    fn every_action_object_and_field_has_its_words_in_both_languages() {
+        let mut ids: Vec<String> = ACTIONS.iter().map(|a| message_id("action", a)).collect();
+        for o in OBJECTS {
+            ids.push(message_id("object", o));
+            ids.push(format!("{}-acc", message_id("object", o)));
+        }
+        ids.extend(values::FIELDS.iter().map(|f| message_id("field", f)));
+        let mut distinct = ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ids.len(), "two names share an id");
+        for lang in Lang::ALL {
+            let missing: Vec<&String> = ids.iter().filter(|id| lang.t(id) == **id).collect();
+            assert!(missing.is_empty(), "{}: {missing:?}", lang.code());
+        }
+    }
+
+    #[tokio::test]
+    async fn labels_and_nouns_follow_the_language_of_the_request() {
+        crate::i18n::scope(Lang::En, async {
+            assert_eq!(action_label("booking.resized"), "size changed");
+            assert_eq!(action_label("something.new"), "something.new");
+            assert_eq!(object_noun("promotion"), "Approval request");
+            assert_eq!(object_accusative("customer").as_deref(), Some("customer"));
+        })
+        .await;
+        assert_eq!(action_label("booking.resized"), "Größe geändert");
+    }
+
+    #[test]
+    fn actions_are_found_by_their_label_in_either_language() {
+        assert_eq!(actions_labelled("Gekündigt"), ["booking.cancelled"]);
+        assert_eq!(actions_labelled("CANCELLED"), ["booking.cancelled"]);
+        assert_eq!(
+            actions_labelled("co-signed"),
+            ["kontingent_request.cosigned"]
+        );
+        assert!(actions_labelled("quota").contains(&"contract.kontingent_changed"));
+        assert!(actions_labelled("Kontingent geändert").contains(&"contract.kontingent_changed"));
+    }
+
     #[test]
     fn object_nouns_are_german_and_unknown_types_stay_as_recorded() {
         assert_eq!(object_noun("booking"), "Buchung");
         assert_eq!(object_noun("gadget"), "gadget");
-        assert_eq!(object_accusative("customer"), Some("den Kunden"));
+        assert_eq!(object_accusative("customer").as_deref(), Some("den Kunden"));
     }
 }

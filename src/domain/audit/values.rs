@@ -1,7 +1,8 @@
 //! The labels of the fields an entry records before and after a change,
 //! and their values in display words: sizes, states and stages as people
 //! read them, money in euros, resources in vCPU and GiB, ids as the names
-//! of what they refer to.
+//! of what they refer to. All in the request's language (German outside
+//! of one); the recorded values themselves never change.
 
 use serde_json::Value;
 
@@ -10,83 +11,87 @@ use crate::domain::{
     BookingState, Cents, HourlyRate, Lifecycle, Role, Stage,
     approval::ApprovalState,
     billing::Month,
-    calendar::format_berlin,
+    calendar::{berlin, format_berlin},
     contract::BillingModel,
     notification::EventKind,
     release::{Checkup, DeploymentState},
     resources::{format_gib, format_vcpu, format_whole},
 };
+use crate::i18n::{Lang, Worded, t, t_with};
 
-/// Field keys with their German labels, in the order they are listed.
-const FIELDS: &[(&str, &str)] = &[
-    ("login", "Anmeldename"),
-    ("number", "Vertragsnummer"),
-    ("title", "Titel"),
-    ("slug", "Kurzname"),
-    ("name", "Name"),
-    ("description", "Beschreibung"),
-    ("customer_id", "Kunde"),
-    ("contract_id", "Vertrag"),
-    ("application_id", "Verfahren"),
-    ("stage", "Stufe"),
-    ("product", "Produkt"),
-    ("product_size_id", "Produktgröße"),
-    ("size", "Größe"),
-    ("state", "Status"),
-    ("lifecycle", "Zustand"),
-    ("release", "Lieferung"),
-    ("release_id", "Lieferung"),
-    ("version", "Version"),
-    ("image", "Image"),
-    ("checkup", "Checkup"),
-    ("from", "von Stufe"),
-    ("to", "in Stufe"),
-    ("deployment", "Bereitstellung"),
-    ("valid_from", "gültig ab"),
-    ("valid_until", "gültig bis"),
-    ("kostenstelle", "Kostenstelle"),
-    ("haushaltsstelle", "Haushaltsstelle"),
-    ("leitweg_id", "Leitweg-ID"),
-    ("billing_model", "Abrechnungsmodell"),
-    ("base_fee_cents", "Grundgebühr"),
-    ("max_millicpu", "Obergrenze vCPU"),
-    ("max_memory_mib", "Obergrenze Arbeitsspeicher"),
-    ("max_storage_gib", "Obergrenze Speicher"),
-    ("monthly_budget_cents", "Monatsbudget"),
-    ("vcpu_millicores", "vCPU"),
-    ("millicpu", "vCPU"),
-    ("memory_mib", "Arbeitsspeicher"),
-    ("storage_gib", "Speicher"),
-    ("pods", "Pods"),
-    ("rate", "Preis je Stunde"),
-    ("month", "Monat"),
-    ("lines", "Positionen"),
-    ("total_cents", "Betrag"),
-    ("expires_at", "läuft ab"),
-    ("revoked_at", "widerrufen am"),
-    ("subject", "Kennung beim Identitätsanbieter"),
-    ("roles", "Rollen"),
-    ("groups", "Gruppen"),
-    ("entries", "Einträge"),
-    ("checkpoint_seq", "Prüfpunkt (Position)"),
-    ("checkpoint_hash", "Prüfpunkt (Hash)"),
-    ("url", "Adresse"),
-    ("email_off", "keine E-Mail bei"),
-    ("reason", "Begründung"),
-    ("kontingent", "Kontingent"),
-    ("kontingent_request", "Kontingent-Antrag"),
-    ("justification", "Begründung des Antrags"),
-    ("cosigned_by", "mitgezeichnet von (Nr.)"),
-    ("below_use_confirmed", "unter dem Gebuchten bestätigt"),
-    ("message", "Meldung"),
+/// The fields an entry records, in the order they are listed; each has a
+/// label in the catalogue (`audit-field-max-millicpu`).
+pub(super) const FIELDS: &[&str] = &[
+    "login",
+    "number",
+    "title",
+    "slug",
+    "name",
+    "description",
+    "customer_id",
+    "contract_id",
+    "application_id",
+    "stage",
+    "product",
+    "product_size_id",
+    "size",
+    "state",
+    "lifecycle",
+    "release",
+    "release_id",
+    "version",
+    "image",
+    "checkup",
+    "from",
+    "to",
+    "deployment",
+    "valid_from",
+    "valid_until",
+    "kostenstelle",
+    "haushaltsstelle",
+    "leitweg_id",
+    "billing_model",
+    "base_fee_cents",
+    "max_millicpu",
+    "max_memory_mib",
+    "max_storage_gib",
+    "monthly_budget_cents",
+    "vcpu_millicores",
+    "millicpu",
+    "memory_mib",
+    "storage_gib",
+    "pods",
+    "rate",
+    "month",
+    "lines",
+    "total_cents",
+    "expires_at",
+    "revoked_at",
+    "subject",
+    "roles",
+    "groups",
+    "entries",
+    "checkpoint_seq",
+    "checkpoint_hash",
+    "url",
+    "email_off",
+    "reason",
+    "kontingent",
+    "kontingent_request",
+    "justification",
+    "cosigned_by",
+    "below_use_confirmed",
+    "message",
 ];
 
-/// The German label of a field; the key as recorded if unknown.
-pub fn label(key: &str) -> &str {
-    FIELDS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(key, |(_, l)| l)
+/// The label of a field in the request's language; the key as recorded if
+/// unknown.
+pub fn label(key: &str) -> String {
+    if FIELDS.contains(&key) {
+        t(&super::message_id("field", key))
+    } else {
+        key.to_owned()
+    }
 }
 
 /// Where a field goes in the list: known fields in their order, unknown
@@ -94,14 +99,33 @@ pub fn label(key: &str) -> &str {
 pub fn rank(key: &str) -> usize {
     FIELDS
         .iter()
-        .position(|(k, _)| *k == key)
+        .position(|k| *k == key)
         .unwrap_or(FIELDS.len())
 }
 
-fn id_named(kind: &str, id: i64, name: Option<&str>) -> String {
+/// "Nr. 12", or with the name of what the id refers to, "Kfz-Zulassung
+/// (Nr. 12)".
+fn id_named(id: i64, name: Option<&str>) -> String {
+    let number = t_with("audit-value-number", &[("id", id.into())]);
     match name {
-        Some(name) => format!("{name} ({kind} {id})"),
-        None => format!("{kind} {id}"),
+        Some(name) => format!("{name} ({number})"),
+        None => number,
+    }
+}
+
+/// A figure the domain writes the German way (`2.500,00 €`, `1,5`), with
+/// the separators of the request's language.
+fn figure(german: String) -> String {
+    match Lang::current() {
+        Lang::De => german,
+        Lang::En => german
+            .chars()
+            .map(|c| match c {
+                '.' => ',',
+                ',' => '.',
+                c => c,
+            })
+            .collect(),
     }
 }
 
@@ -109,8 +133,8 @@ fn id_named(kind: &str, id: i64, name: Option<&str>) -> String {
 pub fn plain(v: &Value) -> String {
     match v {
         Value::Null => "–".into(),
-        Value::Bool(true) => "ja".into(),
-        Value::Bool(false) => "nein".into(),
+        Value::Bool(true) => t("audit-value-yes"),
+        Value::Bool(false) => t("audit-value-no"),
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
@@ -122,26 +146,31 @@ fn word<T: std::str::FromStr>(raw: &str, label: impl Fn(T) -> String) -> String 
     raw.parse::<T>().map_or_else(|_| raw.to_owned(), label)
 }
 
+/// The catalogue's word of a value that the pages name the same way
+/// (`stage-abnahme`).
+fn worded<T: std::str::FromStr + Worded>(raw: &str) -> String {
+    word(raw, |v: T| t(&v.message_id()))
+}
+
 fn state(object_type: &str, raw: &str) -> String {
     match object_type {
-        "booking" => word(raw, |s: BookingState| s.label().into()),
+        "booking" => worded::<BookingState>(raw),
         "deployment" => word(raw, |s: DeploymentState| {
-            match s {
-                DeploymentState::Laeuft => "läuft",
-                DeploymentState::Erfolgreich => "erfolgreich",
-                DeploymentState::Fehlgeschlagen => "fehlgeschlagen",
-                DeploymentState::Abgeloest => "abgelöst",
-            }
-            .into()
+            t(match s {
+                DeploymentState::Laeuft => "audit-value-deployment-running",
+                DeploymentState::Erfolgreich => "audit-value-deployment-succeeded",
+                DeploymentState::Fehlgeschlagen => "audit-value-deployment-failed",
+                DeploymentState::Abgeloest => "audit-value-deployment-superseded",
+            })
         }),
-        "promotion" | "kontingent" => word(raw, |s: ApprovalState| s.label().into()),
+        "promotion" | "kontingent" => worded::<ApprovalState>(raw),
         _ => raw.to_owned(),
     }
 }
 
 /// A value of field `key` of an entry about `object_type`, in display
-/// words. Whatever does not fit what the key usually holds is shown as
-/// recorded.
+/// words of the request's language. Whatever does not fit what the key
+/// usually holds is shown as recorded.
 pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String {
     let int = v.as_i64();
     let text = v.as_str();
@@ -154,55 +183,57 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
             .map(|(k, x)| format!("{} {}", label(k), display(k, x, object_type, names)))
             .collect::<Vec<_>>()
             .join(", "),
-        ("kontingent_request", Some(id), _) => format!("Nr. {id}"),
+        ("kontingent_request", Some(id), _) => t_with("audit-value-number", &[("id", id.into())]),
         (_, _, _) if v.is_null() => match key {
-            "expires_at" => "nie".into(),
-            "customer_id" => "keiner (Anbieter)".into(),
+            "expires_at" => t("audit-value-never"),
+            "customer_id" => t("audit-value-no-customer"),
             _ => "–".into(),
         },
         ("state", _, Some(s)) => state(object_type, s),
-        ("stage" | "from" | "to", _, Some(s)) => word(s, |st: Stage| st.label().into()),
+        ("stage" | "from" | "to", _, Some(s)) => worded::<Stage>(s),
         ("lifecycle", _, Some(s)) => word(s, |l: Lifecycle| {
-            match l {
-                Lifecycle::Leer => "leer",
-                Lifecycle::Aktiv => "aktiv",
-                Lifecycle::Aufgeloest => "aufgelöst",
-            }
-            .into()
+            t(match l {
+                Lifecycle::Leer => "audit-value-lifecycle-empty",
+                Lifecycle::Aktiv => "audit-value-lifecycle-active",
+                Lifecycle::Aufgeloest => "audit-value-lifecycle-dissolved",
+            })
         }),
         ("checkup", _, Some(s)) => word(s, |c: Checkup| {
-            match c {
-                Checkup::Bestanden => "bestanden",
-                Checkup::Abgelehnt => "abgelehnt",
-            }
-            .into()
+            t(match c {
+                Checkup::Bestanden => "audit-value-checkup-passed",
+                Checkup::Abgelehnt => "audit-value-checkup-refused",
+            })
         }),
-        ("billing_model", _, Some(s)) => word(s, |m: BillingModel| m.label().into()),
-        ("month", _, Some(s)) => Month::parse(s).map_or_else(|| s.to_owned(), Month::label),
-        ("valid_from" | "valid_until", _, Some(s)) => german_date(s),
-        ("application_id", Some(id), _) => id_named("Nr.", id, names.application(id)),
-        ("contract_id", Some(id), _) => id_named("Nr.", id, names.contract(id)),
-        ("customer_id", Some(id), _) => id_named("Nr.", id, names.customer(id)),
-        ("product_size_id", Some(id), _) => id_named("Nr.", id, names.size(id)),
+        ("billing_model", _, Some(s)) => worded::<BillingModel>(s),
+        ("month", _, Some(s)) => Month::parse(s).map_or_else(|| s.to_owned(), month),
+        ("valid_from" | "valid_until", _, Some(s)) => day(s),
+        ("application_id", Some(id), _) => id_named(id, names.application(id)),
+        ("contract_id", Some(id), _) => id_named(id, names.contract(id)),
+        ("customer_id", Some(id), _) => id_named(id, names.customer(id)),
+        ("product_size_id", Some(id), _) => id_named(id, names.size(id)),
         ("product", _, Some(slug)) => names.product(slug).unwrap_or(slug).to_owned(),
-        ("release" | "release_id", Some(id), _) => format!("Lieferung {id}"),
-        ("deployment", Some(id), _) => format!("Bereitstellung {id}"),
+        ("release" | "release_id", Some(id), _) => {
+            t_with("audit-value-release", &[("id", id.into())])
+        }
+        ("deployment", Some(id), _) => t_with("audit-value-deployment", &[("id", id.into())]),
         ("base_fee_cents" | "monthly_budget_cents" | "total_cents", Some(c), _) => {
-            Cents(c).to_string()
+            figure(Cents(c).to_string())
         }
-        ("rate", Some(r), _) => HourlyRate(r).to_string(),
+        ("rate", Some(r), _) => figure(HourlyRate(r).to_string()),
         ("max_millicpu" | "millicpu" | "vcpu_millicores", Some(m), _) => {
-            format!("{} vCPU", format_vcpu(m))
+            format!("{} vCPU", figure(format_vcpu(m)))
         }
-        ("max_memory_mib" | "memory_mib", Some(m), _) => format!("{} GiB", format_gib(m)),
-        ("max_storage_gib" | "storage_gib", Some(g), _) => format!("{} GiB", format_whole(g)),
-        ("expires_at" | "revoked_at", Some(at), _) => format_berlin(at),
+        ("max_memory_mib" | "memory_mib", Some(m), _) => format!("{} GiB", figure(format_gib(m))),
+        ("max_storage_gib" | "storage_gib", Some(g), _) => {
+            format!("{} GiB", figure(format_whole(g)))
+        }
+        ("expires_at" | "revoked_at", Some(at), _) => instant(at),
         ("roles", _, _) => match v.as_array() {
-            Some(roles) if roles.is_empty() => "keine".into(),
+            Some(roles) if roles.is_empty() => t("audit-value-no-roles"),
             Some(roles) => roles
                 .iter()
                 .map(|r| match r.as_str() {
-                    Some(s) => word(s, |role: Role| role.label().into()),
+                    Some(s) => worded::<Role>(s),
                     None => plain(r),
                 })
                 .collect::<Vec<_>>()
@@ -210,11 +241,11 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
             None => plain(v),
         },
         ("email_off", _, _) => match v.as_array() {
-            Some(kinds) if kinds.is_empty() => "nichts (alle E-Mails an)".into(),
+            Some(kinds) if kinds.is_empty() => t("audit-value-all-emails-on"),
             Some(kinds) => kinds
                 .iter()
                 .map(|k| match k.as_str() {
-                    Some(s) => word(s, |kind: EventKind| kind.label().into()),
+                    Some(s) => worded::<EventKind>(s),
                     None => plain(k),
                 })
                 .collect::<Vec<_>>()
@@ -225,11 +256,41 @@ pub fn display(key: &str, v: &Value, object_type: &str, names: &Names) -> String
     }
 }
 
-/// `2026-01-01` → `01.01.2026`; anything else as recorded.
-fn german_date(s: &str) -> String {
+/// `2026-01-01` → `01.01.2026` (in English `1 Jan 2026`); anything else as
+/// recorded.
+fn day(s: &str) -> String {
     match crate::domain::calendar::parse_date(s) {
-        Some(d) => d.strftime("%d.%m.%Y").to_string(),
+        Some(d) => match Lang::current() {
+            Lang::De => d.strftime("%d.%m.%Y").to_string(),
+            Lang::En => d.strftime("%-d %b %Y").to_string(),
+        },
         None => s.to_owned(),
+    }
+}
+
+/// An instant in German time, to the minute: `06.12.2026 11:24`, in
+/// English `6 Dec 2026 11:24`.
+fn instant(at: i64) -> String {
+    instant_in(Lang::current(), at)
+}
+
+/// [`instant`] in `lang`, for messages written in a given language.
+pub fn instant_in(lang: Lang, at: i64) -> String {
+    match lang {
+        Lang::De => format_berlin(at),
+        Lang::En => jiff::Timestamp::from_second(at)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned(berlin())
+            .strftime("%-d %b %Y %H:%M")
+            .to_string(),
+    }
+}
+
+/// A billing month: `Dezember 2026`, `December 2026`.
+fn month(m: Month) -> String {
+    match Lang::current() {
+        Lang::De => m.label(),
+        Lang::En => m.first_day().strftime("%B %Y").to_string(),
     }
 }
 
