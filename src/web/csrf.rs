@@ -36,16 +36,7 @@ fn anonymous_cookie(secure: bool) -> &'static str {
 
 /// The anonymous token the browser brought, if any.
 pub fn anonymous_token(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = anonymous_cookie(secure);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43)
+    super::cookie_value(headers, anonymous_cookie(secure)).filter(|v| v.len() == 43)
 }
 
 /// The token for a form shown to a browser without a session: the one it

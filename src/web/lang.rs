@@ -39,14 +39,7 @@ impl Lang {
 }
 
 fn from_cookie(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE)
-        .and_then(|c| Lang::parse(c.value()))
+    super::cookie_value(headers, COOKIE).and_then(|v| Lang::parse(&v))
 }
 
 /// The first language of `Accept-Language` that Kontor speaks, by the

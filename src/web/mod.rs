@@ -369,6 +369,19 @@ pub fn see_other(to: Url) -> Response {
     Redirect::to(&to.to_string()).into_response()
 }
 
+/// The value of the request's cookie `name` (the first, if a browser sends
+/// it twice).
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(tower_sessions::cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
 /// 303 to the identity provider (login and logout there); the portal's own
 /// pages go through [`see_other`].
 pub fn see_other_at_provider(location: &str) -> Response {
