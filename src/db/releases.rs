@@ -105,7 +105,8 @@ pub async fn insert(tx: &mut Tx, row: &NewRow<'_>) -> sqlx::Result<i64> {
     .bind(checksums)
     .bind(checkup)
     .bind(row.refusal.map(Refusal::code))
-    .bind(row.refusal.map(ToString::to_string))
+    // The record is German, like every text the database keeps.
+    .bind(row.refusal.map(|r| r.message(crate::i18n::Lang::De)))
     .bind(row.delivered_by)
     .bind(row.now)
     .fetch_one(&mut **tx)
