@@ -76,3 +76,30 @@ taken-price-valid-from = Für diesen Tag gibt es schon eine Preisversion; bitte 
 taken-login = Dieser Anmeldename ist schon vergeben.
 taken-open-approval = Darüber ist bereits ein Antrag offen; bitte dessen Entscheidung abwarten.
 taken-release-version = Diese Version wurde für dieses Verfahren bereits geliefert.
+
+## The REST API's field messages and details (api::*)
+api-no-authorization = Es fehlt der Header „Authorization: Bearer …“.
+api-bearer-only = Nur „Authorization: Bearer <Token>“ wird unterstützt.
+api-token-unknown = Das Token ist unbekannt, abgelaufen oder widerrufen.
+api-token-several-customers = Die Gruppen des Tokens ordnen es mehreren Kunden zu ({ $customers }); ein Konto handelt für genau einen Kunden.
+api-token-no-role = Das Token ist gültig, aber keine seiner Gruppen gibt eine Rolle in Kontor.
+api-query-unreadable = Die Abfrageparameter sind nicht lesbar: { $why }
+api-body-schema = Der JSON-Inhalt passt nicht zum Schema: { $why }
+api-query-control = Steuerzeichen (etwa Null-Bytes) sind in Abfrageparametern nicht erlaubt.
+api-query-unnamed = Jeder Abfrageparameter braucht einen Namen („name=wert“).
+api-cursor-unknown = Diesen Cursor hat Kontor nicht ausgegeben; bitte `next` der vorigen Seite verwenden.
+api-unknown-csv-format = Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).
+api-if-match-contract = Bitte das ETag des gelesenen Vertrags angeben, z. B. "3f2a…".
+invalid-whole-number-range = Bitte eine ganze Zahl von { $min } bis { $max } angeben.
+invalid-id = Bitte eine Id (positive ganze Zahl) angeben.
+invalid-positive-number = Bitte eine positive ganze Zahl angeben.
+invalid-application-id = Bitte eine Verfahrens-Id (ganze Zahl) angeben.
+invalid-boolean = Bitte true oder false angeben.
+invalid-date = Bitte ein Datum im Format JJJJ-MM-TT angeben.
+invalid-product-empty = Bitte ein Produkt angeben.
+invalid-product-not-in-catalogue = Dieses Produkt gibt es nicht im Katalog.
+invalid-product-unknown = Dieses Produkt gibt es nicht.
+invalid-product-size = Dieses Produkt gibt es in dieser Größe nicht.
+invalid-reason-empty = Bitte den Antrag begründen.
+invalid-at-most-entries = Höchstens { $max } Angaben.
+invalid-promotion-stage = Bitte abnahme, schulung oder produktion angeben.

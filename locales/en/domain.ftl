@@ -79,3 +79,33 @@ taken-price-valid-from = There is already a price version for this day; please c
 taken-login = This login name is already taken.
 taken-open-approval = A request about this is already open; please wait for its decision.
 taken-release-version = This version has already been delivered for this application.
+
+## The REST API's field messages and details (api::*)
+api-no-authorization = The header “Authorization: Bearer …” is missing.
+api-bearer-only = Only “Authorization: Bearer <token>” is supported.
+api-token-unknown = The token is unknown, expired or revoked.
+api-token-several-customers = The token's groups assign it to several customers ({ $customers }); an account acts for exactly one customer.
+api-token-no-role = The token is valid, but none of its groups gives a role in Kontor.
+api-query-unreadable = The query parameters cannot be read: { $why }
+api-body-schema = The JSON content does not match the schema: { $why }
+api-query-control = Control characters (such as null bytes) are not allowed in query parameters.
+api-query-unnamed = Every query parameter needs a name (“name=value”).
+api-cursor-unknown = Kontor did not issue this cursor; please use `next` of the previous page.
+api-unknown-csv-format = Unknown format; allowed are “rfc4180” or nothing (German spreadsheet format).
+api-if-match-contract = Please give the ETag of the contract as read, e.g. "3f2a…".
+invalid-whole-number-range = Please give a whole number from { $min } to { $max }.
+invalid-id = Please give an id (a positive whole number).
+invalid-positive-number = Please give a positive whole number.
+invalid-application-id = Please give an application id (a whole number).
+invalid-boolean = Please give true or false.
+invalid-date = Please give a date in the format YYYY-MM-DD.
+invalid-product-empty = Please give a product.
+invalid-product-not-in-catalogue = This product is not in the catalogue.
+invalid-product-unknown = This product does not exist.
+invalid-product-size = This product does not exist in this size.
+invalid-reason-empty = Please give a reason for the request.
+invalid-at-most-entries = At most { $max } { $max ->
+        [one] entry
+       *[other] entries
+    }.
+invalid-promotion-stage = Please give abnahme, schulung or produktion.

@@ -330,7 +330,7 @@ impl TermsInput<'_> {
         let mut date = |field: &str, value: &str| {
             let parsed = crate::domain::calendar::parse_date(value);
             if parsed.is_none() {
-                e.add(field, "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+                e.add(field, crate::i18n::t("invalid-date"));
             }
             parsed
         };
@@ -357,10 +357,7 @@ impl TermsInput<'_> {
             ),
         ] {
             if !(0..=max).contains(&value) {
-                e.add(
-                    field,
-                    format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
-                );
+                e.add(field, super::paging::whole_number_between(0, max));
             }
         }
         e.into_result()?;
@@ -499,11 +496,5 @@ fn if_match(value: &HeaderValue) -> Result<String, Problem> {
                 .map(str::to_owned)
         })
         .filter(|v| !v.is_empty() && !v.contains('"'));
-    tag.ok_or_else(|| {
-        Error::validation(
-            "If-Match",
-            "Bitte das ETag des gelesenen Vertrags angeben, z. B. \"3f2a…\".",
-        )
-        .into()
-    })
+    tag.ok_or_else(|| Error::validation("If-Match", crate::i18n::t("api-if-match-contract")).into())
 }
