@@ -29,6 +29,7 @@ mod cli_admin;
 mod control_characters;
 mod database_faults;
 mod deploy;
+mod english_domain;
 mod fake_kube_selftest;
 mod hardening;
 mod health;
