@@ -105,8 +105,7 @@ pub async fn insert(tx: &mut Tx, row: &NewRow<'_>) -> sqlx::Result<i64> {
     .bind(checksums)
     .bind(checkup)
     .bind(row.refusal.map(Refusal::code))
-    // The record is German, like every text the database keeps.
-    .bind(row.refusal.map(|r| r.message(crate::i18n::Lang::De)))
+    .bind(row.refusal.map(Refusal::recorded))
     .bind(row.delivered_by)
     .bind(row.now)
     .fetch_one(&mut **tx)

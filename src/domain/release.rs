@@ -65,11 +65,8 @@ impl Refusal {
             Refusal::MalformedChecksum(_) => "malformed-checksum",
         }
     }
-}
 
-impl Refusal {
-    /// The reason in `lang`; the record of a refused delivery keeps it in
-    /// German, whoever delivered.
+    /// The reason in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         match self {
             Refusal::MalformedImage(why) => lang.t_with(
@@ -90,6 +87,12 @@ impl Refusal {
                 &[("name", Arg::from(name.as_str()))],
             ),
         }
+    }
+
+    /// The reason as the record of a refused delivery keeps it: German,
+    /// whoever delivered in which language.
+    pub fn recorded(&self) -> String {
+        self.message(Lang::De)
     }
 }
 
@@ -306,6 +309,30 @@ mod tests {
                 "{image:?}"
             );
         }
+    }
+
+    #[test]
+    fn what_is_wrong_with_a_reference_reads_in_both_languages() {
+        for image in [
+            "",
+            "a b/c@x",
+            "portal@sha256:00",
+            "r.example/KFZ@sha256:0",
+            "r.example/k@sha256:0",
+        ] {
+            let refusal = ImageRef::parse(image).unwrap_err();
+            let Refusal::MalformedImage(why) = refusal else {
+                panic!("{image:?}: {refusal:?}");
+            };
+            for lang in Lang::ALL {
+                assert_ne!(lang.t(why), why, "{why} missing in {}", lang.code());
+            }
+        }
+        assert_eq!(
+            ImageRef::parse("portal@sha256:00").unwrap_err().recorded(),
+            "Die Image-Referenz ist ungültig (keine Registry); erwartet: \
+             registry/pfad@sha256:<64 Hex-Zeichen>."
+        );
     }
 
     #[test]
