@@ -9,15 +9,16 @@ use std::{
 
 /// Which top-level modules each layer may use besides itself. A module not
 /// named here (`web`, `api`, `cli`, `startup`) sits at the top and may use
-/// everything.
+/// everything. `i18n` (the catalogues and the request's language) stands
+/// beside the layers: the domain and the app write their messages with it.
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("domain", &[]),
+    ("domain", &["i18n"]),
     ("secret", &[]),
     ("config", &["domain"]),
     ("telemetry", &[]),
     ("db", &["domain"]),
     ("auth", &["db", "domain", "config", "secret"]),
-    ("app", &["db", "domain", "auth", "secret"]),
+    ("app", &["db", "domain", "auth", "secret", "i18n"]),
     ("billing", &["app", "db", "domain", "jobs", "metrics"]),
     ("jobs", &["db", "domain", "metrics", "ratelimit", "secret"]),
     ("metrics", &["db", "domain"]),
