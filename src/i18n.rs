@@ -201,30 +201,17 @@ pub trait Worded {
     fn message_id(&self) -> String;
 }
 
+/// Implements [`Worded`] for id enums whose message ids are `<prefix>-<id>`.
 macro_rules! worded {
     ($($t:ty => $prefix:literal),* $(,)?) => {$(
-        impl Worded for $t {
+        impl $crate::i18n::Worded for $t {
             fn message_id(&self) -> String {
                 format!(concat!($prefix, "-{}"), self.as_str())
             }
         }
     )*};
 }
-
-worded! {
-    crate::domain::stage::Stage => "stage",
-    crate::domain::Role => "role",
-    crate::domain::booking::BookingState => "booking-state",
-    crate::domain::approval::ApprovalState => "approval-state",
-    crate::domain::contract::BillingModel => "billing-model",
-}
-
-impl Worded for crate::domain::notification::EventKind {
-    fn message_id(&self) -> String {
-        // Fluent ids take no dots (`approval.waiting`).
-        format!("event-{}", self.as_str().replace('.', "-"))
-    }
-}
+pub(crate) use worded;
 
 impl<T: Worded> Worded for &T {
     fn message_id(&self) -> String {

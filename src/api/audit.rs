@@ -163,12 +163,8 @@ pub async fn export_csv(
     ApiQuery(q): ApiQuery<CsvQuery>,
 ) -> Result<Export, Problem> {
     let filter = q.filter.parse()?;
-    let format = Format::parse(q.format.format.as_deref()).ok_or_else(|| {
-        Problem::validation(
-            "format",
-            "Unbekanntes Format; erlaubt sind „rfc4180“ oder keine Angabe (deutsches Tabellenformat).",
-        )
-    })?;
+    let format = Format::parse(q.format.format.as_deref())
+        .ok_or_else(|| Problem::validation("format", crate::i18n::t("api-unknown-csv-format")))?;
     Ok(revision::export(&state.db, &user, filter, ExportKind::Csv(format), db::now()).await?)
 }
 

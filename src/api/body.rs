@@ -25,11 +25,8 @@ pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 pub async fn read_whole(request: Request, next: Next) -> Response {
     if let Some(field) = request.uri().query().and_then(control_in_query) {
-        return Problem::validation(
-            &field,
-            "Steuerzeichen (etwa Null-Bytes) sind in Abfrageparametern nicht erlaubt.",
-        )
-        .into_response();
+        return Problem::validation(&field, crate::web::lang::t("api-query-control"))
+            .into_response();
     }
     // `?=1`: a value without a name is no parameter any operation has.
     if request
@@ -37,11 +34,8 @@ pub async fn read_whole(request: Request, next: Next) -> Response {
         .query()
         .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k.is_empty()))
     {
-        return Problem::validation(
-            "query",
-            "Jeder Abfrageparameter braucht einen Namen („name=wert“).",
-        )
-        .into_response();
+        return Problem::validation("query", crate::web::lang::t("api-query-unnamed"))
+            .into_response();
     }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
@@ -60,11 +54,8 @@ pub async fn read_whole(request: Request, next: Next) -> Response {
         }
     };
     if let Some(field) = control_in_json(&bytes) {
-        return Problem::validation(
-            &field,
-            "Steuerzeichen (etwa Null-Bytes) sind hier nicht erlaubt.",
-        )
-        .into_response();
+        return Problem::validation(&field, crate::web::lang::t("invalid-text-control"))
+            .into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

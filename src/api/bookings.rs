@@ -172,7 +172,7 @@ fn parse_id(errors: &mut FieldErrors, field: &str, raw: &Option<String>) -> Opti
     match raw.parse::<i64>() {
         Ok(v) if v > 0 => Some(v),
         _ => {
-            errors.add(field, "Bitte eine positive ganze Zahl angeben.");
+            errors.add(field, crate::i18n::t("invalid-positive-number"));
             None
         }
     }
@@ -264,15 +264,20 @@ impl CreateBooking {
         let stage: Option<Stage> = parse_opt(&mut e, "stage", &Some(self.stage.clone()));
         let size: Option<Size> = parse_opt(&mut e, "size", &Some(self.size.clone()));
         if self.application_id <= 0 {
-            e.add("application_id", "Bitte eine positive ganze Zahl angeben.");
+            e.add("application_id", crate::i18n::t("invalid-positive-number"));
         }
         let product = if self.product.trim().is_empty() {
-            e.add("product", "Bitte ein Produkt angeben.");
+            e.add("product", crate::i18n::t("invalid-product-empty"));
             None
         } else {
             // A name that cannot be a product's slug names no product.
             Slug::parse(&self.product)
-                .map_err(|_| e.add("product", "Dieses Produkt gibt es nicht im Katalog."))
+                .map_err(|_| {
+                    e.add(
+                        "product",
+                        crate::i18n::t("invalid-product-not-in-catalogue"),
+                    )
+                })
                 .ok()
         };
         e.into_result().map_err(Problem::from)?;

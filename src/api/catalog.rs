@@ -191,7 +191,7 @@ pub async fn prices(
         // A product the catalogue does not hold is its state: 409, not 422.
         return Err(Problem::refused_by_state(Error::validation(
             "product",
-            "Dieses Produkt gibt es nicht.",
+            crate::i18n::t("invalid-product-unknown"),
         )));
     }
     let rows = db::catalog::price_history(&state.db.pool, product, size).await?;
@@ -275,10 +275,7 @@ pub async fn add_price(
     let mut e = FieldErrors::default();
     let valid_from = crate::domain::calendar::parse_date(&input.valid_from);
     if valid_from.is_none() {
-        e.add(
-            "valid_from",
-            "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-        );
+        e.add("valid_from", crate::i18n::t("invalid-date"));
     }
     let rate = HourlyRate::parse(&input.price_per_hour)
         .map_err(|x| e.add("price_per_hour", x.to_string()))
@@ -297,7 +294,7 @@ pub async fn add_price(
     let Some(product_size_id) = size_id else {
         return Err(Problem::refused_by_state(Error::validation(
             "product",
-            "Dieses Produkt gibt es in dieser Größe nicht.",
+            crate::i18n::t("invalid-product-size"),
         )));
     };
     let new = NewPrice {

@@ -25,9 +25,9 @@ use crate::{
     domain::{
         Cents, Kontingent,
         contract::{
-            BASE_FEE_ONLY_MIXED, BillingModel, ENDS_BEFORE_START, LEITWEG_RULE,
-            MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER, MAX_TITLE,
-            NUMBER_RULE, Terms, Validity, is_contract_number, is_leitweg_id,
+            BillingModel, MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER,
+            MAX_TITLE, Terms, Validity, base_fee_only_mixed, ends_before_start, is_contract_number,
+            is_leitweg_id, leitweg_rule, number_rule,
         },
         kontingent::Commitment,
         policy,
@@ -319,18 +319,18 @@ impl TermsInput<'_> {
             .as_ref()
             .is_some_and(|n| !is_contract_number(n.as_str()))
         {
-            e.add("number", NUMBER_RULE);
+            e.add("number", number_rule());
         }
         if leitweg_id
             .as_ref()
             .is_some_and(|l| !is_leitweg_id(l.as_str()))
         {
-            e.add("leitweg_id", LEITWEG_RULE);
+            e.add("leitweg_id", leitweg_rule());
         }
         let mut date = |field: &str, value: &str| {
             let parsed = crate::domain::calendar::parse_date(value);
             if parsed.is_none() {
-                e.add(field, "Bitte ein Datum im Format JJJJ-MM-TT angeben.");
+                e.add(field, crate::i18n::t("invalid-date"));
             }
             parsed
         };
@@ -339,10 +339,10 @@ impl TermsInput<'_> {
         if let (Some(from), Some(until)) = (from, until)
             && until < from
         {
-            e.add("valid_until", ENDS_BEFORE_START);
+            e.add("valid_until", ends_before_start());
         }
         if self.billing_model == BillingModel::Nutzung && self.base_fee_cents > 0 {
-            e.add("base_fee_cents", BASE_FEE_ONLY_MIXED);
+            e.add("base_fee_cents", base_fee_only_mixed());
         }
         let k = self.kontingent;
         for (field, value, max) in [
@@ -357,10 +357,7 @@ impl TermsInput<'_> {
             ),
         ] {
             if !(0..=max).contains(&value) {
-                e.add(
-                    field,
-                    format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
-                );
+                e.add(field, super::paging::whole_number_between(0, max));
             }
         }
         e.into_result()?;
@@ -499,11 +496,5 @@ fn if_match(value: &HeaderValue) -> Result<String, Problem> {
                 .map(str::to_owned)
         })
         .filter(|v| !v.is_empty() && !v.contains('"'));
-    tag.ok_or_else(|| {
-        Error::validation(
-            "If-Match",
-            "Bitte das ETag des gelesenen Vertrags angeben, z. B. \"3f2a…\".",
-        )
-        .into()
-    })
+    tag.ok_or_else(|| Error::validation("If-Match", crate::i18n::t("api-if-match-contract")).into())
 }

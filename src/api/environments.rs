@@ -108,10 +108,7 @@ pub async fn list(
         None | Some("") => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
             let mut errors = FieldErrors::default();
-            errors.add(
-                "application_id",
-                "Bitte eine Verfahrens-Id (ganze Zahl) angeben.",
-            );
+            errors.add("application_id", crate::i18n::t("invalid-application-id"));
             Error::Validation(errors)
         })?),
     };

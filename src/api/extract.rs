@@ -66,16 +66,14 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<CurrentUser, Pr
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Problem::unauthorized("Es fehlt der Header „Authorization: Bearer …“."))?;
+        .ok_or_else(|| Problem::unauthorized(&lang::t("api-no-authorization")))?;
     // The scheme is case-insensitive (RFC 9110 § 11.1).
     let token = header
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Problem::unauthorized("Nur „Authorization: Bearer <Token>“ wird unterstützt.")
-        })?;
+        .ok_or_else(|| Problem::unauthorized(&lang::t("api-bearer-only")))?;
     if let Some(oidc) = &state.oidc
         && jwt::looks_like_jwt(token)
     {
@@ -83,9 +81,7 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<CurrentUser, Pr
     }
     db::users::by_token_hash(&state.db.pool, &tokens::hash(token), db::now())
         .await?
-        .ok_or_else(|| {
-            Problem::unauthorized("Das Token ist unbekannt, abgelaufen oder widerrufen.")
-        })
+        .ok_or_else(|| Problem::unauthorized(&lang::t("api-token-unknown")))
 }
 
 /// The user an access token of the issuer stands for, synced like at a
@@ -139,13 +135,11 @@ async fn access_token_user(
             db::now(),
         )
         .await?),
-        Resolved::SeveralCustomers(slugs) => Err(Problem::no_access(format!(
-            "Die Gruppen des Tokens ordnen es mehreren Kunden zu ({}); ein Konto handelt für genau einen Kunden.",
-            slugs.join(", ")
+        Resolved::SeveralCustomers(slugs) => Err(Problem::no_access(lang::t_with(
+            "api-token-several-customers",
+            &[("customers", Arg::from(slugs.join(", ")))],
         ))),
-        Resolved::NoAccess => Err(Problem::no_access(
-            "Das Token ist gültig, aber keine seiner Gruppen gibt eine Rolle in Kontor.",
-        )),
+        Resolved::NoAccess => Err(Problem::no_access(lang::t("api-token-no-role"))),
     }
 }
 
@@ -249,7 +243,7 @@ where
             .map_err(|e| {
                 Problem::validation(
                     "query",
-                    format!("Die Abfrageparameter sind nicht lesbar: {}", e.body_text()),
+                    lang::t_with("api-query-unreadable", &[("why", Arg::from(e.body_text()))]),
                 )
             })
     }
@@ -315,7 +309,7 @@ pub fn parse_json<T: DeserializeOwned>(
     T::deserialize(value).map_err(|e| {
         Problem::validation(
             "body",
-            format!("Der JSON-Inhalt passt nicht zum Schema: {e}"),
+            lang::t_with("api-body-schema", &[("why", Arg::from(e.to_string()))]),
         )
     })
 }

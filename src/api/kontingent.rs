@@ -75,7 +75,7 @@ impl Ceilings {
                 if !ok {
                     e.add(
                         &format!("{field}.{name}"),
-                        format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
+                        super::paging::whole_number_between(0, max),
                     );
                 }
                 ok
@@ -193,7 +193,7 @@ pub async fn create(
     let asked = input.kontingent.parse("kontingent")?;
     let reason = Text::optional_lines(&input.reason, MAX_JUSTIFICATION)
         .map_err(|e| Error::validation("reason", e.to_string()))?
-        .ok_or_else(|| Error::validation("reason", "Bitte den Antrag begründen."))?;
+        .ok_or_else(|| Error::validation("reason", crate::i18n::t("invalid-reason-empty")))?;
     let outcome = crate::app::kontingent::request(
         &state.db,
         &user,

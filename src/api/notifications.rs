@@ -101,7 +101,10 @@ pub async fn choose(
 ) -> Result<Json<NotificationSettings>, Problem> {
     let input: ChooseNotifications = parse_json(&headers, &body)?;
     if input.email_off.len() > 20 {
-        return Err(Problem::validation("email_off", "Höchstens 20 Angaben."));
+        return Err(Problem::validation(
+            "email_off",
+            crate::i18n::t_with("invalid-at-most-entries", &[("max", 20.into())]),
+        ));
     }
     let mut off = Vec::new();
     for raw in &input.email_off {

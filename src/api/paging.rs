@@ -16,8 +16,11 @@ use utoipa::{
 };
 
 use super::problem::Problem;
-use crate::app::listing;
 pub use crate::app::listing::{Key, MAX_SEARCH, Sort, search};
+use crate::{
+    app::listing,
+    web::lang::{Arg, t, t_with},
+};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -58,7 +61,7 @@ impl Paging {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
                 _ => Err(Problem::validation(
                     "limit",
-                    "Bitte eine ganze Zahl von 1 bis 200 angeben.",
+                    whole_number_between(1, MAX_LIMIT),
                 )),
             },
         }
@@ -74,12 +77,7 @@ impl Paging {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    Problem::validation(
-                        "cursor",
-                        "Diesen Cursor hat Kontor nicht ausgegeben; bitte `next` der vorigen Seite verwenden.",
-                    )
-                })?,
+                .ok_or_else(|| Problem::validation("cursor", t("api-cursor-unknown")))?,
         };
         Ok(Window { limit, offset })
     }
@@ -140,6 +138,18 @@ pub fn sort_schema(fields: &[&str]) -> Object {
         .build()
 }
 
+/// The message on a field that wants a whole number from `min` to `max`
+/// (written plainly, as the API takes it).
+pub fn whole_number_between(min: i64, max: i64) -> String {
+    t_with(
+        "invalid-whole-number-range",
+        &[
+            ("min", Arg::from(min.to_string())),
+            ("max", Arg::from(max.to_string())),
+        ],
+    )
+}
+
 /// An id given as a filter: a positive whole number.
 pub fn id_filter(field: &str, raw: Option<&str>) -> Result<Option<i64>, Problem> {
     match raw.map(str::trim) {
@@ -149,9 +159,7 @@ pub fn id_filter(field: &str, raw: Option<&str>) -> Result<Option<i64>, Problem>
             .ok()
             .filter(|id| *id > 0)
             .map(Some)
-            .ok_or_else(|| {
-                Problem::validation(field, "Bitte eine Id (positive ganze Zahl) angeben.")
-            }),
+            .ok_or_else(|| Problem::validation(field, t("invalid-id"))),
     }
 }
 

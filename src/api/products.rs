@@ -166,10 +166,7 @@ impl SizeResources {
             ("pods", self.pods, 10_000),
         ] {
             if !(0..=max).contains(&value) {
-                e.add(
-                    field,
-                    format!("Bitte eine ganze Zahl von 0 bis {max} angeben."),
-                );
+                e.add(field, super::paging::whole_number_between(0, max));
             }
         }
         e.into_result()?;

@@ -63,7 +63,7 @@ fn flag(field: &str, value: Option<&str>) -> Result<bool, Error> {
         Some("true") => Ok(true),
         Some(_) => Err(Error::Validation(FieldErrors::single(
             field,
-            "Bitte true oder false angeben.",
+            crate::i18n::t("invalid-boolean"),
         ))),
     }
 }
@@ -91,7 +91,7 @@ pub async fn list_promotions(
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
             Error::Validation(FieldErrors::single(
                 "application_id",
-                "Bitte eine Verfahrens-Id (ganze Zahl) angeben.",
+                crate::i18n::t("invalid-application-id"),
             ))
         })?),
     };

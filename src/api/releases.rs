@@ -346,7 +346,7 @@ pub async fn request(
     let to: Stage = input.to_stage.parse().map_err(|_| {
         Error::Validation(FieldErrors::single(
             "to_stage",
-            "Bitte abnahme, schulung oder produktion angeben.",
+            crate::i18n::t("invalid-promotion-stage"),
         ))
     })?;
     let outcome = crate::app::promotions::request(

@@ -121,7 +121,7 @@ pub async fn list(
         Some(_) => {
             return Err(Problem::validation(
                 "active",
-                "Bitte true oder false angeben.",
+                crate::i18n::t("invalid-boolean"),
             ));
         }
     };

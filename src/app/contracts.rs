@@ -97,7 +97,7 @@ pub async fn update(
     if let Some(expected) = expected_version
         && before.terms().map(|t| t.version()).ok().as_deref() != Some(expected)
     {
-        return Err(Error::Stale("Der Vertrag"));
+        return Err(Error::Stale("stale-contract"));
     }
     let committed = db::contracts::usage(change.conn(), &before, now).await?;
     let below = terms

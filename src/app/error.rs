@@ -20,6 +20,7 @@ use std::fmt;
 use crate::{
     db::constraints::{Unique, violated},
     domain::{KontingentExceeded, policy::Denied},
+    i18n::{Arg, t, t_with},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -49,10 +50,10 @@ pub enum Error {
     /// Deciding one's own request: someone else must.
     #[error("{0}")]
     FourEyes(String),
-    /// Changed since the caller read it; names the object ("Der Vertrag").
-    #[error(
-        "{0} wurde inzwischen geändert. Es wurde nichts gespeichert; bitte die aktuelle Fassung laden und die Änderung erneut vornehmen."
-    )]
+    /// Changed since the caller read it: the message id of the sentence
+    /// that names the object (`stale-contract`), so that it reads in the
+    /// request's language.
+    #[error("{}", t(.0))]
     Stale(&'static str),
     #[error("Datenbankfehler")]
     Database(#[from] sqlx::Error),
@@ -64,11 +65,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn below_use_message(below: &[crate::domain::kontingent::BelowUse]) -> String {
     let named: Vec<String> = below.iter().map(ToString::to_string).collect();
-    format!(
-        "Die neuen Obergrenzen lägen unter dem, was gebucht ist ({}). Bis der Verbrauch sinkt, \
-         sind dann keine neuen Buchungen und keine Vergrößerungen möglich; bitte ausdrücklich \
-         bestätigen.",
-        named.join("; ")
+    t_with(
+        "refusal-below-use",
+        &[("limits", Arg::from(named.join("; ")))],
     )
 }
 
@@ -92,8 +91,8 @@ impl fmt::Display for KontingentRefusal {
     }
 }
 
-/// Messages for individual input fields, in German, keyed by the field name
-/// used in the form and in the JSON body.
+/// Messages for individual input fields, in the request's language, keyed
+/// by the field name used in the form and in the JSON body.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FieldErrors(pub Vec<(String, String)>);
 
@@ -149,28 +148,16 @@ impl Error {
 }
 
 /// The message a person sees on the field whose unique rule they broke.
-fn unique_field(rule: Unique) -> (&'static str, &'static str) {
+fn unique_field(rule: Unique) -> (&'static str, String) {
     match rule {
-        Unique::CustomerSlug => ("slug", "Dieses Kürzel ist schon vergeben."),
-        Unique::ContractNumber => ("number", "Diese Vertragsnummer ist schon vergeben."),
-        Unique::ApplicationSlug => (
-            "slug",
-            "Dieses Kürzel hat der Kunde schon für ein anderes Verfahren.",
-        ),
-        Unique::ProductSlug => ("slug", "Dieses Kürzel ist schon vergeben."),
-        Unique::PriceValidFrom => (
-            "valid_from",
-            "Für diesen Tag gibt es schon eine Preisversion; bitte diese ändern.",
-        ),
-        Unique::UserLogin => ("login", "Dieser Anmeldename ist schon vergeben."),
-        Unique::OpenApproval => (
-            "body",
-            "Darüber ist bereits ein Antrag offen; bitte dessen Entscheidung abwarten.",
-        ),
-        Unique::AcceptedReleaseVersion => (
-            "version",
-            "Diese Version wurde für dieses Verfahren bereits geliefert.",
-        ),
+        Unique::CustomerSlug => ("slug", t("taken-slug")),
+        Unique::ContractNumber => ("number", t("taken-contract-number")),
+        Unique::ApplicationSlug => ("slug", t("taken-application-slug")),
+        Unique::ProductSlug => ("slug", t("taken-slug")),
+        Unique::PriceValidFrom => ("valid_from", t("taken-price-valid-from")),
+        Unique::UserLogin => ("login", t("taken-login")),
+        Unique::OpenApproval => ("body", t("taken-open-approval")),
+        Unique::AcceptedReleaseVersion => ("version", t("taken-release-version")),
     }
 }
 
@@ -191,9 +178,21 @@ impl From<Denied> for Error {
         match denied {
             Denied::NotVisible => Error::NotFound,
             Denied::NotAllowed => Error::Forbidden,
-            Denied::OwnRequest => Error::FourEyes(
-                "Den eigenen Antrag entscheidet eine andere Person (Vier-Augen-Prinzip).".into(),
-            ),
+            Denied::OwnRequest => Error::FourEyes(t("refusal-own-request")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_change_names_its_object() {
+        assert_eq!(
+            Error::Stale("stale-contract").to_string(),
+            "Der Vertrag wurde inzwischen geändert. Es wurde nichts gespeichert; bitte die \
+             aktuelle Fassung laden und die Änderung erneut vornehmen."
+        );
     }
 }

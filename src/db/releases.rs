@@ -105,7 +105,7 @@ pub async fn insert(tx: &mut Tx, row: &NewRow<'_>) -> sqlx::Result<i64> {
     .bind(checksums)
     .bind(checkup)
     .bind(row.refusal.map(Refusal::code))
-    .bind(row.refusal.map(ToString::to_string))
+    .bind(row.refusal.map(Refusal::recorded))
     .bind(row.delivered_by)
     .bind(row.now)
     .fetch_one(&mut **tx)

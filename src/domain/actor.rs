@@ -8,7 +8,7 @@ use super::{Role, ids::id_enum};
 id_enum! {
     /// How the user reached Kontor; recorded in the audit log.
     #[derive(serde::Serialize, utoipa::ToSchema)]
-    pub enum Via ("unbekannter Zugangsweg") {
+    pub enum Via ("unknown-via") {
         /// A browser session.
         #[serde(rename = "sitzung")]
         Session = "sitzung",

@@ -12,7 +12,7 @@ id_enum! {
     /// The state of a request.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum ApprovalState ("unbekannter Antragsstatus") {
+    pub enum ApprovalState ("unknown-approval-state") {
         /// Waiting for a decision.
         Offen = "offen",
         /// Approved; what it asked for was done with the decision.
@@ -44,7 +44,7 @@ id_enum! {
     /// What a request is about.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum ApprovalKind ("unbekannte Antragsart") {
+    pub enum ApprovalKind ("unknown-approval-kind") {
         /// Moving a release one stage on.
         Promotion = "promotion",
         /// New ceilings for a contract's Kontingent.
@@ -65,11 +65,12 @@ pub enum Step {
 #[error("{}", closed_message(*.0))]
 pub struct Closed(pub ApprovalState);
 
-fn closed_message(state: ApprovalState) -> &'static str {
+fn closed_message(state: ApprovalState) -> String {
+    use crate::i18n::t;
     match state {
-        ApprovalState::Genehmigt => "Dieser Antrag ist bereits genehmigt.",
-        ApprovalState::Abgelehnt => "Dieser Antrag ist bereits abgelehnt.",
-        _ => "Dieser Antrag wurde zurückgezogen.",
+        ApprovalState::Genehmigt => t("refusal-approval-approved"),
+        ApprovalState::Abgelehnt => t("refusal-approval-rejected"),
+        _ => t("refusal-approval-withdrawn"),
     }
 }
 

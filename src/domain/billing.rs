@@ -143,7 +143,7 @@ pub struct Period {
 
 id_enum! {
     /// What a statement line bills.
-    pub enum LineKind ("unbekannte Positionsart") {
+    pub enum LineKind ("unknown-line-kind") {
         /// Pay-as-you-go use of a booking.
         Usage = "nutzung",
         /// The contract's fixed monthly base fee (Mischmodell).

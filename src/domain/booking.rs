@@ -6,7 +6,7 @@ id_enum! {
     /// Lifecycle state of a booking (Buchung).
     #[derive(Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum BookingState ("unbekannter Buchungsstatus") {
+    pub enum BookingState ("unknown-booking-state") {
         /// Beantragt: accepted, being provisioned.
         Beantragt = "beantragt",
         /// Aktiv: provisioned and billed.

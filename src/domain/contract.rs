@@ -5,12 +5,13 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::{Cents, Kontingent, ids::id_enum, text::Text};
+use crate::i18n::t;
 
 id_enum! {
     /// How a contract is billed.
     #[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum BillingModel ("unbekanntes Abrechnungsmodell") {
+    pub enum BillingModel ("unknown-billing-model") {
         /// Pay-as-you-go only.
         Nutzung = "nutzung",
         /// A fixed monthly base fee plus pay-as-you-go (Mischmodell).
@@ -83,12 +84,24 @@ pub const MAX_KOSTENSTELLE: usize = 40;
 pub const MAX_HAUSHALTSSTELLE: usize = 60;
 pub const MAX_LEITWEG_ID: usize = 46;
 
-/// What the rules of a contract's fields say when broken; the pages and
-/// the API answer the same words.
-pub const NUMBER_RULE: &str = "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042.";
-pub const LEITWEG_RULE: &str = "Keine gültige Leitweg-ID (Beispiel: 04011000-1234512345-06).";
-pub const ENDS_BEFORE_START: &str = "Das Vertragsende liegt vor dem Beginn.";
-pub const BASE_FEE_ONLY_MIXED: &str = "Eine Grundgebühr gibt es nur im Mischmodell.";
+// What the rules of a contract's fields say when broken, in the request's
+// language; the pages and the API answer the same words.
+
+pub fn number_rule() -> String {
+    t("invalid-contract-number")
+}
+
+pub fn leitweg_rule() -> String {
+    t("invalid-leitweg-id")
+}
+
+pub fn ends_before_start() -> String {
+    t("invalid-contract-ends-before-start")
+}
+
+pub fn base_fee_only_mixed() -> String {
+    t("invalid-base-fee-only-mixed")
+}
 
 impl Terms {
     /// A short fingerprint of the terms, the contract's version for

@@ -9,7 +9,7 @@ id_enum! {
     /// Whether an environment should exist in its cluster.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum Lifecycle ("unbekannter Lebenszyklus") {
+    pub enum Lifecycle ("unknown-lifecycle") {
         /// Never booked: nothing in the cluster.
         Leer = "leer",
         /// Booked at least once: the namespace exists, with a quota of what is

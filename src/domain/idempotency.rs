@@ -13,7 +13,7 @@ pub struct Key {
 
 /// Why a key was refused; the message is for the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Der Idempotency-Key muss 1 bis 255 sichtbare ASCII-Zeichen haben.")]
+#[error("{}", crate::i18n::t("invalid-idempotency-key"))]
 pub struct InvalidKey;
 
 impl Key {

@@ -6,10 +6,13 @@
 
 use std::fmt;
 
+use crate::i18n::{Arg, t, t_with};
+
 /// A value that is none of an enum's ids.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct UnknownValue {
-    /// What was expected, in German ("unbekannte Stufe").
+    /// The message id of what was expected (`unknown-stage`), so that the
+    /// refusal reads in the request's language.
     pub what: &'static str,
     /// What came, cut to 40 characters.
     pub value: String,
@@ -19,13 +22,14 @@ pub struct UnknownValue {
 
 impl fmt::Display for UnknownValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} „{}“ (erlaubt: {})",
-            self.what,
-            self.value,
-            self.allowed.join(", ")
-        )
+        f.write_str(&t_with(
+            "unknown-value",
+            &[
+                ("what", Arg::from(t(self.what))),
+                ("value", Arg::from(self.value.as_str())),
+                ("allowed", Arg::from(self.allowed.join(", "))),
+            ],
+        ))
     }
 }
 
@@ -35,7 +39,7 @@ impl fmt::Display for UnknownValue {
 /// id_enum! {
 ///     /// A stage of the chain.
 ///     #[derive(Serialize)]
-///     pub enum Stage ("unbekannte Stufe") {
+///     pub enum Stage ("unknown-stage") {
 ///         /// Vorprüfung.
 ///         Vorpruefung = "vorpruefung",
 ///         …
@@ -95,7 +99,8 @@ pub(crate) use id_enum;
 #[cfg(test)]
 mod tests {
     id_enum! {
-        enum Colour ("unbekannte Farbe") {
+        // The message of a real enum: the catalogue has no colours.
+        enum Colour ("unknown-size") {
             Red = "rot",
             Green = "gruen",
         }
@@ -113,8 +118,36 @@ mod tests {
         let e = "blau".parse::<Colour>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unbekannte Farbe „blau“ (erlaubt: rot, gruen)"
+            "unbekannte Größe „blau“ (erlaubt: rot, gruen)"
         );
+    }
+
+    #[test]
+    fn every_enum_names_what_it_expected_from_the_catalogue() {
+        use crate::domain::*;
+        fn refusal<T: std::str::FromStr<Err = super::UnknownValue>>() -> String {
+            "?".parse::<T>().err().expect("refused").to_string()
+        }
+        let all = [
+            refusal::<notification::EventKind>(),
+            refusal::<notification::Channel>(),
+            refusal::<notification::DeliveryState>(),
+            refusal::<Role>(),
+            refusal::<environment::Lifecycle>(),
+            refusal::<Stage>(),
+            refusal::<Size>(),
+            refusal::<actor::Via>(),
+            refusal::<billing::LineKind>(),
+            refusal::<release::Checkup>(),
+            refusal::<release::DeploymentState>(),
+            refusal::<booking::BookingState>(),
+            refusal::<contract::BillingModel>(),
+            refusal::<approval::ApprovalState>(),
+            refusal::<approval::ApprovalKind>(),
+        ];
+        for message in all {
+            assert!(message.starts_with("unbekannte"), "{message}");
+        }
     }
 
     #[test]

@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::{
     Cents, Resources,
     money::div_round_half_up,
-    resources::{format_gib, format_vcpu, format_whole},
+    resources::{format_gib, format_vcpu, format_whole, in_current_language},
 };
+use crate::i18n::{Arg, t, t_with};
 
 /// Ceilings of a contract (Dienstleistungsvereinbarung).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,12 +104,6 @@ pub struct KontingentExceeded {
     pub ceiling: i64,
 }
 
-impl KontingentExceeded {
-    fn format(&self, value: i64) -> String {
-        self.limit.format(value)
-    }
-}
-
 impl Limit {
     /// A quantity in this limit's unit (millicores, MiB, GiB, cents), in words.
     pub fn format(self, value: i64) -> String {
@@ -131,28 +126,57 @@ pub struct BelowUse {
     pub booked: i64,
 }
 
+impl Limit {
+    /// The limit's name in the request's language.
+    fn word(self) -> String {
+        match self {
+            Limit::Vcpu => t("limit-vcpu"),
+            Limit::Memory => t("limit-memory"),
+            Limit::Storage => t("limit-storage"),
+            Limit::MonthlyBudget => t("limit-budget"),
+        }
+    }
+
+    /// [`Limit::format`] in the request's language.
+    fn amount(self, value: i64) -> Arg {
+        let text = match self {
+            Limit::MonthlyBudget => t_with(
+                "limit-per-month",
+                &[(
+                    "amount",
+                    in_current_language(Cents(value).to_string()).into(),
+                )],
+            ),
+            other => in_current_language(other.format(value)),
+        };
+        Arg::from(text)
+    }
+}
+
 impl fmt::Display for BelowUse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: neu {}, gebucht {}",
-            self.limit.label(),
-            self.limit.format(self.ceiling),
-            self.limit.format(self.booked),
-        )
+        f.write_str(&t_with(
+            "below-use-item",
+            &[
+                ("limit", self.limit.word().into()),
+                ("ceiling", self.limit.amount(self.ceiling)),
+                ("booked", self.limit.amount(self.booked)),
+            ],
+        ))
     }
 }
 
 impl fmt::Display for KontingentExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Das Kontingent reicht nicht: {} – benötigt {}, verfügbar {} von {}.",
-            self.limit.label(),
-            self.format(self.requested),
-            self.format(self.remaining.max(0)),
-            self.format(self.ceiling),
-        )
+        f.write_str(&t_with(
+            "kontingent-refused",
+            &[
+                ("limit", self.limit.word().into()),
+                ("requested", self.limit.amount(self.requested)),
+                ("remaining", self.limit.amount(self.remaining.max(0))),
+                ("ceiling", self.limit.amount(self.ceiling)),
+            ],
+        ))
     }
 }
 

@@ -25,6 +25,7 @@ pub mod size;
 pub mod slug;
 pub mod stage;
 pub mod text;
+mod words;
 
 pub use booking::BookingState;
 pub use environment::Lifecycle;

@@ -66,15 +66,15 @@ impl Cents {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MoneyError {
-    #[error("Bitte einen Betrag angeben.")]
+    #[error("{}", crate::i18n::t("invalid-amount-empty"))]
     Empty,
-    #[error("„{0}“ ist kein gültiger Betrag (Beispiel: 1234,50).")]
+    #[error("{}", crate::i18n::t_with("invalid-amount", &[("input", .0.as_str().into())]))]
     Malformed(String),
-    #[error("Höchstens {0} Nachkommastellen.")]
+    #[error("{}", crate::i18n::t_with("invalid-amount-decimals", &[("places", (*.0).into())]))]
     TooPrecise(u32),
-    #[error("Der Betrag darf nicht negativ sein.")]
+    #[error("{}", crate::i18n::t("invalid-amount-negative"))]
     Negative,
-    #[error("Der Betrag ist zu groß.")]
+    #[error("{}", crate::i18n::t("invalid-amount-too-large"))]
     TooLarge,
 }
 

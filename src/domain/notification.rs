@@ -7,7 +7,7 @@ use super::{Role, ids::id_enum};
 id_enum! {
     /// A kind of event people are told about (also the webhook's `type`).
     #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-    pub enum EventKind ("unbekannte Ereignisart") {
+    pub enum EventKind ("unknown-event-kind") {
         /// A request waits for my decision.
         #[serde(rename = "approval.waiting")]
         ApprovalWaiting = "approval.waiting",
@@ -75,7 +75,7 @@ impl EventKind {
 
 id_enum! {
     /// How a notification travels.
-    pub enum Channel ("unbekannter Kanal") {
+    pub enum Channel ("unknown-channel") {
         Email = "email",
         Webhook = "webhook",
     }
@@ -92,7 +92,7 @@ impl Channel {
 
 id_enum! {
     /// How far a delivery got.
-    pub enum DeliveryState ("unbekannter Zustellstatus") {
+    pub enum DeliveryState ("unknown-delivery-state") {
         /// Not delivered yet; tried again later.
         Offen = "offen",
         /// Accepted by the mail server or the webhook's receiver.

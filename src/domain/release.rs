@@ -6,12 +6,13 @@ use std::{collections::BTreeMap, fmt};
 use serde::Serialize;
 
 use super::{Role, Stage, ids::id_enum};
+use crate::i18n::{Arg, Lang, t, t_with};
 
 id_enum! {
     /// The Checkup's verdict on a delivery.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum Checkup ("unbekanntes Checkup-Ergebnis") {
+    pub enum Checkup ("unknown-checkup") {
         /// Well-formed, pinned by digest, from an allowed registry: may enter
         /// Vorprüfung.
         Bestanden = "bestanden",
@@ -24,7 +25,7 @@ id_enum! {
     /// The state of a deployment (Bereitstellung) of a release into a stage.
     #[derive(Serialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum DeploymentState ("unbekannter Bereitstellungsstatus") {
+    pub enum DeploymentState ("unknown-deployment-state") {
         /// Applied or being applied; the rollout is not decided yet.
         Laeuft = "laeuft",
         /// The cluster reports the rollout complete.
@@ -41,8 +42,9 @@ id_enum! {
 /// `reason` in the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Refusal {
-    /// Not of the form `registry/path@sha256:<64 hex>`.
-    MalformedImage(String),
+    /// Not of the form `registry/path@sha256:<64 hex>`; the message id of
+    /// what is wrong with it, so that the reason reads in any language.
+    MalformedImage(&'static str),
     /// A tag or nothing instead of a digest: what runs could change later.
     NotPinned,
     /// The registry is not on the provider's allow-list.
@@ -63,31 +65,40 @@ impl Refusal {
             Refusal::MalformedChecksum(_) => "malformed-checksum",
         }
     }
+
+    /// The reason in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Refusal::MalformedImage(why) => lang.t_with(
+                "refusal-malformed-image",
+                &[("why", Arg::from(lang.t(why)))],
+            ),
+            Refusal::NotPinned => lang.t("refusal-not-pinned"),
+            Refusal::ForeignRegistry(registry) => lang.t_with(
+                "refusal-foreign-registry",
+                &[("registry", Arg::from(registry.as_str()))],
+            ),
+            Refusal::DuplicateVersion(version) => lang.t_with(
+                "refusal-duplicate-version",
+                &[("version", Arg::from(version.as_str()))],
+            ),
+            Refusal::MalformedChecksum(name) => lang.t_with(
+                "refusal-malformed-checksum",
+                &[("name", Arg::from(name.as_str()))],
+            ),
+        }
+    }
+
+    /// The reason as the record of a refused delivery keeps it: German,
+    /// whoever delivered in which language.
+    pub fn recorded(&self) -> String {
+        self.message(Lang::De)
+    }
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::MalformedImage(why) => write!(
-                f,
-                "Die Image-Referenz ist ungültig ({why}); erwartet: registry/pfad@sha256:<64 Hex-Zeichen>."
-            ),
-            Refusal::NotPinned => f.write_str(
-                "Das Image ist nicht per Digest festgelegt (…@sha256:<64 Hex-Zeichen>); ein Tag kann sich später ändern.",
-            ),
-            Refusal::ForeignRegistry(registry) => write!(
-                f,
-                "Die Registry {registry} steht nicht auf der Liste der zugelassenen Registries."
-            ),
-            Refusal::DuplicateVersion(version) => write!(
-                f,
-                "Version {version} wurde für dieses Verfahren bereits geliefert."
-            ),
-            Refusal::MalformedChecksum(name) => write!(
-                f,
-                "Die Prüfsumme {name} ist ungültig; erwartet: sha256:<64 Hex-Zeichen>."
-            ),
-        }
+        f.write_str(&self.message(Lang::current()))
     }
 }
 
@@ -116,13 +127,13 @@ impl ImageRef {
     /// named (a host with a dot or a port, or `localhost`): a short name
     /// would silently mean Docker Hub.
     pub fn parse(text: &str) -> Result<ImageRef, Refusal> {
-        let malformed = |why: &str| Refusal::MalformedImage(why.to_owned());
+        let malformed = Refusal::MalformedImage;
         let text = text.trim();
         if text.is_empty() || text.len() > 512 {
-            return Err(malformed("leer oder zu lang"));
+            return Err(malformed("image-why-empty-or-long"));
         }
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(malformed("Leerzeichen"));
+            return Err(malformed("image-why-blank"));
         }
         let (name, digest) = match text.split_once('@') {
             Some((name, digest)) => (name, Some(digest)),
@@ -130,14 +141,14 @@ impl ImageRef {
         };
         let (registry, path) = name
             .split_once('/')
-            .ok_or_else(|| malformed("keine Registry"))?;
+            .ok_or_else(|| malformed("image-why-no-registry"))?;
         let named = registry.contains('.') || registry.contains(':') || registry == "localhost";
         if !named
             || !registry
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
         {
-            return Err(malformed("keine Registry"));
+            return Err(malformed("image-why-no-registry"));
         }
         // A tag may stay for the reader; the digest decides.
         let repository = match path.rsplit_once(':') {
@@ -154,12 +165,12 @@ impl ImageRef {
                     })
             });
         if !valid_repo {
-            return Err(malformed("Pfad"));
+            return Err(malformed("image-why-path"));
         }
         let digest = digest.ok_or(Refusal::NotPinned)?;
         if !is_sha256(digest) {
             return Err(if digest.starts_with("sha256:") {
-                malformed("Digest")
+                malformed("image-why-digest")
             } else {
                 Refusal::NotPinned
             });
@@ -198,19 +209,19 @@ pub fn checkup(
 }
 
 /// A release version: what developers call it (`1.4.2`, `2026.11-rc1`).
-pub fn valid_version(version: &str) -> Result<&str, &'static str> {
+pub fn valid_version(version: &str) -> Result<&str, String> {
     let v = version.trim();
     if v.is_empty() {
-        return Err("Bitte eine Version angeben.");
+        return Err(t("invalid-version-empty"));
     }
     if v.len() > 64 {
-        return Err("Höchstens 64 Zeichen.");
+        return Err(t_with("invalid-text-too-long", &[("max", Arg::from("64"))]));
     }
     let ok = v.as_bytes()[0].is_ascii_alphanumeric()
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'));
     if !ok {
-        return Err("Nur Buchstaben, Ziffern und . - _ +; Anfang mit Buchstabe oder Ziffer.");
+        return Err(t("invalid-version"));
     }
     Ok(v)
 }
@@ -298,6 +309,30 @@ mod tests {
                 "{image:?}"
             );
         }
+    }
+
+    #[test]
+    fn what_is_wrong_with_a_reference_reads_in_both_languages() {
+        for image in [
+            "",
+            "a b/c@x",
+            "portal@sha256:00",
+            "r.example/KFZ@sha256:0",
+            "r.example/k@sha256:0",
+        ] {
+            let refusal = ImageRef::parse(image).unwrap_err();
+            let Refusal::MalformedImage(why) = refusal else {
+                panic!("{image:?}: {refusal:?}");
+            };
+            for lang in Lang::ALL {
+                assert_ne!(lang.t(why), why, "{why} missing in {}", lang.code());
+            }
+        }
+        assert_eq!(
+            ImageRef::parse("portal@sha256:00").unwrap_err().recorded(),
+            "Die Image-Referenz ist ungültig (keine Registry); erwartet: \
+             registry/pfad@sha256:<64 Hex-Zeichen>."
+        );
     }
 
     #[test]

@@ -85,6 +85,23 @@ pub fn format_whole(n: i64) -> String {
     }
 }
 
+/// A number the domain wrote the German way (`2.000`, `2.500,00 €`) for a
+/// message in the request's language: English swaps the separators. The
+/// domain cannot reach `web::format`, and its messages carry such figures.
+pub fn in_current_language(german: String) -> String {
+    match crate::i18n::Lang::current() {
+        crate::i18n::Lang::De => german,
+        crate::i18n::Lang::En => german
+            .chars()
+            .map(|c| match c {
+                '.' => ',',
+                ',' => '.',
+                c => c,
+            })
+            .collect(),
+    }
+}
+
 /// `2000` → `2.000`.
 pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -6,7 +6,7 @@ id_enum! {
     /// A role of a portal user.
     #[derive(PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum Role ("unbekannte Rolle") {
+    pub enum Role ("unknown-role") {
         /// Betreiber: the provider's platform team; sees everything.
         Betreiber = "betreiber",
         /// Systempfleger:in: books, resizes and cancels quotas for the customer.

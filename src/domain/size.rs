@@ -5,7 +5,7 @@ use super::ids::id_enum;
 id_enum! {
     /// A standard size (T-shirt size) of a catalogue product.
     #[derive(PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-    pub enum Size ("unbekannte Größe") {
+    pub enum Size ("unknown-size") {
         S = "S",
         M = "M",
         L = "L",

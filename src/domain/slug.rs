@@ -2,6 +2,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::i18n::{Arg, t, t_with};
+
 /// A short lowercase name used in Kubernetes object names
 /// (`<customer>-<application>-<stage>`), so it must be a DNS label part.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -14,13 +16,11 @@ pub const MAX_SLUG_LEN: usize = 24;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SlugError {
-    #[error("Bitte ein Kürzel angeben.")]
+    #[error("{}", t("invalid-slug-empty"))]
     Empty,
-    #[error("Höchstens {MAX_SLUG_LEN} Zeichen.")]
+    #[error("{}", t_with("invalid-text-too-long", &[("max", Arg::from(MAX_SLUG_LEN.to_string()))]))]
     TooLong,
-    #[error(
-        "Nur Kleinbuchstaben a–z, Ziffern und Bindestriche; Anfang mit Buchstabe, kein Bindestrich am Ende."
-    )]
+    #[error("{}", t("invalid-slug"))]
     Invalid,
 }
 

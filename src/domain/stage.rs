@@ -6,7 +6,7 @@ id_enum! {
     /// A stage (Stufe) of the administrative staging chain, in promotion order.
     #[derive(PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
     #[serde(rename_all = "lowercase")]
-    pub enum Stage ("unbekannte Stufe") {
+    pub enum Stage ("unknown-stage") {
         /// Vorprüfung: the developers' integration stage.
         Vorpruefung = "vorpruefung",
         /// Abnahme: acceptance testing by the customer.

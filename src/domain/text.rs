@@ -8,15 +8,23 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::resources::{group_thousands, in_current_language};
+use crate::i18n::{Arg, t, t_with};
+
 /// Why a text was refused; the message is for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
-    #[error("Bitte ausfüllen.")]
+    #[error("{}", t("invalid-text-empty"))]
     Empty,
-    #[error("Höchstens {} Zeichen.", super::resources::group_thousands(*.0 as u64))]
+    #[error("{}", too_long(*.0))]
     TooLong(usize),
-    #[error("Steuerzeichen (etwa Null-Bytes) sind hier nicht erlaubt.")]
+    #[error("{}", t("invalid-text-control"))]
     ControlCharacter,
+}
+
+fn too_long(max: usize) -> String {
+    let max = in_current_language(group_thousands(max as u64));
+    t_with("invalid-text-too-long", &[("max", Arg::from(max))])
 }
 
 /// Checked text, trimmed.

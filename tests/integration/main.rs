@@ -29,6 +29,7 @@ mod cli_admin;
 mod control_characters;
 mod database_faults;
 mod deploy;
+mod english_domain;
 mod english_refusals;
 mod english_revision;
 mod fake_kube_selftest;

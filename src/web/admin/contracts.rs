@@ -18,9 +18,9 @@ use crate::{
         Kontingent,
         actor::Scope,
         contract::{
-            BASE_FEE_ONLY_MIXED, BillingModel, ENDS_BEFORE_START, LEITWEG_RULE,
-            MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER, MAX_TITLE,
-            NUMBER_RULE, Terms, Validity, is_contract_number, is_leitweg_id,
+            BillingModel, MAX_HAUSHALTSSTELLE, MAX_KOSTENSTELLE, MAX_LEITWEG_ID, MAX_NUMBER,
+            MAX_TITLE, Terms, Validity, base_fee_only_mixed, ends_before_start, is_contract_number,
+            is_leitweg_id, leitweg_rule, number_rule,
         },
         kontingent::{BelowUse, Commitment, Limit},
         money::format_plain,
@@ -104,7 +104,7 @@ impl ContractForm {
             .as_ref()
             .is_some_and(|n| !is_contract_number(n.as_str()))
         {
-            f.add("number", NUMBER_RULE);
+            f.add("number", number_rule());
         }
         let title = f.text("title", &self.title, MAX_TITLE);
         let from = f.date("valid_from", &self.valid_from);
@@ -112,7 +112,7 @@ impl ContractForm {
         if let (Some(from), Some(until)) = (from, until)
             && until < from
         {
-            f.add("valid_until", ENDS_BEFORE_START);
+            f.add("valid_until", ends_before_start());
         }
         let kostenstelle = f.text("kostenstelle", &self.kostenstelle, MAX_KOSTENSTELLE);
         let haushaltsstelle = f.text(
@@ -125,7 +125,7 @@ impl ContractForm {
             .as_ref()
             .is_some_and(|l| !is_leitweg_id(l.as_str()))
         {
-            f.add("leitweg_id", LEITWEG_RULE);
+            f.add("leitweg_id", leitweg_rule());
         }
         let billing_model = self.billing_model.parse::<BillingModel>().ok();
         if billing_model.is_none() {
@@ -133,7 +133,7 @@ impl ContractForm {
         }
         let base_fee = f.money("base_fee", &self.base_fee, true);
         if billing_model == Some(BillingModel::Nutzung) && base_fee.is_some_and(|c| c.0 > 0) {
-            f.add("base_fee", BASE_FEE_ONLY_MIXED);
+            f.add("base_fee", base_fee_only_mixed());
         }
         let max_vcpu = f.whole_number("max_vcpu", &self.max_vcpu, 100_000);
         let max_memory_gib = f.whole_number("max_memory_gib", &self.max_memory_gib, 1_000_000);
