@@ -191,7 +191,7 @@ pub async fn prices(
         // A product the catalogue does not hold is its state: 409, not 422.
         return Err(Problem::refused_by_state(Error::validation(
             "product",
-            crate::i18n::t("invalid-product-unknown"),
+            crate::i18n::t("invalid-catalog-product-unknown"),
         )));
     }
     let rows = db::catalog::price_history(&state.db.pool, product, size).await?;
