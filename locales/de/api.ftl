@@ -1,6 +1,6 @@
 # The REST API's problem+json answers: `title` by the problem's type, and the
 # details that are the same every time. Details that name what was wrong
-# come from the domain and are German for now.
+# come from the domain and the app (domain.ftl, app.ftl).
 problem-validation = Ungültige Eingabe
 problem-not-found = Nicht gefunden
 problem-unauthorized = Anmeldung erforderlich

@@ -61,3 +61,7 @@ error-internal-text = Es ist ein technischer Fehler aufgetreten. Es wurde nichts
 login-provider-unreachable = Der Anmeldedienst ist nicht erreichbar.
 login-provider-refused = Der Anmeldedienst hat die Anmeldung abgelehnt.
 login-provider-invalid = Die Anmeldung ist abgelaufen oder ungültig.
+token-invalid = Das Token ist ungültig oder abgelaufen.
+token-not-asymmetric = Das Token ist nicht mit einem asymmetrischen Verfahren signiert.
+token-unknown-key = Das Token nennt keinen oder einen unbekannten Schlüssel des Anmeldedienstes.
+token-is-id-token = Das Token ist ein ID-Token, kein Zugriffstoken.

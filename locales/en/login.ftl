@@ -61,3 +61,7 @@ error-internal-text = A technical error occurred. Nothing was changed. Please gi
 login-provider-unreachable = The login service cannot be reached.
 login-provider-refused = The login service refused the login.
 login-provider-invalid = The login has expired or is invalid.
+token-invalid = The token is invalid or has expired.
+token-not-asymmetric = The token is not signed with an asymmetric algorithm.
+token-unknown-key = The token names no key or a key the login service does not know.
+token-is-id-token = The token is an ID token, not an access token.

@@ -104,7 +104,7 @@ async fn access_token_user(
                 "provider-unavailable",
                 p.public(),
             ),
-            other => Problem::unauthorized(other.public()),
+            other => Problem::unauthorized(&other.public()),
         }
     })?;
     let identity = Identity {

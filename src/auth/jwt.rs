@@ -32,20 +32,15 @@ pub enum JwtError {
 impl JwtError {
     /// What the caller is told: enough to act on, nothing of the issuer,
     /// the audience or the server's clock.
-    pub fn public(&self) -> &'static str {
-        match self {
-            JwtError::Malformed(_) | JwtError::Invalid(_) => {
-                "Das Token ist ungültig oder abgelaufen."
-            }
-            JwtError::Algorithm => {
-                "Das Token ist nicht mit einem asymmetrischen Verfahren signiert."
-            }
-            JwtError::UnknownKey => {
-                "Das Token nennt keinen oder einen unbekannten Schlüssel des Anmeldedienstes."
-            }
-            JwtError::IdToken => "Das Token ist ein ID-Token, kein Zugriffstoken.",
-            JwtError::Provider(p) => p.public(),
-        }
+    pub fn public(&self) -> String {
+        let id = match self {
+            JwtError::Malformed(_) | JwtError::Invalid(_) => "token-invalid",
+            JwtError::Algorithm => "token-not-asymmetric",
+            JwtError::UnknownKey => "token-unknown-key",
+            JwtError::IdToken => "token-is-id-token",
+            JwtError::Provider(p) => return p.public(),
+        };
+        crate::i18n::t(id)
     }
 }
 

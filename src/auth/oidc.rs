@@ -138,15 +138,21 @@ pub enum OidcError {
 }
 
 impl OidcError {
-    /// What the person is told. The detail (the library's words, with the
-    /// configured issuer, audience and the server's clock) is for the log
-    /// only (ASVS 7.4.1).
-    pub fn public(&self) -> &'static str {
+    /// The catalogue id of what the person (login page) or the caller
+    /// (API) is told. The detail (the library's words, with the configured
+    /// issuer, audience and the server's clock) is for the log only
+    /// (ASVS 7.4.1).
+    pub fn message_id(&self) -> &'static str {
         match self {
-            OidcError::Unreachable(_) => "Der Anmeldedienst ist nicht erreichbar.",
-            OidcError::Refused(_) => "Der Anmeldedienst hat die Anmeldung abgelehnt.",
-            OidcError::InvalidToken(_) => "Die Anmeldung ist abgelaufen oder ungültig.",
+            OidcError::Unreachable(_) => "login-provider-unreachable",
+            OidcError::Refused(_) => "login-provider-refused",
+            OidcError::InvalidToken(_) => "login-provider-invalid",
         }
+    }
+
+    /// What the caller is told, in the request's language.
+    pub fn public(&self) -> String {
+        crate::i18n::t(self.message_id())
     }
 }
 

@@ -194,7 +194,7 @@ async fn begin(
                 Some(super::lang::Lang::current().t_with(
                     "login-try-later",
                     &[
-                        ("problem", oidc_problem(&e).into()),
+                        ("problem", e.public().into()),
                         ("request", request_id.to_string().into()),
                     ],
                 )),
@@ -202,18 +202,6 @@ async fn begin(
             .await
         }
     }
-}
-
-/// What the person is told about a failed login at the provider, in the
-/// page's language (`OidcError::public` gives the German words; the detail
-/// is for the log).
-fn oidc_problem(e: &crate::auth::oidc::OidcError) -> String {
-    use crate::auth::oidc::OidcError;
-    super::lang::t(match e {
-        OidcError::Unreachable(_) => "login-provider-unreachable",
-        OidcError::Refused(_) => "login-provider-refused",
-        OidcError::InvalidToken(_) => "login-provider-invalid",
-    })
 }
 
 #[derive(Deserialize)]
@@ -314,7 +302,7 @@ async fn callback(
                 Some(super::lang::Lang::current().t_with(
                     "login-again-with-id",
                     &[
-                        ("problem", oidc_problem(&e).into()),
+                        ("problem", e.public().into()),
                         ("request", request_id.to_string().into()),
                     ],
                 )),

@@ -19,7 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("config", &["domain"]),
     ("telemetry", &[]),
     ("db", &["domain"]),
-    ("auth", &["db", "domain", "config", "secret"]),
+    ("auth", &["db", "domain", "config", "secret", "i18n"]),
     ("app", &["db", "domain", "auth", "secret", "i18n"]),
     ("billing", &["app", "db", "domain", "jobs", "metrics"]),
     ("jobs", &["db", "domain", "metrics", "ratelimit", "secret"]),

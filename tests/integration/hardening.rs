@@ -179,6 +179,17 @@ async fn a_refused_tokens_detail_is_in_the_log_under_the_request_id() {
     let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
     let problem: Value = resp.json().await.unwrap();
     assert_eq!(problem["detail"], "Das Token ist ungültig oder abgelaufen.");
+    let english: Value = reqwest::Client::new()
+        .get(format!("{address}/api/v1/bookings"))
+        .bearer_auth(&token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(english["detail"], "The token is invalid or has expired.");
     let line = until_within(
         std::time::Duration::from_secs(10),
         "the refusal in the log",
