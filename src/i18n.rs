@@ -115,6 +115,24 @@ impl Lang {
     }
 }
 
+/// A number written the German way (`2.500,00 €`, `1,5`) in `lang`:
+/// English swaps the separators (`2,500.00 €`, `1.5`). For figures that the
+/// domain formats (money, booked sizes); never for text around them.
+pub fn number_in(lang: Lang, german: impl AsRef<str>) -> String {
+    let german = german.as_ref();
+    match lang {
+        Lang::De => german.to_owned(),
+        Lang::En => german
+            .chars()
+            .map(|c| match c {
+                '.' => ',',
+                ',' => '.',
+                c => c,
+            })
+            .collect(),
+    }
+}
+
 /// The message `id` in the language of the request being answered (for
 /// the texts that view code builds: form messages, notes).
 pub fn t(id: &str) -> String {

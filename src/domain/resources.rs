@@ -89,17 +89,7 @@ pub fn format_whole(n: i64) -> String {
 /// message in the request's language: English swaps the separators. The
 /// domain cannot reach `web::format`, and its messages carry such figures.
 pub fn in_current_language(german: String) -> String {
-    match crate::i18n::Lang::current() {
-        crate::i18n::Lang::De => german,
-        crate::i18n::Lang::En => german
-            .chars()
-            .map(|c| match c {
-                '.' => ',',
-                ',' => '.',
-                c => c,
-            })
-            .collect(),
-    }
+    crate::i18n::number_in(crate::i18n::Lang::current(), german)
 }
 
 /// `2000` → `2.000`.

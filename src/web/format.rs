@@ -21,6 +21,7 @@ use crate::domain::{
     calendar,
     resources::{format_whole, group_thousands as group},
 };
+pub use crate::i18n::number_in;
 
 /// A calendar day: `06.12.2026` (in English `6 Dec 2026`).
 pub fn date(day: impl Borrow<Date>) -> String {
@@ -120,29 +121,7 @@ pub fn date_time_in(lang: Lang, unix_seconds: impl Borrow<i64>) -> String {
 
 /// A whole number grouped by thousands in `lang`: `2.000`, `2,000`.
 pub fn count_in(lang: Lang, n: impl Whole) -> String {
-    let german = format_whole(n.whole());
-    match lang {
-        Lang::De => german,
-        Lang::En => german.replace('.', ","),
-    }
-}
-
-/// A number written the German way (`2.500,00 €`, `1,5`) in `lang`:
-/// English swaps the separators (`2,500.00 €`, `1.5`). For figures that the
-/// domain formats (money, booked sizes); never for text around them.
-pub fn number_in(lang: Lang, german: impl AsRef<str>) -> String {
-    let german = german.as_ref();
-    match lang {
-        Lang::De => german.to_owned(),
-        Lang::En => german
-            .chars()
-            .map(|c| match c {
-                '.' => ',',
-                ',' => '.',
-                c => c,
-            })
-            .collect(),
-    }
+    number_in(lang, format_whole(n.whole()))
 }
 
 /// A billing month in `lang`: `Dezember 2026`, `December 2026`.
