@@ -4,42 +4,19 @@
 //! delivery's reason) stays German, whoever asked in which language.
 
 use kontor::domain::Role;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{ContractSpec, TestApp, assert_problem, assert_validation, expect_json};
+use crate::support::{
+    ContractSpec, ENGLISH, TestApp, assert_problem, assert_validation, expect_json,
+    in_english_then_german,
+};
 
 api_tests! {
     a_checkup_refusal_reads_in_the_callers_language_and_is_recorded_in_german,
     a_kontingent_refusal_reads_in_the_callers_language_with_its_figures,
     a_stale_change_and_a_ceiling_below_use_read_in_the_callers_language,
     field_messages_read_in_the_callers_language,
-}
-
-const ENGLISH: &str = "en-GB,en;q=0.9";
-
-/// A request with a bearer token and, when given, the language, a JSON
-/// body and the version read.
-async fn send(
-    app: &TestApp,
-    token: &str,
-    lang: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Response {
-    let mut request = app.request(method, path).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    if let Some(lang) = lang {
-        request = request.header("Accept-Language", lang);
-    }
-    if let Some(etag) = if_match {
-        request = request.header("If-Match", etag);
-    }
-    request.send().await.expect("request")
 }
 
 fn detail(problem: &Value) -> &str {
@@ -62,16 +39,18 @@ async fn a_checkup_refusal_reads_in_the_callers_language_and_is_recorded_in_germ
     let delivery =
         |version: &str, image: &str| json!({"version": version, "image": image, "checksums": {}});
 
-    let refused = send(
-        &app,
-        &dev.token,
+    let deliver = |lang: Option<&str>, body: Value| {
+        app.request_in(lang, Method::POST, &path, &dev.token)
+            .json(&body)
+            .send()
+    };
+
+    let refused = deliver(
         Some(ENGLISH),
-        Method::POST,
-        &path,
-        Some(&delivery("1.0.0", "registry.rz.example/kfz/portal:1.0.0")),
-        None,
+        delivery("1.0.0", "registry.rz.example/kfz/portal:1.0.0"),
     )
-    .await;
+    .await
+    .expect("delivery");
     let en = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "checkup-refused").await;
     assert_eq!(en["reason"], "not-pinned", "{en}");
     assert_eq!(
@@ -81,16 +60,12 @@ async fn a_checkup_refusal_reads_in_the_callers_language_and_is_recorded_in_germ
 
     // What is wrong with the reference is translated inside the sentence.
     let digest = format!("sha256:{}", "0a".repeat(32));
-    let refused = send(
-        &app,
-        &dev.token,
+    let refused = deliver(
         Some(ENGLISH),
-        Method::POST,
-        &path,
-        Some(&delivery("1.0.1", &format!("portal@{digest}"))),
-        None,
+        delivery("1.0.1", &format!("portal@{digest}")),
     )
-    .await;
+    .await
+    .expect("delivery");
     let en = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "checkup-refused").await;
     assert_eq!(
         detail(&en),
@@ -98,16 +73,12 @@ async fn a_checkup_refusal_reads_in_the_callers_language_and_is_recorded_in_germ
          registry/path@sha256:<64 hex characters>."
     );
 
-    let refused = send(
-        &app,
-        &dev.token,
+    let refused = deliver(
         None,
-        Method::POST,
-        &path,
-        Some(&delivery("1.0.2", "registry.rz.example/kfz/portal:1.0.2")),
-        None,
+        delivery("1.0.2", "registry.rz.example/kfz/portal:1.0.2"),
     )
-    .await;
+    .await
+    .expect("delivery");
     let de = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "checkup-refused").await;
     assert_eq!(de["type"], en["type"]);
     assert_eq!(
@@ -118,16 +89,10 @@ async fn a_checkup_refusal_reads_in_the_callers_language_and_is_recorded_in_germ
 
     // The record of the refusals asked for in English is German.
     let list = expect_json(
-        send(
-            &app,
-            &dev.token,
-            Some(ENGLISH),
-            Method::GET,
-            &path,
-            None,
-            None,
-        )
-        .await,
+        app.request_in(Some(ENGLISH), Method::GET, &path, &dev.token)
+            .send()
+            .await
+            .expect("list"),
         StatusCode::OK,
     )
     .await;
@@ -168,17 +133,12 @@ async fn a_kontingent_refusal_reads_in_the_callers_language_with_its_figures(app
         "product": "container-namespace", "size": "S",
     });
 
-    let refused = send(
-        &app,
-        &t.token,
-        Some(ENGLISH),
-        Method::POST,
-        "/api/v1/bookings",
-        Some(&booking),
-        None,
-    )
+    let (en, de) = in_english_then_german(|lang| {
+        app.request_in(lang, Method::POST, "/api/v1/bookings", &t.token)
+            .json(&booking)
+    })
     .await;
-    let en = assert_problem(refused, StatusCode::CONFLICT, "kontingent-exceeded").await;
+    let en = assert_problem(en, StatusCode::CONFLICT, "kontingent-exceeded").await;
     assert_eq!(en["title"], "Quota exceeded");
     assert_eq!(
         detail(&en),
@@ -186,17 +146,7 @@ async fn a_kontingent_refusal_reads_in_the_callers_language_with_its_figures(app
          13.86 € per month of 100.00 € per month."
     );
 
-    let refused = send(
-        &app,
-        &t.token,
-        None,
-        Method::POST,
-        "/api/v1/bookings",
-        Some(&booking),
-        None,
-    )
-    .await;
-    let de = assert_problem(refused, StatusCode::CONFLICT, "kontingent-exceeded").await;
+    let de = assert_problem(de, StatusCode::CONFLICT, "kontingent-exceeded").await;
     assert_eq!(
         detail(&de),
         "Das Kontingent reicht nicht: Monatsbudget – benötigt 86,14 € pro Monat, verfügbar \
@@ -242,30 +192,20 @@ async fn a_stale_change_and_a_ceiling_below_use_read_in_the_callers_language(app
     // Below what is booked (2 vCPU), not confirmed.
     let mut lower = changed.clone();
     lower["kontingent"]["vcpu_millicores"] = json!(1000);
-    let below = |lang: Option<&'static str>| {
-        send(
-            &app,
-            &betreiber,
-            lang,
-            Method::PUT,
-            &path,
-            Some(&lower),
-            Some(&etag),
-        )
+    let change = |lang: Option<&str>, body: &Value| {
+        app.request_in(lang, Method::PUT, &path, &betreiber)
+            .json(body)
+            .header("If-Match", &etag)
     };
-    let en = assert_problem(
-        below(Some(ENGLISH)).await,
-        StatusCode::CONFLICT,
-        "below-booked",
-    )
-    .await;
+    let (en, de) = in_english_then_german(|lang| change(lang, &lower)).await;
+    let en = assert_problem(en, StatusCode::CONFLICT, "below-booked").await;
     assert_eq!(
         detail(&en),
         "The new ceilings would be below what is booked (vCPU: new 1 vCPU, booked 2 vCPU). \
          Until use falls, no new bookings and no enlargements are then possible; please \
          confirm explicitly."
     );
-    let de = assert_problem(below(None).await, StatusCode::CONFLICT, "below-booked").await;
+    let de = assert_problem(de, StatusCode::CONFLICT, "below-booked").await;
     assert_eq!(
         detail(&de),
         "Die neuen Obergrenzen lägen unter dem, was gebucht ist (vCPU: neu 1 vCPU, gebucht 2 \
@@ -276,49 +216,20 @@ async fn a_stale_change_and_a_ceiling_below_use_read_in_the_callers_language(app
     // Someone saves first; a change on the version read before is stale.
     changed["title"] = json!("Erste Änderung");
     expect_json(
-        send(
-            &app,
-            &betreiber,
-            None,
-            Method::PUT,
-            &path,
-            Some(&changed),
-            Some(&etag),
-        )
-        .await,
+        change(None, &changed).send().await.expect("change"),
         StatusCode::OK,
     )
     .await;
     changed["title"] = json!("Zweite Änderung");
-    let stale = |lang: Option<&'static str>| {
-        send(
-            &app,
-            &betreiber,
-            lang,
-            Method::PUT,
-            &path,
-            Some(&changed),
-            Some(&etag),
-        )
-    };
-    let en = assert_problem(
-        stale(Some(ENGLISH)).await,
-        StatusCode::PRECONDITION_FAILED,
-        "precondition-failed",
-    )
-    .await;
+    let (en, de) = in_english_then_german(|lang| change(lang, &changed)).await;
+    let en = assert_problem(en, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
     assert_eq!(en["title"], "Changed in the meantime");
     assert_eq!(
         detail(&en),
         "The contract has been changed in the meantime. Nothing was saved; please load the \
          current version and make the change again."
     );
-    let de = assert_problem(
-        stale(None).await,
-        StatusCode::PRECONDITION_FAILED,
-        "precondition-failed",
-    )
-    .await;
+    let de = assert_problem(de, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
     assert_eq!(
         detail(&de),
         "Der Vertrag wurde inzwischen geändert. Es wurde nichts gespeichert; bitte die \
@@ -336,18 +247,12 @@ async fn field_messages_read_in_the_callers_language(app: TestApp) {
     body["title"] = json!("x".repeat(201));
     body["billing_model"] = json!("nutzung");
     body["kontingent"]["storage_gib"] = json!(-1);
-    let create = |lang: Option<&'static str>| {
-        send(
-            &app,
-            &betreiber,
-            lang,
-            Method::POST,
-            "/api/v1/contracts",
-            Some(&body),
-            None,
-        )
-    };
-    let en = assert_validation(create(Some(ENGLISH)).await, "number").await;
+    let (en, de) = in_english_then_german(|lang| {
+        app.request_in(lang, Method::POST, "/api/v1/contracts", &betreiber)
+            .json(&body)
+    })
+    .await;
+    let en = assert_validation(en, "number").await;
     assert_eq!(en["title"], "Invalid input");
     assert_eq!(
         field_message(&en, "number"),
@@ -362,7 +267,7 @@ async fn field_messages_read_in_the_callers_language(app: TestApp) {
         field_message(&en, "kontingent.storage_gib"),
         "Please give a whole number from 0 to 100000000."
     );
-    let de = assert_validation(create(None).await, "number").await;
+    let de = assert_validation(de, "number").await;
     assert_eq!(
         field_message(&de, "number"),
         "Nur Buchstaben, Ziffern, „-“ und „/“, z. B. DLV-2026-0042."
@@ -382,23 +287,17 @@ async fn field_messages_read_in_the_callers_language(app: TestApp) {
         "application_id": t.application_id, "stage": "abnahme",
         "product": "container-namespace", "size": "XXL",
     });
-    let book = |lang: Option<&'static str>| {
-        send(
-            &app,
-            &t.token,
-            lang,
-            Method::POST,
-            "/api/v1/bookings",
-            Some(&booking),
-            None,
-        )
-    };
-    let en = assert_validation(book(Some(ENGLISH)).await, "size").await;
+    let (en, de) = in_english_then_german(|lang| {
+        app.request_in(lang, Method::POST, "/api/v1/bookings", &t.token)
+            .json(&booking)
+    })
+    .await;
+    let en = assert_validation(en, "size").await;
     assert_eq!(
         field_message(&en, "size"),
         "unknown size “XXL” (allowed: S, M, L, XL)"
     );
-    let de = assert_validation(book(None).await, "size").await;
+    let de = assert_validation(de, "size").await;
     assert_eq!(
         field_message(&de, "size"),
         "unbekannte Größe „XXL“ (erlaubt: S, M, L, XL)"
@@ -406,16 +305,15 @@ async fn field_messages_read_in_the_callers_language(app: TestApp) {
 
     // A page size out of range, in a list's query.
     let en = assert_validation(
-        send(
-            &app,
-            &t.token,
+        app.request_in(
             Some(ENGLISH),
             Method::GET,
             "/api/v1/bookings?limit=0",
-            None,
-            None,
+            &t.token,
         )
-        .await,
+        .send()
+        .await
+        .expect("list"),
         "limit",
     )
     .await;

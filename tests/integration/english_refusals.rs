@@ -4,37 +4,17 @@
 //! preference the same answers stay German, word for word.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Browser, TestApp, assert_problem, expect_json, id};
+use crate::support::{Browser, ENGLISH, TestApp, assert_problem, expect_json, id};
 
 api_tests! {
     api_refusals_of_the_use_cases_follow_accept_language,
     a_forms_messages_follow_the_pages_language,
 }
 
-/// Sends `body` (JSON) or nothing to `path` with the token and, when given,
-/// `Accept-Language`.
-async fn send(
-    app: &TestApp,
-    token: &str,
-    lang: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut req = app.request(method, path).bearer_auth(token);
-    if let Some(lang) = lang {
-        req = req.header("Accept-Language", lang);
-    }
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    req.send().await.expect("request")
-}
-
 async fn api_refusals_of_the_use_cases_follow_accept_language(app: TestApp) {
-    let english = Some("en-GB,en;q=0.9");
+    let english = Some(ENGLISH);
 
     // A contract refusal: the contract ended in 2020.
     let expired = app.expired_contract().await;
@@ -54,15 +34,12 @@ async fn api_refusals_of_the_use_cases_follow_accept_language(app: TestApp) {
             " gilt vom 2020-01-01 bis 2020-12-31; heute kann darunter nicht gebucht werden.",
         ),
     ] {
-        let resp = send(
-            &app,
-            &expired.token,
-            lang,
-            Method::POST,
-            "/api/v1/bookings",
-            Some(&booking),
-        )
-        .await;
+        let resp = app
+            .request_in(lang, Method::POST, "/api/v1/bookings", &expired.token)
+            .json(&booking)
+            .send()
+            .await
+            .expect("booking");
         let problem = assert_problem(resp, StatusCode::CONFLICT, "contract-not-valid").await;
         let detail = problem["detail"].as_str().expect("detail");
         assert!(
@@ -88,7 +65,11 @@ async fn api_refusals_of_the_use_cases_follow_accept_language(app: TestApp) {
         (english, "This booking has already been cancelled."),
         (None, "Diese Buchung ist bereits gekündigt."),
     ] {
-        let resp = send(&app, &t.token, lang, Method::POST, &cancel, None).await;
+        let resp = app
+            .request_in(lang, Method::POST, &cancel, &t.token)
+            .send()
+            .await
+            .expect("cancel");
         let problem = assert_problem(resp, StatusCode::CONFLICT, "conflict").await;
         assert_eq!(problem["detail"], detail, "{lang:?}");
     }
@@ -98,29 +79,31 @@ async fn api_refusals_of_the_use_cases_follow_accept_language(app: TestApp) {
         (english, "Can be sorted by: id, "),
         (None, "Sortierbar nach: id, "),
     ] {
-        let resp = send(
-            &app,
-            &t.token,
-            lang,
-            Method::GET,
-            "/api/v1/bookings?sort=passwort",
-            None,
-        )
-        .await;
+        let resp = app
+            .request_in(
+                lang,
+                Method::GET,
+                "/api/v1/bookings?sort=passwort",
+                &t.token,
+            )
+            .send()
+            .await
+            .expect("list");
         let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
         assert_eq!(problem["errors"][0]["field"], "sort", "{problem}");
         let message = problem["errors"][0]["message"].as_str().expect("message");
         assert!(message.starts_with(start), "{lang:?}: {message}");
     }
-    let resp = send(
-        &app,
-        &t.token,
-        english,
-        Method::GET,
-        "/api/v1/bookings?sort=passwort",
-        None,
-    )
-    .await;
+    let resp = app
+        .request_in(
+            english,
+            Method::GET,
+            "/api/v1/bookings?sort=passwort",
+            &t.token,
+        )
+        .send()
+        .await
+        .expect("list");
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     let message = problem["errors"][0]["message"].as_str().expect("message");
     assert!(

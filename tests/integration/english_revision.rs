@@ -23,11 +23,10 @@ api_tests! {
 const ENGLISH: &str = "en-GB,en;q=0.9,de;q=0.5";
 
 async fn get(app: &TestApp, path: &str, token: &str, lang: Option<&str>) -> reqwest::Response {
-    let mut req = app.request(reqwest::Method::GET, path).bearer_auth(token);
-    if let Some(lang) = lang {
-        req = req.header(header::ACCEPT_LANGUAGE, lang);
-    }
-    req.send().await.expect("GET")
+    app.request_in(lang, reqwest::Method::GET, path, token)
+        .send()
+        .await
+        .expect("GET")
 }
 
 async fn items(app: &TestApp, token: &str, query: &str, lang: Option<&str>) -> Vec<Value> {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::{
     support::fake_kube::FakeKube,
     support::{
-        ALL_STAGES, Backend, Person, Tenant, TestApp, assert_forbidden, assert_not_found,
+        ALL_STAGES, Backend, ENGLISH, Person, Tenant, TestApp, assert_forbidden, assert_not_found,
         assert_problem, assert_refused_by_state, assert_validation, expect_json, id, kontor_cli,
         spawn_on, spawn_on_fake, until, until_within,
     },
@@ -795,7 +795,25 @@ async fn approving_your_own_request_is_refused_by_the_four_eyes_rule_and_writes_
         "four-eyes",
     )
     .await;
-    assert!(!problem["detail"].as_str().unwrap().is_empty(), "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "Den eigenen Antrag entscheidet eine andere Person (Vier-Augen-Prinzip)."
+    );
+    // The same refusal for someone who reads English.
+    let approve_path = format!("/api/v1/promotions/{}/approve", id(&own));
+    let english = assert_problem(
+        app.request_in(Some(ENGLISH), Method::POST, &approve_path, &both.token)
+            .send()
+            .await
+            .expect("approve"),
+        StatusCode::FORBIDDEN,
+        "four-eyes",
+    )
+    .await;
+    assert_eq!(
+        english["detail"],
+        "Someone else decides your own request (four-eyes principle)."
+    );
     assert_problem(
         reject(
             &app,

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 pub mod fake_kube;
 mod fixtures;
+mod lang;
 pub mod notify;
 pub mod private_pg;
 pub mod real_kube;
@@ -19,6 +20,7 @@ pub use assert::*;
 pub use browser::Browser;
 pub use cli::kontor_cli;
 pub use fixtures::*;
+pub use lang::{ENGLISH, in_english_then_german};
 
 /// Runs each test, written once as `async fn name(app: TestApp)`, on both
 /// databases:
