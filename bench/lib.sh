@@ -10,6 +10,13 @@
 
 KONTOR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/kontor"
 
+# The scripts run Kontor from a work directory that is removed at the end;
+# a results file named relative to where the script was started must not
+# be written (and removed) there.
+if [ -n "${RESULTS:-}" ]; then
+  case "$RESULTS" in /*) ;; *) RESULTS="$PWD/$RESULTS" ;; esac
+fi
+
 log() { printf '%s: %s\n' "${BENCH_NAME:-bench}" "$*" >&2; }
 die() { printf '%s: ERROR: %s\n' "${BENCH_NAME:-bench}" "$*" >&2; exit 1; }
 
