@@ -15,7 +15,7 @@ use crate::domain::{
     contract::BillingModel,
     notification::EventKind,
     release::{Checkup, DeploymentState},
-    resources::{format_gib, format_vcpu, format_whole},
+    resources::{format_gib, format_vcpu, format_whole, in_current_language as figure},
 };
 use crate::i18n::{Lang, Worded, t, t_with};
 
@@ -110,22 +110,6 @@ fn id_named(id: i64, name: Option<&str>) -> String {
     match name {
         Some(name) => format!("{name} ({number})"),
         None => number,
-    }
-}
-
-/// A figure the domain writes the German way (`2.500,00 €`, `1,5`), with
-/// the separators of the request's language.
-fn figure(german: String) -> String {
-    match Lang::current() {
-        Lang::De => german,
-        Lang::En => german
-            .chars()
-            .map(|c| match c {
-                '.' => ',',
-                ',' => '.',
-                c => c,
-            })
-            .collect(),
     }
 }
 
