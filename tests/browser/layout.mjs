@@ -9,8 +9,9 @@
 // - no two pieces of visible text overlap (screen-reader-only text and the
 //   part of a scroll box that is scrolled out of view do not count);
 // - no text is cut off by a box that hides its overflow, no control's text
-//   (button, link, label, summary, badge) sticks out of the control, and no
-//   button is narrower than its content;
+//   (button, link, label, summary, badge) sticks out of the control, no
+//   button is narrower than its content, and no caption of a scrolling
+//   table runs on past what can be seen of it;
 // - no text is rendered smaller than MIN_TEXT_PX (e.g. an SVG chart scaled
 //   down on a phone).
 //
@@ -221,6 +222,24 @@ function inspect({ minTextPx, list }) {
         text: snippet(el.innerText),
         where: describe(el),
         how: `is ${el.clientWidth} px wide, narrower than its content (${el.scrollWidth} px)`,
+      });
+    }
+  }
+
+  // A scrolling table's caption says what the table is and must be readable
+  // without scrolling: a caption is as wide as its table, so a long one ran
+  // on into the part scrolled out of view ("Abrechnungen November 202").
+  for (const caption of document.querySelectorAll('caption')) {
+    if (hidden(caption) || !caption.checkVisibility()) continue;
+    const scroller = clippers(caption).find((c) => c.scrolls);
+    if (!scroller) continue;
+    range.selectNodeContents(caption);
+    const runsOn = [...range.getClientRects()].some((r) => r.width > 0.5 && r.right > scroller.box.right + 1);
+    if (runsOn) {
+      clipped.push({
+        text: snippet(caption.innerText),
+        where: describe(caption),
+        how: `runs on past the visible ${Math.round(scroller.box.right - scroller.box.left)} px of its table's scroll box`,
       });
     }
   }
