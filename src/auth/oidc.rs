@@ -142,7 +142,7 @@ impl OidcError {
     /// (API) is told. The detail (the library's words, with the configured
     /// issuer, audience and the server's clock) is for the log only
     /// (ASVS 7.4.1).
-    pub fn message_id(&self) -> &'static str {
+    fn message_id(&self) -> &'static str {
         match self {
             OidcError::Unreachable(_) => "login-provider-unreachable",
             OidcError::Refused(_) => "login-provider-refused",

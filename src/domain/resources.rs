@@ -86,8 +86,7 @@ pub fn format_whole(n: i64) -> String {
 }
 
 /// A number the domain wrote the German way (`2.000`, `2.500,00 €`) for a
-/// message in the request's language: English swaps the separators. The
-/// domain cannot reach `web::format`, and its messages carry such figures.
+/// message in the language of the request being answered.
 pub fn in_current_language(german: String) -> String {
     crate::i18n::number_in(crate::i18n::Lang::current(), german)
 }
