@@ -107,7 +107,6 @@ sql() { psql "$DB_URL" -v ON_ERROR_STOP=1 -qAt "$@"; }
 # the start counts from its value then, a new one from 0. CPU a backend uses
 # in its last 0.1 s before it exits is missed; other databases on the same
 # server (and autovacuum) do not count.
-HZ="$(getconf CLK_TCK)"
 pg_sampler() { # OUT-FILE; stops on TERM and writes the sum of ticks
   local out="$1" line pid f pids parents
   local -A first last
@@ -389,16 +388,15 @@ if [ "$HTTP" = 1 ]; then
   done
   curl -sf -o /dev/null "$BASE/healthz" || die "the server does not answer /healthz"
   kb() { awk -v k="$1" '$1 == k ":" { print $2 }' "/proc/$SERVER_PID/status"; }
-  ticks() { local f; read -r -a f <"/proc/$SERVER_PID/stat"; echo $((f[13] + f[14])); }
   HWM_START="$(kb VmHWM)"
   HTTP_WALLS=""; HTTP_BEST=""; HTTP_CPU=""; HTTP_PGCPU=""
   HTTP_HWM=()
   for i in $(seq "$RUNS"); do
     pg_cpu_start
-    k0="$(ticks)"
+    k0="$(ticks "$SERVER_PID")"
     out="$(curl -sS --max-time "$STEP_TIMEOUT" -o "$WORK/http.csv" -w '%{http_code} %{size_download} %{time_total}' \
       -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/statements/$MONTH/csv")"
-    k1="$(ticks)"
+    k1="$(ticks "$SERVER_PID")"
     pg_cpu_stop
     pgcpu="$PG_CPU"
     read -r code size total <<<"$out"

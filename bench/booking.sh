@@ -81,12 +81,6 @@ to_ms() {
     if (u == "us") n /= 1000; else if (u == "s") n *= 1000;
     printf "%.1f", n }'
 }
-ticks() {
-  local f
-  read -r -a f <"/proc/$1/stat"
-  echo $((f[13] + f[14]))
-}
-HZ="$(getconf CLK_TCK)"
 secs="${DURATION%s}"
 declare -A ACCEPTED P50 P99 STATUSES CPU_K
 failed=0

@@ -169,16 +169,6 @@ xacts() {
   sleep 11
   psql "$PG_URL/postgres" -Atc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB_NAME'"
 }
-# CPU time (clock ticks, utime + stime) of processes; gone ones count 0.
-ticks() {
-  local sum=0 pid f
-  for pid in "$@"; do
-    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
-    sum=$((sum + f[13] + f[14]))
-  done
-  echo "$sum"
-}
-HZ="$(getconf CLK_TCK)"
 declare -A LABEL=(
   [healthz]='`GET /healthz` (static, ceiling)'
   [uebersicht]='`GET /uebersicht` (bench-sp-1, session)'

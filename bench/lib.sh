@@ -2,7 +2,7 @@
 # What the benchmark scripts share (sourced by bench/http.sh, booking.sh,
 # profile.sh and billing.sh, never run alone): logging, the loopback rule,
 # Debian tools, the release build, the work directory with the server's
-# cleanup, and the settings of a measured server.
+# cleanup, the settings of a measured server, and processes' CPU time.
 #
 # The sourcing script sets REPO_ROOT, PG_URL, DB_NAME and LISTEN first, and
 # BENCH_NAME (its log prefix) if not "bench". It may define cleanup_extra,
@@ -105,3 +105,14 @@ quiet_background() {
   export KONTOR_RECONCILE_WORKERS=0 KONTOR_RESYNC_EVERY_SECONDS=0 KONTOR_METERING_EVERY_SECONDS=0
   export KONTOR_BUDGET_WATCH_EVERY_SECONDS=0 KONTOR_SESSION_PRUNE_EVERY_SECONDS=0
 }
+
+# CPU time (clock ticks, utime + stime) of processes; gone ones count 0.
+ticks() {
+  local sum=0 pid f
+  for pid in "$@"; do
+    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
+    sum=$((sum + f[13] + f[14]))
+  done
+  echo "$sum"
+}
+HZ="$(getconf CLK_TCK)"

@@ -123,15 +123,6 @@ declare -A PATHS=(
 )
 
 # --- load --------------------------------------------------------------------
-ticks() {
-  local sum=0 pid f
-  for pid in "$@"; do
-    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
-    sum=$((sum + f[13] + f[14]))
-  done
-  echo "$sum"
-}
-HZ="$(getconf CLK_TCK)"
 # measure TARGET SCALE → Kontor + PostgreSQL CPU per request in µs; fails on
 # any answer that is not a 200.
 measure() {
